@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcpfsm: one event per TCP state transition, from sock:inet_sock_set_state.
+ *
+ * Two entry points share one handler body:
+ *   tp_btf/inet_sock_set_state       preferred: needs no tracefs, can call
+ *                                    bpf_get_socket_cookie and keep per-socket
+ *                                    state in socket-local storage;
+ *   tracepoint/sock/inet_sock_set_state  fallback: per-socket state in a hash
+ *                                    keyed by socket address, synthetic ids.
+ * Userspace loads exactly one of them (src/loader.cpp).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpfsm/event.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define TCP_CLOSE 7
+
+/* Load-time settings, written by userspace between open and load. */
+const volatile __u16 target_family = 0;      /* 0: both */
+const volatile bool filter_ports = false;
+const volatile __u8 port_match[65536] = {};  /* enum tcpfsm_port_match bits */
+/* Wake the reader only once this much data waits; below it the reader
+ * polls on a short timer. One wakeup per event costs microseconds on a VM. */
+const volatile __u64 wakeup_bytes = 0;
+
+struct sk_slot {
+	__u64 entered_ns; /* when the socket entered its current state */
+	__u64 id;         /* fallback only: synthetic lifecycle id */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* resized by userspace */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPFSM_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* tp_btf: freed with the socket, so it cannot leak or fill up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sk_slot);
+} sk_state SEC(".maps");
+
+/* tracepoint fallback: bounded; a full map is counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by userspace */
+	__type(key, __u64);
+	__type(value, struct sk_slot);
+} sk_state_hash SEC(".maps");
+
+__u64 next_synthetic_id = 0;
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline bool port_wanted(__u16 lport, __u16 rport)
+{
+	if (!filter_ports)
+		return true;
+	return (port_match[lport] & TCPFSM_PORT_LOCAL) ||
+	       (port_match[rport] & TCPFSM_PORT_REMOTE);
+}
+
+/* Per-socket slot, socket-local storage (tp_btf). NULL at CLOSE. */
+static __always_inline struct sk_slot *slot_btf(const struct sock *sk, int newstate,
+						__u64 *old_entered)
+{
+	struct sk_slot *s;
+
+	s = bpf_sk_storage_get(&sk_state, (struct sock *)sk, 0,
+			       newstate == TCP_CLOSE ? 0 : BPF_SK_STORAGE_GET_F_CREATE);
+	*old_entered = s ? s->entered_ns : 0;
+	if (newstate == TCP_CLOSE) {
+		if (s)
+			bpf_sk_storage_delete(&sk_state, (struct sock *)sk);
+		return NULL;
+	}
+	if (!s)
+		count(TCPFSM_CNT_SKSTATE_FULL);
+	return s;
+}
+
+/* Per-socket slot, hash keyed by socket address (tracepoint fallback). */
+static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int newstate,
+						 __u64 *old_entered, __u64 *id)
+{
+	__u64 key = (__u64)sk;
+	struct sk_slot *s = bpf_map_lookup_elem(&sk_state_hash, &key);
+	struct sk_slot fresh = {};
+
+	*old_entered = s ? s->entered_ns : 0;
+	*id = s ? s->id : 0;
+	if (newstate == TCP_CLOSE) {
+		if (s)
+			bpf_map_delete_elem(&sk_state_hash, &key);
+		return NULL;
+	}
+	if (s)
+		return s;
+	fresh.id = __sync_fetch_and_add(&next_synthetic_id, 1) + 1;
+	*id = fresh.id;
+	if (bpf_map_update_elem(&sk_state_hash, &key, &fresh, BPF_NOEXIST)) {
+		count(TCPFSM_CNT_SKSTATE_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&sk_state_hash, &key);
+}
+
+static __always_inline void read_addrs(const struct sock *sk, __u16 family,
+				       struct tcpfsm_event *e)
+{
+	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
+	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+static __always_inline int handle(const struct sock *sk, int oldstate, int newstate,
+				  const bool btf)
+{
+	const struct inet_sock *inet = (const struct inet_sock *)sk;
+	__u64 now = bpf_ktime_get_ns();
+	__u64 old_entered = 0, id = 0, pid_tgid;
+	struct tcpfsm_event *e;
+	struct sk_slot *slot;
+	__u16 family, lport, rport;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0; /* MPTCP's connection-level socket (262) is not TCP */
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (target_family && family != target_family)
+		return 0;
+
+	/* Per-socket time runs for every socket, filtered or not: a socket's
+	 * first events may not match a port filter (lport is 0 in SYN_SENT). */
+	if (btf)
+		slot = slot_btf(sk, newstate, &old_entered);
+	else
+		slot = slot_hash(sk, newstate, &old_entered, &id);
+	if (slot)
+		slot->entered_ns = now;
+
+	lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (!port_wanted(lport, rport))
+		return 0;
+
+	count(TCPFSM_CNT_MATCHED);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(TCPFSM_CNT_RINGBUF_FULL);
+		return 0;
+	}
+	pid_tgid = bpf_get_current_pid_tgid();
+	e->ktime_ns = now;
+	e->flags = 0;
+	if (btf) {
+		e->cookie = bpf_get_socket_cookie((void *)sk);
+	} else {
+		e->cookie = id ? id : (__u64)sk;
+		e->flags |= TCPFSM_F_SYNTHETIC_COOKIE;
+	}
+	e->old_ns = old_entered ? now - old_entered : 0;
+	if (old_entered)
+		e->flags |= TCPFSM_F_OLD_NS;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->family = family;
+	e->lport = lport;
+	e->rport = rport;
+	e->old_state = oldstate;
+	e->new_state = newstate;
+	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	read_addrs(sk, family, e);
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcpfsm_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	return handle(sk, oldstate, newstate, true);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tcpfsm_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	return handle((const struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, false);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,27 @@
+// Kernel features tcpfsm depends on: probed once, cached, reportable.
+#pragma once
+
+#include <string>
+
+namespace tcpfsm {
+
+struct Features {
+  bool btf = false;         // /sys/kernel/btf/vmlinux
+  bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF (5.8+)
+  bool tp_btf = false;      // BTF for the inet_sock_set_state raw tracepoint
+  bool sk_storage = false;  // BPF_MAP_TYPE_SK_STORAGE
+  bool tracefs = false;     // tracefs mounted (classic tracepoint fallback)
+  bool tracepoint = false;  // sock/inet_sock_set_state in tracefs (needs tracefs)
+};
+
+// Probes on first call; later calls return the cached result.
+const Features& features();
+
+// One line per feature: "ringbuf: yes".
+std::string describe(const Features& f);
+
+// Throws Error naming the missing capability unless the process may load
+// and attach tracing programs (root, CAP_SYS_ADMIN, or CAP_BPF+CAP_PERFMON).
+void require_bpf_privileges();
+
+}  // namespace tcpfsm

@@ -1,0 +1,29 @@
+// `tcpfsm trace`: load, drain, decode, check, write; end cleanly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tcpfsm/loader.h"
+#include "tcpfsm/model.h"
+#include "tcpfsm/output.h"
+
+namespace tcpfsm {
+
+struct TraceOptions {
+  LoadOptions load;
+  Format format = Format::Json;
+  std::string output_path;  // empty: standard output
+  Model model = Model::Linux;
+  std::optional<std::chrono::nanoseconds> duration;
+  std::optional<std::uint64_t> count;
+  std::chrono::milliseconds poll_interval{100};  // bounds output latency
+};
+
+// Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.
+// Throws Error for failures before tracing starts.
+int run_trace(const TraceOptions& options);
+
+}  // namespace tcpfsm

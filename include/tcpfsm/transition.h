@@ -1,0 +1,44 @@
+// A decoded transition: the kernel event in userspace terms.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "tcpfsm/event.h"
+
+namespace tcpfsm {
+
+struct Endpoint {
+  std::array<std::uint8_t, 16> addr{};  // network order; IPv4 in the first 4 bytes
+  std::uint16_t port = 0;
+};
+
+struct Transition {
+  std::uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC
+  std::uint64_t wall_ns = 0;   // ktime_ns as wall-clock (UTC, ns since the epoch)
+  std::uint64_t cookie = 0;
+  std::optional<std::uint64_t> old_ns;  // time in old_state; none when first seen
+  std::uint32_t pid = 0, tid = 0, cpu = 0;
+  bool ipv6 = false;
+  bool synthetic_cookie = false;
+  Endpoint local, remote;
+  int old_state = 0, new_state = 0;
+  std::string_view comm;  // valid while the source event is
+};
+
+// Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME.
+struct ClockMap {
+  std::int64_t mono_to_wall_ns = 0;
+  // Samples both clocks now; re-sample now and then to follow NTP steps.
+  static ClockMap now();
+};
+
+Transition decode(const tcpfsm_event& e, const ClockMap& clock);
+
+// "127.0.0.1", "::1", "::ffff:10.0.0.1". Returns the length written to buf.
+constexpr std::size_t kAddrTextMax = 46;  // INET6_ADDRSTRLEN
+std::size_t format_addr(char (&buf)[kAddrTextMax], bool ipv6, const std::array<std::uint8_t, 16>& addr);
+
+}  // namespace tcpfsm

@@ -1,0 +1,97 @@
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+
+#include "commands.h"
+#include "tcpfsm/trace.h"
+#include "tcpfsm/units.h"
+
+namespace tcpfsm::cli {
+
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        try {
+          parse_duration(s);
+          return "";
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "DURATION", "duration");
+}
+
+CLI::Validator size_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        try {
+          parse_size(s);
+          return "";
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "SIZE", "size");
+}
+
+void add_trace(CLI::App& app, Command& run) {
+  auto* cmd = app.add_subcommand("trace", "Trace TCP state transitions live");
+  auto opts = std::make_shared<TraceOptions>();
+  auto format = std::make_shared<std::string>();
+  auto model = std::make_shared<std::string>("linux");
+  auto attach = std::make_shared<std::string>("auto");
+  auto duration = std::make_shared<std::string>();
+  auto ringbuf = std::make_shared<std::string>("8M");
+  auto count = std::make_shared<std::uint64_t>(0);
+
+  cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output");
+  cmd->add_option("-p,--port", opts->load.ports, "only this port, either side (repeatable)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--lport", opts->load.lports, "only this local port (repeatable)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--rport", opts->load.rports, "only this remote port (repeatable)")
+      ->check(CLI::Range(1, 65535));
+  auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
+  auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
+  v4->excludes(v6);
+  cmd->add_option("-d,--duration", *duration, "stop after DURATION (30, 30s, 5m, 1h)")
+      ->check(duration_validator());
+  cmd->add_option("-n,--count", *count, "stop after N transitions")->check(CLI::Range(1ULL, ~0ULL));
+  cmd->add_option("--model", *model, "state machine to check against: linux or rfc")
+      ->check(CLI::IsMember({"linux", "rfc"}));
+  cmd->add_option("--attach", *attach, "auto (tp_btf, else tracepoint), tp_btf or tracepoint")
+      ->check(CLI::IsMember({"auto", "tp_btf", "tracepoint"}));
+  cmd->add_option("--ringbuf-size", *ringbuf, "BPF ring buffer size, a power of two (default 8M)")
+      ->check(size_validator())
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            const auto n = parse_size(s);
+            if (n < 4096 || n > (1ULL << 30) || (n & (n - 1)))
+              return "ring buffer size must be a power of two from 4K to 1G, not " + s;
+            return "";
+          },
+          "", "power of two"));
+  cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
+
+  cmd->callback([=, &run] {
+    if (format->empty())
+      opts->format = (opts->output_path.empty() && isatty(STDOUT_FILENO)) ? Format::Table : Format::Json;
+    else
+      opts->format = *format == "table" ? Format::Table : Format::Json;
+    opts->model = *model == "rfc" ? Model::Rfc : Model::Linux;
+    opts->load.mode = *attach == "tp_btf"       ? AttachMode::TpBtf
+                      : *attach == "tracepoint" ? AttachMode::Tracepoint
+                                                : AttachMode::Auto;
+    opts->load.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));
+    if (!duration->empty()) opts->duration = parse_duration(*duration);
+    if (*count) opts->count = *count;
+    run = [opts] { return run_trace(*opts); };
+  });
+}
+
+}  // namespace tcpfsm::cli

@@ -1,0 +1,56 @@
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstring>
+#include <ctime>
+
+#include "tcpfsm/transition.h"
+
+namespace tcpfsm {
+
+// The BPF side writes this layout; a change there must show up here.
+static_assert(sizeof(tcpfsm_event) == 96, "tcpfsm_event layout changed");
+static_assert(offsetof(tcpfsm_event, pid) == 24);
+static_assert(offsetof(tcpfsm_event, family) == 36);
+static_assert(offsetof(tcpfsm_event, old_state) == 42);
+static_assert(offsetof(tcpfsm_event, laddr) == 48);
+static_assert(offsetof(tcpfsm_event, comm) == 80);
+
+ClockMap ClockMap::now() {
+  // Bracket the realtime read between two monotonic reads; take the midpoint.
+  timespec m1{}, r{}, m2{};
+  clock_gettime(CLOCK_MONOTONIC, &m1);
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m2);
+  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return {ns(r) - (ns(m1) + ns(m2)) / 2};
+}
+
+Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
+  Transition t;
+  t.ktime_ns = e.ktime_ns;
+  t.wall_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(e.ktime_ns) + clock.mono_to_wall_ns);
+  t.cookie = e.cookie;
+  if (e.flags & TCPFSM_F_OLD_NS) t.old_ns = e.old_ns;
+  t.synthetic_cookie = e.flags & TCPFSM_F_SYNTHETIC_COOKIE;
+  t.pid = e.pid;
+  t.tid = e.tid;
+  t.cpu = e.cpu;
+  t.ipv6 = e.family == AF_INET6;
+  std::memcpy(t.local.addr.data(), e.laddr, sizeof e.laddr);
+  std::memcpy(t.remote.addr.data(), e.raddr, sizeof e.raddr);
+  t.local.port = e.lport;
+  t.remote.port = e.rport;
+  t.old_state = e.old_state;
+  t.new_state = e.new_state;
+  t.comm = std::string_view(e.comm, strnlen(e.comm, sizeof e.comm));
+  return t;
+}
+
+std::size_t format_addr(char (&buf)[kAddrTextMax], bool ipv6, const std::array<std::uint8_t, 16>& addr) {
+  if (!inet_ntop(ipv6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf)) buf[0] = '\0';
+  return std::strlen(buf);
+}
+
+}  // namespace tcpfsm

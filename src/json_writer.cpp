@@ -1,0 +1,70 @@
+#include "tcpfsm/json_writer.h"
+
+#include <charconv>
+#include <ctime>
+
+namespace tcpfsm::json {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (std::size_t n = utf8_len(s, i)) {
+      out.append(s.substr(i, n));
+      i += n - 1;
+    } else {
+      out += "\\ufffd";
+    }
+  }
+  out += '"';
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[20];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_rfc3339(std::string& out, std::uint64_t wall_ns) {
+  // The date part changes once a second: format it once per second.
+  thread_local std::time_t cached_sec = -1;
+  thread_local char date[24];
+  const auto sec = static_cast<std::time_t>(wall_ns / 1'000'000'000);
+  if (sec != cached_sec) {
+    std::tm tm{};
+    gmtime_r(&sec, &tm);
+    std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S.", &tm);
+    cached_sec = sec;
+  }
+  out += date;
+  char frac[9];
+  auto ns = wall_ns % 1'000'000'000;
+  for (int i = 8; i >= 0; --i, ns /= 10) frac[i] = static_cast<char>('0' + ns % 10);
+  out.append(frac, sizeof frac);
+  out += 'Z';
+}
+
+}  // namespace tcpfsm::json
