@@ -197,6 +197,8 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	e->old_state = oldstate;
 	e->new_state = newstate;
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	e->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	e->_pad2 = 0;
 	read_addrs(sk, family, e);
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 

@@ -10,12 +10,13 @@
 namespace tcpfsm {
 
 // The BPF side writes this layout; a change there must show up here.
-static_assert(sizeof(tcpfsm_event) == 96, "tcpfsm_event layout changed");
+static_assert(sizeof(tcpfsm_event) == 104, "tcpfsm_event layout changed");
 static_assert(offsetof(tcpfsm_event, pid) == 24);
 static_assert(offsetof(tcpfsm_event, family) == 36);
 static_assert(offsetof(tcpfsm_event, old_state) == 42);
-static_assert(offsetof(tcpfsm_event, laddr) == 48);
-static_assert(offsetof(tcpfsm_event, comm) == 80);
+static_assert(offsetof(tcpfsm_event, ino) == 48);
+static_assert(offsetof(tcpfsm_event, laddr) == 56);
+static_assert(offsetof(tcpfsm_event, comm) == 88);
 
 ClockMap ClockMap::now() {
   // Bracket the realtime read between two monotonic reads; take the midpoint.
@@ -37,6 +38,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.pid = e.pid;
   t.tid = e.tid;
   t.cpu = e.cpu;
+  t.ino = e.ino;
   t.ipv6 = e.family == AF_INET6;
   std::memcpy(t.local.addr.data(), e.laddr, sizeof e.laddr);
   std::memcpy(t.remote.addr.data(), e.raddr, sizeof e.raddr);

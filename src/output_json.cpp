@@ -60,6 +60,8 @@ class JsonFormatter final : public Formatter {
     json::append_uint(out, t.tid);
     out += R"(,"comm":)";
     json::append_string(out, t.comm);
+    out += R"(,"ino":)";
+    json::append_uint(out, t.ino);
     out += R"(,"verdict":")";
     out += verdict_name(v.kind);
     out += '"';

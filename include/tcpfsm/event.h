@@ -55,6 +55,10 @@ struct tcpfsm_event {
 	__u8 new_state;
 	__u8 flags;       /* enum tcpfsm_event_flags */
 	__u8 _pad[3];
+	__u32 ino;        /* socket inode (as in /proc/PID/fd, ss -e); 0 when the
+	                   * socket has no file yet (unaccepted child) or no more
+	                   * (orphan after close) */
+	__u32 _pad2;
 	__u8 laddr[16];   /* local address: AF_INET in the first 4 bytes */
 	__u8 raddr[16];   /* remote address, network byte order */
 	char comm[TCPFSM_COMM_LEN]; /* comm of the task on the CPU */

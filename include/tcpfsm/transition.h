@@ -21,6 +21,7 @@ struct Transition {
   std::uint64_t cookie = 0;
   std::optional<std::uint64_t> old_ns;  // time in old_state; none when first seen
   std::uint32_t pid = 0, tid = 0, cpu = 0;
+  std::uint32_t ino = 0;  // socket inode, 0 if the socket has no file
   bool ipv6 = false;
   bool synthetic_cookie = false;
   Endpoint local, remote;
