@@ -49,11 +49,11 @@ void add_trace(CLI::App& app, Command& run) {
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output");
-  cmd->add_option("-p,--port", opts->load.ports, "only this port, either side (repeatable)")
+  cmd->add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable)")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--lport", opts->load.lports, "only this local port (repeatable)")
+  cmd->add_option("--lport", opts->load.ports.local, "only this local port (repeatable)")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--rport", opts->load.rports, "only this remote port (repeatable)")
+  cmd->add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable)")
       ->check(CLI::Range(1, 65535));
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");

@@ -10,6 +10,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "tcpfsm.skel.h"
@@ -89,10 +90,9 @@ struct Tracer::Impl {
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
-    for (auto p : opts.ports) ro->port_match[p] |= TCPFSM_PORT_LOCAL | TCPFSM_PORT_REMOTE;
-    for (auto p : opts.lports) ro->port_match[p] |= TCPFSM_PORT_LOCAL;
-    for (auto p : opts.rports) ro->port_match[p] |= TCPFSM_PORT_REMOTE;
-    ro->filter_ports = !(opts.ports.empty() && opts.lports.empty() && opts.rports.empty());
+    // rodata is const volatile for the verifier; userspace writes it before load.
+    opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
+    ro->filter_ports = opts.ports.active();
 
     bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
     bpf_map__set_max_entries(s->maps.sk_state_hash, opts.socket_map_entries);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tcpfsm/event.h"
+#include "tcpfsm/port_filter.h"
 
 namespace tcpfsm {
 
@@ -16,9 +17,7 @@ std::string_view attach_mode_name(AttachMode m);
 struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
   std::uint16_t family = 0;             // AF_INET, AF_INET6, or 0 for both
-  std::vector<std::uint16_t> ports;     // either side
-  std::vector<std::uint16_t> lports;    // local side
-  std::vector<std::uint16_t> rports;    // remote side
+  PortFilter ports;
   std::uint32_t ringbuf_bytes = 8u << 20;  // power of two, at least a page
   std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
   bool verbose = false;                 // libbpf's own messages to stderr

@@ -1,0 +1,78 @@
+// Integration-test harness: run the real tcpfsm binary, drive real sockets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpfsm::itest {
+
+using namespace std::chrono_literals;
+
+// Path of the tcpfsm binary under test.
+std::string binary();
+
+// Why tests that load BPF cannot run here ("" when they can: root).
+std::string bpf_skip_reason();
+
+// A child process with its stdout and stderr captured.
+class Process {
+ public:
+  explicit Process(const std::vector<std::string>& argv);
+  ~Process();  // SIGKILL and reap if still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Pumps output until stderr contains needle; false on timeout or exit.
+  bool wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout = 10s);
+  // Pumps output until pred(stdout) holds; false on timeout or exit.
+  bool wait_for_stdout(const std::function<bool(const std::string&)>& pred,
+                       std::chrono::milliseconds timeout = 10s);
+  void signal(int sig);
+  // Reads everything until exit; returns the exit status (128+N if killed by N).
+  int wait(std::chrono::milliseconds timeout = 20s);
+
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  bool pump(std::chrono::milliseconds timeout);  // false when both pipes hit EOF
+  pid_t pid_ = -1;
+  int out_fd_ = -1, err_fd_ = -1;
+  bool exited_ = false;
+  int status_ = -1;
+  std::string out_, err_;
+};
+
+// `tcpfsm trace --format json` with extra arguments, started and attached.
+class TraceRun {
+ public:
+  explicit TraceRun(std::vector<std::string> extra_args);
+  // Waits until n transition records have arrived on stdout.
+  bool wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout = 10s);
+  // SIGTERM, then waits; returns the exit status.
+  int stop();
+  // Every stdout line parsed; a line that does not parse fails the test.
+  std::vector<nlohmann::json> records() const;
+  std::vector<nlohmann::json> transitions() const;
+  Process& process() { return proc_; }
+
+ private:
+  Process proc_;
+};
+
+// Transitions grouped by socket cookie, in order: "OLD->NEW".
+std::map<std::uint64_t, std::vector<std::string>> edges_by_cookie(const std::vector<nlohmann::json>& t);
+
+// The cookie whose first transition is first_edge ("CLOSE->SYN_SENT"); 0 if none.
+std::uint64_t cookie_starting_with(const std::vector<nlohmann::json>& t, std::string_view first_edge);
+
+}  // namespace tcpfsm::itest

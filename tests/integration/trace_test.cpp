@@ -1,0 +1,264 @@
+// tcpfsm trace against real loopback sockets: exact per-socket sequences.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+using Edges = std::vector<std::string>;
+using nlohmann::json;
+
+const Edges kActiveCloser = {"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED", "ESTABLISHED->FIN_WAIT1",
+                             "FIN_WAIT1->FIN_WAIT2", "FIN_WAIT2->CLOSE"};
+const Edges kPassiveChild = {"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED", "ESTABLISHED->CLOSE_WAIT",
+                             "CLOSE_WAIT->LAST_ACK", "LAST_ACK->CLOSE"};
+const Edges kActiveChild = {"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED", "ESTABLISHED->FIN_WAIT1",
+                            "FIN_WAIT1->FIN_WAIT2", "FIN_WAIT2->CLOSE"};
+const Edges kPassiveClient = {"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED", "ESTABLISHED->CLOSE_WAIT",
+                              "CLOSE_WAIT->LAST_ACK", "LAST_ACK->CLOSE"};
+const Edges kListener = {"CLOSE->LISTEN", "LISTEN->CLOSE"};
+
+#define REQUIRE_BPF()                                         \
+  if (auto why = bpf_skip_reason(); !why.empty()) GTEST_SKIP() << why
+
+std::vector<json> of_cookie(const std::vector<json>& t, std::uint64_t cookie) {
+  std::vector<json> r;
+  for (const auto& e : t)
+    if (e["cookie"] == cookie) r.push_back(e);
+  return r;
+}
+
+// Every run ends the same way: SIGTERM, exit 0, a summary with no loss.
+void expect_clean_stop(TraceRun& run) {
+  EXPECT_EQ(run.stop(), 0) << run.process().err();
+  EXPECT_NE(run.process().err().find("terminated after"), std::string::npos) << run.process().err();
+  EXPECT_NE(run.process().err().find("lost 0 (ring buffer full 0, recursion 0)"), std::string::npos)
+      << run.process().err();
+  for (const auto& r : run.records()) EXPECT_NE(r["type"], "lost") << r.dump();
+}
+
+void expect_ports(const std::vector<json>& events, std::uint16_t lport, std::uint16_t rport) {
+  for (const auto& e : events) {
+    EXPECT_EQ(e["lport"], lport) << e.dump();
+    EXPECT_EQ(e["rport"], rport) << e.dump();
+  }
+}
+
+// The three sockets of a loopback connection and their ports.
+struct Connection {
+  std::uint16_t server_port, client_port;
+  std::uint64_t listener, client, child;
+};
+
+Connection identify(const std::vector<json>& t, std::uint16_t server_port, std::uint16_t client_port) {
+  Connection c{server_port, client_port, cookie_starting_with(t, "CLOSE->LISTEN"),
+               cookie_starting_with(t, "CLOSE->SYN_SENT"), cookie_starting_with(t, "LISTEN->SYN_RECV")};
+  EXPECT_NE(c.listener, 0u);
+  EXPECT_NE(c.client, 0u);
+  EXPECT_NE(c.child, 0u);
+  return c;
+}
+
+void expect_connection_fields(const std::vector<json>& t, const Connection& c, const std::string& addr) {
+  auto client = of_cookie(t, c.client);
+  ASSERT_FALSE(client.empty());
+  // connect() picks the local port after CLOSE -> SYN_SENT is reported.
+  EXPECT_EQ(client[0]["lport"], 0);
+  EXPECT_EQ(client[0]["rport"], c.server_port);
+  expect_ports({client.begin() + 1, client.end()}, c.client_port, c.server_port);
+  expect_ports(of_cookie(t, c.child), c.server_port, c.client_port);
+  expect_ports(of_cookie(t, c.listener), c.server_port, 0);
+  for (const auto& e : t) {
+    EXPECT_EQ(e["laddr"], addr) << e.dump();
+    EXPECT_EQ(e["verdict"], "ok") << e.dump();
+    // A socket's first event has no time in its old state; later ones do.
+    const bool first = e["old"] == "CLOSE" || (e["old"] == "LISTEN" && e["new"] == "SYN_RECV");
+    EXPECT_EQ(e["old_ns"].is_null(), first) << e.dump();
+  }
+  // The application's own syscalls run in its context.
+  EXPECT_EQ(client[0]["pid"], getpid());
+  EXPECT_EQ(of_cookie(t, c.listener)[0]["pid"], getpid());
+}
+
+void client_initiated_close(Family f, std::uint16_t port, std::vector<std::string> extra_args) {
+  extra_args.insert(extra_args.end(), {"-p", std::to_string(port)});
+  TraceRun run(extra_args);
+  std::uint16_t client_port;
+  {
+    Socket listener = listen_on(f, port);
+    Socket client = connect_to(f, port);
+    Socket server = accept_from(listener);
+    client_port = client.local_port();
+    client.close();
+    server.wait_eof();
+    server.close();
+  }
+  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out();
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 12u) << run.process().out();
+  const Connection c = identify(t, port, client_port);
+  auto edges = edges_by_cookie(t);
+  EXPECT_EQ(edges.size(), 3u);
+  EXPECT_EQ(edges[c.listener], kListener);
+  EXPECT_EQ(edges[c.client], kActiveCloser);
+  EXPECT_EQ(edges[c.child], kPassiveChild);
+  expect_connection_fields(t, c, loopback(f));
+  for (const auto& e : t) EXPECT_EQ(e["family"], f == Family::V4 ? "ipv4" : "ipv6");
+}
+
+TEST(Trace, ClientInitiatedClose) {
+  REQUIRE_BPF();
+  client_initiated_close(Family::V4, 20001, {});
+}
+
+TEST(Trace, ClientInitiatedCloseIpv6) {
+  REQUIRE_BPF();
+  client_initiated_close(Family::V6, 20002, {});
+}
+
+TEST(Trace, ClassicTracepointFallbackSeesTheSameSequence) {
+  REQUIRE_BPF();
+  client_initiated_close(Family::V4, 20003, {"--attach", "tracepoint"});
+}
+
+TEST(Trace, ServerInitiatedClose) {
+  REQUIRE_BPF();
+  const std::uint16_t port = 20004;
+  TraceRun run({"-p", std::to_string(port)});
+  std::uint16_t client_port;
+  {
+    Socket listener = listen_on(Family::V4, port);
+    Socket client = connect_to(Family::V4, port);
+    Socket server = accept_from(listener);
+    client_port = client.local_port();
+    server.close();
+    client.wait_eof();
+    client.close();
+  }
+  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out();
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 12u) << run.process().out();
+  const Connection c = identify(t, port, client_port);
+  auto edges = edges_by_cookie(t);
+  EXPECT_EQ(edges.size(), 3u);
+  EXPECT_EQ(edges[c.listener], kListener);
+  EXPECT_EQ(edges[c.client], kPassiveClient);
+  EXPECT_EQ(edges[c.child], kActiveChild);
+  expect_connection_fields(t, c, "127.0.0.1");
+}
+
+TEST(Trace, RefusedConnect) {
+  REQUIRE_BPF();
+  const std::uint16_t port = 20005;
+  TraceRun run({"-p", std::to_string(port)});
+  ASSERT_FALSE(connect_to(Family::V4, port).fd() >= 0) << "something listens on " << port;
+  ASSERT_TRUE(run.wait_for_transitions(2));
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 2u) << run.process().out();
+  auto edges = edges_by_cookie(t);
+  ASSERT_EQ(edges.size(), 1u);
+  EXPECT_EQ(edges.begin()->second, (Edges{"CLOSE->SYN_SENT", "SYN_SENT->CLOSE"}));
+  EXPECT_EQ(t[1]["rport"], port);
+  EXPECT_EQ(t[1]["raddr"], "127.0.0.1");
+  EXPECT_EQ(t[1]["verdict"], "ok");
+}
+
+TEST(Trace, ResetFromLingerZero) {
+  REQUIRE_BPF();
+  const std::uint16_t port = 20006;
+  TraceRun run({"-p", std::to_string(port)});
+  std::uint16_t client_port;
+  {
+    Socket listener = listen_on(Family::V4, port);
+    Socket client = connect_to(Family::V4, port);
+    Socket server = accept_from(listener);
+    client_port = client.local_port();
+    client.linger_zero();
+    client.close();  // RST
+    server.wait_event();
+  }
+  ASSERT_TRUE(run.wait_for_transitions(8)) << run.process().out();
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 8u) << run.process().out();
+  const Connection c = identify(t, port, client_port);
+  auto edges = edges_by_cookie(t);
+  EXPECT_EQ(edges.size(), 3u);
+  EXPECT_EQ(edges[c.listener], kListener);
+  EXPECT_EQ(edges[c.client], (Edges{"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED", "ESTABLISHED->CLOSE"}));
+  EXPECT_EQ(edges[c.child], (Edges{"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED", "ESTABLISHED->CLOSE"}));
+  expect_connection_fields(t, c, "127.0.0.1");
+}
+
+TEST(Trace, Listener) {
+  REQUIRE_BPF();
+  const std::uint16_t port = 20007;
+  TraceRun run({"-p", std::to_string(port)});
+  listen_on(Family::V4, port).close();
+  ASSERT_TRUE(run.wait_for_transitions(2));
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(edges_by_cookie(t).begin()->second, kListener);
+  expect_ports(t, port, 0);
+  for (const auto& e : t) {
+    EXPECT_EQ(e["laddr"], "127.0.0.1");
+    EXPECT_EQ(e["raddr"], "0.0.0.0");
+    EXPECT_EQ(e["pid"], getpid());
+  }
+  EXPECT_TRUE(t[0]["old_ns"].is_null());
+  EXPECT_GT(t[1]["old_ns"].get<std::uint64_t>(), 0u);
+}
+
+TEST(Trace, PortAndFamilyFiltersSelectInTheKernel) {
+  REQUIRE_BPF();
+  // --lport matches the listener and the accepted child, not the client (remote port).
+  TraceRun by_lport({"--lport", "20008"});
+  TraceRun v6_only({"-6", "-p", "20008", "-p", "20009"});
+  for (auto f : {Family::V4, Family::V6}) {
+    Socket listener = listen_on(f, f == Family::V4 ? 20008 : 20009);
+    Socket client = connect_to(f, f == Family::V4 ? 20008 : 20009);
+    Socket server = accept_from(listener);
+    client.linger_zero();
+    client.close();      // RST: both ends ESTABLISHED -> CLOSE
+    server.wait_event();
+  }
+  ASSERT_TRUE(by_lport.wait_for_transitions(5));
+  ASSERT_TRUE(v6_only.wait_for_transitions(8));
+  expect_clean_stop(by_lport);
+  expect_clean_stop(v6_only);
+  auto lp = edges_by_cookie(by_lport.transitions());
+  ASSERT_EQ(lp.size(), 2u) << by_lport.process().out();
+  for (const auto& e : by_lport.transitions()) EXPECT_EQ(e["lport"], 20008) << e.dump();
+  auto v6 = v6_only.transitions();
+  ASSERT_EQ(v6.size(), 8u) << v6_only.process().out();
+  for (const auto& e : v6) EXPECT_EQ(e["family"], "ipv6") << e.dump();
+}
+
+TEST(Trace, CountEndsTheRunCleanly) {
+  REQUIRE_BPF();
+  TraceRun run({"-p", "20010", "-n", "2"});
+  listen_on(Family::V4, 20010).close();
+  listen_on(Family::V4, 20010).close();
+  EXPECT_EQ(run.process().wait(), 0) << run.process().err();
+  EXPECT_EQ(run.transitions().size(), 2u);
+  EXPECT_NE(run.process().err().find("count reached"), std::string::npos) << run.process().err();
+}
+
+TEST(Trace, WithoutCapabilitiesSaysWhichAreMissing) {
+  REQUIRE_BPF();  // needs root to drop to nobody
+  Process p({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--",
+             binary(), "trace", "-d", "1"});
+  EXPECT_EQ(p.wait(), 3) << p.err();
+  EXPECT_NE(p.err().find("needs root or CAP_BPF+CAP_PERFMON"), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("missing: CAP_BPF, CAP_PERFMON"), std::string::npos) << p.err();
+}
+
+}  // namespace
+}  // namespace tcpfsm::itest

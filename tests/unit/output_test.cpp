@@ -1,0 +1,139 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "tcpfsm/output.h"
+
+using namespace tcpfsm;
+
+namespace {
+
+// 2026-11-21T07:42:31.000001500Z
+constexpr std::uint64_t kWall = 1'795'246'951'000'001'500ULL;
+
+Transition transition(bool v6 = false) {
+  Transition t;
+  t.ktime_ns = 123;
+  t.wall_ns = kWall;
+  t.cookie = 9;
+  t.old_ns = 250'000;
+  t.pid = 4242;
+  t.tid = 4243;
+  t.cpu = 1;
+  t.ino = 31337;
+  t.ipv6 = v6;
+  inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::1" : "127.0.0.1", t.local.addr.data());
+  inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::ffff:10.0.0.5" : "10.0.0.5", t.remote.addr.data());
+  t.local.port = 40000;
+  t.remote.port = 8080;
+  t.old_state = 2;
+  t.new_state = 1;
+  t.comm = "curl";
+  return t;
+}
+
+std::string json_of(const Transition& t, const Verdict& v = {}) {
+  std::string out;
+  make_formatter(Format::Json)->transition(out, t, v);
+  return out;
+}
+
+}  // namespace
+
+TEST(JsonOutput, TransitionRecordIsExact) {
+  EXPECT_EQ(json_of(transition()),
+            R"({"type":"transition","ts":"2026-11-21T07:42:31.000001500Z","ktime_ns":123,"cpu":1,)"
+            R"("cookie":9,"family":"ipv4","laddr":"127.0.0.1","lport":40000,"raddr":"10.0.0.5",)"
+            R"("rport":8080,"old":"SYN_SENT","new":"ESTABLISHED","old_ns":250000,"pid":4242,)"
+            R"("tid":4243,"comm":"curl","ino":31337,"verdict":"ok"})"
+            "\n");
+}
+
+TEST(JsonOutput, Ipv6FirstSeenAndViolation) {
+  Transition t = transition(true);
+  t.old_ns.reset();
+  const std::string line = json_of(t, {VerdictKind::Illegal, "SYN_SENT -> ESTABLISHED is \"odd\""});
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["family"], "ipv6");
+  EXPECT_EQ(j["laddr"], "::1");
+  EXPECT_EQ(j["raddr"], "::ffff:10.0.0.5");
+  EXPECT_TRUE(j["old_ns"].is_null());
+  EXPECT_EQ(j["verdict"], "illegal");
+  EXPECT_EQ(j["reason"], "SYN_SENT -> ESTABLISHED is \"odd\"");
+}
+
+TEST(JsonOutput, UnknownStateIsItsNumber) {
+  Transition t = transition();
+  t.new_state = 42;
+  auto j = nlohmann::json::parse(json_of(t, {VerdictKind::UnknownState, "x"}));
+  EXPECT_EQ(j["new"], 42);
+  EXPECT_EQ(j["verdict"], "unknown_state");
+}
+
+TEST(JsonOutput, CommWithControlAndInvalidUtf8StaysValidJson) {
+  Transition t = transition();
+  const char raw[] = {'a', '"', '\\', '\n', '\x01', '\xff', 'z', '\xc3', '\xa9'};
+  t.comm = std::string_view(raw, sizeof raw);
+  const std::string line = json_of(t);
+  EXPECT_NE(line.find(R"("comm":"a\"\\\n\u0001\ufffdzé")"), std::string::npos) << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["comm"], "a\"\\\n\x01\xef\xbf\xbdz\xc3\xa9");
+}
+
+TEST(JsonOutput, LostRecord) {
+  std::string out;
+  make_formatter(Format::Json)->lost(out, kWall, Losses{3, 2, 1});
+  EXPECT_EQ(out, R"({"type":"lost","ts":"2026-11-21T07:42:31.000001500Z","ringbuf":3,"recursion":2,"skstate":1})"
+                 "\n");
+}
+
+class TableOutput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+};
+
+TEST_F(TableOutput, HeaderAndRowsAlign) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  f->begin(out);
+  f->transition(out, transition(), {});
+  Transition first = transition();
+  first.old_ns.reset();
+  first.old_state = 7;
+  first.new_state = 2;
+  f->transition(out, first, {});
+  EXPECT_EQ(out,
+            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> ESTABLISHED 0.250\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         CLOSE       -> SYN_SENT    -\n");
+}
+
+TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  f->transition(out, transition(true), {VerdictKind::Gap, "events lost"});
+  EXPECT_EQ(out,
+            "07:42:31.000001  4242    curl             [::1]:40000            [::ffff:10.0.0.5]:8080 "
+            "SYN_SENT    -> ESTABLISHED 0.250  !! gap: events lost\n");
+}
+
+TEST_F(TableOutput, UnknownStateShowsItsNumber) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  Transition t = transition();
+  t.old_state = 99;
+  f->transition(out, t, {});
+  EXPECT_NE(out.find("99          -> ESTABLISHED"), std::string::npos) << out;
+}
+
+TEST_F(TableOutput, LostLine) {
+  std::string out;
+  make_formatter(Format::Table)->lost(out, kWall, Losses{3, 2, 1});
+  EXPECT_EQ(out, "-- lost 5 events (ring buffer full 3, recursion 2); per-socket state not stored 1\n");
+}
