@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace tcpfsm::itest {
@@ -13,9 +14,11 @@ namespace tcpfsm::itest {
 std::string binary() { return TCPFSM_BINARY; }
 
 std::string bpf_skip_reason() {
-  if (geteuid() != 0) return "SKIPPED: needs root to load BPF programs (CI runs as root)";
+  if (geteuid() != 0) return "needs root to load BPF programs and create network namespaces";
   return "";
 }
+
+bool must_not_skip() { return std::getenv("CI") != nullptr; }
 
 Process::Process(const std::vector<std::string>& argv) {
   int out[2], err[2];

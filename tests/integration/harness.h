@@ -21,6 +21,14 @@ std::string binary();
 
 // Why tests that load BPF cannot run here ("" when they can: root).
 std::string bpf_skip_reason();
+// In CI a test that cannot run fails instead of skipping.
+bool must_not_skip();
+
+#define REQUIRE_BPF()                                                              \
+  if (auto why = ::tcpfsm::itest::bpf_skip_reason(); !why.empty()) {               \
+    if (::tcpfsm::itest::must_not_skip()) FAIL() << "CI must run this test: " << why; \
+    GTEST_SKIP() << "SKIPPED: " << why;                                            \
+  }
 
 // A child process with its stdout and stderr captured.
 class Process {

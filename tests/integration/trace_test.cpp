@@ -21,9 +21,6 @@ const Edges kPassiveClient = {"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED", "ESTAB
                               "CLOSE_WAIT->LAST_ACK", "LAST_ACK->CLOSE"};
 const Edges kListener = {"CLOSE->LISTEN", "LISTEN->CLOSE"};
 
-#define REQUIRE_BPF()                                         \
-  if (auto why = bpf_skip_reason(); !why.empty()) GTEST_SKIP() << why
-
 std::vector<json> of_cookie(const std::vector<json>& t, std::uint64_t cookie) {
   std::vector<json> r;
   for (const auto& e : t)
