@@ -75,6 +75,18 @@ void add_trace(CLI::App& app, Command& run) {
             return "";
           },
           "", "power of two"));
+  auto rotate_size = std::make_shared<std::string>();
+  auto flush_interval = std::make_shared<std::string>();
+  auto stats_interval = std::make_shared<std::string>();
+  auto* rotate = cmd->add_option("--rotate-size", *rotate_size, "with -o: rotate FILE -> FILE.1 ... at SIZE (10M)")
+                     ->check(size_validator());
+  cmd->add_option("--rotate-keep", opts->rotate_keep, "with --rotate-size: keep N rotated files (default 5)")
+      ->check(CLI::Range(1u, 1000u))
+      ->needs(rotate);
+  cmd->add_option("--flush-interval", *flush_interval, "with -o: on disk within DURATION (default 1s)")
+      ->check(duration_validator());
+  cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
+      ->check(duration_validator());
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
   cmd->callback([=, &run] {
@@ -90,6 +102,16 @@ void add_trace(CLI::App& app, Command& run) {
     opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));
     if (!duration->empty()) opts->duration = parse_duration(*duration);
     if (*count) opts->count = *count;
+    if (!rotate_size->empty()) {
+      if (opts->output_path.empty()) throw CLI::ValidationError("--rotate-size", "needs -o FILE");
+      opts->rotate_size = parse_size(*rotate_size);
+      if (opts->rotate_size < 4096) throw CLI::ValidationError("--rotate-size", "must be at least 4K");
+    }
+    if (!flush_interval->empty()) opts->flush_interval = parse_duration(*flush_interval);
+    if (!stats_interval->empty()) {
+      opts->stats_interval = parse_duration(*stats_interval);
+      if (opts->stats_interval->count() == 0) throw CLI::ValidationError("--stats-interval", "must be more than 0");
+    }
     run = [opts] { return run_trace(*opts); };
   });
 }

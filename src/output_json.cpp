@@ -29,14 +29,100 @@ void append_endpoint(std::string& out, std::string_view addr_key, std::string_vi
   json::append_uint(out, ep.port);
 }
 
+void append_ports(std::string& out, std::string_view key, const std::vector<std::uint16_t>& ports) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (i) out += ',';
+    json::append_uint(out, ports[i]);
+  }
+  out += ']';
+}
+
+void append_totals(std::string& out, const Totals& t) {
+  out += R"(,"transitions":)";
+  json::append_uint(out, t.transitions);
+  out += R"(,"lost":{"ringbuf":)";
+  json::append_uint(out, t.lost.ringbuf);
+  out += R"(,"recursion":)";
+  json::append_uint(out, t.lost.recursion);
+  out += R"(,"skstate":)";
+  json::append_uint(out, t.lost.skstate);
+  out += R"(},"violations":{"illegal":)";
+  json::append_uint(out, t.illegal);
+  out += R"(,"gap":)";
+  json::append_uint(out, t.gaps);
+  out += R"(,"unknown_state":)";
+  json::append_uint(out, t.unknown_states);
+  out += '}';
+}
+
+void append_head(std::string& out, std::string_view type, std::uint64_t wall_ns) {
+  out += R"({"type":")";
+  out += type;
+  out += R"(","ts":")";
+  json::append_rfc3339(out, wall_ns);
+  out += '"';
+}
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  json::append_string(out, value);
+}
+
 class JsonFormatter final : public Formatter {
  public:
-  void begin(std::string&) override {}
+  void start(std::string& out, const StartInfo& s) override {
+    append_head(out, "start", s.wall_ns);
+    out += R"(,"schema":)";
+    json::append_uint(out, kSchemaVersion);
+    append_field(out, "cause", s.cause);
+    append_field(out, "tcpfsm", s.version);
+    append_field(out, "host", s.host);
+    append_field(out, "kernel", s.kernel);
+    append_field(out, "boot_id", s.boot_id);
+    append_field(out, "attach", s.attach);
+    append_field(out, "model", s.model);
+    out += R"(,"filters":{"family":)";
+    out += s.family == 4 ? R"("ipv4")" : s.family == 6 ? R"("ipv6")" : R"("any")";
+    static const PortFilter kNone;
+    const PortFilter& p = s.ports ? *s.ports : kNone;
+    append_ports(out, "ports", p.either);
+    append_ports(out, "lports", p.local);
+    append_ports(out, "rports", p.remote);
+    out += R"(},"ringbuf_bytes":)";
+    json::append_uint(out, s.ringbuf_bytes);
+    out += R"(,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":)";
+    out += std::to_string(s.mono_to_wall_ns);
+    out += "}}\n";
+  }
+
+  void stats(std::string& out, const StatsInfo& s) override {
+    append_head(out, "stats", s.wall_ns);
+    append_totals(out, s.totals);
+    out += R"(,"interval_ns":)";
+    json::append_uint(out, s.interval_ns);
+    out += R"(,"transitions_per_s":)";
+    json::append_uint(out, static_cast<std::uint64_t>(s.transitions_per_s + 0.5));
+    out += "}\n";
+  }
+
+  void end(std::string& out, const EndInfo& e) override {
+    append_head(out, "end", e.wall_ns);
+    append_totals(out, e.totals);
+    out += R"(,"duration_ns":)";
+    json::append_uint(out, e.duration_ns);
+    append_field(out, "reason", e.reason);
+    if (!e.signal.empty()) append_field(out, "signal", e.signal);
+    out += "}\n";
+  }
 
   void transition(std::string& out, const Transition& t, const Verdict& v) override {
-    out += R"({"type":"transition","ts":")";
-    json::append_rfc3339(out, t.wall_ns);
-    out += R"(","ktime_ns":)";
+    append_head(out, "transition", t.wall_ns);
+    out += R"(,"ktime_ns":)";
     json::append_uint(out, t.ktime_ns);
     out += R"(,"cpu":)";
     json::append_uint(out, t.cpu);
@@ -73,9 +159,8 @@ class JsonFormatter final : public Formatter {
   }
 
   void lost(std::string& out, std::uint64_t wall_ns, const Losses& l) override {
-    out += R"({"type":"lost","ts":")";
-    json::append_rfc3339(out, wall_ns);
-    out += R"(","ringbuf":)";
+    append_head(out, "lost", wall_ns);
+    out += R"(,"ringbuf":)";
     json::append_uint(out, l.ringbuf);
     out += R"(,"recursion":)";
     json::append_uint(out, l.recursion);

@@ -23,6 +23,22 @@ std::string endpoint_text(bool ipv6, const Endpoint& ep) {
   return s;
 }
 
+std::string losses_text(const Losses& l) {
+  return std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
+         ", recursion " + std::to_string(l.recursion) + "); per-socket state not stored " +
+         std::to_string(l.skstate);
+}
+
+}  // namespace
+
+std::string describe(const Totals& t) {
+  return std::to_string(t.transitions) + " transitions, lost " + losses_text(t.lost) + "; " +
+         std::to_string(t.illegal) + " illegal, " + std::to_string(t.gaps) + " gaps, " +
+         std::to_string(t.unknown_states) + " unknown states";
+}
+
+namespace {
+
 void pad(std::string& out, std::string_view s, std::size_t width) {
   out += s;
   out.append(width > s.size() ? width - s.size() : 0, ' ');
@@ -30,7 +46,7 @@ void pad(std::string& out, std::string_view s, std::size_t width) {
 
 class TableFormatter final : public Formatter {
  public:
-  void begin(std::string& out) override {
+  void start(std::string& out, const StartInfo&) override {
     row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS");
   }
 
@@ -54,9 +70,17 @@ class TableFormatter final : public Formatter {
   }
 
   void lost(std::string& out, std::uint64_t, const Losses& l) override {
-    out += "-- lost " + std::to_string(l.events()) + " events (ring buffer full " +
-           std::to_string(l.ringbuf) + ", recursion " + std::to_string(l.recursion) +
-           "); per-socket state not stored " + std::to_string(l.skstate) + '\n';
+    out += "-- lost " + losses_text(l) + '\n';
+  }
+
+  void stats(std::string& out, const StatsInfo& s) override {
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.0f", s.transitions_per_s);
+    out += "-- " + clock_text(s.wall_ns) + " " + describe(s.totals) + "; " + rate + " transitions/s\n";
+  }
+
+  void end(std::string& out, const EndInfo& e) override {
+    out += "-- end (" + std::string(e.reason) + "): " + describe(e.totals) + '\n';
   }
 
  private:

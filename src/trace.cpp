@@ -1,12 +1,16 @@
 #include "tcpfsm/trace.h"
 
+#include <sys/utsname.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "tcpfsm/checker.h"
 #include "tcpfsm/errors.h"
-#include "tcpfsm/sink.h"
+#include "tcpfsm/log_writer.h"
 #include "tcpfsm/transition.h"
 #include "tcpfsm/units.h"
 
@@ -14,26 +18,68 @@ namespace tcpfsm {
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
+volatile std::sig_atomic_t g_reopen = 0;
 
 void on_stop_signal(int sig) { g_stop_signal = sig; }
+void on_hangup(int) { g_reopen = 1; }
 
 void install_signal_handlers() {
   struct sigaction sa{};
-  sa.sa_handler = on_stop_signal;  // no SA_RESTART: interrupt the poll
   sigemptyset(&sa.sa_mask);
+  sa.sa_handler = on_stop_signal;  // no SA_RESTART: interrupt the poll
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_hangup;
+  sigaction(SIGHUP, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
 }
 
+using Clock = std::chrono::steady_clock;
 constexpr std::size_t kFlushBytes = 64 * 1024;
 
-// Receives events from the ring buffer: decode -> check -> format.
+std::uint64_t wall_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string first_line_of(const char* path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+// Facts about this host that a log carries so it explains itself elsewhere.
+struct HostFacts {
+  std::string host, kernel, boot_id;
+  static HostFacts read() {
+    HostFacts h;
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    h.host = name;
+    utsname u{};
+    if (uname(&u) == 0) h.kernel = u.release;
+    h.boot_id = first_line_of("/proc/sys/kernel/random/boot_id");
+    return h;
+  }
+};
+
+// Receives events from the ring buffer: decode -> check -> format -> write.
 class Session final : public EventHandler {
  public:
-  Session(const TraceOptions& o, Sink sink)
-      : opts_(o), sink_(std::move(sink)), formatter_(make_formatter(o.format)), checker_(o.model) {
-    formatter_->begin(buf_);
+  explicit Session(const TraceOptions& o)
+      : opts_(o),
+        formatter_(make_formatter(o.format)),
+        checker_(o.model),
+        host_(HostFacts::read()),
+        writer_({o.output_path, o.rotate_size, o.rotate_keep},
+                [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
+
+  void begin(AttachMode mode) {
+    attach_ = attach_mode_name(mode);
+    writer_.begin();
+    last_flush_ = last_stats_ = Clock::now();
   }
 
   void on_event(const tcpfsm_event& e) override {
@@ -41,84 +87,121 @@ class Session final : public EventHandler {
     if (done()) return;  // past --count: read but not written
     const Transition t = decode(e, clock_);
     const Verdict v = checker_.observe(t.cookie, t.old_state, t.new_state).verdict;
-    if (v.kind != VerdictKind::Ok) ++verdicts_[static_cast<int>(v.kind)];
+    count_verdict(v.kind);
     formatter_->transition(buf_, t, v);
-    ++written_;
+    ++totals_.transitions;
     if (buf_.size() >= kFlushBytes) flush();
   }
 
   // Reports what the kernel lost since the last call, in the stream.
   void account(const KernelCounters& c) {
     const Losses now{c.ringbuf_full, c.recursion, c.skstate_full};
-    const Losses delta{now.ringbuf - reported_.ringbuf, now.recursion - reported_.recursion,
-                       now.skstate - reported_.skstate};
+    const Losses& was = totals_.lost;
+    const Losses delta{now.ringbuf - was.ringbuf, now.recursion - was.recursion, now.skstate - was.skstate};
     if (!delta.any()) return;
-    clock_ = ClockMap::now();
-    formatter_->lost(buf_, static_cast<std::uint64_t>(wall_now()), delta);
+    formatter_->lost(buf_, wall_now_ns(), delta);
     checker_.note_loss(delta.events());
-    reported_ = now;
+    totals_.lost = now;
+  }
+
+  // Called once per poll: follows the clock, and flushes and reports on schedule.
+  void tick() {
+    clock_ = ClockMap::now();
+    const auto now = Clock::now();
+    if (g_reopen) {
+      g_reopen = 0;
+      flush();
+      writer_.reopen();
+    }
+    if (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval) stats_record(now);
+    if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
+  }
+
+  void finish(std::string_view reason, std::string_view signal, std::chrono::nanoseconds elapsed) {
+    EndInfo e{wall_now_ns(), totals_, static_cast<std::uint64_t>(elapsed.count()), reason, signal};
+    formatter_->end(buf_, e);
+    flush();
+    if (!reader_gone_) writer_.sync();
   }
 
   void flush() {
-    if (!reader_gone_ && !buf_.empty()) reader_gone_ = !sink_.write(buf_);
+    if (!reader_gone_ && !buf_.empty()) reader_gone_ = !writer_.write(buf_);
     buf_.clear();
+    last_flush_ = Clock::now();
   }
-  void resync_clock() { clock_ = ClockMap::now(); }
 
-  bool done() const { return reader_gone_ || (opts_.count && written_ >= *opts_.count); }
+  bool done() const { return reader_gone_ || (opts_.count && totals_.transitions >= *opts_.count); }
   bool reader_gone() const { return reader_gone_; }
-  Sink& sink() { return sink_; }
   std::uint64_t received() const { return received_; }
-  std::uint64_t written() const { return written_; }
-  const Losses& losses() const { return reported_; }
-  std::uint64_t verdicts(VerdictKind k) const { return verdicts_[static_cast<int>(k)]; }
+  const Totals& totals() const { return totals_; }
+  const std::string& output_name() const { return writer_.name(); }
 
  private:
-  std::int64_t wall_now() const {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+  void count_verdict(VerdictKind k) {
+    if (k == VerdictKind::Illegal) ++totals_.illegal;
+    else if (k == VerdictKind::Gap) ++totals_.gaps;
+    else if (k == VerdictKind::UnknownState) ++totals_.unknown_states;
+  }
+
+  void start_record(std::string& out, std::string_view cause) {
+    StartInfo s;
+    s.wall_ns = wall_now_ns();
+    s.cause = cause;
+    s.version = TCPFSM_VERSION;
+    s.host = host_.host;
+    s.kernel = host_.kernel;
+    s.boot_id = host_.boot_id;
+    s.attach = attach_;
+    s.model = model_name(opts_.model);
+    s.family = opts_.load.family == 0 ? 0 : opts_.load.family == 2 ? 4 : 6;
+    s.ports = &opts_.load.ports;
+    s.ringbuf_bytes = opts_.load.ringbuf_bytes;
+    s.mono_to_wall_ns = clock_.mono_to_wall_ns;
+    formatter_->start(out, s);
+  }
+
+  void stats_record(Clock::time_point now) {
+    const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_stats_);
+    const double rate = static_cast<double>(totals_.transitions - transitions_at_stats_) * 1e9 /
+                        static_cast<double>(interval.count());
+    formatter_->stats(buf_, {wall_now_ns(), totals_, static_cast<std::uint64_t>(interval.count()), rate});
+    last_stats_ = now;
+    transitions_at_stats_ = totals_.transitions;
   }
 
   const TraceOptions& opts_;
-  Sink sink_;
   std::unique_ptr<Formatter> formatter_;
   Checker checker_;
+  HostFacts host_;
   ClockMap clock_ = ClockMap::now();
+  std::string attach_;
   std::string buf_;
+  LogWriter writer_;  // last: its preamble callback uses the members above
   bool reader_gone_ = false;
-  std::uint64_t received_ = 0, written_ = 0;
-  std::uint64_t verdicts_[4] = {};
-  Losses reported_;
+  std::uint64_t received_ = 0;
+  Totals totals_;
+  Clock::time_point last_flush_, last_stats_;
+  std::uint64_t transitions_at_stats_ = 0;
 };
 
 void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanoseconds elapsed,
-                   const char* why) {
-  const Losses& l = s.losses();
-  std::fprintf(stderr,
-               "tcpfsm: %s after %s: %llu transitions written; lost %llu (ring buffer full %llu, "
-               "recursion %llu); per-socket state not stored %llu; %llu illegal, %llu gaps, "
-               "%llu unknown states\n",
-               why, format_duration(elapsed).c_str(), static_cast<unsigned long long>(s.written()),
-               static_cast<unsigned long long>(l.events()), static_cast<unsigned long long>(l.ringbuf),
-               static_cast<unsigned long long>(l.recursion), static_cast<unsigned long long>(l.skstate),
-               static_cast<unsigned long long>(s.verdicts(VerdictKind::Illegal)),
-               static_cast<unsigned long long>(s.verdicts(VerdictKind::Gap)),
-               static_cast<unsigned long long>(s.verdicts(VerdictKind::UnknownState)));
-  // Every event the program matched was either delivered or counted as lost.
-  const std::uint64_t unaccounted = k.matched - k.ringbuf_full - s.received();
+                   std::string_view why) {
+  std::fprintf(stderr, "tcpfsm: %.*s after %s: %s\n", static_cast<int>(why.size()), why.data(),
+               format_duration(elapsed).c_str(), describe(s.totals()).c_str());
+  // Every event the program matched was either read or counted as lost.
+  const auto unaccounted = static_cast<long long>(k.matched - k.ringbuf_full - s.received());
   if (unaccounted != 0)
     std::fprintf(stderr, "tcpfsm: warning: %lld events matched in the kernel were neither read nor counted lost\n",
-                 static_cast<long long>(unaccounted));
+                 unaccounted);
 }
 
 }  // namespace
 
 int run_trace(const TraceOptions& o) {
-  Sink sink = o.output_path.empty() ? Sink::to_stdout() : Sink::append_to(o.output_path);
-  Session session(o, std::move(sink));
+  Session session(o);  // opens the output first: a bad path fails before tracing
   install_signal_handlers();
   Tracer tracer(o.load, session);
+  session.begin(tracer.mode());
 
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
@@ -126,32 +209,37 @@ int run_trace(const TraceOptions& o) {
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
 
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  const char* why = "interrupted";
-  for (;;) {
-    tracer.poll(static_cast<int>(o.poll_interval.count()));
-    session.account(tracer.counters());
-    session.flush();
-    session.resync_clock();
-    if (g_stop_signal) {
-      why = g_stop_signal == SIGTERM ? "terminated" : "interrupted";
-      break;
+  std::string_view reason = "signal", signal, summary = "interrupted";
+  int status = 0;
+  try {
+    for (;;) {
+      tracer.poll(static_cast<int>(o.poll_interval.count()));
+      session.account(tracer.counters());
+      session.tick();
+      if (g_stop_signal) {
+        signal = g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
+        summary = g_stop_signal == SIGTERM ? "terminated" : "interrupted";
+        break;
+      }
+      if (session.reader_gone()) { reason = summary = "output closed"; break; }
+      if (session.done()) { reason = "count"; summary = "count reached"; break; }
+      if (o.duration && Clock::now() - start >= *o.duration) { reason = "duration"; summary = "duration reached"; break; }
     }
-    if (session.reader_gone()) { why = "output closed"; break; }
-    if (session.done()) { why = "count reached"; break; }
-    if (o.duration && Clock::now() - start >= *o.duration) { why = "duration reached"; break; }
+    // Same clean end for every reason: detach, drain, report, write the end, sync.
+    tracer.detach();
+    tracer.drain();
+    session.account(tracer.counters());
+    session.finish(reason == "output closed" ? "output_closed" : reason, signal, Clock::now() - start);
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::OutputError) throw;
+    std::fprintf(stderr, "tcpfsm: %s; stopping (what was written is whole records)\n", e.what());
+    tracer.detach();
+    summary = "output error";
+    status = static_cast<int>(ExitCode::OutputError);
   }
-
-  // Same clean end for every reason: detach, drain, report, flush.
-  tracer.detach();
-  tracer.drain();
-  const KernelCounters final_counters = tracer.counters();
-  session.account(final_counters);
-  session.flush();
-  if (!session.reader_gone()) session.sink().sync();
-  print_summary(session, final_counters, Clock::now() - start, why);
-  return 0;
+  print_summary(session, tracer.counters(), Clock::now() - start, summary);
+  return status;
 }
 
 }  // namespace tcpfsm

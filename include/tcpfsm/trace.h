@@ -15,10 +15,15 @@ namespace tcpfsm {
 struct TraceOptions {
   LoadOptions load;
   Format format = Format::Json;
-  std::string output_path;  // empty: standard output
+  std::string output_path;         // empty: standard output
+  std::uint64_t rotate_size = 0;   // 0: never rotate
+  unsigned rotate_keep = 5;
   Model model = Model::Linux;
   std::optional<std::chrono::nanoseconds> duration;
   std::optional<std::uint64_t> count;
+  // Everything written is on disk within this; standard output is flushed at every poll.
+  std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
+  std::optional<std::chrono::nanoseconds> stats_interval;
   std::chrono::milliseconds poll_interval{100};  // bounds output latency
 };
 

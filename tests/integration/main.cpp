@@ -1,4 +1,4 @@
-// Integration tests run in a private network namespace (when root).
+// Integration tests run in private network and mount namespaces (when root).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,6 +6,9 @@
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  if (geteuid() == 0) tcpfsm::itest::enter_private_netns();
+  if (geteuid() == 0) {
+    tcpfsm::itest::enter_private_netns();
+    tcpfsm::itest::enter_private_mountns();
+  }
   return RUN_ALL_TESTS();
 }

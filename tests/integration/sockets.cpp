@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -107,6 +108,21 @@ Socket accept_from(const Socket& listener) {
   const int fd = accept4(listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) fail("accept");
   return Socket(fd);
+}
+
+void run_connections(Family f, std::uint16_t port, int n) {
+  Socket listener = listen_on(f, port);
+  for (int i = 0; i < n; ++i) {
+    Socket client = connect_to(f, port);
+    Socket server = accept_from(listener);
+    client.close();
+    server.wait_eof();
+  }
+}
+
+void enter_private_mountns() {
+  if (unshare(CLONE_NEWNS)) fail("unshare(CLONE_NEWNS)");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr)) fail("make / private");
 }
 
 void enter_private_netns() {

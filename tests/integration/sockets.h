@@ -37,8 +37,16 @@ Socket listen_on(Family f, std::uint16_t port);
 Socket connect_to(Family f, std::uint16_t port);
 Socket accept_from(const Socket& listener);
 
+// n connections to a fresh listener on port, one after another: the client
+// closes first, the server closes on EOF. 12 transitions for n = 1, 10 more per
+// extra connection (the listener's two only once).
+void run_connections(Family f, std::uint16_t port, int n);
+
 // Moves this process into a fresh network namespace with lo up, so test ports
 // never collide with the host's and TIME_WAIT stays out of the host's table.
 void enter_private_netns();
+// Moves this process into a private mount namespace: test mounts (tmpfs,
+// tracefs) vanish with it and never reach the host.
+void enter_private_mountns();
 
 }  // namespace tcpfsm::itest

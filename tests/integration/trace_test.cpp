@@ -28,13 +28,24 @@ std::vector<json> of_cookie(const std::vector<json>& t, std::uint64_t cookie) {
   return r;
 }
 
-// Every run ends the same way: SIGTERM, exit 0, a summary with no loss.
+// Every run starts with a start record and ends the same way on SIGTERM:
+// exit 0, an end record whose totals match the stream, no loss.
 void expect_clean_stop(TraceRun& run) {
   EXPECT_EQ(run.stop(), 0) << run.process().err();
   EXPECT_NE(run.process().err().find("terminated after"), std::string::npos) << run.process().err();
-  EXPECT_NE(run.process().err().find("lost 0 (ring buffer full 0, recursion 0)"), std::string::npos)
-      << run.process().err();
-  for (const auto& r : run.records()) EXPECT_NE(r["type"], "lost") << r.dump();
+  const auto records = run.records();
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(records.front()["type"], "start");
+  EXPECT_EQ(records.front()["cause"], "run");
+  EXPECT_EQ(records.front()["schema"], 1);
+  const json& end = records.back();
+  EXPECT_EQ(end["type"], "end");
+  EXPECT_EQ(end["reason"], "signal");
+  EXPECT_EQ(end["signal"], "SIGTERM");
+  EXPECT_EQ(end["transitions"], run.transitions().size());
+  EXPECT_EQ(end["lost"], (json{{"ringbuf", 0}, {"recursion", 0}, {"skstate", 0}})) << end.dump();
+  EXPECT_EQ(end["violations"], (json{{"illegal", 0}, {"gap", 0}, {"unknown_state", 0}})) << end.dump();
+  for (const auto& r : records) EXPECT_NE(r["type"], "lost") << r.dump();
 }
 
 void expect_ports(const std::vector<json>& events, std::uint16_t lport, std::uint16_t rport) {

@@ -90,6 +90,50 @@ TEST(JsonOutput, LostRecord) {
                  "\n");
 }
 
+TEST(JsonOutput, StartRecordDescribesTheRun) {
+  PortFilter ports;
+  ports.either = {443, 8443};
+  ports.remote = {5432};
+  StartInfo s;
+  s.wall_ns = kWall;
+  s.cause = "rotate";
+  s.version = "0.1.0";
+  s.host = "db-7";
+  s.kernel = "6.18.44";
+  s.boot_id = "b00t";
+  s.attach = "tp_btf";
+  s.model = "linux";
+  s.family = 6;
+  s.ports = &ports;
+  s.ringbuf_bytes = 8 << 20;
+  s.mono_to_wall_ns = -42;
+  std::string out;
+  make_formatter(Format::Json)->start(out, s);
+  EXPECT_EQ(out,
+            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":1,"cause":"rotate",)"
+            R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
+            R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432]},)"
+            R"("ringbuf_bytes":8388608,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":-42}})"
+            "\n");
+}
+
+TEST(JsonOutput, StatsAndEndRecords) {
+  const Totals t{100, Losses{1, 2, 3}, 4, 5, 6};
+  std::string out;
+  auto f = make_formatter(Format::Json);
+  f->stats(out, {kWall, t, 2'000'000'000, 49.6});
+  f->end(out, {kWall, t, 3'000'000'000, "signal", "SIGTERM"});
+  EXPECT_EQ(out,
+            R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
+            R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
+            R"("interval_ns":2000000000,"transitions_per_s":50})"
+            "\n"
+            R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
+            R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
+            R"("duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            "\n");
+}
+
 class TableOutput : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -101,7 +145,7 @@ class TableOutput : public ::testing::Test {
 TEST_F(TableOutput, HeaderAndRowsAlign) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  f->begin(out);
+  f->start(out, StartInfo{});
   f->transition(out, transition(), {});
   Transition first = transition();
   first.old_ns.reset();

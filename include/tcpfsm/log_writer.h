@@ -1,0 +1,60 @@
+// Where trace records go: standard output, or a log file that is appended
+// to, rotated between records, reopened on SIGHUP, and never left with a
+// torn line by a write error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace tcpfsm {
+
+class LogWriter {
+ public:
+  struct Options {
+    std::string path;               // empty: standard output
+    std::uint64_t rotate_size = 0;  // 0: never rotate
+    unsigned rotate_keep = 5;       // FILE.1 ... FILE.N are kept
+  };
+  // Writes the records that begin every file; cause is "run", "rotate" or "reopen".
+  using Preamble = std::function<void(std::string& out, std::string_view cause)>;
+
+  // Opens the output now, so a bad path fails before tracing starts.
+  // Throws Error(OutputError) with a message naming the file.
+  LogWriter(Options options, Preamble preamble);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Writes the preamble for cause "run" (once the run's facts are known).
+  void begin();
+  // data holds whole records. Returns false once standard output's reader
+  // has gone (EPIPE). On any other failure, trims a partly written record
+  // and throws Error(OutputError).
+  bool write(std::string_view data);
+  // Closes and reopens the file (after an external logrotate moved it).
+  void reopen();
+  // fsync, for files.
+  void sync();
+
+  const std::string& name() const { return name_; }
+  bool is_file() const { return !opts_.path.empty(); }
+  std::uint64_t rotations() const { return rotations_; }
+
+ private:
+  void open_file();
+  void write_preamble(std::string_view cause);
+  bool write_raw(std::string_view data);
+  void rotate();
+
+  Options opts_;
+  Preamble preamble_;
+  std::string name_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;           // bytes in the current file
+  std::uint64_t preamble_end_ = 0;   // size_ right after the preamble
+  std::uint64_t rotations_ = 0;
+};
+
+}  // namespace tcpfsm

@@ -1,0 +1,279 @@
+// tcpfsm trace -o FILE: self-describing, rotating, lossless-or-says-so logs.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A temporary directory, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/tcpfsm-log-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    umount2(path.c_str(), MNT_DETACH);  // the full-disk test mounts a tmpfs here
+    fs::remove_all(path);
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Whole lines parsed; a last line without newline is returned in torn.
+std::vector<json> parse_lines(const std::string& text, std::string* torn = nullptr) {
+  std::vector<json> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) {
+      if (torn) *torn = text.substr(pos);
+      else ADD_FAILURE() << "torn last line: " << text.substr(pos);
+      break;
+    }
+    out.push_back(json::parse(text.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::size_t count_type(const std::vector<json>& records, std::string_view type) {
+  std::size_t n = 0;
+  for (const auto& r : records) n += r["type"] == type;
+  return n;
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+std::vector<std::string> trace_to(const fs::path& file, std::uint16_t port, std::vector<std::string> more = {},
+                                  const std::string& flush_interval = "50ms") {
+  std::vector<std::string> args{"-o", file.string(), "-p", std::to_string(port), "--flush-interval", flush_interval};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+void expect_schema_valid(const std::vector<fs::path>& files) {
+  std::vector<std::string> argv{"/usr/bin/python3", TCPFSM_SOURCE_DIR "/tests/integration/validate_log.py",
+                                TCPFSM_SOURCE_DIR "/docs/tcpfsm-log.schema.json"};
+  for (const auto& f : files) argv.push_back(f.string());
+  Process v(argv);
+  EXPECT_EQ(v.wait(), 0) << v.out() << v.err();
+}
+
+TEST(Log, RotationKeepsEveryRecordExactlyOnce) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  constexpr int kConnections = 150;
+  TraceRun run(trace_to(log, 21001, {"--rotate-size", "16K", "--rotate-keep", "1000", "--stats-interval", "100ms"}));
+  run_connections(Family::V4, 21001, kConnections);
+  const std::size_t expected = 2 + 10 * kConnections;
+  // Reported losses leave it short: the accounting below tells.
+  wait_until([&] {
+    std::size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir.path)) n += count_type(parse_lines(slurp(e.path())), "transition");
+    return n >= expected;
+  });
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+
+  // Oldest first: t.json.N ... t.json.1, t.json.
+  std::vector<fs::path> files;
+  for (int i = 1; fs::exists(log.string() + "." + std::to_string(i)); ++i)
+    files.insert(files.begin(), log.string() + "." + std::to_string(i));
+  files.push_back(log);
+  ASSERT_GE(files.size(), 10u) << "expected many rotations at 16K";
+
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;  // (cookie, ktime_ns)
+  std::size_t transitions = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto records = parse_lines(slurp(files[i]));
+    ASSERT_FALSE(records.empty()) << files[i];
+    EXPECT_EQ(records.front()["type"], "start") << files[i];
+    EXPECT_EQ(records.front()["cause"], i == 0 ? "run" : "rotate") << files[i];
+    if (i + 1 < files.size()) {
+      EXPECT_EQ(count_type(records, "end"), 0u) << files[i];
+      EXPECT_LE(fs::file_size(files[i]), 16u * 1024) << files[i];
+    }
+    for (const auto& r : records) {
+      if (r["type"] != "transition") continue;
+      ++transitions;
+      const bool fresh = seen.emplace(r["cookie"].get<std::uint64_t>(), r["ktime_ns"].get<std::uint64_t>()).second;
+      EXPECT_TRUE(fresh) << "duplicate " << r.dump();
+    }
+  }
+  const auto last = parse_lines(slurp(log));
+  EXPECT_EQ(last.back()["type"], "end");
+  EXPECT_EQ(last.back()["transitions"], transitions);
+  // Nothing lost silently: every expected transition is written or counted
+  // lost (recursion misses are counted before the port filter, so they may
+  // also belong to other traffic on this host).
+  const auto lost = last.back()["lost"]["ringbuf"].get<std::size_t>() + last.back()["lost"]["recursion"].get<std::size_t>();
+  EXPECT_LE(transitions, expected);
+  EXPECT_GE(transitions + lost, expected) << last.back().dump();
+  if (lost == 0) {
+    EXPECT_EQ(transitions, expected);
+  }
+  expect_schema_valid(files);
+}
+
+TEST(Log, SigtermDuringTrafficLeavesWholeLinesAndAnEndRecord) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21002, {}, "10ms"));
+  std::thread churn([] { run_connections(Family::V4, 21002, 300); });
+  ASSERT_TRUE(wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= 100; }));
+  EXPECT_EQ(run.stop(), 0) << run.process().err();
+  churn.join();
+  const auto records = parse_lines(slurp(log));  // fails on a torn line
+  EXPECT_EQ(records.front()["type"], "start");
+  EXPECT_EQ(records.back()["type"], "end");
+  EXPECT_EQ(records.back()["reason"], "signal");
+  EXPECT_EQ(records.back()["transitions"], count_type(records, "transition"));
+  expect_schema_valid({log});
+}
+
+TEST(Log, SigkillLeavesAtMostOneTornLine) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21003, {}, "1ms"));
+  std::thread churn([] { run_connections(Family::V4, 21003, 300); });
+  ASSERT_TRUE(wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= 100; }));
+  run.process().signal(SIGKILL);
+  EXPECT_EQ(run.process().wait(), 128 + SIGKILL);
+  churn.join();
+  std::string torn;
+  const auto records = parse_lines(slurp(log), &torn);  // every line but the last must parse
+  EXPECT_GE(count_type(records, "transition"), 100u);
+  EXPECT_EQ(count_type(records, "end"), 0u);
+}
+
+TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {
+  REQUIRE_BPF();
+  TempDir dir;
+  ASSERT_EQ(mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21004));
+  run_connections(Family::V4, 21004, 100);  // ~330 KB of records
+  EXPECT_EQ(run.process().wait(), 8) << run.process().err();
+  EXPECT_NE(run.process().err().find("writing " + log.string() + " failed: No space left on device"),
+            std::string::npos)
+      << run.process().err();
+  const std::string text = slurp(log);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  const auto records = parse_lines(text);
+  EXPECT_EQ(records.front()["type"], "start");
+  EXPECT_GT(count_type(records, "transition"), 50u);
+}
+
+TEST(Log, SymlinkAndMissingDirectoryAreRefusedBeforeTracing) {
+  REQUIRE_BPF();
+  TempDir dir;
+  fs::create_symlink(dir.path / "target", dir.path / "link");
+  Process link({binary(), "trace", "-o", (dir.path / "link").string(), "-d", "1"});
+  EXPECT_EQ(link.wait(), 8);
+  EXPECT_EQ(link.err(), "tcpfsm: refusing to write to " + (dir.path / "link").string() + ": it is a symbolic link\n");
+  EXPECT_FALSE(fs::exists(dir.path / "target"));
+
+  Process missing({binary(), "trace", "-o", (dir.path / "nope/t.json").string(), "-d", "1"});
+  EXPECT_EQ(missing.wait(), 8);
+  EXPECT_EQ(missing.err(), "tcpfsm: cannot create " + (dir.path / "nope/t.json").string() + ": directory " +
+                               (dir.path / "nope").string() + " does not exist\n");
+}
+
+TEST(Log, ExistingLogIsAppendedToNotTruncated) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  for (int run_no = 0; run_no < 2; ++run_no) {
+    TraceRun run(trace_to(log, 21005));
+    run_connections(Family::V4, 21005, 1);
+    ASSERT_TRUE(wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= 12u * (run_no + 1); }));
+    ASSERT_EQ(run.stop(), 0);
+  }
+  const auto records = parse_lines(slurp(log));
+  EXPECT_EQ(count_type(records, "start"), 2u);
+  EXPECT_EQ(count_type(records, "end"), 2u);
+  EXPECT_EQ(count_type(records, "transition"), 24u);
+  EXPECT_EQ(fs::status(log).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+}
+
+TEST(Log, SighupReopensTheFileForLogrotate) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json", moved = dir.path / "t.json.moved";
+  TraceRun run(trace_to(log, 21006));
+  run_connections(Family::V4, 21006, 1);
+  ASSERT_TRUE(wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= 12; }));
+  fs::rename(log, moved);
+  run.process().signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return fs::exists(log) && count_type(parse_lines(slurp(log)), "start") == 1; }));
+  run_connections(Family::V4, 21006, 1);
+  ASSERT_TRUE(wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= 12; }));
+  ASSERT_EQ(run.stop(), 0);
+
+  const auto before = parse_lines(slurp(moved)), after = parse_lines(slurp(log));
+  EXPECT_EQ(before.front()["cause"], "run");
+  EXPECT_EQ(count_type(before, "transition"), 12u);
+  EXPECT_EQ(count_type(before, "end"), 0u);
+  EXPECT_EQ(after.front()["cause"], "reopen");
+  EXPECT_EQ(count_type(after, "transition"), 12u);
+  EXPECT_EQ(after.back()["transitions"], 24);
+  expect_schema_valid({moved, log});
+}
+
+TEST(Log, StatsRecordsCountTheRun) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21007, {"--stats-interval", "100ms"}));
+  run_connections(Family::V4, 21007, 5);
+  ASSERT_TRUE(wait_until([&] {
+    const auto r = parse_lines(slurp(log));
+    return count_type(r, "transition") >= 52 && !r.empty() && r.back()["type"] == "stats" &&
+           r.back()["transitions"] == 52;
+  }));
+  ASSERT_EQ(run.stop(), 0);
+  const auto records = parse_lines(slurp(log));
+  std::uint64_t previous = 0;
+  for (const auto& r : records) {
+    if (r["type"] != "stats") continue;
+    EXPECT_GE(r["transitions"].get<std::uint64_t>(), previous);
+    previous = r["transitions"];
+    EXPECT_GE(r["interval_ns"].get<std::uint64_t>(), 100'000'000u);
+  }
+  EXPECT_EQ(previous, 52u);
+  expect_schema_valid({log});
+}
+
+}  // namespace
+}  // namespace tcpfsm::itest
