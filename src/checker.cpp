@@ -1,5 +1,7 @@
 #include "tcpfsm/checker.h"
 
+#include <algorithm>
+
 namespace tcpfsm {
 namespace {
 
@@ -45,21 +47,36 @@ std::string_view lifecycle_class_name(LifecycleClass c) {
   return "?";
 }
 
-Verdict Checker::judge(const Life* life, int old_state, int new_state) const {
+void Checker::note_loss(std::uint64_t events) {
+  const std::uint64_t now = std::min(events, gaps_pending_);
+  gaps_explained_ += now;
+  loss_budget_ += events - now;
+  // Older gaps were seen before the previous report: these losses came later.
+  gaps_pending_ = 0;
+}
+
+Verdict Checker::judge(const Life* life, int old_state, int new_state) {
+  // Every reason names the event's edge, so it reads on its own; built only
+  // for a violation, as this runs for every event.
+  const auto edge = [&] { return state_name(old_state) + " -> " + state_name(new_state); };
   if (!find_state(old_state) || !find_state(new_state))
     return {VerdictKind::UnknownState,
-            "state number " + std::to_string(find_state(old_state) ? new_state : old_state) +
+            edge() + ": state " + std::to_string(find_state(old_state) ? new_state : old_state) +
                 " is not a known TCP state"};
-  if (life && life->last != old_state)
-    return {VerdictKind::Gap,
-            "socket was last seen entering " + state_name(life->last) + ", not " +
-                state_name(old_state) +
-                (reported_lost_ ? ": events lost (reported)" : ": events missing with no reported loss")};
+  if (life && life->last != old_state) {
+    std::string why = edge() + ", but the socket last entered " + state_name(life->last);
+    if (loss_budget_) {
+      --loss_budget_;
+      ++gaps_explained_;
+      return {VerdictKind::Gap, why + ": events lost (reported)"};
+    }
+    ++gaps_pending_;
+    return {VerdictKind::Gap, why + ": events missing, no loss reported (yet)"};
+  }
   if (allowed(model_, old_state, new_state)) return {};
-  std::string edge = state_name(old_state) + " -> " + state_name(new_state);
   const Edge* e = find_edge(old_state, new_state);
-  if (model_ == Model::Linux) return {VerdictKind::Illegal, edge + " is not a transition Linux makes"};
-  return {VerdictKind::Illegal, edge + " is not in RFC 9293 Figure 5" +
+  if (model_ == Model::Linux) return {VerdictKind::Illegal, edge() + " is not a transition Linux makes"};
+  return {VerdictKind::Illegal, edge() + " is not in RFC 9293 Figure 5" +
                                     (e && e->linux ? " (Linux: " + std::string(e->label) + ")" : "")};
 }
 
@@ -68,16 +85,23 @@ Checker::Result Checker::observe(std::uint64_t cookie, int old_state, int new_st
   Life* life = it == lives_.end() ? nullptr : &it->second;
   Result r{judge(life, old_state, new_state), std::nullopt};
 
+  const int close = number(State::Close);
+  // An abort sets CLOSE twice (tcp_abort, then tcp_done): the second one
+  // repeats the end of a lifecycle rather than beginning one.
+  if (!life && old_state == close && new_state == close) return r;
+
   if (!life) {
     life = &lives_[cookie];
     life->from_start = is_start(old_state, new_state);
   }
-  if (r.verdict.kind == VerdictKind::Gap) life->gap = true;
-  life->last = static_cast<std::uint8_t>(new_state);
+  if (r.verdict.kind == VerdictKind::Gap || r.verdict.kind == VerdictKind::UnknownState) life->broken = true;
+  if (new_state == number(State::Listen)) life->listener = true;
+  life->last = new_state;
 
   // -> CLOSE ends the lifecycle; the same socket may start over (reconnect, listen again).
-  if (new_state == number(State::Close)) {
-    r.ended = life->gap || !life->from_start ? LifecycleClass::Truncated : classify_close(old_state);
+  if (new_state == close) {
+    r.ended = Lifecycle{life->broken || !life->from_start ? LifecycleClass::Truncated : classify_close(old_state),
+                        life->listener, close};
     lives_.erase(cookie);
   }
   return r;

@@ -42,12 +42,17 @@ constexpr std::array kEdges = std::to_array<Edge>({
     {S::CloseWait, S::Close, false, true, "reset or abort"},
     {S::LastAck, S::Close, true, true, "our FIN acked: connection done"},
     {S::LastAck, S::LastAck, false, true, "close after shutdown"},
-    {S::Close, S::Close, false, true, "abort of a listener (ss -K)"},
+    {S::Close, S::Close, false, true, "abort sets CLOSE twice (ss -K on a listener)"},
 });
 
 }  // namespace
 
 std::string_view model_name(Model m) { return m == Model::Linux ? "linux" : "rfc"; }
+
+std::string_view model_description(Model m) {
+  return m == Model::Linux ? "exactly what Linux reports at sock:inet_sock_set_state"
+                           : "strict RFC 9293 Figure 5";
+}
 
 std::span<const Edge> all_edges() { return kEdges; }
 
@@ -65,7 +70,7 @@ const Edge* find_edge(int from, int to) {
 
 bool allowed(Model m, int from, int to) {
   const Edge* e = find_edge(from, to);
-  return e && (m == Model::Linux ? e->linux : e->rfc);
+  return e && allowed(m, *e);
 }
 
 }  // namespace tcpfsm

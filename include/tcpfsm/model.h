@@ -13,7 +13,8 @@ enum class Model {
   Rfc,    // strict RFC 9293 Figure 5
 };
 
-std::string_view model_name(Model m);
+std::string_view model_name(Model m);         // "linux", "rfc"
+std::string_view model_description(Model m);  // what the model holds, one line
 
 struct Edge {
   State from;
@@ -31,5 +32,6 @@ const Edge* find_edge(int from, int to);
 
 // Whether `m` allows from -> to.
 bool allowed(Model m, int from, int to);
+inline bool allowed(Model m, const Edge& e) { return m == Model::Linux ? e.linux : e.rfc; }
 
 }  // namespace tcpfsm
