@@ -1,0 +1,60 @@
+// One record of a tcpfsm JSON-lines log, and what can be wrong with a line.
+// The parser sits behind parse_record() alone, so it can be swapped.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tcpfsm {
+
+enum class RecordType : std::uint8_t { Transition, Lost, Start, Stats, End, Unknown };
+std::string_view record_type_name(RecordType t);  // "transition", ...; "unknown"
+
+// Fields `check` uses; others in the line are ignored. The strings keep their
+// capacity when a record is reused, so parsing a line need not allocate.
+struct LogRecord {
+  RecordType type = RecordType::Unknown;
+  std::string type_name;  // as written: names an unknown type in messages
+  std::string ts;
+  std::string cause;  // start: "run" begins a trace run; "rotate", "reopen" continue it
+  std::optional<std::uint64_t> transitions;  // end: transitions the run wrote
+  // transition
+  std::uint64_t cookie = 0;
+  int old_state = 0, new_state = 0;  // kernel numbers; a bare number may be unknown
+  std::optional<std::uint64_t> old_ns;
+  std::string family, laddr, raddr;
+  std::uint16_t lport = 0, rport = 0;
+  // lost
+  std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
+};
+
+// What is wrong with the input at a line. All but CountMismatch mean the line
+// was skipped.
+enum class InputError : std::uint8_t {
+  InvalidJson,       // not JSON, or JSON with something after it
+  NotAnObject,       // valid JSON, but not an object
+  MissingField,      // a field the record type needs is absent
+  WrongType,         // a field has the wrong JSON type or an out-of-range value
+  UnknownStateName,  // "old"/"new" is a string the state table does not know
+  UnknownType,       // "type" is not a record type tcpfsm writes
+  TooLong,           // longer than the line limit
+  TornLine,          // the last line has no newline and is not a valid record
+  EmptyLine,
+  EmptyFile,      // reported at line 0
+  CountMismatch,  // an end record's transition total differs from what its run holds
+};
+inline constexpr int kInputErrorKinds = 11;
+std::string_view input_error_name(InputError e);  // "invalid_json", ...
+
+struct ParseError {
+  InputError kind;
+  std::string message;  // for the user: what is wrong, without the file:line
+};
+
+// Fills `out` from one line (without its line ending). A record of an unknown
+// type parses (type Unknown): the caller decides what that means.
+std::optional<ParseError> parse_record(std::string_view line, LogRecord& out);
+
+}  // namespace tcpfsm
