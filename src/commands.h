@@ -11,6 +11,8 @@ using Command = std::function<int()>;
 
 void add_trace(CLI::App& app, Command& run);
 void add_features(CLI::App& app, Command& run);
+void add_check(CLI::App& app, Command& run);
+void add_states(CLI::App& app, Command& run);
 
 // Validators shared by subcommands.
 CLI::Validator duration_validator();

@@ -1,0 +1,37 @@
+#include "tcpfsm/dot.h"
+
+#include <set>
+
+#include "tcpfsm/states.h"
+
+namespace tcpfsm {
+namespace {
+
+std::string quoted(std::string_view s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + '"';
+}
+
+}  // namespace
+
+std::string dot_graph(std::string_view title, std::span<const DotEdge> edges) {
+  std::string out = "digraph tcpfsm {\n";
+  out += "  label=" + quoted(title) + ";\n  labelloc=t;\n";
+  out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
+  out += "  edge [fontname=\"Helvetica\", fontsize=10];\n";
+  std::set<int> nodes;
+  for (const auto& e : edges) nodes.insert({e.from, e.to});
+  for (int n : nodes) out += "  " + quoted(state_name(n)) + ";\n";
+  for (const auto& e : edges) {
+    out += "  " + quoted(state_name(e.from)) + " -> " + quoted(state_name(e.to)) + " [label=" + quoted(e.label);
+    if (e.red) out += ", color=red, fontcolor=red, penwidth=2";
+    out += "];\n";
+  }
+  return out + "}\n";
+}
+
+}  // namespace tcpfsm
