@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -197,11 +198,17 @@ Tracer::~Tracer() = default;
 AttachMode Tracer::mode() const { return impl_->mode; }
 const std::string& Tracer::fallback_reason() const { return impl_->fallback_reason; }
 
+void Tracer::wait(int timeout_ms) {
+  // Only waits: the caller reads the loss counters before draining, so a
+  // lost record precedes the events whose gaps the loss explains.
+  epoll_event ev{};
+  epoll_wait(ring_buffer__epoll_fd(impl_->rb), &ev, 1, timeout_ms);
+}
+
 bool Tracer::poll(int timeout_ms) {
-  int n = ring_buffer__poll(impl_->rb, timeout_ms);
-  // The program wakes us only when enough data waits: take the rest too.
+  wait(timeout_ms);
   drain();
-  return n != -EINTR;
+  return true;
 }
 
 void Tracer::drain() {

@@ -113,6 +113,8 @@ class JsonFormatter final : public Formatter {
   void end(std::string& out, const EndInfo& e) override {
     append_head(out, "end", e.wall_ns);
     append_totals(out, e.totals);
+    out += R"(,"kernel_matched":)";
+    json::append_uint(out, e.kernel_matched);
     out += R"(,"duration_ns":)";
     json::append_uint(out, e.duration_ns);
     append_field(out, "reason", e.reason);

@@ -117,8 +117,10 @@ class Session final : public EventHandler {
     if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
   }
 
-  void finish(std::string_view reason, std::string_view signal, std::chrono::nanoseconds elapsed) {
-    EndInfo e{wall_now_ns(), totals_, static_cast<std::uint64_t>(elapsed.count()), reason, signal};
+  void finish(const KernelCounters& k, std::string_view reason, std::string_view signal,
+              std::chrono::nanoseconds elapsed) {
+    account(k);
+    EndInfo e{wall_now_ns(), totals_, k.matched, static_cast<std::uint64_t>(elapsed.count()), reason, signal};
     formatter_->end(buf_, e);
     flush();
     if (!reader_gone_) writer_.sync();
@@ -214,8 +216,9 @@ int run_trace(const TraceOptions& o) {
   int status = 0;
   try {
     for (;;) {
-      tracer.poll(static_cast<int>(o.poll_interval.count()));
+      tracer.wait(static_cast<int>(o.poll_interval.count()));
       session.account(tracer.counters());
+      tracer.drain();
       session.tick();
       if (g_stop_signal) {
         signal = g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
@@ -229,8 +232,8 @@ int run_trace(const TraceOptions& o) {
     // Same clean end for every reason: detach, drain, report, write the end, sync.
     tracer.detach();
     tracer.drain();
-    session.account(tracer.counters());
-    session.finish(reason == "output closed" ? "output_closed" : reason, signal, Clock::now() - start);
+    session.finish(tracer.counters(), reason == "output closed" ? "output_closed" : reason, signal,
+                   Clock::now() - start);
   } catch (const Error& e) {
     if (e.code() != ExitCode::OutputError) throw;
     std::fprintf(stderr, "tcpfsm: %s; stopping (what was written is whole records)\n", e.what());

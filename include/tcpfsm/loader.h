@@ -49,11 +49,13 @@ class Tracer {
   // Why tp_btf was not used, when the tracepoint fallback is active.
   const std::string& fallback_reason() const;
 
-  // Waits up to timeout_ms for the kernel's wakeup, then hands every waiting
-  // event to the handler. Returns false when interrupted by a signal.
-  bool poll(int timeout_ms);
+  // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
+  // enough data waits) or a signal; reads nothing.
+  void wait(int timeout_ms);
   // Hands every waiting event to the handler (after detach: the rest).
   void drain();
+  // wait() then drain(), for callers that do not place losses in a stream.
+  bool poll(int timeout_ms);
   // Stops new events; what is already in the ring buffer stays readable.
   void detach();
 

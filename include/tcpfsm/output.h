@@ -55,6 +55,9 @@ struct StatsInfo {
 struct EndInfo {
   std::uint64_t wall_ns = 0;
   Totals totals;
+  // The BPF program's own count of transitions that passed the filters:
+  // equals transitions read + lost.ringbuf (read exceeds written only with --count).
+  std::uint64_t kernel_matched = 0;
   std::uint64_t duration_ns = 0;
   std::string_view reason;  // "signal", "duration", "count", "output_closed", "error"
   std::string_view signal;  // "SIGINT"/"SIGTERM" when reason is "signal"

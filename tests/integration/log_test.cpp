@@ -275,5 +275,42 @@ TEST(Log, StatsRecordsCountTheRun) {
   expect_schema_valid({log});
 }
 
+TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  constexpr int kConnections = 400;
+  TraceRun run({"-o", log.string(), "-p", "21010", "-p", "21011", "--ringbuf-size", "4K"});
+  std::thread a([] { run_connections(Family::V4, 21010, kConnections); });
+  std::thread b([] { run_connections(Family::V6, 21011, kConnections); });
+  a.join();
+  b.join();
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+
+  const auto records = parse_lines(slurp(log));
+  const json& end = records.back();
+  ASSERT_EQ(end["type"], "end");
+  std::uint64_t ringbuf = 0, recursion = 0;
+  for (const auto& r : records) {
+    if (r["type"] != "lost") continue;
+    ringbuf += r["ringbuf"].get<std::uint64_t>();
+    recursion += r["recursion"].get<std::uint64_t>();
+  }
+  const std::uint64_t written = count_type(records, "transition");
+  // The lost records add up to the run's totals...
+  EXPECT_EQ(end["lost"]["ringbuf"], ringbuf);
+  EXPECT_EQ(end["lost"]["recursion"], recursion);
+  EXPECT_GT(ringbuf, 0u) << "a 4K ring buffer should overflow under two churning threads";
+  // ...the BPF program's own count is exactly what was read plus what it dropped...
+  EXPECT_EQ(end["kernel_matched"], written + ringbuf);
+  // ...and every transition the churn made is either written or counted lost.
+  const std::uint64_t expected = 2 * (2 + 10 * kConnections);
+  EXPECT_LE(written + ringbuf, expected);
+  EXPECT_GE(written + ringbuf + recursion, expected);
+  EXPECT_EQ(run.process().err().find("neither read nor counted lost"), std::string::npos) << run.process().err();
+  // A loss may cut lifecycles short (gaps), never make an edge illegal.
+  EXPECT_EQ(end["violations"]["illegal"], 0);
+}
+
 }  // namespace
 }  // namespace tcpfsm::itest

@@ -122,7 +122,7 @@ TEST(JsonOutput, StatsAndEndRecords) {
   std::string out;
   auto f = make_formatter(Format::Json);
   f->stats(out, {kWall, t, 2'000'000'000, 49.6});
-  f->end(out, {kWall, t, 3'000'000'000, "signal", "SIGTERM"});
+  f->end(out, {kWall, t, 103, 3'000'000'000, "signal", "SIGTERM"});
   EXPECT_EQ(out,
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
@@ -130,7 +130,7 @@ TEST(JsonOutput, StatsAndEndRecords) {
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
-            R"("duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            R"("kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
 
