@@ -140,6 +140,23 @@ TEST(Log, RotationKeepsEveryRecordExactlyOnce) {
     EXPECT_EQ(transitions, expected);
   }
   expect_schema_valid(files);
+
+  // Copied elsewhere and checked in rotation order, the files tell the same story.
+  TempDir copy;
+  std::vector<std::string> argv{binary(), "check", "--format", "json"};
+  for (const auto& f : files) {
+    fs::copy_file(f, copy.path / f.filename());
+    argv.push_back((copy.path / f.filename()).string());
+  }
+  Process check(argv);
+  EXPECT_EQ(check.wait(), 0) << check.out() << check.err();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["transitions"]["total"], transitions);
+  EXPECT_EQ(report["transitions"]["ok"], transitions);
+  EXPECT_EQ(report["records"]["start"], files.size());
+  EXPECT_EQ(report["records"]["end"], 1);
+  EXPECT_EQ(report["input_errors"]["total"], 0);
+  EXPECT_EQ(report["lifecycles"]["completed"], 2 * kConnections + 1) << report["lifecycles"].dump();
 }
 
 TEST(Log, SigtermDuringTrafficLeavesWholeLinesAndAnEndRecord) {
@@ -173,6 +190,15 @@ TEST(Log, SigkillLeavesAtMostOneTornLine) {
   const auto records = parse_lines(slurp(log), &torn);  // every line but the last must parse
   EXPECT_GE(count_type(records, "transition"), 100u);
   EXPECT_EQ(count_type(records, "end"), 0u);
+
+  // tcpfsm check reads it: at most the one torn line is an input error.
+  Process check({binary(), "check", "--format", "json", log.string()});
+  const int status = check.wait();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["input_errors"]["total"], torn.empty() ? 0 : 1) << check.err();
+  EXPECT_EQ(report["input_errors"]["torn_line"], torn.empty() ? 0 : 1);
+  EXPECT_EQ(status, torn.empty() ? 0 : 1);
+  EXPECT_EQ(report["transitions"]["illegal"], 0);
 }
 
 TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {

@@ -123,6 +123,37 @@ TEST(Trace, ClientInitiatedClose) {
   client_initiated_close(Family::V4, 20001, {});
 }
 
+TEST(Trace, CheckFindsARealLogClean) {
+  REQUIRE_BPF();
+  TraceRun run({"-p", "20011"});
+  run_connections(Family::V6, 20011, 3);
+  {
+    Socket listener = listen_on(Family::V4, 20011);  // a reset and a refused connect too
+    Socket client = connect_to(Family::V4, 20011);
+    Socket server = accept_from(listener);
+    client.linger_zero();
+    client.close();
+    server.wait_event();
+  }
+  connect_to(Family::V4, 20011);
+  ASSERT_TRUE(run.wait_for_transitions(32 + 8 + 2));
+  expect_clean_stop(run);
+  char path[] = "/tmp/tcpfsm-real-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_EQ(write(fd, run.process().out().data(), run.process().out().size()),
+            static_cast<ssize_t>(run.process().out().size()));
+  close(fd);
+  Process check({binary(), "check", "--format", "json", path});
+  EXPECT_EQ(check.wait(), 0) << check.out() << check.err();
+  unlink(path);
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["transitions"]["total"], 42);
+  EXPECT_EQ(report["transitions"]["ok"], 42);
+  EXPECT_EQ(report["lifecycles"]["completed"], 8) << report["lifecycles"].dump();  // 6 + 2 listeners
+  EXPECT_EQ(report["lifecycles"]["reset_aborted"], 2) << report["lifecycles"].dump();
+  EXPECT_EQ(report["lifecycles"]["failed_connect"], 1) << report["lifecycles"].dump();
+}
+
 TEST(Trace, ClientInitiatedCloseIpv6) {
   REQUIRE_BPF();
   client_initiated_close(Family::V6, 20002, {});
