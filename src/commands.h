@@ -11,6 +11,7 @@ using Command = std::function<int()>;
 
 void add_trace(CLI::App& app, Command& run);
 void add_features(CLI::App& app, Command& run);
+void add_stuck(CLI::App& app, Command& run);
 void add_check(CLI::App& app, Command& run);
 void add_states(CLI::App& app, Command& run);
 

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   tcpfsm::cli::Command run;
   tcpfsm::cli::add_trace(app, run);
   tcpfsm::cli::add_features(app, run);
+  tcpfsm::cli::add_stuck(app, run);
   tcpfsm::cli::add_check(app, run);
   tcpfsm::cli::add_states(app, run);
 

@@ -1,0 +1,81 @@
+// Which processes hold a socket, found from its inode through /proc/PID/fd
+// (as `ss -p` does). Walking /proc is the expensive part, so results are
+// cached per inode and /proc is walked only when an inode is not known yet.
+// Not thread-safe: one owner per cache.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace tcpfsm {
+
+struct Holder {
+  std::int32_t pid = 0;
+  int fd = -1;
+  std::string comm;     // /proc/PID/comm
+  std::string cmdline;  // shortened command line; "[comm]" for a kernel thread
+};
+
+// "socket:[12345]" -> 12345; nothing for any other fd target.
+std::optional<std::uint32_t> socket_inode_of_link(std::string_view link);
+
+// NUL-separated /proc/PID/cmdline as one line of at most max_chars.
+std::string short_cmdline(std::string_view raw, std::size_t max_chars = 60);
+
+class OwnerCache {
+ public:
+  struct Options {
+    std::string proc_root = "/proc";
+    // How long "no process holds it" is believed before /proc is walked again.
+    std::chrono::milliseconds retry_unresolved{10'000};
+  };
+  OwnerCache() : OwnerCache(Options{}) {}
+  explicit OwnerCache(Options options);
+
+  // The processes holding socket `ino` (several after fork), or nullptr when
+  // not known yet: the inode is then queued for resolve_pending(). An empty
+  // list means no process was found holding it; inode 0 (a socket without a
+  // file: orphaned by close(), or not accepted yet) always gives the empty list.
+  const std::vector<Holder>* lookup(std::uint32_t ino);
+
+  // Walks /proc/*/fd once when any queued inode is unknown, or an unresolved
+  // one is older than retry_unresolved. Every tracked inode found on the walk
+  // is refreshed with it. Costs one readlink per open fd on the host.
+  void resolve_pending();
+
+  // Re-reads each cached holder's fd link (one readlink per holder): holders
+  // that closed the socket or exited are dropped, and an inode that lost one
+  // is walked for again on the next resolve_pending().
+  void revalidate();
+
+  // Stops tracking `ino` (the socket is gone or no longer of interest).
+  void forget(std::uint32_t ino);
+
+  struct Stats {
+    std::uint64_t walks = 0;          // full walks of /proc
+    std::uint64_t links_read = 0;     // readlink calls, walks and revalidation
+    std::uint64_t pids_unreadable = 0;  // on the last walk: /proc/PID/fd not readable (not root?)
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Entry {
+    bool resolved = false;
+    std::chrono::steady_clock::time_point resolved_at;
+    std::vector<Holder> holders;
+  };
+  bool walk_needed() const;
+  void walk();
+  void describe(Holder& h);
+
+  Options options_;
+  std::unordered_map<std::uint32_t, Entry> entries_;
+  Stats stats_;
+};
+
+}  // namespace tcpfsm

@@ -1,0 +1,258 @@
+#include "tcpfsm/stuck_run.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <string>
+
+#include "tcpfsm/errors.h"
+#include "tcpfsm/loader.h"
+#include "tcpfsm/owners.h"
+#include "tcpfsm/sockdiag.h"
+#include "tcpfsm/stuck.h"
+#include "tcpfsm/stuck_tracker.h"
+#include "tcpfsm/transition.h"
+#include "tcpfsm/units.h"
+
+namespace tcpfsm {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+void install_signal_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;  // no SA_RESTART: interrupt the poll
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
+}
+
+std::uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+// The events' clock (bpf_ktime_get_ns).
+std::uint64_t mono_now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+std::uint64_t wall_now_ns() { return clock_ns(CLOCK_REALTIME); }
+
+// net.ipv4.tcp_fin_timeout of this network namespace: what an orphan's
+// FIN_WAIT2 timewait socket is armed with.
+std::chrono::milliseconds fin_timeout() {
+  std::ifstream f("/proc/sys/net/ipv4/tcp_fin_timeout");
+  long seconds = 60;  // the kernel's default
+  f >> seconds;
+  return std::chrono::seconds(seconds > 0 ? seconds : 60);
+}
+
+// Writes all of data to standard output; false once the reader has gone.
+bool write_stdout(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return false;
+      throw Error(ExitCode::OutputError, std::string("writing standard output failed: ") + std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string clock_text(std::uint64_t wall_ns) {
+  const auto sec = static_cast<std::time_t>(wall_ns / 1'000'000'000);
+  std::tm tm{};
+  localtime_r(&sec, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+std::string states_list(const std::vector<State>& states) {
+  std::string s;
+  for (State st : states) s += (s.empty() ? "" : ", ") + state_name(number(st));
+  return s;
+}
+
+// The sockets in the watched states that pass the filters, and who holds them.
+class Refresher {
+ public:
+  explicit Refresher(const StuckOptions& o) : o_(o), mask_(state_mask(o.states)) {}
+
+  const std::vector<DiagSocket>& dump() {
+    sockets_.clear();
+    if (o_.family != AF_INET6) diag_.dump(AF_INET, mask_, sockets_);
+    if (o_.family != AF_INET) diag_.dump(AF_INET6, mask_, sockets_);
+    if (!o_.ports.empty())
+      std::erase_if(sockets_, [&](const DiagSocket& s) {
+        return std::find_if(o_.ports.begin(), o_.ports.end(), [&](std::uint16_t p) {
+                 return s.local.port == p || s.remote.port == p;
+               }) == o_.ports.end();
+      });
+    return sockets_;
+  }
+
+  // Unstuck sockets keep the owners last known (the fd may be closed by now),
+  // and are looked up once when no transition showed where they went (a
+  // timewait socket moves on without one): gone means closed.
+  void settle_unstuck(std::vector<Unstuck>& unstuck) {
+    for (Unstuck& u : unstuck) {
+      if (const auto* h = owners_.lookup(u.sock.ino)) u.holders = *h;
+      u.owner = ownership_of(u.sock, u.holders);
+      owners_.forget(u.sock.ino);
+      if (!u.new_state) {
+        const auto now = diag_.find(u.sock);
+        u.new_state = now ? now->state : number(State::Close);
+      }
+    }
+  }
+
+  // Owners of every stuck socket: one /proc walk for the ones not known yet.
+  void attach_owners(std::vector<StuckSocket>& stuck) {
+    owners_.revalidate();
+    for (const StuckSocket& s : stuck) owners_.lookup(s.sock.ino);
+    owners_.resolve_pending();
+    for (StuckSocket& s : stuck) {
+      if (const auto* h = owners_.lookup(s.sock.ino)) s.holders = *h;
+      s.owner = ownership_of(s.sock, s.holders);
+    }
+  }
+
+  StuckView view(StuckTracker::Result& r) const {
+    StuckView v;
+    v.states = o_.states;
+    v.min_age = o_.min_age;
+    v.sockets = std::move(r.stuck);
+    v.younger = r.younger;
+    v.unknown_age = r.unknown_age;
+    v.owners_unreadable = owners_.stats().pids_unreadable > 0;
+    return v;
+  }
+
+ private:
+  const StuckOptions& o_;
+  std::uint32_t mask_;
+  SockDiag diag_;
+  OwnerCache owners_;
+  std::vector<DiagSocket> sockets_;
+};
+
+StuckTracker::Options tracker_options(const StuckOptions& o, bool key_by_endpoints) {
+  return {o.states, o.min_age, fin_timeout(), key_by_endpoints};
+}
+
+int run_once(const StuckOptions& o) {
+  Refresher refresher(o);
+  const std::uint64_t start = mono_now_ns();
+  StuckTracker tracker(tracker_options(o, false), start);
+  const auto& sockets = refresher.dump();
+  auto r = tracker.refresh(sockets, start, mono_now_ns());
+  refresher.attach_owners(r.stuck);
+  const bool stuck = !r.stuck.empty();
+  std::string out;
+  if (o.format == Format::Json) {
+    const std::uint64_t wall = wall_now_ns();
+    for (const StuckSocket& s : r.stuck) append_stuck_json(out, s, wall);
+  } else {
+    append_view(out, refresher.view(r), 0);
+  }
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
+  write_stdout(out);
+  return stuck ? 1 : 0;
+}
+
+// Hands the tracer's transitions to the tracker.
+class TransitionFeed final : public EventHandler {
+ public:
+  void on_event(const tcpfsm_event& e) override {
+    std::uint64_t key = e.cookie;
+    if (e.flags & TCPFSM_F_SYNTHETIC_COOKIE) {
+      const Transition t = decode(e, ClockMap{});
+      key = endpoints_key(t.ipv6, t.local, t.remote);
+    }
+    // Events are read only by poll()/drain(), after the tracker is set.
+    if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns);
+  }
+  StuckTracker* tracker = nullptr;
+};
+
+constexpr std::size_t kWatchRowsPerGroup = 10;
+
+int run_watch(const StuckOptions& o) {
+  Refresher refresher(o);
+  install_signal_handlers();
+  TransitionFeed feed;
+  LoadOptions load;
+  load.family = o.family;
+  load.ports.either = o.ports;
+  Tracer tracer(load, feed);
+  // Attached: from here on every entry into a watched state is seen.
+  StuckTracker tracker(tracker_options(o, tracer.mode() == AttachMode::Tracepoint), mono_now_ns());
+  feed.tracker = &tracker;
+
+  if (!tracer.fallback_reason().empty())
+    std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
+                 tracer.fallback_reason().c_str());
+  std::fprintf(stderr, "Watching for sockets in %s for %s or more (%s), every %s... Ctrl-C to end.\n",
+               states_list(o.states).c_str(), format_duration(o.min_age).c_str(),
+               std::string(attach_mode_name(tracer.mode())).c_str(), format_duration(o.interval).c_str());
+
+  const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);
+  const auto interval_ns = static_cast<std::uint64_t>(o.interval.count());
+  KernelCounters reported_losses;
+  std::uint64_t next = mono_now_ns();
+  while (!g_stop_signal) {
+    for (std::uint64_t now = mono_now_ns(); now < next && !g_stop_signal; now = mono_now_ns())
+      tracer.poll(static_cast<int>(std::min<std::uint64_t>((next - now) / 1'000'000 + 1, 100)));
+    if (g_stop_signal) break;
+
+    // Transitions up to the dump first, and those that raced with it after.
+    tracer.drain();
+    const std::uint64_t dump_start = mono_now_ns();
+    const auto& sockets = refresher.dump();
+    tracer.drain();
+    auto r = tracker.refresh(sockets, dump_start, mono_now_ns());
+    refresher.settle_unstuck(r.unstuck);
+    refresher.attach_owners(r.stuck);
+
+    const KernelCounters c = tracer.counters();
+    if (c.ringbuf_full != reported_losses.ringbuf_full || c.recursion != reported_losses.recursion) {
+      std::fprintf(stderr, "tcpfsm: %llu transitions lost so far (ring buffer full %llu, recursion %llu): "
+                           "sockets they concerned show lower-bound ages\n",
+                   static_cast<unsigned long long>(c.ringbuf_full + c.recursion),
+                   static_cast<unsigned long long>(c.ringbuf_full), static_cast<unsigned long long>(c.recursion));
+      reported_losses = c;
+    }
+
+    std::string out;
+    const std::uint64_t wall = wall_now_ns();
+    if (o.format == Format::Json) {
+      for (const Unstuck& u : r.unstuck) append_unstuck_json(out, u, wall);
+      for (std::size_t i : r.newly) append_stuck_json(out, r.stuck[i], wall);
+    } else {
+      out += terminal ? "\033[H\033[2J" : "\n";
+      out += "-- " + clock_text(wall) + "\n";
+      append_view(out, refresher.view(r), kWatchRowsPerGroup);
+    }
+    if (!out.empty() && !write_stdout(out)) break;  // the reader has gone
+    next = std::max(next + interval_ns, mono_now_ns() + interval_ns / 2);
+  }
+  tracer.detach();
+  return 0;
+}
+
+}  // namespace
+
+int run_stuck(const StuckOptions& o) { return o.once ? run_once(o) : run_watch(o); }
+
+}  // namespace tcpfsm
