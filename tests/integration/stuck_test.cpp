@@ -1,0 +1,453 @@
+// tcpfsm stuck against real sockets held by real processes (root, private netns).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A forked child that holds every fd it inherited until it is destroyed.
+class HoldingChild {
+ public:
+  explicit HoldingChild(const char* name) {
+    int ready[2], hold[2];
+    if (pipe2(ready, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_NAME, name);
+      close(hold[1]);
+      char c = 'r';
+      (void)!write(ready[1], &c, 1);
+      for (;;) {  // until the parent lets go (EOF), then exit without cleanup
+        const ssize_t n = read(hold[0], &c, 1);
+        if (n == 0 || (n < 0 && errno != EINTR)) _exit(0);
+      }
+    }
+    close(ready[1]);
+    close(hold[0]);
+    hold_ = hold[1];
+    pollfd p{ready[0], POLLIN, 0};
+    char c;
+    const bool up = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (!up) throw std::runtime_error("the holding child did not start");
+  }
+  ~HoldingChild() {
+    close(hold_);
+    for (int i = 0; i < 100; ++i)  // at most 2 s
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      else std::this_thread::sleep_for(20ms);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  HoldingChild(const HoldingChild&) = delete;
+  HoldingChild& operator=(const HoldingChild&) = delete;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int hold_ = -1;
+};
+
+std::uint16_t peer_port(const Socket& s) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getpeername(s.fd(), reinterpret_cast<sockaddr*>(&ss), &len);
+  return ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+void send_bytes(const Socket& s, std::size_t n) {
+  const std::string data(n, 'x');
+  ASSERT_EQ(write(s.fd(), data.data(), n), static_cast<ssize_t>(n));
+}
+
+std::string own_comm() {
+  std::string comm;
+  std::getline(std::ifstream("/proc/self/comm"), comm);
+  return comm;
+}
+
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> r;
+  for (std::size_t start = 0; start < out.size();) {
+    const std::size_t nl = out.find('\n', start);
+    if (nl == std::string::npos) break;  // a record still being written
+    r.push_back(json::parse(out.substr(start, nl - start)));
+    start = nl + 1;
+  }
+  return r;
+}
+
+std::vector<json> records_of_type(const std::string& out, const std::string& type) {
+  std::vector<json> r;
+  for (auto& j : json_lines(out))
+    if (j["type"] == type) r.push_back(j);
+  return r;
+}
+
+struct Once {
+  int status;
+  std::string out, err;
+};
+
+Once stuck_once(std::vector<std::string> args) {
+  std::vector<std::string> argv{binary(), "stuck", "--once"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process p(argv);
+  const int status = p.wait();
+  return {status, p.out(), p.err()};
+}
+
+// (pid, fd) of each owner, sorted.
+std::vector<std::pair<int, int>> owners_of(const json& record) {
+  std::vector<std::pair<int, int>> r;
+  for (const auto& o : record["owners"]) r.emplace_back(o["pid"].get<int>(), o["fd"].get<int>());
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+// N connections whose peers closed after sending some bytes, held by a child
+// process that never closes them: N sockets in CLOSE_WAIT before tcpfsm starts.
+struct LeakyHelper {
+  struct Conn {
+    int fd;
+    std::uint16_t port;
+    std::size_t unread;
+  };
+  std::vector<Conn> conns;
+  std::unique_ptr<HoldingChild> child;
+
+  LeakyHelper(std::uint16_t server_port, int n) {
+    Socket listener = listen_on(Family::V4, server_port);
+    std::vector<Socket> clients;
+    for (int i = 0; i < n; ++i) {
+      clients.push_back(connect_to(Family::V4, server_port));
+      conns.push_back({clients.back().fd(), clients.back().local_port(), 10 + static_cast<std::size_t>(i)});
+    }
+    child = std::make_unique<HoldingChild>("leaky-helper");
+    clients.clear();  // the child holds them now, alone
+    for (int i = 0; i < n; ++i) {
+      Socket server = accept_from(listener);
+      const auto it = std::find_if(conns.begin(), conns.end(), [&](const Conn& c) { return c.port == peer_port(server); });
+      send_bytes(server, it->unread);
+    }  // each server socket closes here: its FIN moves the helper's socket to CLOSE_WAIT
+  }
+  const Conn* by_port(std::uint16_t port) const {
+    for (const auto& c : conns)
+      if (c.port == port) return &c;
+    return nullptr;
+  }
+};
+
+TEST(Stuck, OnceListsCloseWaitFromBeforeTheStart) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20501;
+  constexpr int kN = 3;
+  LeakyHelper helper(kPort, kN);
+  std::this_thread::sleep_for(300ms);  // so the ages are visibly above zero
+
+  const Once r = stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)});
+  EXPECT_EQ(r.status, 1) << r.err;  // something is stuck
+  const auto stuck = records_of_type(r.out, "stuck");
+  ASSERT_EQ(stuck.size(), static_cast<std::size_t>(kN)) << r.out;
+  ASSERT_EQ(json_lines(r.out).size(), stuck.size()) << r.out;
+  std::set<std::uint16_t> ports;
+  for (const auto& s : stuck) {
+    const auto* conn = helper.by_port(s["lport"].get<std::uint16_t>());
+    ASSERT_NE(conn, nullptr) << s.dump();
+    ports.insert(conn->port);
+    EXPECT_EQ(s["state"], "CLOSE_WAIT");
+    EXPECT_EQ(s["family"], "ipv4");
+    EXPECT_EQ(s["laddr"], "127.0.0.1");
+    EXPECT_EQ(s["rport"], kPort);
+    EXPECT_EQ(s["unread"], conn->unread) << s.dump();
+    EXPECT_EQ(s["rqueue"], conn->unread + 1) << "the unread FIN counts in rqueue: " << s.dump();
+    EXPECT_EQ(s["owner"], "process");
+    EXPECT_EQ(owners_of(s), (std::vector<std::pair<int, int>>{{helper.child->pid(), conn->fd}})) << s.dump();
+    EXPECT_EQ(s["owners"][0]["comm"], "leaky-helper");
+    EXPECT_NE(s["ino"], 0);
+    EXPECT_NE(s["cookie"], 0);
+    // Before the start: only the kernel's timestamp (the ACK on the peer's FIN)
+    // says how old it is, and never more than it is.
+    EXPECT_EQ(s["age_kind"], "estimate") << s.dump();
+    EXPECT_GE(s["age_ns"].get<std::int64_t>(), 250'000'000) << s.dump();
+    EXPECT_LT(s["age_ns"].get<std::int64_t>(), 10'000'000'000) << s.dump();
+    EXPECT_EQ(s["hint"], "peer closed; pid " + std::to_string(helper.child->pid()) +
+                             " has not called close() on fd " + std::to_string(conn->fd));
+    EXPECT_EQ(s["kill"], "ss -K -tn state close-wait '( src 127.0.0.1:" + std::to_string(conn->port) +
+                             " and dst 127.0.0.1:" + std::to_string(kPort) + " )'");
+  }
+  EXPECT_EQ(ports.size(), static_cast<std::size_t>(kN));
+
+  // The table groups them under the helper.
+  const Once table = stuck_once({"--min-age", "0", "--format", "table", "-p", std::to_string(kPort)});
+  EXPECT_EQ(table.status, 1);
+  EXPECT_NE(table.out.find("pid " + std::to_string(helper.child->pid()) +
+                           " (leaky-helper) holds 3 CLOSE_WAIT sockets, oldest ~"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find(", 3 to 127.0.0.1:" + std::to_string(kPort) + "\n"), std::string::npos) << table.out;
+
+  // None is an hour old: nothing stuck, status 0.
+  const Once none = stuck_once({"--min-age", "1h", "--format", "table", "-p", std::to_string(kPort)});
+  EXPECT_EQ(none.status, 0) << none.err;
+  EXPECT_EQ(none.out, "no sockets stuck in CLOSE_WAIT for 1h00m or more (3 younger)\n");
+}
+
+TEST(Stuck, OnceWithoutAKernelTimestampGivesALowerBound) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20502;
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  Socket server = accept_from(listener);
+
+  const Once r = stuck_once({"--state", "established", "--min-age", "0", "--format", "json", "-p",
+                             std::to_string(kPort)});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto stuck = records_of_type(r.out, "stuck");
+  ASSERT_EQ(stuck.size(), 2u) << r.out;
+  for (const auto& s : stuck) {
+    EXPECT_EQ(s["state"], "ESTABLISHED");
+    EXPECT_EQ(s["age_kind"], "lower_bound") << s.dump();
+    EXPECT_GT(s["age_ns"].get<std::int64_t>(), 0) << "never 0: " << s.dump();
+    EXPECT_EQ(owners_of(s), (std::vector<std::pair<int, int>>{
+                                {getpid(), s["lport"] == kPort ? server.fd() : client.fd()}}));
+  }
+  const Once none = stuck_once({"--state", "ESTABLISHED", "--min-age", "1h", "--format", "table", "-p",
+                                std::to_string(kPort)});
+  EXPECT_EQ(none.status, 0);
+  EXPECT_EQ(none.out, "no sockets stuck in ESTABLISHED for 1h00m or more (2 of unknown age)\n");
+}
+
+TEST(Stuck, OrphanedFinWait2IsAnOrphan) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20503;
+  Socket listener = listen_on(Family::V6, kPort);
+  Socket client = connect_to(Family::V6, kPort);
+  Socket server = accept_from(listener);  // never closes: its peer waits in FIN_WAIT2
+  const std::uint16_t client_port = client.local_port();
+  client.close();
+  std::this_thread::sleep_for(200ms);  // the peer acknowledges our FIN (a delayed ACK)
+
+  const Once r = stuck_once({"--state", "FIN_WAIT2", "--min-age", "0", "--format", "json", "-p",
+                             std::to_string(kPort)});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto stuck = records_of_type(r.out, "stuck");
+  ASSERT_EQ(stuck.size(), 1u) << r.out;
+  EXPECT_EQ(stuck[0]["state"], "FIN_WAIT2");
+  EXPECT_EQ(stuck[0]["family"], "ipv6");
+  EXPECT_EQ(stuck[0]["laddr"], "::1");
+  EXPECT_EQ(stuck[0]["lport"], client_port);
+  EXPECT_EQ(stuck[0]["rport"], kPort);
+  EXPECT_EQ(stuck[0]["ino"], 0);
+  EXPECT_EQ(stuck[0]["owner"], "orphan");
+  EXPECT_TRUE(stuck[0]["owners"].empty());
+  EXPECT_EQ(stuck[0]["age_kind"], "estimate") << stuck[0].dump();
+  EXPECT_EQ(stuck[0]["hint"], "waiting for the peer to close its side");
+  EXPECT_FALSE(stuck[0].contains("kill"));  // only for CLOSE_WAIT
+
+  const Once table = stuck_once({"--state", "FIN_WAIT2", "--min-age", "0", "--format", "table", "-p",
+                                 std::to_string(kPort)});
+  EXPECT_NE(table.out.find("orphaned by close(), no process: 1 FIN_WAIT2 socket, oldest ~"), std::string::npos)
+      << table.out;
+}
+
+TEST(Stuck, SocketSharedAfterForkListsBothHolders) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20504;
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  {
+    Socket server = accept_from(listener);
+  }  // closed: the client is in CLOSE_WAIT, held by this process...
+  HoldingChild child("shared-holder");  // ...and, after fork, by the child too
+
+  const Once r = stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto stuck = records_of_type(r.out, "stuck");
+  ASSERT_EQ(stuck.size(), 1u) << r.out;
+  EXPECT_EQ(stuck[0]["lport"], client.local_port());
+  auto expected = std::vector<std::pair<int, int>>{{getpid(), client.fd()}, {child.pid(), client.fd()}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(owners_of(stuck[0]), expected) << stuck[0].dump();
+
+  const Once table = stuck_once({"--min-age", "0", "--format", "table", "-p", std::to_string(kPort)});
+  EXPECT_NE(table.out.find("pid " + std::to_string(child.pid()) + " (shared-holder) holds 1 CLOSE_WAIT socket"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("also held by pid " + std::to_string(child.pid()) + " (shared-holder)"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("also held by pid " + std::to_string(getpid()) + " (" + own_comm() + ")"),
+            std::string::npos)
+      << table.out;
+}
+
+TEST(Stuck, NeverAcceptedConnectionIsNamedSo) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20505;
+  Socket listener = listen_on(Family::V4, kPort);  // never accept()s
+  Socket client = connect_to(Family::V4, kPort);
+  send_bytes(client, 3);
+  client.close();
+
+  const Once r = stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)});
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto stuck = records_of_type(r.out, "stuck");
+  ASSERT_EQ(stuck.size(), 1u) << r.out;
+  EXPECT_EQ(stuck[0]["lport"], kPort);
+  EXPECT_EQ(stuck[0]["owner"], "not_accepted");
+  EXPECT_EQ(stuck[0]["unread"], 3);
+  EXPECT_EQ(stuck[0]["hint"], "peer closed before the connection was accepted; the process listening on port " +
+                                  std::to_string(kPort) + " is not calling accept()");
+}
+
+TEST(Stuck, KillCommandKillsExactlyThoseSockets) {
+  REQUIRE_BPF();
+  if (system("command -v ss >/dev/null 2>&1") != 0) {
+    if (must_not_skip()) FAIL() << "CI must run this test: ss (iproute2) is missing";
+    GTEST_SKIP() << "SKIPPED: ss (iproute2) is not installed";
+  }
+  constexpr std::uint16_t kPort = 20506;
+  LeakyHelper helper(kPort, 3);
+  const auto before = records_of_type(
+      stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)}).out, "stuck");
+  ASSERT_EQ(before.size(), 3u);
+
+  // Run the command tcpfsm printed for the first socket; the others stay.
+  const std::string kill = before[0]["kill"];
+  ASSERT_EQ(system((kill + " >/dev/null").c_str()), 0) << kill;
+  const auto after = records_of_type(
+      stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)}).out, "stuck");
+  ASSERT_EQ(after.size(), 2u);
+  for (const auto& s : after) EXPECT_NE(s["cookie"], before[0]["cookie"]);
+}
+
+TEST(Stuck, OnceNeedsNoPrivilegeWatchNeedsBpf) {
+  REQUIRE_BPF();  // needs root to drop to nobody
+  constexpr std::uint16_t kPort = 20508;
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  accept_from(listener);  // closed at once: the client is in CLOSE_WAIT
+  const std::vector<std::string> nobody{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        "--inh-caps=-all", "--", binary(), "stuck"};
+
+  auto once = nobody;
+  once.insert(once.end(), {"--once", "--min-age", "0", "--format", "table", "-p", std::to_string(kPort)});
+  Process p(once);
+  EXPECT_EQ(p.wait(), 1) << p.err();
+  // sock_diag answers anyone; root's /proc/PID/fd does not.
+  EXPECT_NE(p.out().find("no process found holding them: 1 CLOSE_WAIT socket"), std::string::npos) << p.out();
+  EXPECT_NE(p.out().find("note: some /proc/PID/fd could not be read: run as root to see every owner"),
+            std::string::npos)
+      << p.out();
+
+  auto watch = nobody;
+  watch.insert(watch.end(), {"--format", "json"});
+  Process w(watch);
+  EXPECT_EQ(w.wait(), 3) << w.err();
+  EXPECT_NE(w.err().find("CAP_BPF"), std::string::npos) << w.err();
+}
+
+TEST(Stuck, BadStateNameIsAUsageError) {
+  Process p({binary(), "stuck", "--once", "--state", "CLOSE-WAITING"});
+  EXPECT_EQ(p.wait(), 2);
+  EXPECT_NE(p.err().find("unknown TCP state 'CLOSE-WAITING'"), std::string::npos) << p.err();
+}
+
+// `tcpfsm stuck --format json` (watch mode), started and attached.
+class StuckWatch {
+ public:
+  explicit StuckWatch(std::vector<std::string> extra) : proc_([&] {
+    std::vector<std::string> argv{binary(), "stuck", "--format", "json", "--interval", "200ms"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }()) {
+    if (!proc_.wait_for_stderr("Watching for sockets"))
+      throw std::runtime_error("tcpfsm stuck did not start: " + proc_.err());
+  }
+  // Waits until a record of `type` for local port lport arrives; nullopt on timeout.
+  std::optional<json> wait_for(const std::string& type, std::uint16_t lport, std::chrono::milliseconds timeout) {
+    std::optional<json> found;
+    proc_.wait_for_stdout(
+        [&](const std::string& out) {
+          for (auto& r : records_of_type(out, type))
+            if (r["lport"] == lport) found = r;
+          return found.has_value();
+        },
+        timeout);
+    return found;
+  }
+  Process& process() { return proc_; }
+
+ private:
+  Process proc_;
+};
+
+TEST(Stuck, WatchReportsOnceOlderThanMinAgeThenUnstuck) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20507;
+  StuckWatch watch({"--min-age", "1s", "-p", std::to_string(kPort)});
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  const std::uint16_t client_port = client.local_port();
+  Socket server = accept_from(listener);
+  const auto closed_at = Clock::now();
+  server.close();  // the client is now in CLOSE_WAIT, after tcpfsm started
+
+  EXPECT_FALSE(watch.wait_for("stuck", client_port, 600ms)) << "reported before --min-age";
+  const auto stuck = watch.wait_for("stuck", client_port, 5s);
+  const auto reported_at = Clock::now();
+  ASSERT_TRUE(stuck) << watch.process().out() << watch.process().err();
+  EXPECT_GE(reported_at - closed_at, 1s);
+  EXPECT_EQ((*stuck)["state"], "CLOSE_WAIT");
+  EXPECT_EQ((*stuck)["age_kind"], "measured") << stuck->dump();
+  EXPECT_GE((*stuck)["age_ns"].get<std::int64_t>(), 1'000'000'000);
+  EXPECT_LT((*stuck)["age_ns"].get<std::int64_t>(), 2'000'000'000);
+  EXPECT_EQ(owners_of(*stuck), (std::vector<std::pair<int, int>>{{getpid(), client.fd()}}));
+
+  const int client_fd = client.fd();
+  const auto before_close = Clock::now();
+  client.close();  // CLOSE_WAIT -> LAST_ACK
+  const auto after_close = Clock::now();
+  const auto unstuck = watch.wait_for("unstuck", client_port, 5s);
+  ASSERT_TRUE(unstuck) << watch.process().out();
+  EXPECT_EQ((*unstuck)["state"], "CLOSE_WAIT");
+  EXPECT_EQ((*unstuck)["new"], "LAST_ACK");
+  EXPECT_EQ((*unstuck)["stuck_kind"], "measured");
+  const auto stuck_ns = std::chrono::nanoseconds((*unstuck)["stuck_ns"].get<std::int64_t>());
+  EXPECT_GE(stuck_ns, before_close - closed_at - 5ms);  // the FIN arrives just after server.close() began
+  EXPECT_LE(stuck_ns, after_close - closed_at);
+  // The owner as last known: the fd is closed by now.
+  EXPECT_EQ(owners_of(*unstuck), (std::vector<std::pair<int, int>>{{getpid(), client_fd}}));
+
+  watch.process().signal(SIGTERM);
+  EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
+  // One stuck and one unstuck record for the socket, nothing else on the port.
+  const auto all = json_lines(watch.process().out());
+  EXPECT_EQ(all.size(), 2u) << watch.process().out();
+}
+
+}  // namespace
+}  // namespace tcpfsm::itest
