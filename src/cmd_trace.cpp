@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "commands.h"
+#include "tcpfsm/privileges.h"
 #include "tcpfsm/trace.h"
 #include "tcpfsm/units.h"
 
@@ -87,6 +88,8 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(duration_validator());
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
       ->check(duration_validator());
+  cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
+      ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
   cmd->callback([=, &run] {

@@ -1,14 +1,10 @@
 #include "tcpfsm/features.h"
 
 #include <bpf/libbpf.h>
-#include <linux/capability.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
-#include <vector>
 
-#include "tcpfsm/errors.h"
 
 namespace tcpfsm {
 namespace {
@@ -33,14 +29,6 @@ Features probe() {
   return f;
 }
 
-// Effective capability set, read with capget(2) (no libcap needed).
-std::uint64_t effective_caps() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (syscall(SYS_capget, &hdr, data) != 0) return 0;
-  return data[0].effective | (static_cast<std::uint64_t>(data[1].effective) << 32);
-}
-
 }  // namespace
 
 const Features& features() {
@@ -59,21 +47,6 @@ std::string describe(const Features& f) {
   s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") +
        (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
   return s;
-}
-
-void require_bpf_privileges() {
-  constexpr int kCapPerfmon = 38, kCapBpf = 39;
-  const std::uint64_t caps = effective_caps();
-  auto has = [caps](int cap) { return (caps >> cap) & 1U; };
-  if (has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon))) return;
-  std::vector<std::string> missing;
-  if (!has(kCapBpf)) missing.emplace_back("CAP_BPF");
-  if (!has(kCapPerfmon)) missing.emplace_back("CAP_PERFMON");
-  std::string list;
-  for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-  throw Error(ExitCode::NoPrivilege,
-              "needs root or CAP_BPF+CAP_PERFMON to load the BPF program (missing: " + list +
-                  "); run with sudo, or grant them: setcap cap_bpf,cap_perfmon+ep tcpfsm");
 }
 
 }  // namespace tcpfsm

@@ -17,6 +17,7 @@
 #include "tcpfsm.skel.h"
 #include "tcpfsm/errors.h"
 #include "tcpfsm/features.h"
+#include "tcpfsm/privileges.h"
 
 namespace tcpfsm {
 namespace {

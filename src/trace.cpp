@@ -11,6 +11,7 @@
 #include "tcpfsm/checker.h"
 #include "tcpfsm/errors.h"
 #include "tcpfsm/log_writer.h"
+#include "tcpfsm/privileges.h"
 #include "tcpfsm/transition.h"
 #include "tcpfsm/units.h"
 
@@ -203,6 +204,7 @@ int run_trace(const TraceOptions& o) {
   Session session(o);  // opens the output first: a bad path fails before tracing
   install_signal_handlers();
   Tracer tracer(o.load, session);
+  if (!o.user.empty()) drop_to_user(o.user);
   session.begin(tracer.mode());
 
   if (!tracer.fallback_reason().empty())

@@ -20,8 +20,4 @@ const Features& features();
 // One line per feature: "ringbuf: yes".
 std::string describe(const Features& f);
 
-// Throws Error naming the missing capability unless the process may load
-// and attach tracing programs (root, CAP_SYS_ADMIN, or CAP_BPF+CAP_PERFMON).
-void require_bpf_privileges();
-
 }  // namespace tcpfsm

@@ -25,6 +25,7 @@ struct TraceOptions {
   std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
   std::optional<std::chrono::nanoseconds> stats_interval;
   std::chrono::milliseconds poll_interval{100};  // bounds output latency
+  std::string user;  // drop to this user once loaded and attached ("" keeps root)
 };
 
 // Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.

@@ -102,9 +102,10 @@ int Process::wait(std::chrono::milliseconds timeout) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
 }
 
-TraceRun::TraceRun(std::vector<std::string> extra_args)
+TraceRun::TraceRun(std::vector<std::string> extra_args, std::vector<std::string> prefix)
     : proc_([&] {
-        std::vector<std::string> argv{binary(), "trace", "--format", "json"};
+        std::vector<std::string> argv = prefix;
+        argv.insert(argv.end(), {binary(), "trace", "--format", "json"});
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         return argv;
       }()) {

@@ -63,7 +63,8 @@ class Process {
 // `tcpfsm trace --format json` with extra arguments, started and attached.
 class TraceRun {
  public:
-  explicit TraceRun(std::vector<std::string> extra_args);
+  // prefix runs before the binary, e.g. {"setpriv", ..., "--"}.
+  explicit TraceRun(std::vector<std::string> extra_args, std::vector<std::string> prefix = {});
   // Waits until n transition records have arrived on stdout.
   bool wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout = 10s);
   // SIGTERM, then waits; returns the exit status.

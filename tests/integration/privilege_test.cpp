@@ -1,0 +1,77 @@
+// Least privilege: CAP_BPF+CAP_PERFMON suffice, and --user drops everything.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+// "Uid", "CapEff", ... from /proc/PID/status.
+std::map<std::string, std::string> proc_status(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::map<std::string, std::string> m;
+  for (std::string line; std::getline(f, line);) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    auto value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    m[line.substr(0, colon)] = value;
+  }
+  return m;
+}
+
+void expect_one_connection_traced(TraceRun& run, std::uint16_t port) {
+  run_connections(Family::V4, port, 1);
+  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out() << run.process().err();
+  EXPECT_EQ(run.stop(), 0) << run.process().err();
+  EXPECT_EQ(run.transitions().size(), 12u);
+  EXPECT_EQ(run.records().back()["type"], "end");
+  EXPECT_EQ(run.records().back()["lost"]["ringbuf"], 0);
+  EXPECT_EQ(run.process().err().find("warning"), std::string::npos) << run.process().err();
+}
+
+TEST(Privilege, CapBpfAndCapPerfmonAreEnoughWithoutRoot) {
+  REQUIRE_BPF();
+  TraceRun run({"-p", "22001"}, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                 "--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon", "--"});
+  const auto status = proc_status(run.process().pid());
+  EXPECT_EQ(status.at("Uid"), "65534\t65534\t65534\t65534");
+  expect_one_connection_traced(run, 22001);
+}
+
+TEST(Privilege, MissingCapPerfmonIsNamed) {
+  REQUIRE_BPF();
+  Process p({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+bpf",
+             "--ambient-caps=+bpf", "--", binary(), "trace", "-d", "1"});
+  EXPECT_EQ(p.wait(), 3);
+  EXPECT_EQ(p.err(),
+            "tcpfsm: needs root or CAP_BPF+CAP_PERFMON to load the BPF program (missing: CAP_PERFMON); "
+            "run with sudo, or grant them: setcap cap_bpf,cap_perfmon+ep tcpfsm\n");
+}
+
+TEST(Privilege, UserDropsRootAndEveryCapabilityAndKeepsTracing) {
+  REQUIRE_BPF();
+  TraceRun run({"-p", "22002", "--user", "nobody"});
+  const auto status = proc_status(run.process().pid());
+  EXPECT_EQ(status.at("Uid"), "65534\t65534\t65534\t65534");
+  EXPECT_EQ(status.at("Gid"), "65534\t65534\t65534\t65534");
+  EXPECT_EQ(status.at("Groups"), "");
+  EXPECT_EQ(status.at("CapEff"), "0000000000000000");  // 6.5+: reading maps needs no CAP_BPF
+  EXPECT_EQ(status.at("CapPrm"), "0000000000000000");
+  EXPECT_EQ(status.at("NoNewPrivs"), "1");
+  expect_one_connection_traced(run, 22002);
+}
+
+TEST(Privilege, UnknownUserIsAUsageError) {
+  Process p({binary(), "trace", "--user", "no-such-user-tcpfsm"});
+  EXPECT_EQ(p.wait(), 2);
+  EXPECT_NE(p.err().find("--user: no such user 'no-such-user-tcpfsm'"), std::string::npos) << p.err();
+}
+
+}  // namespace
+}  // namespace tcpfsm::itest
