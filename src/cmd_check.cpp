@@ -12,13 +12,20 @@ void add_check(CLI::App& app, Command& run) {
   auto model = std::make_shared<std::string>("linux");
   auto format = std::make_shared<std::string>("text");
 
-  cmd->add_option("files", opts->files, "logs to read in order, as one stream; - or none: standard input");
-  cmd->add_option("--model", *model, "state machine to check against: linux or rfc")
-      ->check(CLI::IsMember({"linux", "rfc"}));
-  cmd->add_option("-f,--format", *format, "report as text or json")->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE");
-  cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all; default 50)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("files", opts->files, "logs to read in order, as one stream; - or none: standard input")
+      ->type_name("FILE");
+  cmd->add_option("--model", *model, "state machine to check against")
+      ->check(CLI::IsMember({"linux", "rfc"}))
+      ->capture_default_str();
+  cmd->add_option("-f,--format", *format, "report format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
+      ->type_name("FILE");
+  cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   cmd->callback([=, &run] {
     opts->model = *model == "rfc" ? Model::Rfc : Model::Linux;

@@ -1,6 +1,7 @@
 #include "tcpfsm/dot.h"
 
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include "tcpfsm/states.h"
 
@@ -23,8 +24,11 @@ std::string dot_graph(std::string_view title, std::span<const DotEdge> edges) {
   out += "  label=" + quoted(title) + ";\n  labelloc=t;\n";
   out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
   out += "  edge [fontname=\"Helvetica\", fontsize=10];\n";
-  std::set<int> nodes;
-  for (const auto& e : edges) nodes.insert({e.from, e.to});
+  // Nodes in the order the edges first name them: the layout follows it.
+  std::vector<int> nodes;
+  for (const auto& e : edges)
+    for (int n : {e.from, e.to})
+      if (std::find(nodes.begin(), nodes.end(), n) == nodes.end()) nodes.push_back(n);
   for (int n : nodes) out += "  " + quoted(state_name(n)) + ";\n";
   for (const auto& e : edges) {
     out += "  " + quoted(state_name(e.from)) + " -> " + quoted(state_name(e.to)) + " [label=" + quoted(e.label);

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <climits>
 #include <cstdint>
 
 #include "tcpfsm/log_record.h"
@@ -30,8 +29,8 @@ constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"cause", "a string"},
     {"transitions", "an unsigned integer"},
     {"cookie", "an unsigned integer"},
-    {"old", "a state name or number"},
-    {"new", "a state name or number"},
+    {"old", "a state name or number (0-255)"},
+    {"new", "a state name or number (0-255)"},
     {"old_ns", "an unsigned integer or null"},
     {"family", "a string"},
     {"laddr", "a string"},
@@ -114,7 +113,8 @@ class Sax {
         break;
       case Field::Old:
       case Field::New:
-        if (v > INT_MAX) return wrong(std::to_string(v));
+        // The kernel keeps a state in a byte; bounding it also bounds the matrix.
+        if (v > 255) return wrong(std::to_string(v));
         (field_ == Field::Old ? rec_.old_state : rec_.new_state) = static_cast<int>(v);
         break;
       default:
@@ -259,6 +259,10 @@ void reset(LogRecord& r) {
 
 std::optional<ParseError> parse_record(std::string_view line, LogRecord& out) {
   reset(out);
+  // nlohmann's lexer takes a NUL byte for the end of the input, which would
+  // accept a record followed by anything (a crash can leave NUL-filled blocks).
+  if (const auto nul = line.find('\0'); nul != line.npos)
+    return ParseError{InputError::InvalidJson, "invalid JSON at column " + std::to_string(nul + 1) + ": NUL byte"};
   Sax sax(out);
   const bool parsed = json::sax_parse(line.data(), line.data() + line.size(), &sax);
   return sax.finish(parsed);

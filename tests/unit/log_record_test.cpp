@@ -128,6 +128,8 @@ TEST(LogRecord, InvalidJson) {
             "invalid_json: invalid JSON at column 43: syntax error while parsing value - unexpected '{'; expected "
             "end of input");
   EXPECT_EQ(outcome("{\"type\":\"x\xff\"}").substr(0, 26), "invalid_json: invalid JSON");
+  EXPECT_EQ(outcome(std::string(R"({"type":"start"})") + '\0' + "junk"), "invalid_json: invalid JSON at column 17: NUL byte");
+  EXPECT_EQ(outcome(std::string(3, '\0')), "invalid_json: invalid JSON at column 1: NUL byte");
 }
 
 TEST(LogRecord, NotAnObject) {
@@ -167,9 +169,10 @@ TEST(LogRecord, WrongTypes) {
   EXPECT_EQ(outcome(head + R"("cookie":1,"laddr":5})"), R"(wrong_type: field "laddr" should be a string, not a number)");
   EXPECT_EQ(outcome(R"({"type":5})"), R"(wrong_type: field "type" should be a string, not a number)");
   EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":true,"new":1})"),
-            R"(wrong_type: field "old" should be a state name or number, not a boolean)");
-  EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":1,"new":2147483648})"),
-            R"(wrong_type: field "new" should be a state name or number, not 2147483648)");
+            R"(wrong_type: field "old" should be a state name or number (0-255), not a boolean)");
+  EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":1,"new":256})"),
+            R"(wrong_type: field "new" should be a state name or number (0-255), not 256)");
+  EXPECT_EQ(parsed(R"({"type":"transition","cookie":1,"old":0,"new":255})").new_state, 255);
   // A field the record's type does not read is not checked.
   EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"cookie":"x"})"), "ok");
 }
