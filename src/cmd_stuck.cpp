@@ -1,6 +1,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 
@@ -47,7 +48,7 @@ void add_stuck(CLI::App& app, Command& run) {
       ->transform(state_validator());
   cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default 30s)")
       ->check(duration_validator());
-  cmd->add_option("-p,--port", opts->ports, "only sockets with this port, either side (repeatable)")
+  cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable)")
       ->check(CLI::Range(1, 65535));
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
@@ -67,15 +68,15 @@ void add_stuck(CLI::App& app, Command& run) {
 
   cmd->callback([=, &run] {
     if (!states->empty()) {
-      opts->states.clear();
+      auto& wanted = opts->query.states;
+      wanted.clear();
       for (const auto& name : *states)
-        if (auto s = state_from_name(name); s && std::find(opts->states.begin(), opts->states.end(), *s) ==
-                                                    opts->states.end())
-          opts->states.push_back(*s);
+        if (auto s = state_from_name(name); s && std::find(wanted.begin(), wanted.end(), *s) == wanted.end())
+          wanted.push_back(*s);
     }
-    opts->min_age = parse_duration(*min_age);
+    opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
-    opts->family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
     if (format->empty())
       opts->format = isatty(STDOUT_FILENO) ? Format::Table : Format::Json;
     else

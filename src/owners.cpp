@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <map>
@@ -144,16 +145,38 @@ void OwnerCache::describe(Holder& h) {
 }
 
 void OwnerCache::revalidate() {
-  for (auto& [ino, e] : entries_) {
-    if (!e.resolved) continue;
-    const std::size_t before = e.holders.size();
-    std::erase_if(e.holders, [&, ino = ino](const Holder& h) {
-      char buf[64];
-      ++stats_.links_read;
-      const std::string link = options_.proc_root + "/" + std::to_string(h.pid) + "/fd/" + std::to_string(h.fd);
-      return socket_inode_of_link(read_link(AT_FDCWD, link.c_str(), buf)) != ino;
-    });
-    if (e.holders.size() != before) e.resolved = false;
+  // Process by process, so each /proc/PID/fd is looked up once.
+  struct Check {
+    std::int32_t pid;
+    int fd;
+    std::uint32_t ino;
+  };
+  std::vector<Check> checks;
+  for (const auto& [ino, e] : entries_)
+    if (e.resolved)
+      for (const Holder& h : e.holders) checks.push_back({h.pid, h.fd, ino});
+  std::sort(checks.begin(), checks.end(), [](const Check& a, const Check& b) { return a.pid < b.pid; });
+
+  std::vector<Check> gone;
+  int dirfd = -1;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const Check& c = checks[i];
+    if (i == 0 || checks[i - 1].pid != c.pid) {
+      if (dirfd >= 0) close(dirfd);
+      const std::string dir = options_.proc_root + "/" + std::to_string(c.pid) + "/fd";
+      dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    char buf[64];
+    ++stats_.links_read;
+    const std::string name = std::to_string(c.fd);
+    if (dirfd < 0 || socket_inode_of_link(read_link(dirfd, name.c_str(), buf)) != c.ino) gone.push_back(c);
+  }
+  if (dirfd >= 0) close(dirfd);
+
+  for (const Check& c : gone) {
+    Entry& e = entries_[c.ino];
+    std::erase_if(e.holders, [&](const Holder& h) { return h.pid == c.pid && h.fd == c.fd; });
+    e.resolved = false;  // lost a holder: walk for the rest on the next resolve_pending()
   }
 }
 

@@ -1,6 +1,5 @@
 #include "tcpfsm/stuck_run.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,13 +8,10 @@
 #include <cstring>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <string>
 
 #include "tcpfsm/errors.h"
 #include "tcpfsm/loader.h"
-#include "tcpfsm/owners.h"
-#include "tcpfsm/sockdiag.h"
 #include "tcpfsm/stuck.h"
 #include "tcpfsm/stuck_tracker.h"
 #include "tcpfsm/transition.h"
@@ -46,15 +42,6 @@ std::uint64_t clock_ns(clockid_t id) {
 std::uint64_t mono_now_ns() { return clock_ns(CLOCK_MONOTONIC); }
 std::uint64_t wall_now_ns() { return clock_ns(CLOCK_REALTIME); }
 
-// net.ipv4.tcp_fin_timeout of this network namespace: what an orphan's
-// FIN_WAIT2 timewait socket is armed with.
-std::chrono::milliseconds fin_timeout() {
-  std::ifstream f("/proc/sys/net/ipv4/tcp_fin_timeout");
-  long seconds = 60;  // the kernel's default
-  f >> seconds;
-  return std::chrono::seconds(seconds > 0 ? seconds : 60);
-}
-
 // Writes all of data to standard output; false once the reader has gone.
 bool write_stdout(std::string_view data) {
   while (!data.empty()) {
@@ -84,77 +71,10 @@ std::string states_list(const std::vector<State>& states) {
   return s;
 }
 
-// The sockets in the watched states that pass the filters, and who holds them.
-class Refresher {
- public:
-  explicit Refresher(const StuckOptions& o) : o_(o), mask_(state_mask(o.states)) {}
-
-  const std::vector<DiagSocket>& dump() {
-    sockets_.clear();
-    if (o_.family != AF_INET6) diag_.dump(AF_INET, mask_, sockets_);
-    if (o_.family != AF_INET) diag_.dump(AF_INET6, mask_, sockets_);
-    if (!o_.ports.empty())
-      std::erase_if(sockets_, [&](const DiagSocket& s) {
-        return std::find_if(o_.ports.begin(), o_.ports.end(), [&](std::uint16_t p) {
-                 return s.local.port == p || s.remote.port == p;
-               }) == o_.ports.end();
-      });
-    return sockets_;
-  }
-
-  // Unstuck sockets keep the owners last known (the fd may be closed by now),
-  // and are looked up once when no transition showed where they went (a
-  // timewait socket moves on without one): gone means closed.
-  void settle_unstuck(std::vector<Unstuck>& unstuck) {
-    for (Unstuck& u : unstuck) {
-      if (const auto* h = owners_.lookup(u.sock.ino)) u.holders = *h;
-      u.owner = ownership_of(u.sock, u.holders);
-      owners_.forget(u.sock.ino);
-      if (!u.new_state) {
-        const auto now = diag_.find(u.sock);
-        u.new_state = now ? now->state : number(State::Close);
-      }
-    }
-  }
-
-  // Owners of every stuck socket: one /proc walk for the ones not known yet.
-  void attach_owners(std::vector<StuckSocket>& stuck) {
-    owners_.revalidate();
-    for (const StuckSocket& s : stuck) owners_.lookup(s.sock.ino);
-    owners_.resolve_pending();
-    for (StuckSocket& s : stuck) {
-      if (const auto* h = owners_.lookup(s.sock.ino)) s.holders = *h;
-      s.owner = ownership_of(s.sock, s.holders);
-    }
-  }
-
-  StuckView view(StuckTracker::Result& r) const {
-    StuckView v;
-    v.states = o_.states;
-    v.min_age = o_.min_age;
-    v.sockets = std::move(r.stuck);
-    v.younger = r.younger;
-    v.unknown_age = r.unknown_age;
-    v.owners_unreadable = owners_.stats().pids_unreadable > 0;
-    return v;
-  }
-
- private:
-  const StuckOptions& o_;
-  std::uint32_t mask_;
-  SockDiag diag_;
-  OwnerCache owners_;
-  std::vector<DiagSocket> sockets_;
-};
-
-StuckTracker::Options tracker_options(const StuckOptions& o, bool key_by_endpoints) {
-  return {o.states, o.min_age, fin_timeout(), key_by_endpoints};
-}
-
 int run_once(const StuckOptions& o) {
-  Refresher refresher(o);
+  StuckRefresher refresher(o.query);
   const std::uint64_t start = mono_now_ns();
-  StuckTracker tracker(tracker_options(o, false), start);
+  StuckTracker tracker(refresher.tracker_options(false), start);
   const auto& sockets = refresher.dump();
   auto r = tracker.refresh(sockets, start, mono_now_ns());
   refresher.attach_owners(r.stuck);
@@ -189,22 +109,22 @@ class TransitionFeed final : public EventHandler {
 constexpr std::size_t kWatchRowsPerGroup = 10;
 
 int run_watch(const StuckOptions& o) {
-  Refresher refresher(o);
+  StuckRefresher refresher(o.query);
   install_signal_handlers();
   TransitionFeed feed;
   LoadOptions load;
-  load.family = o.family;
-  load.ports.either = o.ports;
+  load.family = o.query.family;
+  load.ports.either = o.query.ports;
   Tracer tracer(load, feed);
   // Attached: from here on every entry into a watched state is seen.
-  StuckTracker tracker(tracker_options(o, tracer.mode() == AttachMode::Tracepoint), mono_now_ns());
+  StuckTracker tracker(refresher.tracker_options(tracer.mode() == AttachMode::Tracepoint), mono_now_ns());
   feed.tracker = &tracker;
 
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
   std::fprintf(stderr, "Watching for sockets in %s for %s or more (%s), every %s... Ctrl-C to end.\n",
-               states_list(o.states).c_str(), format_duration(o.min_age).c_str(),
+               states_list(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
                std::string(attach_mode_name(tracer.mode())).c_str(), format_duration(o.interval).c_str());
 
   const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);

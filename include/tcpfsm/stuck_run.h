@@ -3,19 +3,13 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <vector>
-
 #include "tcpfsm/output.h"
-#include "tcpfsm/states.h"
+#include "tcpfsm/stuck_refresher.h"
 
 namespace tcpfsm {
 
 struct StuckOptions {
-  std::vector<State> states{State::CloseWait};
-  std::chrono::nanoseconds min_age{std::chrono::seconds(30)};
-  std::vector<std::uint16_t> ports;  // either side; empty: all
-  std::uint16_t family = 0;          // AF_INET, AF_INET6, or 0 for both
+  StuckQuery query;
   bool once = false;
   Format format = Format::Table;
   std::chrono::nanoseconds interval{std::chrono::seconds(2)};  // watch: between refreshes
