@@ -73,8 +73,7 @@ class Session {
     if (reader.read_failed()) {
       err_ << "tcpfsm check: error reading " << file.name << " after line " << file.lines << '\n';
       report_.read_failed = true;
-    }
-    if (file.lines == 0) {
+    } else if (file.lines == 0) {
       at_.line = 0;
       problem(InputError::EmptyFile, "empty file");
     }

@@ -294,6 +294,17 @@ TEST(Check, UnreadableFilesAreAUsageErrorBeforeAnythingIsRead) {
   EXPECT_EQ(out.str(), "");
 }
 
+TEST(Check, ReadErrorIsExitTwoAfterTheReport) {
+  struct FailingDevice : std::streambuf {
+    int_type underflow() override { throw std::runtime_error("I/O error"); }
+  } device;
+  std::istream in(&device);
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(CheckOptions{}, in, out, err), 2);
+  EXPECT_EQ(err.str(), "tcpfsm check: error reading <stdin> after line 0\n");
+  EXPECT_NE(out.str().find("\nRecords       0: "), std::string::npos);
+}
+
 TEST(Check, EmptyInput) {
   const Result r = check("");
   EXPECT_EQ(r.status, 1);
