@@ -62,14 +62,12 @@ DiagSocket decode_socket(const std::uint8_t* payload, std::size_t len) {
     if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO) {
       const std::uint8_t* info = payload + off + NLA_HDRLEN;
       const std::size_t info_len = a.nla_len - NLA_HDRLEN;
-      s.times = TcpTimes{tcp_info_u32(info, info_len, offsetof(tcp_info, tcpi_last_data_sent)),
-                         tcp_info_u32(info, info_len, offsetof(tcp_info, tcpi_last_data_recv)),
-                         tcp_info_u32(info, info_len, offsetof(tcp_info, tcpi_last_ack_recv))};
+      s.last_ack_recv_ms = tcp_info_u32(info, info_len, offsetof(tcp_info, tcpi_last_ack_recv));
     }
     off += NLA_ALIGN(a.nla_len);
   }
   // Only full sockets have tcp_info; of the mini sockets only a request is SYN_RECV.
-  if (!s.times) s.kind = s.state == number(State::SynRecv) ? SocketKind::Request : SocketKind::TimeWait;
+  if (!s.last_ack_recv_ms) s.kind = s.state == number(State::SynRecv) ? SocketKind::Request : SocketKind::TimeWait;
   return s;
 }
 

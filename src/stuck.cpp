@@ -52,7 +52,7 @@ std::optional<std::chrono::nanoseconds> kernel_age_estimate(const DiagSocket& s,
                                                             std::chrono::milliseconds fin_timeout) {
   using std::chrono::milliseconds;
   const bool after_ack = s.state == number(State::CloseWait) || s.state == number(State::FinWait2);
-  if (s.kind == SocketKind::Full && s.times && after_ack) return milliseconds(s.times->last_ack_recv_ms);
+  if (s.kind == SocketKind::Full && s.last_ack_recv_ms && after_ack) return milliseconds(*s.last_ack_recv_ms);
   // An orphan's FIN_WAIT2 timewait socket was armed with fin_timeout when it took over.
   if (s.kind == SocketKind::TimeWait && s.state == number(State::FinWait2) &&
       milliseconds(s.expires_ms) <= fin_timeout)

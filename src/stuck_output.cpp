@@ -174,6 +174,10 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
     append_group(out, g, max_rows);
     unknown_owner |= g.owner == Ownership::Unknown;
   }
+  if (v.unknown_age)
+    out += "\nnote: " + plural(v.unknown_age, "socket") +
+           " of unknown age: in the state before tcpfsm saw them, and the kernel keeps no timestamp that "
+           "says since when; --min-age 0 lists them\n";
   if (unknown_owner && v.owners_unreadable)
     out += "\nnote: some /proc/PID/fd could not be read: run as root to see every owner\n";
 }

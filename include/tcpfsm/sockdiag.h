@@ -20,13 +20,6 @@ enum class SocketKind : std::uint8_t {
   Request,   // a handshake in progress (SYN_RECV): the kernel's NEW_SYN_RECV
 };
 
-// From the kernel's tcp_info: milliseconds since each event.
-struct TcpTimes {
-  std::uint32_t last_data_sent_ms = 0;
-  std::uint32_t last_data_recv_ms = 0;
-  std::uint32_t last_ack_recv_ms = 0;
-};
-
 struct DiagSocket {
   std::uint64_t cookie = 0;   // idiag_cookie: the value bpf_get_socket_cookie returns
   int state = 0;              // kernel number; a timewait socket reports its substate
@@ -38,7 +31,9 @@ struct DiagSocket {
   std::uint32_t uid = 0;
   std::uint32_t ino = 0;      // 0: no file (closed by its process, or not accepted yet)
   std::uint32_t expires_ms = 0;  // time left on the socket's timer (timewait: until it is gone)
-  std::optional<TcpTimes> times;  // full sockets only
+  // tcp_info's tcpi_last_ack_recv: ms since an ACK last arrived. Full sockets
+  // only: its absence marks a mini socket.
+  std::optional<std::uint32_t> last_ack_recv_ms;
 };
 
 // Bit (1 << state) for each state: the kernel's idiag_states filter.

@@ -39,7 +39,8 @@ std::string age_text(const Age& a);
 // What the kernel's own timestamps say about the time a socket that tcpfsm did
 // not see entering its state has spent there, if anything:
 // - CLOSE_WAIT, FIN_WAIT2 (full socket): time since the last ACK received; the
-//   segment that moved it there carried one, so it is never more than the age.
+//   segment that moved it there carried one, so it is never more than the age
+//   (tcpi_last_data_recv is not: the data came before the FIN).
 // - FIN_WAIT2 of an orphan (a timewait socket): fin_timeout minus the time left.
 std::optional<std::chrono::nanoseconds> kernel_age_estimate(const DiagSocket& s,
                                                             std::chrono::milliseconds fin_timeout);

@@ -50,7 +50,7 @@ TEST(StuckTracker, SocketsFromBeforeTheStartAreLowerBounds) {
 TEST(StuckTracker, KernelEstimateWhenItKnowsMore) {
   auto t = tracker(30s);
   DiagSocket s = sock(1, kCloseWait);
-  s.times = TcpTimes{0, 0, 95'000};
+  s.last_ack_recv_ms = 95'000;
   auto r = t.refresh(std::vector{s}, kStart, kStart + kSec);
   ASSERT_EQ(r.stuck.size(), 1u);
   EXPECT_EQ(r.stuck[0].age.kind, AgeKind::Estimate);
