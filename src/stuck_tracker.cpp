@@ -39,6 +39,7 @@ Unstuck StuckTracker::unstuck_of(const Entry& e, std::optional<int> new_state, s
 
 void StuckTracker::on_transition(std::uint64_t key, int old_state, int new_state, std::uint64_t ktime_ns) {
   if (old_state == new_state) return;  // close() after shutdown() sets the state again: no change
+  if (!watched(old_state) && !watched(new_state)) return;  // most of the host's transitions
   auto it = entries_.find(key);
   if (watched(new_state)) {
     // A reported socket moving on (to another watched state, or into this one
@@ -108,13 +109,16 @@ StuckTracker::Result StuckTracker::refresh(std::span<const DiagSocket> in_state,
     const Entry& e = kv.second;
     if (e.generation == generation_) return false;
     if (e.reported) {
+      // A transition out that a later dump contradicted (a timewait socket
+      // lived on) says nothing about where it went since.
       const bool left_then = e.left && !e.left->still_there;
-      r.unstuck.push_back(unstuck_of(e, e.left ? std::optional<int>(e.left->new_state) : std::nullopt,
+      r.unstuck.push_back(unstuck_of(e, left_then ? std::optional<int>(e.left->new_state) : std::nullopt,
                                      left_then ? e.left->ktime_ns : now_ns));
       return true;
     }
-    // Entered while this dump was running: the next dump shows it.
-    const bool entered_during_dump = e.traced && e.generation == 0 && !e.left && e.origin_ns >= dump_start_ns;
+    // Entered while this dump was running: the next dump shows it, even after a
+    // transition out (an orphan's FIN_WAIT2 lives on as a timewait socket).
+    const bool entered_during_dump = e.traced && e.generation == 0 && e.origin_ns >= dump_start_ns;
     return !entered_during_dump;
   });
   return r;

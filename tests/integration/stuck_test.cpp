@@ -453,5 +453,48 @@ TEST(Stuck, WatchReportsOnceOlderThanMinAgeThenUnstuck) {
   EXPECT_EQ(all.size(), 2u) << watch.process().out();
 }
 
+TEST(Stuck, WatchReportsSocketsFromBeforeTheStartAtOnce) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20509;
+  LeakyHelper helper(kPort, 2);
+  std::this_thread::sleep_for(1200ms);
+  StuckWatch watch({"--min-age", "1s", "-p", std::to_string(kPort)});
+  for (const auto& conn : helper.conns) {
+    const auto stuck = watch.wait_for("stuck", conn.port, 3s);
+    ASSERT_TRUE(stuck) << watch.process().out() << watch.process().err();
+    EXPECT_EQ((*stuck)["age_kind"], "estimate") << stuck->dump();
+    EXPECT_GE((*stuck)["age_ns"].get<std::int64_t>(), 1'000'000'000);
+    EXPECT_EQ(owners_of(*stuck), (std::vector<std::pair<int, int>>{{helper.child->pid(), conn.fd}}));
+  }
+  watch.process().signal(SIGTERM);
+  EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
+}
+
+TEST(Stuck, OrphanLeavingFinWait2WithoutATransitionIsUnstuck) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20510;
+  StuckWatch watch({"--state", "FIN_WAIT2", "--min-age", "0", "-p", std::to_string(kPort)});
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  const std::uint16_t client_port = client.local_port();
+  Socket server = accept_from(listener);
+  client.close();  // orphaned: FIN_WAIT2 until the peer closes
+  const auto stuck = watch.wait_for("stuck", client_port, 3s);
+  ASSERT_TRUE(stuck) << watch.process().out();
+  EXPECT_EQ((*stuck)["owner"], "orphan");
+  EXPECT_EQ((*stuck)["age_kind"], "measured");
+
+  // The peer's FIN turns the orphan's timewait socket from FIN_WAIT2 into
+  // TIME_WAIT: no tracepoint sees it, a lookup by cookie does.
+  server.close();
+  const auto unstuck = watch.wait_for("unstuck", client_port, 3s);
+  ASSERT_TRUE(unstuck) << watch.process().out();
+  EXPECT_EQ((*unstuck)["state"], "FIN_WAIT2");
+  EXPECT_EQ((*unstuck)["new"], "TIME_WAIT");
+  EXPECT_EQ((*unstuck)["owner"], "orphan");
+  watch.process().signal(SIGTERM);
+  EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
+}
+
 }  // namespace
 }  // namespace tcpfsm::itest

@@ -130,6 +130,7 @@ TEST(StuckTracker, OrphanFinWait2LivesOnAsTimewait) {
   r = t.refresh({}, kStart + 9 * kSec, kStart + 9 * kSec);  // the timewait socket moved on
   ASSERT_EQ(r.unstuck.size(), 1u);
   EXPECT_EQ(r.unstuck[0].stuck_for.value, 8s);  // until it was seen gone, not the takeover
+  EXPECT_FALSE(r.unstuck[0].new_state);         // not the takeover's CLOSE: unknown, to be looked up
 }
 
 TEST(StuckTracker, SelfLoopKeepsTheEntryTime) {
@@ -169,6 +170,36 @@ TEST(StuckTracker, EnteredWhileTheDumpRanWaitsForTheNextDump) {
   ASSERT_EQ(r.stuck.size(), 1u);
   EXPECT_EQ(r.stuck[0].age.kind, AgeKind::Measured);
   EXPECT_EQ(r.stuck[0].age.value, 2s);
+}
+
+TEST(StuckTracker, TimewaitTakeoverDuringTheDumpKeepsTheEntry) {
+  auto t = tracker(0s, {State::FinWait2});
+  t.refresh({}, kStart, kStart);
+  // The dump began, then the orphan entered FIN_WAIT2 and its timewait socket took over.
+  t.on_transition(3, kFinWait1, kFinWait2, kStart + 2 * kSec + 5);
+  t.on_transition(3, kFinWait2, kClose, kStart + 2 * kSec + 6);
+  auto r = t.refresh({}, kStart + 2 * kSec, kStart + 2 * kSec + 10);
+  EXPECT_TRUE(r.stuck.empty());
+  DiagSocket tw = sock(3, kFinWait2, 40000, 8080);
+  tw.kind = SocketKind::TimeWait;
+  r = t.refresh(std::vector{tw}, kStart + 4 * kSec, kStart + 4 * kSec + 5);
+  ASSERT_EQ(r.stuck.size(), 1u);
+  EXPECT_EQ(r.stuck[0].age.kind, AgeKind::Measured);
+  EXPECT_EQ(r.stuck[0].age.value, 2s);
+}
+
+TEST(StuckTracker, EnteredAndLeftBeforeTheDumpIsForgotten) {
+  auto t = tracker(0s);
+  t.refresh({}, kStart, kStart);
+  t.on_transition(9, kEstablished, kCloseWait, kStart + kSec);
+  t.on_transition(9, kCloseWait, kLastAck, kStart + kSec + 5);
+  auto r = t.refresh({}, kStart + 2 * kSec, kStart + 2 * kSec);
+  EXPECT_TRUE(r.stuck.empty());
+  EXPECT_TRUE(r.unstuck.empty());
+  // Had it stayed, it would be back as untraced: a lower bound from here.
+  r = t.refresh(std::vector{sock(9, kCloseWait)}, kStart + 3 * kSec, kStart + 3 * kSec);
+  ASSERT_EQ(r.stuck.size(), 1u);
+  EXPECT_EQ(r.stuck[0].age.kind, AgeKind::LowerBound);
 }
 
 TEST(StuckTracker, SocketsFirstSeenLaterAreBoundedFromThen) {
