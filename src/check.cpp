@@ -65,6 +65,9 @@ class Session {
                                          std::to_string(LineReader::kMaxLine >> 20) + " MiB limit");
       else if (line.text.empty())
         problem(InputError::EmptyLine, "empty line");
+      else if (const auto nul = line.text.find('\0'); nul != std::string_view::npos)
+        // A crash can leave a block of NUL bytes in a file.
+        problem(InputError::InvalidJson, "invalid JSON at column " + std::to_string(nul + 1) + ": NUL byte");
       else if (auto bad = parse_record(line.text, rec_))
         bad_line(line, std::move(*bad));
       else

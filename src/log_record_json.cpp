@@ -259,10 +259,6 @@ void reset(LogRecord& r) {
 
 std::optional<ParseError> parse_record(std::string_view line, LogRecord& out) {
   reset(out);
-  // nlohmann's lexer takes a NUL byte for the end of the input, which would
-  // accept a record followed by anything (a crash can leave NUL-filled blocks).
-  if (const auto nul = line.find('\0'); nul != line.npos)
-    return ParseError{InputError::InvalidJson, "invalid JSON at column " + std::to_string(nul + 1) + ": NUL byte"};
   Sax sax(out);
   const bool parsed = json::sax_parse(line.data(), line.data() + line.size(), &sax);
   return sax.finish(parsed);

@@ -54,7 +54,8 @@ struct ParseError {
 };
 
 // Fills `out` from one line (without its line ending). A record of an unknown
-// type parses (type Unknown): the caller decides what that means.
+// type parses (type Unknown): the caller decides what that means. The line
+// must hold no NUL byte: the parser may take one for the end of the line.
 std::optional<ParseError> parse_record(std::string_view line, LogRecord& out);
 
 }  // namespace tcpfsm

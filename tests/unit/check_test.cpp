@@ -312,6 +312,15 @@ TEST(Check, EmptyInput) {
   EXPECT_EQ(check_json("")["input_errors"]["empty_file"], 1);
 }
 
+TEST(Check, NulBytesAreInvalid) {
+  // A record followed by NUL bytes, and a block of them, as a crash can leave.
+  const Result r = check(kStart + std::string(3, '\0') + "junk\n" + std::string(4096, '\0') + "\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "<stdin>:1: invalid_json: invalid JSON at column 80: NUL byte\n"
+            "<stdin>:2: invalid_json: invalid JSON at column 1: NUL byte\n");
+}
+
 TEST(Check, ValidLastLineWithoutNewlineIsRead) {
   const Result r = check(tr(1, "CLOSE", "SYN_SENT"));
   EXPECT_EQ(r.status, 0);
