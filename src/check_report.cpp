@@ -105,7 +105,7 @@ void totals_text(std::string& out, const CheckReport& r) {
            num(at(r.lifecycles, c));
   out += '\n';
   if (!r.open_at_end.empty()) {
-    out += "              not closed when tracing stopped, by state:";
+    out += "              still open when their run or the log ended, by state:";
     bool first = true;
     for (const auto& [state, n] : r.open_at_end) {
       out += (first ? " " : ", ") + state_name(state) + " " + num(n);

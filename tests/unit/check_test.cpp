@@ -167,7 +167,7 @@ TEST(Check, CraftedLogTextReport) {
             "Transitions   18: ok 15, illegal 1, gap 1 (1 explained by reported losses), unknown_state 1\n"
             "Lifecycles    7: connections 6, listeners 1\n"
             "              completed 1, failed_connect 1, reset_aborted 1, truncated 2, open 2\n"
-            "              not closed when tracing stopped, by state: SYN_SENT 1, TIME_WAIT 1, 42 1\n"
+            "              still open when their run or the log ended, by state: SYN_SENT 1, TIME_WAIT 1, 42 1\n"
             "Losses        3 events: ringbuf 2, recursion 1; socket state not stored 4; lost records 1\n"
             "Input errors  9: invalid_json 1, missing_field 1, wrong_type 1, unknown_state_name 1, unknown_type 1, "
             "too_long 1, torn_line 1, empty_line 1, count_mismatch 1 (listed on stderr)\n"
