@@ -90,6 +90,7 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(duration_validator());
   cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
+  auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
   cmd->callback([=, &run] {
@@ -105,6 +106,7 @@ void add_trace(CLI::App& app, Command& run) {
     opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));
     if (!duration->empty()) opts->duration = parse_duration(*duration);
     if (*count) opts->count = *count;
+    opts->owners = !no_owners->count();
     if (!rotate_size->empty()) {
       if (opts->output_path.empty()) throw CLI::ValidationError("--rotate-size", "needs -o FILE");
       opts->rotate_size = parse_size(*rotate_size);

@@ -150,6 +150,12 @@ class JsonFormatter final : public Formatter {
     json::append_string(out, t.comm);
     out += R"(,"ino":)";
     json::append_uint(out, t.ino);
+    if (t.owner_pid) {
+      out += R"(,"owner_pid":)";
+      json::append_uint(out, static_cast<std::uint64_t>(t.owner_pid));
+      out += R"(,"owner_comm":)";
+      json::append_string(out, t.owner_comm);
+    }
     out += R"(,"verdict":")";
     out += verdict_name(v.kind);
     out += '"';

@@ -84,47 +84,61 @@ bool OwnerCache::walk_needed() const {
   return false;
 }
 
-void OwnerCache::resolve_pending() {
-  if (walk_needed()) walk();
+bool OwnerCache::resolve_pending() {
+  if (!walk_needed()) return false;
+  walk();
+  return true;
+}
+
+void OwnerCache::scan_process(std::int32_t pid, const char* name, Found& found) {
+  const std::string fd_dir = options_.proc_root + "/" + name + "/fd";
+  const int dirfd = open(fd_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    if (errno == EACCES || errno == EPERM) ++stats_.pids_unreadable;
+    return;  // ENOENT: it exited meanwhile
+  }
+  DIR* fds = fdopendir(dirfd);
+  if (!fds) {
+    close(dirfd);
+    return;
+  }
+  while (const dirent* f = readdir(fds)) {
+    const auto fd = parse_number<int>(f->d_name);
+    if (!fd) continue;
+    char buf[64];
+    ++stats_.links_read;
+    const auto ino = socket_inode_of_link(read_link(dirfd, f->d_name, buf));
+    if (ino && entries_.contains(*ino)) found[*ino].push_back(Holder{pid, *fd, {}, {}});
+  }
+  closedir(fds);
 }
 
 void OwnerCache::walk() {
   ++stats_.walks;
   stats_.pids_unreadable = 0;
-  std::unordered_map<std::uint32_t, std::vector<Holder>> found;
+  Found found;
   DIR* proc = opendir(options_.proc_root.c_str());
   if (!proc) return;  // no /proc: every tracked inode stays without holders
-  while (const dirent* d = readdir(proc)) {
-    const auto pid = parse_number<std::int32_t>(d->d_name);
-    if (!pid) continue;
-    const std::string fd_dir = options_.proc_root + "/" + d->d_name + "/fd";
-    const int dirfd = open(fd_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) {
-      if (errno == EACCES || errno == EPERM) ++stats_.pids_unreadable;
-      continue;  // ENOENT: it exited meanwhile
-    }
-    DIR* fds = fdopendir(dirfd);
-    if (!fds) {
-      close(dirfd);
-      continue;
-    }
-    while (const dirent* f = readdir(fds)) {
-      const auto fd = parse_number<int>(f->d_name);
-      if (!fd) continue;
-      char buf[64];
-      ++stats_.links_read;
-      const auto ino = socket_inode_of_link(read_link(dirfd, f->d_name, buf));
-      if (ino && entries_.contains(*ino)) found[*ino].push_back(Holder{*pid, *fd, {}, {}});
-    }
-    closedir(fds);
-  }
+  while (const dirent* d = readdir(proc))
+    if (const auto pid = parse_number<std::int32_t>(d->d_name)) scan_process(*pid, d->d_name, found);
   closedir(proc);
+  record(found, /*only_found=*/false);
+}
 
+bool OwnerCache::resolve_in(std::int32_t pid) {
+  ++stats_.process_scans;
+  Found found;
+  scan_process(pid, std::to_string(pid).c_str(), found);
+  // Only what was found is recorded: the rest waits for a full walk.
+  record(found, /*only_found=*/true);
+  return !found.empty();
+}
+
+void OwnerCache::record(Found& found, bool only_found) {
   const auto now = std::chrono::steady_clock::now();
   std::map<std::int32_t, Holder> described;  // one read of comm and cmdline per process
-  for (auto& [ino, e] : entries_) {
-    auto it = found.find(ino);
-    e.holders = it == found.end() ? std::vector<Holder>{} : std::move(it->second);
+  auto fill = [&](Entry& e, std::vector<Holder> holders) {
+    e.holders = std::move(holders);
     for (Holder& h : e.holders) {
       auto [d, fresh] = described.try_emplace(h.pid, Holder{h.pid, -1, {}, {}});
       if (fresh) describe(d->second);
@@ -133,6 +147,14 @@ void OwnerCache::walk() {
     }
     e.resolved = true;
     e.resolved_at = now;
+  };
+  if (only_found) {
+    for (auto& [ino, holders] : found) fill(entries_[ino], std::move(holders));
+    return;
+  }
+  for (auto& [ino, e] : entries_) {
+    auto it = found.find(ino);
+    fill(e, it == found.end() ? std::vector<Holder>{} : std::move(it->second));
   }
 }
 

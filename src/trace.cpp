@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <unordered_map>
 
 #include "tcpfsm/checker.h"
 #include "tcpfsm/errors.h"
 #include "tcpfsm/log_writer.h"
+#include "tcpfsm/owners.h"
 #include "tcpfsm/privileges.h"
 #include "tcpfsm/transition.h"
 #include "tcpfsm/units.h"
@@ -37,6 +39,10 @@ void install_signal_handlers() {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kFlushBytes = 64 * 1024;
+// Owner lookups: one-process scans per poll (about 100 a second), and how
+// often the whole of /proc may be walked for the rest.
+constexpr unsigned kOwnerScansPerTick = 10;
+constexpr auto kOwnerWalkInterval = std::chrono::seconds(5);
 
 std::uint64_t wall_now_ns() {
   timespec ts{};
@@ -86,7 +92,8 @@ class Session final : public EventHandler {
   void on_event(const tcpfsm_event& e) override {
     ++received_;
     if (done()) return;  // past --count: read but not written
-    const Transition t = decode(e, clock_);
+    Transition t = decode(e, clock_);
+    if (opts_.owners) add_owner(t);
     const Verdict v = checker_.observe(t.cookie, t.old_state, t.new_state).verdict;
     count_verdict(v.kind);
     formatter_->transition(buf_, t, v);
@@ -115,6 +122,7 @@ class Session final : public EventHandler {
       writer_.reopen();
     }
     if (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval) stats_record(now);
+    if (opts_.owners) refresh_owners(now);
     if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
   }
 
@@ -140,6 +148,55 @@ class Session final : public EventHandler {
   const std::string& output_name() const { return writer_.name(); }
 
  private:
+  // Owners come from the socket inode read at the event. A socket without a
+  // file (not accepted yet, or orphaned by close()) has inode 0: no process
+  // holds it. Its cache entry goes once it loses its file or reaches CLOSE.
+  void add_owner(Transition& t) {
+    if (t.ino) {
+      const auto* holders = owners_.lookup(t.ino);
+      if (!holders) holders = find_owner(t);
+      if (holders && !holders->empty()) {
+        t.owner_pid = holders->front().pid;
+        t.owner_comm = holders->front().comm;
+        if (t.new_state == number(State::Listen)) listener_owner_[t.local.port] = t.owner_pid;
+      }
+      inode_of_.try_emplace(t.cookie, t.ino);
+    }
+    if (t.old_state == number(State::Listen) && t.new_state == number(State::Close))
+      listener_owner_.erase(t.local.port);
+    if (!t.ino || t.new_state == number(State::Close)) {
+      if (auto it = inode_of_.find(t.cookie); it != inode_of_.end()) {
+        owners_.forget(it->second);
+        inode_of_.erase(it);
+      }
+    }
+  }
+
+  // A new inode is looked for in the processes likely to hold it: the task
+  // on the CPU (connect, listen and close run in the owner's context) and the
+  // owner of the listener on its local port (who usually accepts). A full
+  // walk of /proc costs a readlink per open fd on the host, so it only runs
+  // every few seconds, for what these scans did not find.
+  const std::vector<Holder>* find_owner(const Transition& t) {
+    for (std::int32_t pid : {static_cast<std::int32_t>(t.pid), listener_owner_of(t.local.port)}) {
+      if (pid <= 0 || scans_left_ == 0) continue;
+      --scans_left_;
+      if (owners_.resolve_in(pid))
+        if (const auto* holders = owners_.lookup(t.ino)) return holders;
+    }
+    return nullptr;
+  }
+
+  std::int32_t listener_owner_of(std::uint16_t port) const {
+    auto it = listener_owner_.find(port);
+    return it == listener_owner_.end() ? 0 : it->second;
+  }
+
+  void refresh_owners(Clock::time_point now) {
+    scans_left_ = kOwnerScansPerTick;
+    if (now - last_owner_walk_ >= kOwnerWalkInterval && owners_.resolve_pending()) last_owner_walk_ = now;
+  }
+
   void count_verdict(VerdictKind k) {
     if (k == VerdictKind::Illegal) ++totals_.illegal;
     else if (k == VerdictKind::Gap) ++totals_.gaps;
@@ -183,7 +240,11 @@ class Session final : public EventHandler {
   bool reader_gone_ = false;
   std::uint64_t received_ = 0;
   Totals totals_;
-  Clock::time_point last_flush_, last_stats_;
+  Clock::time_point last_flush_, last_stats_, last_owner_walk_;
+  OwnerCache owners_;
+  std::unordered_map<std::uint64_t, std::uint32_t> inode_of_;       // cookie -> socket inode
+  std::unordered_map<std::uint16_t, std::int32_t> listener_owner_;  // local port -> pid
+  unsigned scans_left_ = kOwnerScansPerTick;
   std::uint64_t transitions_at_stats_ = 0;
 };
 

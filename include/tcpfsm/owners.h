@@ -46,7 +46,15 @@ class OwnerCache {
   // Walks /proc/*/fd once when any queued inode is unknown, or an unresolved
   // one is older than retry_unresolved. Every tracked inode found on the walk
   // is refreshed with it. Costs one readlink per open fd on the host.
-  void resolve_pending();
+  // Returns whether it walked.
+  bool resolve_pending();
+
+  // Looks for queued inodes in one process's fds only (cheap when the likely
+  // holder is known, e.g. the task that called connect()). Inodes found
+  // there are resolved with that process alone; another process sharing the
+  // socket is not listed until the inode is looked up anew.
+  // Returns whether any was found.
+  bool resolve_in(std::int32_t pid);
 
   // Re-reads each cached holder's fd link (one readlink per holder): holders
   // that closed the socket or exited are dropped, and an inode that lost one
@@ -60,6 +68,7 @@ class OwnerCache {
     std::uint64_t walks = 0;          // full walks of /proc
     std::uint64_t links_read = 0;     // readlink calls, walks and revalidation
     std::uint64_t pids_unreadable = 0;  // on the last walk: /proc/PID/fd not readable (not root?)
+    std::uint64_t process_scans = 0;    // resolve_in() calls
   };
   const Stats& stats() const { return stats_; }
 
@@ -69,8 +78,11 @@ class OwnerCache {
     std::chrono::steady_clock::time_point resolved_at;
     std::vector<Holder> holders;
   };
+  using Found = std::unordered_map<std::uint32_t, std::vector<Holder>>;
   bool walk_needed() const;
   void walk();
+  void scan_process(std::int32_t pid, const char* name, Found& found);
+  void record(Found& found, bool only_found);
   void describe(Holder& h);
 
   Options options_;

@@ -26,6 +26,7 @@ struct TraceOptions {
   std::optional<std::chrono::nanoseconds> stats_interval;
   std::chrono::milliseconds poll_interval{100};  // bounds output latency
   std::string user;  // drop to this user once loaded and attached ("" keeps root)
+  bool owners = true;  // add owner_pid/owner_comm from /proc (walked at most once a second)
 };
 
 // Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.

@@ -27,6 +27,9 @@ struct Transition {
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
   std::string_view comm;  // valid while the source event is
+  // The process holding the socket, when known (not the task on the CPU).
+  std::int32_t owner_pid = 0;
+  std::string_view owner_comm;
 };
 
 // Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME.

@@ -66,6 +66,14 @@ TEST(JsonOutput, Ipv6FirstSeenAndViolation) {
   EXPECT_EQ(j["reason"], "SYN_SENT -> ESTABLISHED is \"odd\"");
 }
 
+TEST(JsonOutput, OwnerFieldsOnlyWhenKnown) {
+  Transition t = transition();
+  t.owner_pid = 777;
+  t.owner_comm = "java";
+  EXPECT_NE(json_of(t).find(R"("ino":31337,"owner_pid":777,"owner_comm":"java","verdict":"ok")"), std::string::npos);
+  EXPECT_EQ(json_of(transition()).find("owner"), std::string::npos);
+}
+
 TEST(JsonOutput, UnknownStateIsItsNumber) {
   Transition t = transition();
   t.new_state = 42;
