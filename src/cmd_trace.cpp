@@ -88,6 +88,9 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(duration_validator());
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
       ->check(duration_validator());
+  cmd->add_option("--socket-map-size", opts->load.socket_map_entries,
+                  "with --attach tracepoint: sockets whose state is kept (default 65536)")
+      ->check(CLI::Range(1u, 1u << 24));
   cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");

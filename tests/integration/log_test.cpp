@@ -338,5 +338,46 @@ TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
   EXPECT_EQ(end["violations"]["illegal"], 0);
 }
 
+TEST(Log, FullSocketMapIsCountedAndLosesNoTransition) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  constexpr int kConnections = 40;  // 81 sockets alive at once, in a map of 16
+  TraceRun run({"-o", log.string(), "-p", "21012", "--attach", "tracepoint", "--socket-map-size", "16"});
+  {
+    Socket listener = listen_on(Family::V4, 21012);
+    std::vector<Socket> clients, servers;
+    for (int i = 0; i < kConnections; ++i) {
+      clients.push_back(connect_to(Family::V4, 21012));
+      servers.push_back(accept_from(listener));
+    }
+    for (int i = 0; i < kConnections; ++i) {
+      clients[i].close();
+      servers[i].wait_eof();
+      servers[i].close();
+    }
+  }
+  const std::size_t expected = 2 + 10 * kConnections;
+  wait_until([&] { return count_type(parse_lines(slurp(log)), "transition") >= expected; });
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+
+  const auto records = parse_lines(slurp(log));
+  const json& end = records.back();
+  ASSERT_EQ(end["type"], "end");
+  std::uint64_t skstate = 0, first_seen = 0;
+  for (const auto& r : records) {
+    if (r["type"] == "lost") skstate += r["skstate"].get<std::uint64_t>();
+    if (r["type"] == "transition" && r["old_ns"].is_null()) ++first_seen;
+  }
+  EXPECT_EQ(end["lost"]["skstate"], skstate);
+  EXPECT_GT(skstate, 0u) << "81 live sockets should overflow a 16-entry map";
+  // A socket without state still has every transition written, only its old_ns is unknown.
+  EXPECT_EQ(count_type(records, "transition"), expected);
+  EXPECT_EQ(end["kernel_matched"], expected);
+  EXPECT_EQ(end["lost"]["ringbuf"], 0);
+  EXPECT_GE(first_seen, skstate);
+  EXPECT_EQ(end["violations"]["illegal"], 0);
+}
+
 }  // namespace
 }  // namespace tcpfsm::itest
