@@ -11,32 +11,6 @@
 
 namespace tcpfsm::cli {
 
-CLI::Validator duration_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        try {
-          parse_duration(s);
-          return "";
-        } catch (const std::invalid_argument& e) {
-          return e.what();
-        }
-      },
-      "DURATION", "duration");
-}
-
-CLI::Validator size_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        try {
-          parse_size(s);
-          return "";
-        } catch (const std::invalid_argument& e) {
-          return e.what();
-        }
-      },
-      "SIZE", "size");
-}
-
 void add_trace(CLI::App& app, Command& run) {
   auto* cmd = app.add_subcommand("trace", "Trace TCP state transitions live");
   auto opts = std::make_shared<TraceOptions>();

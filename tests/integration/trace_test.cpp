@@ -93,6 +93,22 @@ void expect_connection_fields(const std::vector<json>& t, const Connection& c, c
   EXPECT_EQ(of_cookie(t, c.listener)[0]["pid"], getpid());
 }
 
+// One connection's 12 transitions: the listener's, the client's and the child's.
+void expect_connection(TraceRun& run, std::uint16_t port, std::uint16_t client_port, const Edges& client_edges,
+                       const Edges& child_edges, const std::string& addr) {
+  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out();
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  ASSERT_EQ(t.size(), 12u) << run.process().out();
+  const Connection c = identify(t, port, client_port);
+  auto edges = edges_by_cookie(t);
+  EXPECT_EQ(edges.size(), 3u);
+  EXPECT_EQ(edges[c.listener], kListener);
+  EXPECT_EQ(edges[c.client], client_edges);
+  EXPECT_EQ(edges[c.child], child_edges);
+  expect_connection_fields(t, c, addr);
+}
+
 void client_initiated_close(Family f, std::uint16_t port, std::vector<std::string> extra_args) {
   extra_args.insert(extra_args.end(), {"-p", std::to_string(port)});
   TraceRun run(extra_args);
@@ -106,18 +122,8 @@ void client_initiated_close(Family f, std::uint16_t port, std::vector<std::strin
     server.wait_eof();
     server.close();
   }
-  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out();
-  expect_clean_stop(run);
-  auto t = run.transitions();
-  ASSERT_EQ(t.size(), 12u) << run.process().out();
-  const Connection c = identify(t, port, client_port);
-  auto edges = edges_by_cookie(t);
-  EXPECT_EQ(edges.size(), 3u);
-  EXPECT_EQ(edges[c.listener], kListener);
-  EXPECT_EQ(edges[c.client], kActiveCloser);
-  EXPECT_EQ(edges[c.child], kPassiveChild);
-  expect_connection_fields(t, c, loopback(f));
-  for (const auto& e : t) EXPECT_EQ(e["family"], f == Family::V4 ? "ipv4" : "ipv6");
+  expect_connection(run, port, client_port, kActiveCloser, kPassiveChild, loopback(f));
+  for (const auto& e : run.transitions()) EXPECT_EQ(e["family"], f == Family::V4 ? "ipv4" : "ipv6");
 }
 
 TEST(Trace, ClientInitiatedClose) {
@@ -218,17 +224,7 @@ TEST(Trace, ServerInitiatedClose) {
     client.wait_eof();
     client.close();
   }
-  ASSERT_TRUE(run.wait_for_transitions(12)) << run.process().out();
-  expect_clean_stop(run);
-  auto t = run.transitions();
-  ASSERT_EQ(t.size(), 12u) << run.process().out();
-  const Connection c = identify(t, port, client_port);
-  auto edges = edges_by_cookie(t);
-  EXPECT_EQ(edges.size(), 3u);
-  EXPECT_EQ(edges[c.listener], kListener);
-  EXPECT_EQ(edges[c.client], kPassiveClient);
-  EXPECT_EQ(edges[c.child], kActiveChild);
-  expect_connection_fields(t, c, "127.0.0.1");
+  expect_connection(run, port, client_port, kPassiveClient, kActiveChild, "127.0.0.1");
 }
 
 TEST(Trace, RefusedConnect) {
