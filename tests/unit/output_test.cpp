@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tcpfsm/output.h"
+#include "tcpfsm/owners.h"
 
 using namespace tcpfsm;
 
@@ -72,6 +73,19 @@ TEST(JsonOutput, OwnerFieldsOnlyWhenKnown) {
   t.owner_comm = "java";
   EXPECT_NE(json_of(t).find(R"("ino":31337,"owner_pid":777,"owner_comm":"java","verdict":"ok")"), std::string::npos);
   EXPECT_EQ(json_of(transition()).find("owner"), std::string::npos);
+}
+
+// trace drops an owner's cache entry when its socket reaches CLOSE, in the
+// event that is then written: the name must not point into it (ASan found a
+// use after free in the integration tests).
+TEST(JsonOutput, OwnerNameOutlivesTheCacheEntryItCameFrom) {
+  Transition t = transition();
+  {
+    const Holder cached{777, 3, "java", "java -jar app.jar"};
+    t.owner_pid = cached.pid;
+    t.owner_comm = cached.comm;
+  }
+  EXPECT_NE(json_of(t).find(R"("owner_pid":777,"owner_comm":"java")"), std::string::npos);
 }
 
 TEST(JsonOutput, UnknownStateIsItsNumber) {
