@@ -79,9 +79,8 @@ class TableFormatter final : public Formatter {
     out += "-- " + clock_text(s.wall_ns) + " " + describe(s.totals) + "; " + rate + " transitions/s\n";
   }
 
-  void end(std::string& out, const EndInfo& e) override {
-    out += "-- end (" + std::string(e.reason) + "): " + describe(e.totals) + '\n';
-  }
+  // The run's totals are the summary tcpfsm prints on stderr: not repeated here.
+  void end(std::string&, const EndInfo&) override {}
 
  private:
   static std::string clock_text(std::uint64_t wall_ns) {

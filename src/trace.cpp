@@ -266,13 +266,12 @@ int run_trace(const TraceOptions& o) {
   install_signal_handlers();
   Tracer tracer(o.load, session);
   if (!o.user.empty()) drop_to_user(o.user);
-  session.begin(tracer.mode());
-
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
+  session.begin(tracer.mode());
 
   const auto start = Clock::now();
   std::string_view reason = "signal", signal, summary = "interrupted";
