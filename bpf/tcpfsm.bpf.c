@@ -81,7 +81,14 @@ static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 	       (port_match[rport] & TCPFSM_PORT_REMOTE);
 }
 
-/* Per-socket slot, socket-local storage (tp_btf). NULL at CLOSE. */
+/*
+ * Per-socket slot, socket-local storage (tp_btf). NULL at CLOSE.
+ * At CLOSE the slot is cleared, not deleted: the kernel frees it with the
+ * socket moments later anyway, and bpf_sk_storage_delete() frees through
+ * RCU-tasks-trace, which cost the RCU kthreads ~1 us per connection of churn.
+ * A cleared slot reads as "not seen", so a socket that starts over after
+ * CLOSE (reconnect, listen again) gets old_ns null, as a deleted one did.
+ */
 static __always_inline struct sk_slot *slot_btf(const struct sock *sk, int newstate,
 						__u64 *old_entered)
 {
@@ -92,7 +99,7 @@ static __always_inline struct sk_slot *slot_btf(const struct sock *sk, int newst
 	*old_entered = s ? s->entered_ns : 0;
 	if (newstate == TCP_CLOSE) {
 		if (s)
-			bpf_sk_storage_delete(&sk_state, (struct sock *)sk);
+			s->entered_ns = 0;
 		return NULL;
 	}
 	if (!s)
