@@ -105,6 +105,30 @@ TEST(JsonOutput, CommWithControlAndInvalidUtf8StaysValidJson) {
   EXPECT_EQ(nlohmann::json::parse(line)["comm"], "a\"\\\n\x01\xef\xbf\xbdz\xc3\xa9");
 }
 
+// Found by tests/fuzz/event_json_fuzz: a lead byte 0xF5-0xFF was taken for a
+// three-byte sequence, and overlong forms, surrogates and code points past
+// U+10FFFF went out as they came: lines that strict JSON parsers reject.
+TEST(JsonOutput, MalformedUtf8InCommIsReplacedByteByByte) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xff\x9c\x90", "\\ufffd\\ufffd\\ufffd"},        // no lead byte, then lone continuation bytes
+      {"\xe0\x80\x80", "\\ufffd\\ufffd\\ufffd"},        // overlong "\0"
+      {"\xc0\xaf", "\\ufffd\\ufffd"},                    // overlong "/"
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},        // surrogate U+D800
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // U+110000
+      {"\xf0\x8f\xbf\xbf", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // overlong U+FFFF
+      {"\xe2\x9c", "\\ufffd\\ufffd"},                    // cut short
+      // Well-formed: é, ✓, 😀 and U+10FFFF stay as they are.
+      {"\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"},
+  };
+  for (const auto& [comm, written] : cases) {
+    Transition t = transition();
+    t.comm = comm;
+    const std::string line = json_of(t);
+    EXPECT_NE(line.find(R"("comm":")" + written + '"'), std::string::npos) << line;
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
+  }
+}
+
 TEST(JsonOutput, LostRecord) {
   std::string out;
   make_formatter(Format::Json)->lost(out, kWall, Losses{3, 2, 1});
