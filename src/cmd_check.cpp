@@ -21,10 +21,9 @@ void add_check(CLI::App& app, Command& run) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
-      ->type_name("FILE");
+      ->check(file_validator());
   cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
-      ->type_name("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(count_validator())
       ->capture_default_str();
 
   cmd->callback([=, &run] {

@@ -49,20 +49,15 @@ void add_stuck(CLI::App& app, Command& run) {
   cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default 30s)")
       ->check(duration_validator());
   cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable)")
-      ->check(CLI::Range(1, 65535));
+      ->check(port_validator());
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
-  cmd->add_flag("--once", opts->once,
-                "print what is stuck now and exit: 1 if anything is, 0 if not (needs no BPF)");
+  auto* once = cmd->add_flag("--once", opts->once,
+                             "print what is stuck now and exit: 1 if anything is, 0 if not (needs no BPF)");
   cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default 2s)")
-      ->check(duration_validator())
-      ->check(CLI::Validator(
-          [](std::string& s) -> std::string {
-            return parse_duration(s) < std::chrono::milliseconds(100) ? "interval must be at least 100ms, not " + s
-                                                                      : "";
-          },
-          "", "at least 100ms"));
+      ->check(duration_validator(std::chrono::milliseconds(100)))
+      ->excludes(once);
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
 

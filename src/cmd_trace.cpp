@@ -23,19 +23,18 @@ void add_trace(CLI::App& app, Command& run) {
 
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
-  cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output");
+  auto* output = cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output")
+                     ->check(file_validator());
   cmd->add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable)")
-      ->check(CLI::Range(1, 65535));
-  cmd->add_option("--lport", opts->load.ports.local, "only this local port (repeatable)")
-      ->check(CLI::Range(1, 65535));
-  cmd->add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable)")
-      ->check(CLI::Range(1, 65535));
+      ->check(port_validator());
+  cmd->add_option("--lport", opts->load.ports.local, "only this local port (repeatable)")->check(port_validator());
+  cmd->add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable)")->check(port_validator());
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
   cmd->add_option("-d,--duration", *duration, "stop after DURATION (30, 30s, 5m, 1h)")
-      ->check(duration_validator());
-  cmd->add_option("-n,--count", *count, "stop after N transitions")->check(CLI::Range(1ULL, ~0ULL));
+      ->check(duration_validator(std::chrono::nanoseconds(1)));
+  cmd->add_option("-n,--count", *count, "stop after N transitions")->check(count_validator(1));
   cmd->add_option("--model", *model, "state machine to check against: linux or rfc")
       ->check(CLI::IsMember({"linux", "rfc"}));
   cmd->add_option("--attach", *attach, "auto (tp_btf, else tracepoint), tp_btf or tracepoint")
@@ -54,17 +53,24 @@ void add_trace(CLI::App& app, Command& run) {
   auto flush_interval = std::make_shared<std::string>();
   auto stats_interval = std::make_shared<std::string>();
   auto* rotate = cmd->add_option("--rotate-size", *rotate_size, "with -o: rotate FILE -> FILE.1 ... at SIZE (10M)")
-                     ->check(size_validator());
+                     ->check(size_validator())
+                     ->check(CLI::Validator(
+                         [](std::string& s) -> std::string {
+                           return parse_size(s) < 4096 ? "invalid size '" + s + "': must be at least 4K" : "";
+                         },
+                         "", "at least 4K"))
+                     ->needs(output);
   cmd->add_option("--rotate-keep", opts->rotate_keep, "with --rotate-size: keep N rotated files (default 5)")
-      ->check(CLI::Range(1u, 1000u))
+      ->check(count_validator(1, 1000))
       ->needs(rotate);
   cmd->add_option("--flush-interval", *flush_interval, "with -o: on disk within DURATION (default 1s)")
-      ->check(duration_validator());
+      ->check(duration_validator())
+      ->needs(output);
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
-      ->check(duration_validator());
-  cmd->add_option("--socket-map-size", opts->load.socket_map_entries,
-                  "with --attach tracepoint: sockets whose state is kept (default 65536)")
-      ->check(CLI::Range(1u, 1u << 24));
+      ->check(duration_validator(std::chrono::nanoseconds(1)));
+  auto* socket_map = cmd->add_option("--socket-map-size", opts->load.socket_map_entries,
+                                     "with --attach tracepoint: sockets whose state is kept (default 65536)")
+                         ->check(count_validator(1, 1u << 24));
   cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
@@ -84,16 +90,12 @@ void add_trace(CLI::App& app, Command& run) {
     if (!duration->empty()) opts->duration = parse_duration(*duration);
     if (*count) opts->count = *count;
     opts->owners = !no_owners->count();
-    if (!rotate_size->empty()) {
-      if (opts->output_path.empty()) throw CLI::ValidationError("--rotate-size", "needs -o FILE");
-      opts->rotate_size = parse_size(*rotate_size);
-      if (opts->rotate_size < 4096) throw CLI::ValidationError("--rotate-size", "must be at least 4K");
-    }
+    // tp_btf keeps per-socket state in socket-local storage: no map to size.
+    if (socket_map->count() && opts->load.mode == AttachMode::TpBtf)
+      throw CLI::ValidationError("--socket-map-size", "sizes the tracepoint's map: not with --attach tp_btf");
+    if (!rotate_size->empty()) opts->rotate_size = parse_size(*rotate_size);
     if (!flush_interval->empty()) opts->flush_interval = parse_duration(*flush_interval);
-    if (!stats_interval->empty()) {
-      opts->stats_interval = parse_duration(*stats_interval);
-      if (opts->stats_interval->count() == 0) throw CLI::ValidationError("--stats-interval", "must be more than 0");
-    }
+    if (!stats_interval->empty()) opts->stats_interval = parse_duration(*stats_interval);
     run = [opts] { return run_trace(*opts); };
   });
 }

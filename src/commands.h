@@ -3,11 +3,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
 
 namespace tcpfsm::cli {
 
 using Command = std::function<int()>;
+
+// Every subcommand registered; parsing sets `run` to what the one given does.
+std::unique_ptr<CLI::App> make_app(Command& run);
+// Parses argv: nothing when there is a command to run; else the exit status,
+// after --help, --version or a usage error (2) is written to out or err.
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 void add_trace(CLI::App& app, Command& run);
 void add_features(CLI::App& app, Command& run);
@@ -15,8 +26,11 @@ void add_stuck(CLI::App& app, Command& run);
 void add_check(CLI::App& app, Command& run);
 void add_states(CLI::App& app, Command& run);
 
-// Validators shared by subcommands.
-CLI::Validator duration_validator();
+// Validators shared by subcommands (tcpfsm/units.h parses; its message is shown).
+CLI::Validator duration_validator(std::chrono::nanoseconds min = std::chrono::nanoseconds(0));
 CLI::Validator size_validator();
+CLI::Validator port_validator();  // 1 to 65535
+CLI::Validator count_validator(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX);
+CLI::Validator file_validator();  // a file name to create: not empty
 
 }  // namespace tcpfsm::cli
