@@ -1,0 +1,69 @@
+// Kernel events, any bytes at all, through the reader's path: decode, check,
+// JSON and table formatting. Every JSON line must be strict JSON that
+// `tcpfsm check` reads back to the same values, whatever the task's comm
+// holds (any process can name itself with any bytes).
+#include <arpa/inet.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "fuzz_check.h"
+#include "tcpfsm/checker.h"
+#include "tcpfsm/log_record.h"
+#include "tcpfsm/output.h"
+#include "tcpfsm/transition.h"
+
+namespace {
+
+std::string ntop(bool v6, const std::array<std::uint8_t, 16>& addr) {
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(v6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf);
+}
+
+bool ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+// Input: one tcpfsm_event (104 bytes), then the owner's comm, if any.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  tcpfsm_event e{};
+  if (size < sizeof e) return 0;
+  std::memcpy(&e, data, sizeof e);
+  tcpfsm::Transition t = tcpfsm::decode(e, tcpfsm::ClockMap{});
+  if (size > sizeof e) {
+    t.owner_pid = 1;
+    t.owner_comm.assign(reinterpret_cast<const char*>(data) + sizeof e, size - sizeof e);
+  }
+  tcpfsm::Checker checker(e.flags & 0x80 ? tcpfsm::Model::Rfc : tcpfsm::Model::Linux);
+  const tcpfsm::Verdict v = checker.observe(t.cookie, t.old_state, t.new_state).verdict;
+
+  std::string table;
+  tcpfsm::make_formatter(tcpfsm::Format::Table)->transition(table, t, v);
+  FUZZ_CHECK(!table.empty() && table.back() == '\n');
+
+  std::string line;
+  tcpfsm::make_formatter(tcpfsm::Format::Json)->transition(line, t, v);
+  FUZZ_CHECK(!line.empty() && line.back() == '\n' && line.find('\n') == line.size() - 1);
+  line.pop_back();
+
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  FUZZ_CHECK(!j.is_discarded());
+  FUZZ_CHECK(j["laddr"] == ntop(t.ipv6, t.local.addr) && j["raddr"] == ntop(t.ipv6, t.remote.addr));
+  if (ascii(t.comm)) FUZZ_CHECK(j["comm"] == t.comm);
+  if (t.owner_pid && ascii(t.owner_comm)) FUZZ_CHECK(j["owner_comm"] == t.owner_comm);
+
+  tcpfsm::LogRecord r;
+  FUZZ_CHECK(!tcpfsm::parse_record(line, r));
+  FUZZ_CHECK(r.type == tcpfsm::RecordType::Transition && r.cookie == t.cookie && r.old_state == t.old_state &&
+        r.new_state == t.new_state && r.old_ns == t.old_ns && r.lport == t.local.port &&
+        r.rport == t.remote.port && r.laddr == j["laddr"] && r.raddr == j["raddr"] &&
+        r.family == (t.ipv6 ? "ipv6" : "ipv4"));
+  return 0;
+}
