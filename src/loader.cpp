@@ -95,6 +95,7 @@ struct Tracer::Impl {
     // rodata is const volatile for the verifier; userspace writes it before load.
     opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
     ro->filter_ports = opts.ports.active();
+    ro->kernel_state = opts.kernel_state();
 
     bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
     bpf_map__set_max_entries(s->maps.sk_state_hash, opts.socket_map_entries);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "tcpfsm/checker.h"
+#include "tcpfsm/entry_times.h"
 #include "tcpfsm/errors.h"
 #include "tcpfsm/log_writer.h"
 #include "tcpfsm/owners.h"
@@ -95,6 +96,8 @@ class Session final : public EventHandler {
     Transition t = decode(e, clock_);
     if (opts_.owners) add_owner(t);
     const Verdict v = checker_.observe(t.cookie, t.old_state, t.new_state).verdict;
+    if (!opts_.load.kernel_state())
+      t.old_ns = entry_times_.observe(t.cookie, t.ktime_ns, t.new_state, v.kind == VerdictKind::Gap);
     count_verdict(v.kind);
     formatter_->transition(buf_, t, v);
     ++totals_.transitions;
@@ -242,6 +245,7 @@ class Session final : public EventHandler {
   Totals totals_;
   Clock::time_point last_flush_, last_stats_, last_owner_walk_;
   OwnerCache owners_;
+  EntryTimes entry_times_;  // old_ns, when the kernel keeps no per-socket time
   std::unordered_map<std::uint64_t, std::uint32_t> inode_of_;       // cookie -> socket inode
   std::unordered_map<std::uint16_t, std::int32_t> listener_owner_;  // local port -> pid
   unsigned scans_left_ = kOwnerScansPerTick;

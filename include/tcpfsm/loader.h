@@ -21,6 +21,11 @@ struct LoadOptions {
   std::uint32_t ringbuf_bytes = 8u << 20;  // power of two, at least a page
   std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
   bool verbose = false;                 // libbpf's own messages to stderr
+
+  // Whether the kernel keeps per-socket time (old_ns): only under a port
+  // filter. Otherwise userspace sees every event of a socket and computes it
+  // (EntryTimes), which saves a socket-storage allocation per socket.
+  bool kernel_state() const { return ports.active(); }
 };
 
 // Counters the kernel keeps, summed over CPUs, since load.

@@ -382,7 +382,9 @@ TEST(Log, FullSocketMapIsCountedAndLosesNoTransition) {
   EXPECT_EQ(count_type(records, "transition"), expected);
   EXPECT_EQ(end["kernel_matched"], expected);
   EXPECT_EQ(end["lost"]["ringbuf"], 0);
-  EXPECT_GE(first_seen, skstate);
+  // Beyond each of the 81 sockets' first event, ours without state show a null old_ns
+  // (skstate itself counts before the port filter, so other traffic adds to it).
+  EXPECT_GT(first_seen, 2u * kConnections + 1);
   EXPECT_EQ(end["violations"]["illegal"], 0);
 }
 

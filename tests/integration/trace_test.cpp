@@ -88,6 +88,14 @@ void expect_connection_fields(const std::vector<json>& t, const Connection& c, c
     const bool first = e["old"] == "CLOSE" || (e["old"] == "LISTEN" && e["new"] == "SYN_RECV");
     EXPECT_EQ(e["old_ns"].is_null(), first) << e.dump();
   }
+  // old_ns is exactly the time since the socket's previous event.
+  for (const auto cookie : {c.listener, c.client, c.child}) {
+    const auto events = of_cookie(t, cookie);
+    for (std::size_t i = 1; i < events.size(); ++i)
+      EXPECT_EQ(events[i]["old_ns"].get<std::uint64_t>(),
+                events[i]["ktime_ns"].get<std::uint64_t>() - events[i - 1]["ktime_ns"].get<std::uint64_t>())
+          << events[i].dump();
+  }
   // The application's own syscalls run in its context.
   EXPECT_EQ(client[0]["pid"], getpid());
   EXPECT_EQ(of_cookie(t, c.listener)[0]["pid"], getpid());
@@ -203,6 +211,37 @@ TEST(Trace, CheckFindsARealLogClean) {
 TEST(Trace, ClientInitiatedCloseIpv6) {
   REQUIRE_BPF();
   client_initiated_close(Family::V6, 20002, {});
+}
+
+// Unfiltered, the kernel keeps no per-socket time and userspace computes old_ns.
+TEST(Trace, UnfilteredRunComputesTimeInStateInUserspace) {
+  REQUIRE_BPF();
+  const std::uint16_t port = 20013;
+  TraceRun run({"-6"});
+  std::uint16_t client_port;
+  {
+    Socket listener = listen_on(Family::V6, port);
+    Socket client = connect_to(Family::V6, port);
+    Socket server = accept_from(listener);
+    client_port = client.local_port();
+    client.close();
+    server.wait_eof();
+  }
+  auto ours = [&] {
+    std::vector<json> t;
+    for (const auto& e : run.transitions())
+      if (e["lport"] == port || e["rport"] == port) t.push_back(e);
+    return t;
+  };
+  ASSERT_TRUE(run.process().wait_for_stdout([&](const std::string&) { return ours().size() >= 12; }));
+  EXPECT_EQ(run.stop(), 0);
+  const auto t = ours();
+  ASSERT_EQ(t.size(), 12u);
+  const Connection c = identify(t, port, client_port);
+  auto edges = edges_by_cookie(t);
+  EXPECT_EQ(edges[c.client], kActiveCloser);
+  EXPECT_EQ(edges[c.child], kPassiveChild);
+  expect_connection_fields(t, c, "::1");
 }
 
 TEST(Trace, ClassicTracepointFallbackSeesTheSameSequence) {
