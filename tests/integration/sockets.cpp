@@ -110,6 +110,15 @@ Socket accept_from(const Socket& listener) {
   return Socket(fd);
 }
 
+Connected connect_pair(Family f, std::uint16_t port) {
+  Connected c;
+  c.listener = listen_on(f, port);
+  c.client = connect_to(f, port);
+  c.server = accept_from(c.listener);
+  c.client_port = c.client.local_port();
+  return c;
+}
+
 void run_connections(Family f, std::uint16_t port, int n) {
   Socket listener = listen_on(f, port);
   for (int i = 0; i < n; ++i) {

@@ -37,6 +37,13 @@ Socket listen_on(Family f, std::uint16_t port);
 Socket connect_to(Family f, std::uint16_t port);
 Socket accept_from(const Socket& listener);
 
+// A listener and one connection to it, accepted.
+struct Connected {
+  Socket listener, client, server;
+  std::uint16_t client_port;  // the client's local port
+};
+Connected connect_pair(Family f, std::uint16_t port);
+
 // n connections to a fresh listener on port, one after another: the client
 // closes first, the server closes on EOF. 12 transitions for n = 1, 10 more per
 // extra connection (the listener's two only once).

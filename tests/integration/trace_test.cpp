@@ -122,13 +122,11 @@ void client_initiated_close(Family f, std::uint16_t port, std::vector<std::strin
   TraceRun run(extra_args);
   std::uint16_t client_port;
   {
-    Socket listener = listen_on(f, port);
-    Socket client = connect_to(f, port);
-    Socket server = accept_from(listener);
-    client_port = client.local_port();
-    client.close();
-    server.wait_eof();
-    server.close();
+    Connected c = connect_pair(f, port);
+    client_port = c.client_port;
+    c.client.close();
+    c.server.wait_eof();
+    c.server.close();
   }
   expect_connection(run, port, client_port, kActiveCloser, kPassiveChild, loopback(f));
   for (const auto& e : run.transitions()) EXPECT_EQ(e["family"], f == Family::V4 ? "ipv4" : "ipv6");
@@ -220,12 +218,10 @@ TEST(Trace, UnfilteredRunComputesTimeInStateInUserspace) {
   TraceRun run({"-6"});
   std::uint16_t client_port;
   {
-    Socket listener = listen_on(Family::V6, port);
-    Socket client = connect_to(Family::V6, port);
-    Socket server = accept_from(listener);
-    client_port = client.local_port();
-    client.close();
-    server.wait_eof();
+    Connected c = connect_pair(Family::V6, port);
+    client_port = c.client_port;
+    c.client.close();
+    c.server.wait_eof();
   }
   auto ours = [&] {
     std::vector<json> t;
@@ -255,13 +251,11 @@ TEST(Trace, ServerInitiatedClose) {
   TraceRun run({"-p", std::to_string(port)});
   std::uint16_t client_port;
   {
-    Socket listener = listen_on(Family::V4, port);
-    Socket client = connect_to(Family::V4, port);
-    Socket server = accept_from(listener);
-    client_port = client.local_port();
-    server.close();
-    client.wait_eof();
-    client.close();
+    Connected c = connect_pair(Family::V4, port);
+    client_port = c.client_port;
+    c.server.close();
+    c.client.wait_eof();
+    c.client.close();
   }
   expect_connection(run, port, client_port, kPassiveClient, kActiveChild, "127.0.0.1");
 }
@@ -289,13 +283,11 @@ TEST(Trace, ResetFromLingerZero) {
   TraceRun run({"-p", std::to_string(port)});
   std::uint16_t client_port;
   {
-    Socket listener = listen_on(Family::V4, port);
-    Socket client = connect_to(Family::V4, port);
-    Socket server = accept_from(listener);
-    client_port = client.local_port();
-    client.linger_zero();
-    client.close();  // RST
-    server.wait_event();
+    Connected c = connect_pair(Family::V4, port);
+    client_port = c.client_port;
+    c.client.linger_zero();
+    c.client.close();  // RST
+    c.server.wait_event();
   }
   ASSERT_TRUE(run.wait_for_transitions(8)) << run.process().out();
   expect_clean_stop(run);
