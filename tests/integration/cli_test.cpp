@@ -3,6 +3,7 @@
 // one message naming the option and what is wrong with its value.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ struct BadCommandLine {
   std::vector<std::string> args;
   std::string message;  // the first line on stderr
 };
+
+// ctest lists a case by its command line, not by its bytes.
+void PrintTo(const BadCommandLine& c, std::ostream* os) {
+  *os << "tcpfsm";
+  for (const auto& a : c.args) *os << ' ' << (a.empty() ? "''" : a);
+}
 
 // Printed by CLI11 after every usage error.
 constexpr std::string_view kHint = "Run with --help for more information.\n";
