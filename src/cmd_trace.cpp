@@ -69,7 +69,7 @@ void add_trace(CLI::App& app, Command& run) {
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
   auto* socket_map = cmd->add_option("--socket-map-size", opts->load.socket_map_entries,
-                                     "with --attach tracepoint: sockets whose state is kept (default 65536)")
+                                     "with --attach tracepoint and a port filter: sockets whose state is kept (default 65536)")
                          ->check(count_validator(1, 1u << 24));
   cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
