@@ -6,8 +6,8 @@
 #include <string>
 
 #include "churn_events.h"
-#include "tcpfsm/check.h"
-#include "tcpfsm/output.h"
+#include "check/check.h"
+#include "output/formatter.h"
 
 namespace tcpfsm {
 namespace {

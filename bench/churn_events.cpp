@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "tcpfsm/states.h"
+#include "model/states.h"
 
 namespace tcpfsm::bench {
 namespace {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "churn_events.h"
-#include "tcpfsm/checker.h"
-#include "tcpfsm/output.h"
-#include "tcpfsm/transition.h"
+#include "model/checker.h"
+#include "output/formatter.h"
+#include "kernel/transition.h"
 
 namespace tcpfsm {
 namespace {

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "tcpfsm/stuck_refresher.h"
+#include "stuck/refresher.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
  *                                    state in socket-local storage;
  *   tracepoint/sock/inet_sock_set_state  fallback: per-socket state in a hash
  *                                    keyed by socket address, synthetic ids.
- * Userspace loads exactly one of them (src/loader.cpp).
+ * Userspace loads exactly one of them (src/kernel/loader.cpp).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "fuzz_check.h"
-#include "tcpfsm/check.h"
+#include "check/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

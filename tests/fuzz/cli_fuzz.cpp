@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "fuzz_check.h"
 
 // Input: the arguments after "tcpfsm", separated by NUL bytes.

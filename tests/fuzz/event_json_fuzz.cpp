@@ -11,10 +11,10 @@
 #include <string>
 
 #include "fuzz_check.h"
-#include "tcpfsm/checker.h"
-#include "tcpfsm/log_record.h"
-#include "tcpfsm/output.h"
-#include "tcpfsm/transition.h"
+#include "model/checker.h"
+#include "check/log_record.h"
+#include "output/formatter.h"
+#include "kernel/transition.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "tcpfsm/states.h"
-#include "tcpfsm/units.h"
+#include "model/states.h"
+#include "common/units.h"
 
 namespace {
 

@@ -1,0 +1,246 @@
+#include "check/check.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <optional>
+
+#include "check/report.h"
+#include "model/checker.h"
+#include "common/errors.h"
+#include "check/line_reader.h"
+#include "check/log_record.h"
+
+namespace tcpfsm {
+namespace {
+
+constexpr std::string_view kStdin = "-";
+
+// Why `path` cannot be read, or nothing if it can.
+std::optional<std::string> unreadable(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  struct stat st{};
+  const bool dir = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+  ::close(fd);
+  if (dir) return std::string("is a directory");
+  return std::nullopt;
+}
+
+// A string from the input, cut to a length fit for a message.
+std::string shortened(const std::string& s) {
+  constexpr std::size_t kMax = 64;
+  return s.size() > kMax ? s.substr(0, kMax) + "..." : s;
+}
+
+// Feeds records to the checker and fills the report. A trace run (from a
+// `start` record with cause "run" to its `end`) is checked on its own: sockets
+// changed state unseen while no tracer ran.
+class Session {
+ public:
+  Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {}
+
+  void read(std::string name, std::istream& in) {
+    report_.files.push_back({std::move(name)});
+    at_.file = report_.files.size() - 1;
+    InputFile& file = report_.files.back();
+    LineReader reader(in);
+    LineReader::Line line;
+    bool crlf_noted = false;
+    while (reader.next(line)) {
+      at_.line = line.number;
+      ++file.lines;
+      if (line.crlf) {
+        ++file.crlf_lines;
+        if (!crlf_noted)
+          err_ << report_.where(at_) << ": note: CRLF line ending, read as LF (not noted again for this file)\n";
+        crlf_noted = true;
+      }
+      if (line.too_long)
+        problem(InputError::TooLong, "line is " + std::to_string(line.length) + " bytes, over the " +
+                                         std::to_string(LineReader::kMaxLine >> 20) + " MiB limit");
+      else if (line.text.empty())
+        problem(InputError::EmptyLine, "empty line");
+      else if (const auto nul = line.text.find('\0'); nul != std::string_view::npos)
+        // A crash can leave a block of NUL bytes in a file.
+        problem(InputError::InvalidJson, "invalid JSON at column " + std::to_string(nul + 1) + ": NUL byte");
+      else if (auto bad = parse_record(line.text, rec_))
+        bad_line(line, std::move(*bad));
+      else
+        handle();
+    }
+    if (reader.read_failed()) {
+      err_ << "tcpfsm check: error reading " << file.name << " after line " << file.lines << '\n';
+      report_.read_failed = true;
+    } else if (file.lines == 0) {
+      at_.line = 0;
+      problem(InputError::EmptyFile, "empty file");
+    }
+  }
+
+  // A file that could be opened when checked, but not when its turn came.
+  void unreadable(std::string name) {
+    err_ << "tcpfsm check: cannot read " << name << ": " << std::strerror(errno) << '\n';
+    report_.files.push_back({std::move(name)});
+    report_.read_failed = true;
+  }
+
+  CheckReport finish() {
+    end_run();
+    if (suppressed_)
+      err_ << "tcpfsm check: " << suppressed_ << " more input errors not listed (--show 0 lists all)\n";
+    return std::move(report_);
+  }
+
+ private:
+  void bad_line(const LineReader::Line& line, ParseError bad) {
+    if (line.unterminated)
+      problem(InputError::TornLine,
+              "last line is cut short, with no newline (the writer stopped mid-line): " + bad.message);
+    else
+      problem(bad.kind, std::move(bad.message));
+  }
+
+  void handle() {
+    if (rec_.type == RecordType::Unknown) {
+      problem(InputError::UnknownType, "unknown record type \"" + shortened(rec_.type_name) + "\"");
+      return;
+    }
+    ++report_.records[static_cast<std::size_t>(rec_.type)];
+    switch (rec_.type) {
+      case RecordType::Transition: transition(); break;
+      case RecordType::Lost:
+        ++report_.lost_records;
+        report_.lost_ringbuf += rec_.ringbuf;
+        report_.lost_recursion += rec_.recursion;
+        report_.lost_skstate += rec_.skstate;
+        checker_.note_loss(rec_.ringbuf + rec_.recursion);
+        break;
+      case RecordType::Start:
+        // Rotation and reopening continue a run; anything else begins one.
+        if (rec_.cause == "rotate" || rec_.cause == "reopen") break;
+        end_run();
+        run_start_ = at_;
+        break;
+      case RecordType::Stats: break;
+      case RecordType::End:
+        if (run_start_ && rec_.transitions) {
+          ++report_.runs_counted;
+          if (*rec_.transitions != run_transitions_)
+            problem(InputError::CountMismatch,
+                    "end record counts " + std::to_string(*rec_.transitions) + " transitions in its run, but " +
+                        std::to_string(run_transitions_) + " were read since its start at " +
+                        report_.where(*run_start_));
+        }
+        end_run();
+        break;
+      case RecordType::Unknown: break;  // handled above
+    }
+  }
+
+  void transition() {
+    ++run_transitions_;
+    const Checker::Result r = checker_.observe(rec_.cookie, rec_.old_state, rec_.new_state);
+    ++report_.verdicts[static_cast<std::size_t>(r.verdict.kind)];
+    ++report_.edges[{rec_.old_state, rec_.new_state}];
+    if (rec_.old_ns && find_state(rec_.old_state)) report_.time_in_state[rec_.old_state].add(*rec_.old_ns);
+    if (r.ended) lifecycle(*r.ended);
+    if (r.verdict.kind != VerdictKind::Ok && report_.keeps_more(report_.violations.size()))
+      report_.violations.push_back({at_, r.verdict.kind, r.verdict.reason, rec_.old_state, rec_.new_state,
+                                    rec_.cookie, rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport,
+                                    rec_.rport});
+  }
+
+  void lifecycle(const Lifecycle& l) {
+    ++report_.lifecycles[static_cast<std::size_t>(l.cls)];
+    if (l.listener) ++report_.listeners;
+  }
+
+  // Lifecycles still open count as open (or truncated), and the checker starts over.
+  void end_run() {
+    checker_.for_each_open([&](std::uint64_t, const Lifecycle& l) {
+      lifecycle(l);
+      ++report_.open_at_end[l.state];
+    });
+    report_.gaps_explained += checker_.gaps_explained();
+    checker_ = Checker(report_.model);
+    run_start_.reset();
+    run_transitions_ = 0;
+  }
+
+  void problem(InputError kind, std::string message) {
+    ++report_.input_errors[static_cast<std::size_t>(kind)];
+    if (!report_.keeps_more(report_.problems.size())) {
+      ++suppressed_;
+      return;
+    }
+    report_.problems.push_back({at_, kind, std::move(message)});
+    err_ << problem_line(report_, report_.problems.back()) << '\n';
+  }
+
+  CheckReport report_;
+  Checker checker_;
+  std::ostream& err_;
+  LogRecord rec_;  // reused: its strings keep their capacity
+  Location at_;
+  std::optional<Location> run_start_;  // the `start` record of the run being read
+  std::uint64_t run_transitions_ = 0;
+  std::uint64_t suppressed_ = 0;
+};
+
+}  // namespace
+
+int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
+  const std::vector<std::string> files = o.files.empty() ? std::vector<std::string>{std::string(kStdin)} : o.files;
+
+  // The files are one stream: check them all before reading any, as a missing
+  // one would show up as gaps in the others.
+  bool missing = false;
+  for (const auto& f : files)
+    if (f != kStdin)
+      if (auto why = unreadable(f)) {
+        err << "tcpfsm check: cannot read " << f << ": " << *why << '\n';
+        missing = true;
+      }
+  if (missing) return static_cast<int>(ExitCode::Usage);
+
+  std::ofstream dot;
+  if (!o.dot_path.empty()) {
+    dot.open(o.dot_path, std::ios::out | std::ios::trunc);
+    if (!dot) {
+      err << "tcpfsm check: cannot write " << o.dot_path << ": " << std::strerror(errno) << '\n';
+      return static_cast<int>(ExitCode::OutputError);
+    }
+  }
+
+  Session session(o, err);
+  for (const auto& f : files) {
+    if (f == kStdin) {
+      session.read("<stdin>", in);
+    } else {
+      std::ifstream file(f, std::ios::in | std::ios::binary);
+      if (file)
+        session.read(f, file);
+      else
+        session.unreadable(f);
+    }
+  }
+  const CheckReport report = session.finish();
+
+  out << (o.format == ReportFormat::Json ? report_json(report) : report_text(report));
+  if (dot.is_open()) {
+    dot << report_dot(report);
+    dot.close();
+    if (!dot) {
+      err << "tcpfsm check: cannot write " << o.dot_path << '\n';
+      return static_cast<int>(ExitCode::OutputError);
+    }
+  }
+  return report.exit_status();
+}
+
+}  // namespace tcpfsm

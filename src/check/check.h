@@ -1,0 +1,30 @@
+// `tcpfsm check`: re-check the transitions of JSON-lines logs written by
+// `tcpfsm trace`, streaming, and report what was found.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+
+namespace tcpfsm {
+
+enum class ReportFormat { Text, Json };
+
+struct CheckOptions {
+  std::vector<std::string> files;  // read in this order, as one stream; "-" (or none) is `in`
+  Model model = Model::Linux;
+  ReportFormat format = ReportFormat::Text;
+  std::string dot_path;   // write the observed transition graph here, if set
+  std::size_t show = 50;  // violations and input errors listed; 0 lists all
+};
+
+// Reads, checks, writes the report to `out` and input errors to `err`.
+// Returns the exit status (tcpfsm::ExitCode): 0 clean; 1 violations, gaps or
+// bad lines; 2 a file could not be read; 8 the --dot file could not be written.
+int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
+
+}  // namespace tcpfsm

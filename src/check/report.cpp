@@ -1,0 +1,326 @@
+#include "check/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "model/dot.h"
+#include "common/errors.h"
+#include "common/units.h"
+
+namespace tcpfsm {
+namespace {
+
+constexpr std::array kPercentiles{50.0, 90.0, 99.0};
+constexpr std::array kRecordTypes{RecordType::Transition, RecordType::Lost, RecordType::Start, RecordType::Stats,
+                                  RecordType::End};
+constexpr std::array kVerdicts{VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap, VerdictKind::UnknownState};
+constexpr std::array kClasses{LifecycleClass::Completed, LifecycleClass::FailedConnect,
+                              LifecycleClass::ResetAborted, LifecycleClass::Truncated, LifecycleClass::Open};
+
+template <class A, class E>
+std::uint64_t at(const A& counts, E e) {
+  return counts[static_cast<std::size_t>(e)];
+}
+
+std::string num(std::uint64_t n) { return std::to_string(n); }
+
+void pad(std::string& out, std::string_view s, std::size_t width, bool right = false) {
+  const std::size_t fill = width > s.size() ? width - s.size() : 0;
+  if (right) out.append(fill, ' ');
+  out += s;
+  if (!right) out.append(fill, ' ');
+}
+
+std::string duration(std::uint64_t ns) { return format_duration(std::chrono::nanoseconds(ns)); }
+
+// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say.
+std::string endpoint(const std::string& family, const std::string& addr, std::uint16_t port) {
+  if (addr.empty()) return "?";
+  return family == "ipv6" ? "[" + addr + "]:" + num(port) : addr + ":" + num(port);
+}
+
+// The observed edges in the order of the edge table (a lifecycle's order),
+// then edges the table does not have.
+std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r) {
+  std::vector<std::pair<std::pair<int, int>, std::uint64_t>> v(r.edges.begin(), r.edges.end());
+  const auto rank = [](const std::pair<int, int>& e) {
+    const Edge* row = find_edge(e.first, e.second);
+    return row ? row - all_edges().data() : static_cast<std::ptrdiff_t>(all_edges().size());
+  };
+  std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  return v;
+}
+
+// What the model says of an edge: its label, or why it is not allowed.
+std::string edge_note(Model m, int from, int to) {
+  const Edge* e = find_edge(from, to);
+  if (allowed(m, from, to)) return std::string(e->label);
+  std::string note = "!! not in the " + std::string(model_name(m)) + " model";
+  return e ? note + ": " + std::string(e->label) : note;
+}
+
+std::size_t widest_state(const CheckReport& r) {
+  std::size_t w = 5;  // "STATE"
+  for (const auto& [edge, n] : r.edges)
+    w = std::max({w, state_name(edge.first).size(), state_name(edge.second).size()});
+  return w;
+}
+
+void totals_text(std::string& out, const CheckReport& r) {
+  out += "tcpfsm check, " + std::string(model_name(r.model)) + " model (" +
+         std::string(model_description(r.model)) + ")\n";
+
+  out += "Input         " + num(r.files.size()) + (r.files.size() == 1 ? " file, " : " files, ") +
+         num(r.lines()) + " lines:";
+  std::uint64_t crlf = 0;
+  for (std::size_t i = 0; i < r.files.size(); ++i) {
+    out += (i ? ", " : " ") + r.files[i].name + " (" + num(r.files[i].lines) + ")";
+    crlf += r.files[i].crlf_lines;
+  }
+  out += '\n';
+  if (crlf) out += "              " + num(crlf) + " lines with CRLF endings, read as LF\n";
+
+  out += "Records       " + num(std::accumulate(r.records.begin(), r.records.end(), std::uint64_t{0})) + ":";
+  for (auto t : kRecordTypes)
+    out += std::string(t == RecordType::Transition ? " " : ", ") + std::string(record_type_name(t)) + " " +
+           num(at(r.records, t));
+  out += '\n';
+
+  out += "Transitions   " + num(r.transitions()) + ":";
+  for (auto v : kVerdicts) {
+    out += std::string(v == VerdictKind::Ok ? " " : ", ") + std::string(verdict_name(v)) + " " + num(at(r.verdicts, v));
+    if (v == VerdictKind::Gap && at(r.verdicts, v))
+      out += " (" + num(r.gaps_explained) + " explained by reported losses)";
+  }
+  out += '\n';
+
+  const std::uint64_t lives = std::accumulate(r.lifecycles.begin(), r.lifecycles.end(), std::uint64_t{0});
+  out += "Lifecycles    " + num(lives) + ": connections " + num(lives - r.listeners) + ", listeners " +
+         num(r.listeners) + "\n             ";
+  for (auto c : kClasses)
+    out += std::string(c == LifecycleClass::Completed ? " " : ", ") + std::string(lifecycle_class_name(c)) + " " +
+           num(at(r.lifecycles, c));
+  out += '\n';
+  if (!r.open_at_end.empty()) {
+    out += "              still open when their run or the log ended, by state:";
+    bool first = true;
+    for (const auto& [state, n] : r.open_at_end) {
+      out += (first ? " " : ", ") + state_name(state) + " " + num(n);
+      first = false;
+    }
+    out += '\n';
+  }
+
+  out += "Losses        " + num(r.lost_ringbuf + r.lost_recursion) + " events: ringbuf " + num(r.lost_ringbuf) +
+         ", recursion " + num(r.lost_recursion) + "; socket state not stored " + num(r.lost_skstate) +
+         "; lost records " + num(r.lost_records) + "\n";
+
+  out += "Input errors  " + num(r.input_error_count());
+  bool first = true;
+  for (int k = 0; k < kInputErrorKinds; ++k) {
+    if (!r.input_errors[static_cast<std::size_t>(k)]) continue;
+    out += (first ? ": " : ", ") + std::string(input_error_name(static_cast<InputError>(k))) + " " +
+           num(r.input_errors[static_cast<std::size_t>(k)]);
+    first = false;
+  }
+  out += r.input_error_count() ? " (listed on stderr)\n" : "\n";
+  if (r.runs_counted)
+    out += "Runs          " + num(r.runs_counted) + " with an end record: its transition total compared\n";
+}
+
+void violations_text(std::string& out, const CheckReport& r) {
+  const std::uint64_t total = r.violation_count();
+  if (!total) return;
+  out += "\nViolations (" + num(total) + ")\n";
+  for (const auto& v : r.violations) {
+    out += "  " + r.where(v.at) + ": " + std::string(verdict_name(v.kind)) + ": " + v.reason + " [cookie " +
+           num(v.cookie) + " " + endpoint(v.family, v.laddr, v.lport) + " -> " +
+           endpoint(v.family, v.raddr, v.rport);
+    if (!v.ts.empty()) out += " at " + v.ts;
+    out += "]\n";
+  }
+  if (total > r.violations.size())
+    out += "  ... and " + num(total - r.violations.size()) + " more (--show 0 lists all)\n";
+}
+
+void matrix_text(std::string& out, const CheckReport& r) {
+  if (r.edges.empty()) return;
+  const std::size_t w = widest_state(r);
+  std::size_t cw = 5;  // "COUNT"
+  for (const auto& [edge, n] : r.edges) cw = std::max(cw, num(n).size());
+  out += "\nTransition matrix (old -> new)\n  ";
+  pad(out, "OLD", w);
+  out += "    ";
+  pad(out, "NEW", w);
+  out += "  ";
+  pad(out, "COUNT", cw, true);
+  out += "  MODEL\n";
+  for (const auto& [edge, n] : edges_in_table_order(r)) {
+    out += "  ";
+    pad(out, state_name(edge.first), w);
+    out += " -> ";
+    pad(out, state_name(edge.second), w);
+    out += "  ";
+    pad(out, num(n), cw, true);
+    out += "  " + edge_note(r.model, edge.first, edge.second) + "\n";
+  }
+}
+
+void time_text(std::string& out, const CheckReport& r) {
+  if (r.time_in_state.empty()) return;
+  std::size_t w = 5;
+  std::size_t cw = 5;
+  for (const auto& [state, h] : r.time_in_state) {
+    w = std::max(w, state_name(state).size());
+    cw = std::max(cw, num(h.count()).size());
+  }
+  constexpr std::size_t kCol = 8;
+  out += "\nTime in state (from old_ns, by the state left)\n  ";
+  pad(out, "STATE", w);
+  out += "  ";
+  pad(out, "COUNT", cw, true);
+  for (auto head : {"P50", "P90", "P99", "MAX"}) {
+    out += ' ';
+    pad(out, head, kCol, true);
+  }
+  out += '\n';
+  for (const auto& [state, h] : r.time_in_state) {
+    out += "  ";
+    pad(out, state_name(state), w);
+    out += "  ";
+    pad(out, num(h.count()), cw, true);
+    for (double p : kPercentiles) {
+      out += ' ';
+      pad(out, duration(h.percentile(p)), kCol, true);
+    }
+    out += ' ';
+    pad(out, duration(h.max()), kCol, true);
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+std::uint64_t CheckReport::lines() const {
+  std::uint64_t n = 0;
+  for (const auto& f : files) n += f.lines;
+  return n;
+}
+
+std::uint64_t CheckReport::transitions() const {
+  return std::accumulate(verdicts.begin(), verdicts.end(), std::uint64_t{0});
+}
+
+std::uint64_t CheckReport::violation_count() const { return transitions() - at(verdicts, VerdictKind::Ok); }
+
+std::uint64_t CheckReport::input_error_count() const {
+  return std::accumulate(input_errors.begin(), input_errors.end(), std::uint64_t{0});
+}
+
+int CheckReport::exit_status() const {
+  if (read_failed) return static_cast<int>(ExitCode::Usage);
+  if (violation_count() || input_error_count()) return static_cast<int>(ExitCode::Failure);
+  return static_cast<int>(ExitCode::Ok);
+}
+
+std::string CheckReport::where(const Location& a) const {
+  const std::string& name = files.at(a.file).name;
+  return a.line ? name + ":" + num(a.line) : name;
+}
+
+std::string problem_line(const CheckReport& r, const InputProblem& p) {
+  return r.where(p.at) + ": " + std::string(input_error_name(p.kind)) + ": " + p.message;
+}
+
+std::string report_text(const CheckReport& r) {
+  std::string out;
+  totals_text(out, r);
+  violations_text(out, r);
+  matrix_text(out, r);
+  time_text(out, r);
+  return out;
+}
+
+std::string report_json(const CheckReport& r) {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["model"] = model_name(r.model);
+  j["files"] = json::array();
+  for (const auto& f : r.files) j["files"].push_back({{"name", f.name}, {"lines", f.lines}, {"crlf_lines", f.crlf_lines}});
+  j["lines"] = r.lines();
+  for (auto t : kRecordTypes) j["records"][record_type_name(t)] = at(r.records, t);
+  j["transitions"]["total"] = r.transitions();
+  for (auto v : kVerdicts) j["transitions"][verdict_name(v)] = at(r.verdicts, v);
+  j["transitions"]["gaps_explained"] = r.gaps_explained;
+  j["lifecycles"]["total"] = std::accumulate(r.lifecycles.begin(), r.lifecycles.end(), std::uint64_t{0});
+  j["lifecycles"]["listeners"] = r.listeners;
+  for (auto c : kClasses) j["lifecycles"][lifecycle_class_name(c)] = at(r.lifecycles, c);
+  j["lifecycles"]["open_at_end"] = json::object();
+  for (const auto& [state, n] : r.open_at_end) j["lifecycles"]["open_at_end"][state_name(state)] = n;
+  j["losses"] = {{"records", r.lost_records},
+                 {"ringbuf", r.lost_ringbuf},
+                 {"recursion", r.lost_recursion},
+                 {"skstate", r.lost_skstate}};
+  j["input_errors"]["total"] = r.input_error_count();
+  for (int k = 0; k < kInputErrorKinds; ++k)
+    j["input_errors"][input_error_name(static_cast<InputError>(k))] = r.input_errors[static_cast<std::size_t>(k)];
+  j["runs_counted"] = r.runs_counted;
+
+  j["violations"] = json::array();
+  for (const auto& v : r.violations)
+    j["violations"].push_back({{"file", r.files.at(v.at.file).name},
+                               {"line", v.at.line},
+                               {"verdict", verdict_name(v.kind)},
+                               {"reason", v.reason},
+                               {"old", state_name(v.old_state)},
+                               {"new", state_name(v.new_state)},
+                               {"cookie", v.cookie},
+                               {"ts", v.ts},
+                               {"family", v.family},
+                               {"laddr", v.laddr},
+                               {"lport", v.lport},
+                               {"raddr", v.raddr},
+                               {"rport", v.rport}});
+  j["violations_not_listed"] = r.violation_count() - r.violations.size();
+  j["problems"] = json::array();
+  for (const auto& p : r.problems)
+    j["problems"].push_back({{"file", r.files.at(p.at.file).name},
+                             {"line", p.at.line},
+                             {"kind", input_error_name(p.kind)},
+                             {"message", p.message}});
+  j["problems_not_listed"] = r.input_error_count() - r.problems.size();
+
+  j["matrix"] = json::array();
+  for (const auto& [edge, n] : edges_in_table_order(r))
+    j["matrix"].push_back({{"old", state_name(edge.first)},
+                           {"new", state_name(edge.second)},
+                           {"count", n},
+                           {"allowed", allowed(r.model, edge.first, edge.second)}});
+  j["time_in_state"] = json::array();
+  for (const auto& [state, h] : r.time_in_state)
+    j["time_in_state"].push_back({{"state", state_name(state)},
+                                  {"count", h.count()},
+                                  {"p50_ns", h.percentile(50)},
+                                  {"p90_ns", h.percentile(90)},
+                                  {"p99_ns", h.percentile(99)},
+                                  {"max_ns", h.max()}});
+  j["exit_status"] = r.exit_status();
+  // Strings from the log may hold invalid UTF-8: shown as U+FFFD, never a throw.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string report_dot(const CheckReport& r) {
+  std::vector<DotEdge> edges;
+  for (const auto& [edge, n] : edges_in_table_order(r)) {
+    const bool ok = allowed(r.model, edge.first, edge.second);
+    edges.push_back({edge.first, edge.second, ok ? num(n) : num(n) + " (not in the model)", !ok});
+  }
+  return dot_graph("tcpfsm check: transitions observed; red: not in the " + std::string(model_name(r.model)) +
+                       " model",
+                   edges);
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,91 @@
+// What `tcpfsm check` found in a log, and its text, JSON and Graphviz forms.
+// Its size is bounded: counts, fixed histograms, and at most `show` details.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/checker.h"
+#include "check/histogram.h"
+#include "check/log_record.h"
+
+namespace tcpfsm {
+
+struct InputFile {
+  std::string name;  // as given; "<stdin>" for "-"
+  std::uint64_t lines = 0;
+  std::uint64_t crlf_lines = 0;
+};
+
+// Where in the input: an index into CheckReport::files, and a 1-based line.
+struct Location {
+  std::size_t file = 0;
+  std::uint64_t line = 0;
+};
+
+struct Violation {
+  Location at;
+  VerdictKind kind = VerdictKind::Ok;
+  std::string reason;
+  int old_state = 0, new_state = 0;
+  std::uint64_t cookie = 0;
+  std::string ts, family, laddr, raddr;
+  std::uint16_t lport = 0, rport = 0;
+};
+
+struct InputProblem {
+  Location at;
+  InputError kind = InputError::InvalidJson;
+  std::string message;
+};
+
+struct CheckReport {
+  explicit CheckReport(Model m, std::size_t show_max) : model(m), show(show_max) {}
+
+  Model model;
+  std::size_t show;  // details kept per list; 0 keeps all
+  std::vector<InputFile> files;
+
+  std::array<std::uint64_t, 5> records{};         // by RecordType; Unknown ones are input errors
+  std::array<std::uint64_t, 4> verdicts{};        // transitions by VerdictKind
+  std::uint64_t gaps_explained = 0;               // gaps a reported loss accounts for
+  std::array<std::uint64_t, 5> lifecycles{};      // by LifecycleClass
+  std::uint64_t listeners = 0;                    // lifecycles of listening sockets
+  std::map<int, std::uint64_t> open_at_end;       // still-open lifecycles by state, when a run ended
+  std::uint64_t lost_records = 0, lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
+  std::uint64_t runs_counted = 0;                 // runs whose end total was compared
+  std::array<std::uint64_t, kInputErrorKinds> input_errors{};
+  std::map<std::pair<int, int>, std::uint64_t> edges;  // observed old -> new counts
+  std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
+
+  std::vector<Violation> violations;        // the first `show` (all if 0)
+  std::vector<InputProblem> problems;       // the first `show` (all if 0)
+
+  bool read_failed = false;  // a file could not be read to its end
+
+  std::uint64_t lines() const;
+  std::uint64_t transitions() const;
+  std::uint64_t violation_count() const;    // illegal + gap + unknown_state
+  std::uint64_t input_error_count() const;
+  bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
+
+  // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.
+  int exit_status() const;
+
+  // "t.json:12" (the file alone for line 0).
+  std::string where(const Location& at) const;
+};
+
+std::string report_text(const CheckReport& r);
+std::string report_json(const CheckReport& r);
+// Observed transitions with their counts; edges the model does not allow in red.
+std::string report_dot(const CheckReport& r);
+
+// "t.json:12: <message>", as written to the error stream.
+std::string problem_line(const CheckReport& r, const InputProblem& p);
+
+}  // namespace tcpfsm

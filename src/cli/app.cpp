@@ -1,0 +1,56 @@
+// The command line as a whole: main() and the command-line fuzz target
+// (tests/fuzz) parse through the same code.
+#include <string>
+
+#include "cli/commands.h"
+#include "common/errors.h"
+
+namespace tcpfsm::cli {
+namespace {
+
+// CLI11 says "A subcommand is required" for `tcpfsm`, `tcpfsm trcae` and
+// `tcpfsm -p 80`: say which commands there are, and what came instead.
+// Nothing when a command was given (its own error stands).
+std::optional<std::string> command_error(CLI::App& app) {
+  if (!app.get_subcommands().empty()) return std::nullopt;
+  std::string known;
+  for (const auto* sub : app.get_subcommands({}))
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+  const auto rest = app.remaining();
+  const std::string what = rest.empty()                     ? "missing command"
+                           : rest.front().starts_with('-') ? "missing command before '" + rest.front() + "'"
+                                                           : "unknown command '" + rest.front() + "'";
+  return what + " (one of " + known + ")";
+}
+
+}  // namespace
+
+std::unique_ptr<CLI::App> make_app(Command& run) {
+  auto app = std::make_unique<CLI::App>(
+      "tcpfsm: trace every TCP state transition, check it against the TCP state machine");
+  app->require_subcommand(1);
+  app->set_version_flag("--version", TCPFSM_VERSION);
+  add_trace(*app, run);
+  add_check(*app, run);
+  add_states(*app, run);
+  add_stuck(*app, run);
+  add_features(*app, run);
+  return app;
+}
+
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" that exit 0.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e, out, err);
+    if (auto what = command_error(app))
+      app.exit(CLI::ExtrasError(*what, CLI::ExitCodes::ExtrasError), out, err);
+    else
+      app.exit(e, out, err);
+    return static_cast<int>(ExitCode::Usage);
+  }
+}
+
+}  // namespace tcpfsm::cli

@@ -1,0 +1,41 @@
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "check/check.h"
+
+namespace tcpfsm::cli {
+
+void add_check(CLI::App& app, Command& run) {
+  auto* cmd = app.add_subcommand("check", "Check the transitions in JSON logs written by tcpfsm trace");
+  auto opts = std::make_shared<CheckOptions>();
+  auto model = std::make_shared<std::string>("linux");
+  auto format = std::make_shared<std::string>("text");
+
+  cmd->add_option("files", opts->files, "logs to read in order, as one stream; - or none: standard input")
+      ->type_name("FILE");
+  cmd->add_option("--model", *model, "state machine to check against")
+      ->check(CLI::IsMember({"linux", "rfc"}))
+      ->capture_default_str();
+  cmd->add_option("-f,--format", *format, "report format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
+      ->check(file_validator());
+  cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
+      ->check(count_validator())
+      ->capture_default_str();
+
+  cmd->callback([=, &run] {
+    opts->model = *model == "rfc" ? Model::Rfc : Model::Linux;
+    opts->format = *format == "json" ? ReportFormat::Json : ReportFormat::Text;
+    run = [opts] {
+      std::ios::sync_with_stdio(false);  // std::cin is read in large blocks
+      const int status = run_check(*opts, std::cin, std::cout, std::cerr);
+      std::cout.flush();
+      return status;
+    };
+  });
+}
+
+}  // namespace tcpfsm::cli

@@ -1,0 +1,83 @@
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "cli/commands.h"
+#include "model/states.h"
+#include "stuck/run.h"
+#include "common/units.h"
+
+namespace tcpfsm::cli {
+namespace {
+
+// "close-wait", "Close_Wait" -> "CLOSE_WAIT": ss and netstat spellings both work.
+std::string canonical_state_name(std::string s) {
+  for (char& c : s) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+CLI::Validator state_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const std::string name = canonical_state_name(s);
+        if (!state_from_name(name)) {
+          std::string known;
+          for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
+          return "unknown TCP state '" + s + "' (one of " + known + ")";
+        }
+        s = name;
+        return "";
+      },
+      "STATE", "TCP state");
+}
+
+}  // namespace
+
+void add_stuck(CLI::App& app, Command& run) {
+  auto* cmd = app.add_subcommand("stuck", "Find sockets stuck in a state (CLOSE_WAIT, ...) and who holds them");
+  auto opts = std::make_shared<StuckOptions>();
+  auto states = std::make_shared<std::vector<std::string>>();
+  auto min_age = std::make_shared<std::string>("30s");
+  auto interval = std::make_shared<std::string>("2s");
+  auto format = std::make_shared<std::string>();
+
+  cmd->add_option("--state", *states, "state to look for (repeatable; default CLOSE_WAIT)")
+      ->transform(state_validator());
+  cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default 30s)")
+      ->check(duration_validator());
+  cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable)")
+      ->check(port_validator());
+  auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
+  auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
+  v4->excludes(v6);
+  auto* once = cmd->add_flag("--once", opts->once,
+                             "print what is stuck now and exit: 1 if anything is, 0 if not (needs no BPF)");
+  cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default 2s)")
+      ->check(duration_validator(std::chrono::milliseconds(100)))
+      ->excludes(once);
+  cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
+      ->check(CLI::IsMember({"table", "json"}));
+
+  cmd->callback([=, &run] {
+    if (!states->empty()) {
+      auto& wanted = opts->query.states;
+      wanted.clear();
+      for (const auto& name : *states)
+        if (auto s = state_from_name(name); s && std::find(wanted.begin(), wanted.end(), *s) == wanted.end())
+          wanted.push_back(*s);
+    }
+    opts->query.min_age = parse_duration(*min_age);
+    opts->interval = parse_duration(*interval);
+    opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    if (format->empty())
+      opts->format = isatty(STDOUT_FILENO) ? Format::Table : Format::Json;
+    else
+      opts->format = *format == "table" ? Format::Table : Format::Json;
+    run = [opts] { return run_stuck(*opts); };
+  });
+}
+
+}  // namespace tcpfsm::cli

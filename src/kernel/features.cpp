@@ -1,0 +1,52 @@
+#include "kernel/features.h"
+
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <string>
+
+
+namespace tcpfsm {
+namespace {
+
+constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
+
+bool exists(const char* path) { return access(path, F_OK) == 0; }
+
+bool has_tracepoint_dir() {
+  return exists("/sys/kernel/tracing/events/sock/inet_sock_set_state") ||
+         exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
+}
+
+Features probe() {
+  Features f;
+  f.btf = exists(kBtfPath);
+  f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
+  f.sk_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, nullptr) == 1;
+  f.tp_btf = f.btf && libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP) > 0;
+  f.tracefs = exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events");
+  f.tracepoint = has_tracepoint_dir();
+  return f;
+}
+
+}  // namespace
+
+const Features& features() {
+  static const Features f = probe();
+  return f;
+}
+
+std::string describe(const Features& f) {
+  auto yn = [](bool b) { return b ? "yes" : "no"; };
+  std::string s;
+  s += std::string("kernel BTF (/sys/kernel/btf/vmlinux): ") + yn(f.btf) + "\n";
+  s += std::string("BPF ring buffer: ") + yn(f.ringbuf) + "\n";
+  s += std::string("tp_btf/inet_sock_set_state: ") + yn(f.tp_btf) + "\n";
+  s += std::string("socket-local storage: ") + yn(f.sk_storage) + "\n";
+  s += std::string("tracefs mounted: ") + yn(f.tracefs) + "\n";
+  s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") +
+       (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
+  return s;
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,248 @@
+#include "kernel/loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "tcpfsm.skel.h"
+#include "common/errors.h"
+#include "kernel/features.h"
+#include "kernel/privileges.h"
+
+namespace tcpfsm {
+namespace {
+
+constexpr const char* kTracefs = "/sys/kernel/tracing";
+
+// libbpf's messages: shown with -v; otherwise the tail is kept for errors.
+bool g_verbose = false;
+std::string g_libbpf_tail;
+
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char line[1024];
+  vsnprintf(line, sizeof line, fmt, args);
+  if (g_verbose) {
+    fputs(line, stderr);
+  } else if (level != LIBBPF_DEBUG) {
+    g_libbpf_tail += line;
+    constexpr std::size_t kKeep = 4096;
+    if (g_libbpf_tail.size() > kKeep) g_libbpf_tail.erase(0, g_libbpf_tail.size() - kKeep);
+  }
+  return 0;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::string libbpf_hint() {
+  if (g_verbose || g_libbpf_tail.empty()) return "";
+  return "\nlibbpf said:\n" + g_libbpf_tail;
+}
+
+void destroy(tcpfsm_bpf*& skel) {
+  tcpfsm_bpf__destroy(skel);
+  skel = nullptr;
+}
+
+}  // namespace
+
+std::string_view attach_mode_name(AttachMode m) {
+  switch (m) {
+    case AttachMode::Auto: return "auto";
+    case AttachMode::TpBtf: return "tp_btf";
+    case AttachMode::Tracepoint: return "tracepoint";
+  }
+  return "?";
+}
+
+struct Tracer::Impl {
+  LoadOptions opts;
+  EventHandler* handler = nullptr;
+  tcpfsm_bpf* skel = nullptr;
+  bpf_program* prog = nullptr;
+  bpf_link* link = nullptr;
+  ring_buffer* rb = nullptr;
+  AttachMode mode = AttachMode::Auto;
+  std::string fallback_reason;
+  bool mounted_tracefs = false;
+
+  ~Impl() {
+    ring_buffer__free(rb);
+    bpf_link__destroy(link);
+    tcpfsm_bpf__destroy(skel);
+    if (mounted_tracefs) umount(kTracefs);
+  }
+
+  static int on_sample(void* ctx, void* data, std::size_t size) {
+    if (size < sizeof(tcpfsm_event)) return 0;  // cannot happen: fixed-size records
+    static_cast<Impl*>(ctx)->handler->on_event(*static_cast<const tcpfsm_event*>(data));
+    return 0;
+  }
+
+  void configure(tcpfsm_bpf* s, AttachMode m) const {
+    auto* ro = s->rodata;
+    ro->target_family = opts.family;
+    ro->wakeup_bytes = opts.ringbuf_bytes / 4;
+    // rodata is const volatile for the verifier; userspace writes it before load.
+    opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
+    ro->filter_ports = opts.ports.active();
+    ro->kernel_state = opts.kernel_state();
+
+    bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
+    bpf_map__set_max_entries(s->maps.sk_state_hash, opts.socket_map_entries);
+    const bool btf = m == AttachMode::TpBtf;
+    bpf_program__set_autoload(s->progs.tcpfsm_btf, btf);
+    bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
+    bpf_map__set_autocreate(s->maps.sk_state, btf);
+    bpf_map__set_autocreate(s->maps.sk_state_hash, !btf);
+  }
+
+  // Opens, configures, loads and attaches for one mode; the error if it failed.
+  std::optional<Error> try_attach(AttachMode m) {
+    g_libbpf_tail.clear();
+    const std::string what = std::string(attach_mode_name(m)) + "/inet_sock_set_state";
+    skel = tcpfsm_bpf__open();
+    if (!skel) return Error(ExitCode::LoadFailed, "cannot open the BPF object: " + errno_text(errno));
+    configure(skel, m);
+    if (int err = tcpfsm_bpf__load(skel)) {
+      destroy(skel);
+      if (err == -EPERM || err == -EACCES)
+        return Error(ExitCode::NoPrivilege,
+                     "the kernel refused to load the BPF program (" + errno_text(-err) +
+                         "): needs root or CAP_BPF+CAP_PERFMON, and no lockdown or seccomp "
+                         "policy that forbids BPF" + libbpf_hint());
+      return Error(ExitCode::LoadFailed,
+                   "the kernel refused the " + what + " program: " + errno_text(-err) + libbpf_hint());
+    }
+    prog = m == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
+    if (m == AttachMode::Tracepoint) {
+      if (std::string why = ensure_tracefs(); !why.empty()) {
+        destroy(skel);
+        return Error(ExitCode::NoTracepoint, why);
+      }
+    }
+    link = bpf_program__attach(prog);
+    if (!link) {
+      Error e(ExitCode::NoTracepoint, "cannot attach " + what + ": " + errno_text(errno) + libbpf_hint());
+      destroy(skel);
+      return e;
+    }
+    mode = m;
+    return std::nullopt;
+  }
+
+  // tp_btf first; the classic tracepoint when tp_btf is missing or refused.
+  void attach(AttachMode wanted) {
+    if (wanted != AttachMode::Tracepoint) {
+      auto err = features().tp_btf
+                     ? try_attach(AttachMode::TpBtf)
+                     : Error(ExitCode::NoTracepoint, "kernel BTF has no inet_sock_set_state raw tracepoint");
+      if (!err) return;
+      if (wanted == AttachMode::TpBtf || err->code() == ExitCode::NoPrivilege) throw *err;
+      fallback_reason = err->what();
+    }
+    if (auto err = try_attach(AttachMode::Tracepoint)) {
+      if (fallback_reason.empty()) throw *err;
+      throw Error(err->code(), "tp_btf: " + fallback_reason + "\ntracepoint: " + err->what());
+    }
+  }
+
+  std::string ensure_tracefs() {
+    if (features().tracefs) {
+      return features().tracepoint ? ""
+                                   : "the kernel has no sock:inet_sock_set_state tracepoint "
+                                     "(needs Linux 4.16 or newer)";
+    }
+    if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0)
+      return std::string("tracefs is not mounted and mounting it at ") + kTracefs +
+             " failed: " + errno_text(errno);
+    mounted_tracefs = true;
+    if (access("/sys/kernel/tracing/events/sock/inet_sock_set_state", F_OK) != 0)
+      return "the kernel has no sock:inet_sock_set_state tracepoint (needs Linux 4.16 or newer)";
+    return "";
+  }
+};
+
+Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = options;
+  impl_->handler = &handler;
+  g_verbose = options.verbose;
+  libbpf_set_print(libbpf_print);
+
+  require_bpf_privileges();
+  const Features& f = features();
+  if (!f.btf)
+    throw Error(ExitCode::NoBtf,
+                "kernel has no BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y, "
+                "Linux 5.4+): tcpfsm's CO-RE program cannot be relocated without it");
+  if (!f.ringbuf)
+    throw Error(ExitCode::NoRingbuf, "kernel has no BPF ring buffer (needs Linux 5.8 or newer)");
+
+  impl_->attach(options.mode);
+  impl_->rb = ring_buffer__new(bpf_map__fd(impl_->skel->maps.events), Impl::on_sample,
+                               impl_.get(), nullptr);
+  if (!impl_->rb)
+    throw Error(ExitCode::Failure,
+                "cannot open the BPF ring buffer: " + errno_text(errno));
+}
+
+Tracer::~Tracer() = default;
+
+AttachMode Tracer::mode() const { return impl_->mode; }
+const std::string& Tracer::fallback_reason() const { return impl_->fallback_reason; }
+
+void Tracer::wait(int timeout_ms) {
+  // Only waits: the caller reads the loss counters before draining, so a
+  // lost record precedes the events whose gaps the loss explains.
+  epoll_event ev{};
+  epoll_wait(ring_buffer__epoll_fd(impl_->rb), &ev, 1, timeout_ms);
+}
+
+bool Tracer::poll(int timeout_ms) {
+  wait(timeout_ms);
+  drain();
+  return true;
+}
+
+void Tracer::drain() {
+  int n = ring_buffer__consume(impl_->rb);
+  if (n < 0 && n != -EINTR)
+    throw Error(ExitCode::Failure, "reading the ring buffer failed: " + errno_text(-n));
+}
+
+void Tracer::detach() {
+  bpf_link__destroy(impl_->link);
+  impl_->link = nullptr;
+}
+
+KernelCounters Tracer::counters() const {
+  KernelCounters c;
+  const int ncpus = libbpf_num_possible_cpus();
+  std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(ncpus > 0 ? ncpus : 1));
+  const int fd = bpf_map__fd(impl_->skel->maps.counters);
+  auto sum = [&](std::uint32_t key) {
+    std::uint64_t total = 0;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) == 0)
+      for (auto v : per_cpu) total += v;
+    return total;
+  };
+  c.matched = sum(TCPFSM_CNT_MATCHED);
+  c.ringbuf_full = sum(TCPFSM_CNT_RINGBUF_FULL);
+  c.skstate_full = sum(TCPFSM_CNT_SKSTATE_FULL);
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->prog), &info, &len) == 0)
+    c.recursion = info.recursion_misses;
+  return c;
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,74 @@
+// Loads the BPF program, attaches it, and drains its ring buffer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tcpfsm/event.h"
+#include "kernel/port_filter.h"
+
+namespace tcpfsm {
+
+enum class AttachMode { Auto, TpBtf, Tracepoint };
+std::string_view attach_mode_name(AttachMode m);
+
+struct LoadOptions {
+  AttachMode mode = AttachMode::Auto;
+  std::uint16_t family = 0;             // AF_INET, AF_INET6, or 0 for both
+  PortFilter ports;
+  std::uint32_t ringbuf_bytes = 8u << 20;  // power of two, at least a page
+  std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
+  bool verbose = false;                 // libbpf's own messages to stderr
+
+  // Whether the kernel keeps per-socket time (old_ns): only under a port
+  // filter. Otherwise userspace sees every event of a socket and computes it
+  // (EntryTimes), which saves a socket-storage allocation per socket.
+  bool kernel_state() const { return ports.active(); }
+};
+
+// Counters the kernel keeps, summed over CPUs, since load.
+struct KernelCounters {
+  std::uint64_t matched = 0;        // TCP transitions that passed the filters
+  std::uint64_t ringbuf_full = 0;   // dropped: ring buffer full
+  std::uint64_t skstate_full = 0;   // per-socket state could not be stored
+  std::uint64_t recursion = 0;      // program skipped: another BPF program ran on the CPU
+};
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  virtual void on_event(const tcpfsm_event& e) = 0;
+};
+
+class Tracer {
+ public:
+  // Loads and attaches; throws Error with a message for the user.
+  Tracer(const LoadOptions& options, EventHandler& handler);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  AttachMode mode() const;
+  // Why tp_btf was not used, when the tracepoint fallback is active.
+  const std::string& fallback_reason() const;
+
+  // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
+  // enough data waits) or a signal; reads nothing.
+  void wait(int timeout_ms);
+  // Hands every waiting event to the handler (after detach: the rest).
+  void drain();
+  // wait() then drain(), for callers that do not place losses in a stream.
+  bool poll(int timeout_ms);
+  // Stops new events; what is already in the ring buffer stays readable.
+  void detach();
+
+  KernelCounters counters() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tcpfsm

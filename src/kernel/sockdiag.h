@@ -1,0 +1,81 @@
+// The TCP sockets the kernel has right now, read through sock_diag netlink
+// (NETLINK_SOCK_DIAG, as `ss` reads them). Needs no privilege.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "model/states.h"
+#include "kernel/transition.h"
+
+namespace tcpfsm {
+
+// What the kernel keeps for the socket: a full socket, or one of the mini
+// sockets that stand in for it (no tcp_info, no file, never on the tracepoint).
+enum class SocketKind : std::uint8_t {
+  Full,
+  TimeWait,  // after the full socket closed: TIME_WAIT, or FIN_WAIT2 of an orphan
+  Request,   // a handshake in progress (SYN_RECV): the kernel's NEW_SYN_RECV
+};
+
+struct DiagSocket {
+  std::uint64_t cookie = 0;   // idiag_cookie: the value bpf_get_socket_cookie returns
+  int state = 0;              // kernel number; a timewait socket reports its substate
+  SocketKind kind = SocketKind::Full;
+  bool ipv6 = false;
+  Endpoint local, remote;
+  std::uint32_t rqueue = 0;   // received, not yet read; a received FIN counts 1 until read
+  std::uint32_t wqueue = 0;   // sent, not yet acknowledged
+  std::uint32_t uid = 0;
+  std::uint32_t ino = 0;      // 0: no file (closed by its process, or not accepted yet)
+  std::uint32_t expires_ms = 0;  // time left on the socket's timer (timewait: until it is gone)
+  // tcp_info's tcpi_last_ack_recv: ms since an ACK last arrived. Full sockets
+  // only: its absence marks a mini socket.
+  std::optional<std::uint32_t> last_ack_recv_ms;
+};
+
+// Bit (1 << state) for each state: the kernel's idiag_states filter.
+std::uint32_t state_mask(std::span<const State> states);
+
+struct DiagRequest;
+
+enum class DumpProgress {
+  More,
+  Done,
+  NotFound,  // answer to a lookup: no such socket (any more)
+};
+
+// Appends the sockets of one netlink datagram of the dump reply numbered `seq`
+// to `out` (messages of other dumps are skipped). Throws Error when the kernel
+// answered with an error or the datagram is malformed.
+DumpProgress parse_dump(std::span<const std::uint8_t> datagram, std::uint32_t seq, std::vector<DiagSocket>& out);
+
+// One NETLINK_SOCK_DIAG socket, reused for every dump.
+class SockDiag {
+ public:
+  SockDiag();  // throws Error naming what is missing
+  ~SockDiag();
+  SockDiag(const SockDiag&) = delete;
+  SockDiag& operator=(const SockDiag&) = delete;
+
+  // Appends every TCP socket of `family` (AF_INET or AF_INET6) whose state is in
+  // `states` (see state_mask; SYN_RECV includes handshakes in progress).
+  void dump(std::uint16_t family, std::uint32_t states, std::vector<DiagSocket>& out);
+
+  // The socket with s's endpoints and cookie as it is now (another state, a
+  // timewait socket by now), or nothing when it no longer exists.
+  std::optional<DiagSocket> find(const DiagSocket& s);
+
+ private:
+  DiagRequest request(std::uint16_t family, std::uint16_t flags);
+  // Sends req and appends the sockets of its answer.
+  DumpProgress exchange(const DiagRequest& req, std::vector<DiagSocket>& out);
+
+  int fd_ = -1;
+  std::uint32_t seq_ = 0;
+  std::vector<std::uint8_t> buf_;
+};
+
+}  // namespace tcpfsm

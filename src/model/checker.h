@@ -1,0 +1,89 @@
+// Checks each transition against a model and follows per-socket lifecycles.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "model/model.h"
+
+namespace tcpfsm {
+
+enum class VerdictKind : std::uint8_t {
+  Ok,
+  Illegal,       // the model has no such edge
+  Gap,           // old state is not the socket's last new state: events lost
+  UnknownState,  // a state number the table does not know
+};
+std::string_view verdict_name(VerdictKind k);
+
+struct Verdict {
+  VerdictKind kind = VerdictKind::Ok;
+  std::string reason;  // empty when ok
+};
+
+// How a lifecycle (a socket's events from its first one up to -> CLOSE) ended.
+enum class LifecycleClass : std::uint8_t {
+  Completed,      // normal close, or a listener closed
+  FailedConnect,  // SYN_SENT -> CLOSE
+  ResetAborted,   // -> CLOSE from a state where a normal close cannot end
+  Truncated,      // a gap or an unknown state inside, or it began before tracing did
+  Open,           // no -> CLOSE seen (yet)
+};
+std::string_view lifecycle_class_name(LifecycleClass c);
+
+struct Lifecycle {
+  LifecycleClass cls = LifecycleClass::Open;
+  bool listener = false;  // it entered LISTEN: a listening socket, not a connection
+  int state = 0;          // the state it is in: its last event's new state
+};
+
+class Checker {
+ public:
+  explicit Checker(Model model) : model_(model) {}
+
+  struct Result {
+    Verdict verdict;
+    std::optional<Lifecycle> ended;  // set when this event closed a lifecycle
+  };
+
+  // One transition of the socket identified by `cookie`.
+  Result observe(std::uint64_t cookie, int old_state, int new_state);
+
+  // `events` were reported lost. Each lost event explains at most one gap: first
+  // the gaps seen since the previous report (losses are noticed after the events
+  // around them were delivered), then gaps still to come.
+  void note_loss(std::uint64_t events);
+
+  // Gaps explained by a reported loss, before or after the gap was seen.
+  std::uint64_t gaps_explained() const { return gaps_explained_; }
+  std::size_t open_lifecycles() const { return lives_.size(); }
+  Model model() const { return model_; }
+
+  // Visit every lifecycle that has not ended (class Open or Truncated).
+  template <class F>
+  void for_each_open(F&& f) const {
+    for (const auto& [cookie, life] : lives_)
+      f(cookie, Lifecycle{life.broken || !life.from_start ? LifecycleClass::Truncated : LifecycleClass::Open,
+                          life.listener, life.last});
+  }
+
+ private:
+  struct Life {
+    int last = 0;             // new state of the last event
+    bool broken = false;      // a gap or an unknown state inside
+    bool from_start = false;  // first event began at CLOSE or was a child's LISTEN -> SYN_RECV
+    bool listener = false;
+  };
+  Verdict judge(const Life* life, int old_state, int new_state);
+
+  Model model_;
+  std::uint64_t loss_budget_ = 0;   // reported lost events not yet matched to a gap
+  std::uint64_t gaps_pending_ = 0;  // gaps since the last loss report, not yet explained
+  std::uint64_t gaps_explained_ = 0;
+  std::unordered_map<std::uint64_t, Life> lives_;
+};
+
+}  // namespace tcpfsm

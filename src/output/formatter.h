@@ -1,0 +1,83 @@
+// Output formats for trace: each turns records into text appended to a
+// string, so tests compare exact strings and the caller owns all I/O.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "model/checker.h"
+#include "kernel/port_filter.h"
+#include "kernel/transition.h"
+
+namespace tcpfsm {
+
+enum class Format { Table, Json };
+
+// Losses over some span of time, by kind.
+struct Losses {
+  std::uint64_t ringbuf = 0;    // events dropped: ring buffer full
+  std::uint64_t recursion = 0;  // events skipped: another BPF program was running
+  std::uint64_t skstate = 0;    // per-socket state not stored: old_ns unknown later
+  std::uint64_t events() const { return ringbuf + recursion; }
+  bool any() const { return ringbuf || recursion || skstate; }
+};
+
+// Version of the JSON record layout (docs/json-schema.md); bump on any change.
+constexpr int kSchemaVersion = 1;
+
+// What a log needs to explain itself without the host it came from.
+struct StartInfo {
+  std::uint64_t wall_ns = 0;
+  std::string_view cause;  // "run" (tracing began), "rotate", "reopen" (SIGHUP)
+  std::string_view version, host, kernel, boot_id, attach, model;
+  int family = 0;          // 0 (both), 4 or 6
+  const PortFilter* ports = nullptr;
+  std::uint64_t ringbuf_bytes = 0;
+  std::int64_t mono_to_wall_ns = 0;  // wall = ktime_ns + this
+};
+
+// Running totals of a trace run.
+struct Totals {
+  std::uint64_t transitions = 0;  // written
+  Losses lost;
+  std::uint64_t illegal = 0, gaps = 0, unknown_states = 0;
+};
+
+struct StatsInfo {
+  std::uint64_t wall_ns = 0;
+  Totals totals;
+  std::uint64_t interval_ns = 0;  // since the previous stats record (or the start)
+  double transitions_per_s = 0;   // over that interval
+};
+
+struct EndInfo {
+  std::uint64_t wall_ns = 0;
+  Totals totals;
+  // The BPF program's own count of transitions that passed the filters:
+  // equals transitions read + lost.ringbuf (read exceeds written only with --count).
+  std::uint64_t kernel_matched = 0;
+  std::uint64_t duration_ns = 0;
+  std::string_view reason;  // "signal", "duration", "count", "output_closed", "error"
+  std::string_view signal;  // "SIGINT"/"SIGTERM" when reason is "signal"
+};
+
+class Formatter {
+ public:
+  virtual ~Formatter() = default;
+  // At the top of every file (and of standard output): what produced it.
+  virtual void start(std::string& out, const StartInfo& s) = 0;
+  virtual void transition(std::string& out, const Transition& t, const Verdict& v) = 0;
+  // Losses noticed at wall_ns, counted since the previous lost record.
+  virtual void lost(std::string& out, std::uint64_t wall_ns, const Losses& l) = 0;
+  virtual void stats(std::string& out, const StatsInfo& s) = 0;
+  virtual void end(std::string& out, const EndInfo& e) = 0;
+};
+
+std::unique_ptr<Formatter> make_formatter(Format f);
+
+// "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states"
+std::string describe(const Totals& t);
+
+}  // namespace tcpfsm

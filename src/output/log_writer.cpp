@@ -1,0 +1,132 @@
+#include "output/log_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/errors.h"
+
+namespace tcpfsm {
+namespace {
+
+[[noreturn]] void open_failed(const std::string& path, int err) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  switch (err) {
+    case ELOOP:
+      throw Error(ExitCode::OutputError, "refusing to write to " + path + ": it is a symbolic link");
+    case ENOENT:
+      throw Error(ExitCode::OutputError, "cannot create " + path + ": directory " +
+                                             (dir.empty() ? "." : dir) + " does not exist");
+    case EISDIR:
+      throw Error(ExitCode::OutputError, "cannot write to " + path + ": it is a directory");
+    default:
+      throw Error(ExitCode::OutputError, "cannot open " + path + " for appending: " + std::strerror(err));
+  }
+}
+
+}  // namespace
+
+LogWriter::LogWriter(Options options, Preamble preamble)
+    : opts_(std::move(options)), preamble_(std::move(preamble)) {
+  if (is_file()) {
+    name_ = opts_.path;
+    open_file();
+  } else {
+    name_ = "standard output";
+    fd_ = STDOUT_FILENO;
+  }
+}
+
+LogWriter::~LogWriter() {
+  if (is_file() && fd_ >= 0) ::close(fd_);
+}
+
+void LogWriter::open_file() {
+  fd_ = ::open(opts_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd_ < 0) open_failed(opts_.path, errno);
+  struct stat st{};
+  if (fstat(fd_, &st) == 0) size_ = static_cast<std::uint64_t>(st.st_size);
+  preamble_end_ = size_;
+}
+
+void LogWriter::begin() { write_preamble("run"); }
+
+void LogWriter::write_preamble(std::string_view cause) {
+  std::string out;
+  preamble_(out, cause);
+  write_raw(out);
+  preamble_end_ = size_;
+}
+
+bool LogWriter::write(std::string_view data) {
+  while (opts_.rotate_size && size_ + data.size() > opts_.rotate_size) {
+    // Fill the file with the records that fit, then rotate between records.
+    const std::uint64_t room = opts_.rotate_size > size_ ? opts_.rotate_size - size_ : 0;
+    std::size_t cut = room ? data.rfind('\n', room - 1) : std::string_view::npos;
+    if (cut == std::string_view::npos && size_ == preamble_end_)
+      cut = data.find('\n');  // a record larger than a whole file goes alone
+    if (cut != std::string_view::npos) {
+      if (!write_raw(data.substr(0, cut + 1))) return false;
+      data.remove_prefix(cut + 1);
+    }
+    if (data.empty()) return true;
+    rotate();
+  }
+  return write_raw(data);
+}
+
+bool LogWriter::write_raw(std::string_view data) {
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd_, rest.data(), rest.size());
+    if (n >= 0) {
+      size_ += static_cast<std::uint64_t>(n);
+      rest.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EPIPE && !is_file()) return false;
+    const int err = errno;
+    // Keep only whole records: cut back to the last newline written.
+    if (is_file()) {
+      const std::size_t written = data.size() - rest.size();
+      const std::size_t keep = written ? data.rfind('\n', written - 1) + 1 : 0;  // npos+1 == 0
+      const std::uint64_t whole = size_ - written + keep;
+      if (ftruncate(fd_, static_cast<off_t>(whole)) == 0) size_ = whole;
+    }
+    throw Error(ExitCode::OutputError, "writing " + name_ + " failed: " + std::strerror(err));
+  }
+  return true;
+}
+
+void LogWriter::rotate() {
+  ::close(fd_);
+  fd_ = -1;
+  const std::string& p = opts_.path;
+  for (unsigned i = opts_.rotate_keep; i > 1; --i)
+    std::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
+  if (std::rename(p.c_str(), (p + ".1").c_str()) != 0)
+    throw Error(ExitCode::OutputError, "cannot rotate " + p + ": " + std::strerror(errno));
+  open_file();
+  ++rotations_;
+  write_preamble("rotate");
+}
+
+void LogWriter::reopen() {
+  if (!is_file()) return;
+  ::close(fd_);
+  fd_ = -1;
+  open_file();
+  write_preamble("reopen");
+}
+
+void LogWriter::sync() {
+  if (is_file() && ::fsync(fd_) != 0)
+    throw Error(ExitCode::OutputError, "syncing " + name_ + " failed: " + std::strerror(errno));
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,235 @@
+// The text view and the JSON records of `tcpfsm stuck`.
+#include <algorithm>
+#include <map>
+
+#include "common/json_text.h"
+#include "stuck/stuck.h"
+#include "common/units.h"
+
+namespace tcpfsm {
+namespace {
+
+constexpr std::size_t kAddrWidth = 21;  // "255.255.255.255:65535"
+
+void pad(std::string& out, std::string_view s, std::size_t width) {
+  out += s;
+  out.append(width > s.size() ? width - s.size() : 0, ' ');
+}
+
+void pad_left(std::string& out, std::string_view s, std::size_t width) {
+  out.append(width > s.size() ? width - s.size() : 0, ' ');
+  out += s;
+}
+
+std::string plural(std::size_t n, std::string_view what) {
+  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
+}
+
+// "CLOSE_WAIT", "CLOSE_WAIT or FIN_WAIT2", "A, B or C".
+std::string states_text(const std::vector<State>& states) {
+  std::string s;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    if (i > 0) s += i + 1 == states.size() ? " or " : ", ";
+    s += state_name(number(states[i]));
+  }
+  return s;
+}
+
+// The most common peer, else the most common local port: where the sockets lead.
+std::string destination_text(const Group& g) {
+  std::map<std::string, std::size_t> peers, ports;
+  for (const StuckSocket* s : g.sockets) {
+    ++peers[endpoint_text(s->sock.ipv6, s->sock.remote)];
+    ++ports[std::to_string(s->sock.local.port)];
+  }
+  auto top = [](const std::map<std::string, std::size_t>& m) {
+    return *std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  };
+  if (g.sockets.size() == 1) return ", to " + peers.begin()->first;
+  if (auto [peer, n] = top(peers); n > 1) return ", " + std::to_string(n) + " to " + peer;
+  if (auto [port, n] = top(ports); n > 1) return ", " + std::to_string(n) + " on local port " + port;
+  return "";
+}
+
+std::string group_title(const Group& g) {
+  const std::string what = plural(g.sockets.size(), state_name(g.state) + " socket");
+  std::string t;
+  switch (g.owner) {
+    case Ownership::Process:
+      t = "pid " + std::to_string(g.holder.pid) + " (" + g.holder.comm + ") holds " + what;
+      break;
+    case Ownership::Orphan: t = "orphaned by close(), no process: " + what; break;
+    case Ownership::NotAccepted: t = "not accepted, in a listener's accept queue: " + what; break;
+    case Ownership::Unknown: t = "no process found holding them: " + what; break;
+  }
+  return t + ", oldest " + age_text(g.sockets.front()->age) + destination_text(g);
+}
+
+// The fds `pid` holds the socket on ("12", "12,15"); "-" without a process.
+std::string fds_text(const StuckSocket& s, std::int32_t pid) {
+  std::string t;
+  for (const Holder& h : s.holders)
+    if (h.pid == pid) t += (t.empty() ? "" : ",") + std::to_string(h.fd);
+  return t.empty() ? "-" : t;
+}
+
+// "also held by pid 4243 (worker)" when other processes share the socket.
+std::string shared_text(const StuckSocket& s, std::int32_t pid) {
+  std::vector<std::string> others;
+  for (const Holder& h : s.holders) {
+    std::string o = std::to_string(h.pid) + " (" + h.comm + ")";
+    if (h.pid != pid && std::find(others.begin(), others.end(), o) == others.end()) others.push_back(o);
+  }
+  if (others.empty()) return "";
+  std::string t = others.size() == 1 ? "also held by pid " : "also held by pids ";
+  for (std::size_t i = 0; i < others.size(); ++i) t += (i ? ", " : "") + others[i];
+  return t;
+}
+
+void append_row(std::string& out, std::size_t addr_width, std::string_view fd, std::string_view local,
+                std::string_view peer, std::string_view unread, std::string_view age, std::string_view note) {
+  out += "  ";
+  pad(out, fd, 6);
+  pad(out, local, addr_width + 2);
+  pad(out, peer, addr_width + 2);
+  pad_left(out, unread, 6);
+  out += "  ";
+  out += age;
+  if (!note.empty()) {
+    out += "  ";
+    out += note;
+  }
+  out += '\n';
+}
+
+void append_group(std::string& out, const Group& g, std::size_t max_rows) {
+  out += '\n';
+  out += group_title(g);
+  out += '\n';
+  if (g.owner == Ownership::Process) out += "  command: " + g.holder.cmdline + '\n';
+  out += "  hint: " + group_hint(g) + '\n';
+  std::size_t width = kAddrWidth;
+  for (const StuckSocket* s : g.sockets)
+    width = std::max({width, endpoint_text(s->sock.ipv6, s->sock.local).size(),
+                      endpoint_text(s->sock.ipv6, s->sock.remote).size()});
+  append_row(out, width, "FD", "LOCAL", "PEER", "UNREAD", "AGE", "");
+  const std::size_t rows = max_rows == 0 ? g.sockets.size() : std::min(max_rows, g.sockets.size());
+  for (std::size_t i = 0; i < rows; ++i) {
+    const StuckSocket& s = *g.sockets[i];
+    append_row(out, width, fds_text(s, g.holder.pid), endpoint_text(s.sock.ipv6, s.sock.local),
+               endpoint_text(s.sock.ipv6, s.sock.remote), std::to_string(unread_bytes(s.sock)), age_text(s.age),
+               g.owner == Ownership::Process ? shared_text(s, g.holder.pid) : "");
+  }
+  if (rows < g.sockets.size()) out += "  ... and " + std::to_string(g.sockets.size() - rows) + " more\n";
+  if (g.state == number(State::CloseWait)) out += "  kill: " + ss_kill_command(g.sockets) + '\n';
+}
+
+void append_endpoints(std::string& out, const DiagSocket& s) {
+  char addr[kAddrTextMax];
+  out += ",\"cookie\":";
+  json::append_uint(out, s.cookie);
+  out += s.ipv6 ? ",\"family\":\"ipv6\",\"laddr\":" : ",\"family\":\"ipv4\",\"laddr\":";
+  json::append_string(out, std::string_view(addr, format_addr(addr, s.ipv6, s.local.addr)));
+  out += ",\"lport\":";
+  json::append_uint(out, s.local.port);
+  out += ",\"raddr\":";
+  json::append_string(out, std::string_view(addr, format_addr(addr, s.ipv6, s.remote.addr)));
+  out += ",\"rport\":";
+  json::append_uint(out, s.remote.port);
+}
+
+void append_owners(std::string& out, Ownership owner, const std::vector<Holder>& holders) {
+  out += ",\"owner\":";
+  json::append_string(out, ownership_name(owner));
+  out += ",\"owners\":[";
+  for (std::size_t i = 0; i < holders.size(); ++i) {
+    const Holder& h = holders[i];
+    out += i ? ",{\"pid\":" : "{\"pid\":";
+    json::append_uint(out, static_cast<std::uint64_t>(h.pid));
+    out += ",\"comm\":";
+    json::append_string(out, h.comm);
+    out += ",\"cmdline\":";
+    json::append_string(out, h.cmdline);
+    out += ",\"fd\":";
+    json::append_uint(out, static_cast<std::uint64_t>(h.fd));
+    out += '}';
+  }
+  out += ']';
+}
+
+}  // namespace
+
+void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
+  out += v.sockets.empty() ? "no sockets" : plural(v.sockets.size(), "socket");
+  out += (v.min_age.count() > 0 ? " stuck in " : " in ") + states_text(v.states);
+  if (v.min_age.count() > 0) out += " for " + format_duration(v.min_age) + " or more";
+  std::vector<std::string> others;
+  if (v.younger) others.push_back(std::to_string(v.younger) + " younger");
+  if (v.unknown_age) others.push_back(std::to_string(v.unknown_age) + " of unknown age");
+  for (std::size_t i = 0; i < others.size(); ++i) out += (i ? ", " : " (") + others[i];
+  out += others.empty() ? "\n" : ")\n";
+
+  bool unknown_owner = false;
+  for (const Group& g : group_sockets(v.sockets)) {
+    append_group(out, g, max_rows);
+    unknown_owner |= g.owner == Ownership::Unknown;
+  }
+  if (v.unknown_age)
+    out += "\nnote: " + plural(v.unknown_age, "socket") +
+           " of unknown age: in the state before tcpfsm saw them, and the kernel keeps no timestamp that "
+           "says since when; --min-age 0 lists them\n";
+  if (unknown_owner && v.owners_unreadable)
+    out += "\nnote: some /proc/PID/fd could not be read: run as root to see every owner\n";
+}
+
+void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns) {
+  out += "{\"type\":\"stuck\",\"ts\":\"";
+  json::append_rfc3339(out, wall_ns);
+  out += "\",\"state\":";
+  json::append_string(out, state_name(s.sock.state));
+  out += ",\"age_ns\":";
+  json::append_uint(out, static_cast<std::uint64_t>(s.age.value.count()));
+  out += ",\"age_kind\":";
+  json::append_string(out, age_kind_name(s.age.kind));
+  append_endpoints(out, s.sock);
+  out += ",\"unread\":";
+  json::append_uint(out, unread_bytes(s.sock));
+  out += ",\"rqueue\":";
+  json::append_uint(out, s.sock.rqueue);
+  out += ",\"wqueue\":";
+  json::append_uint(out, s.sock.wqueue);
+  out += ",\"uid\":";
+  json::append_uint(out, s.sock.uid);
+  out += ",\"ino\":";
+  json::append_uint(out, s.sock.ino);
+  append_owners(out, s.owner, s.holders);
+  out += ",\"hint\":";
+  json::append_string(out, hint(s, s.holders.empty() ? nullptr : &s.holders.front()));
+  if (s.sock.state == number(State::CloseWait)) {
+    const StuckSocket* one[] = {&s};
+    out += ",\"kill\":";
+    json::append_string(out, ss_kill_command(one));
+  }
+  out += "}\n";
+}
+
+void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_ns) {
+  out += "{\"type\":\"unstuck\",\"ts\":\"";
+  json::append_rfc3339(out, wall_ns);
+  out += "\",\"state\":";
+  json::append_string(out, state_name(u.sock.state));
+  out += ",\"new\":";
+  if (u.new_state) json::append_string(out, state_name(*u.new_state));
+  else out += "null";
+  out += ",\"stuck_ns\":";
+  json::append_uint(out, static_cast<std::uint64_t>(u.stuck_for.value.count()));
+  out += ",\"stuck_kind\":";
+  json::append_string(out, age_kind_name(u.stuck_for.kind));
+  append_endpoints(out, u.sock);
+  out += ",\"ino\":";
+  json::append_uint(out, u.sock.ino);
+  append_owners(out, u.owner, u.holders);
+  out += "}\n";
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,178 @@
+#include "stuck/run.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "common/errors.h"
+#include "kernel/loader.h"
+#include "stuck/stuck.h"
+#include "stuck/tracker.h"
+#include "kernel/transition.h"
+#include "common/units.h"
+
+namespace tcpfsm {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+void install_signal_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;  // no SA_RESTART: interrupt the poll
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
+}
+
+std::uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+// The events' clock (bpf_ktime_get_ns).
+std::uint64_t mono_now_ns() { return clock_ns(CLOCK_MONOTONIC); }
+std::uint64_t wall_now_ns() { return clock_ns(CLOCK_REALTIME); }
+
+// Writes all of data to standard output; false once the reader has gone.
+bool write_stdout(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return false;
+      throw Error(ExitCode::OutputError, std::string("writing standard output failed: ") + std::strerror(errno));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string clock_text(std::uint64_t wall_ns) {
+  const auto sec = static_cast<std::time_t>(wall_ns / 1'000'000'000);
+  std::tm tm{};
+  localtime_r(&sec, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+std::string states_list(const std::vector<State>& states) {
+  std::string s;
+  for (State st : states) s += (s.empty() ? "" : ", ") + state_name(number(st));
+  return s;
+}
+
+int run_once(const StuckOptions& o) {
+  StuckRefresher refresher(o.query);
+  const std::uint64_t start = mono_now_ns();
+  StuckTracker tracker(refresher.tracker_options(false), start);
+  const auto& sockets = refresher.dump();
+  auto r = tracker.refresh(sockets, start, mono_now_ns());
+  refresher.attach_owners(r.stuck);
+  const bool stuck = !r.stuck.empty();
+  std::string out;
+  if (o.format == Format::Json) {
+    const std::uint64_t wall = wall_now_ns();
+    for (const StuckSocket& s : r.stuck) append_stuck_json(out, s, wall);
+  } else {
+    append_view(out, refresher.view(r), 0);
+  }
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
+  write_stdout(out);
+  return stuck ? 1 : 0;
+}
+
+// Hands the tracer's transitions to the tracker.
+class TransitionFeed final : public EventHandler {
+ public:
+  void on_event(const tcpfsm_event& e) override {
+    std::uint64_t key = e.cookie;
+    if (e.flags & TCPFSM_F_SYNTHETIC_COOKIE) {
+      const Transition t = decode(e, ClockMap{});
+      key = endpoints_key(t.ipv6, t.local, t.remote);
+    }
+    // Events are read only by poll()/drain(), after the tracker is set.
+    if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns);
+  }
+  StuckTracker* tracker = nullptr;
+};
+
+constexpr std::size_t kWatchRowsPerGroup = 10;
+
+int run_watch(const StuckOptions& o) {
+  StuckRefresher refresher(o.query);
+  install_signal_handlers();
+  TransitionFeed feed;
+  LoadOptions load;
+  load.family = o.query.family;
+  load.ports.either = o.query.ports;
+  Tracer tracer(load, feed);
+  // Attached: from here on every entry into a watched state is seen.
+  StuckTracker tracker(refresher.tracker_options(tracer.mode() == AttachMode::Tracepoint), mono_now_ns());
+  feed.tracker = &tracker;
+
+  if (!tracer.fallback_reason().empty())
+    std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
+                 tracer.fallback_reason().c_str());
+  std::fprintf(stderr, "Watching for sockets in %s for %s or more (%s), every %s... Ctrl-C to end.\n",
+               states_list(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
+               std::string(attach_mode_name(tracer.mode())).c_str(), format_duration(o.interval).c_str());
+
+  const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);
+  const auto interval_ns = static_cast<std::uint64_t>(o.interval.count());
+  KernelCounters reported_losses;
+  std::uint64_t next = mono_now_ns();
+  while (!g_stop_signal) {
+    for (std::uint64_t now = mono_now_ns(); now < next && !g_stop_signal; now = mono_now_ns())
+      tracer.poll(static_cast<int>(std::min<std::uint64_t>((next - now) / 1'000'000 + 1, 100)));
+    if (g_stop_signal) break;
+
+    // Transitions up to the dump first, and those that raced with it after.
+    tracer.drain();
+    const std::uint64_t dump_start = mono_now_ns();
+    const auto& sockets = refresher.dump();
+    tracer.drain();
+    auto r = tracker.refresh(sockets, dump_start, mono_now_ns());
+    refresher.settle_unstuck(r.unstuck);
+    refresher.attach_owners(r.stuck);
+
+    const KernelCounters c = tracer.counters();
+    if (c.ringbuf_full != reported_losses.ringbuf_full || c.recursion != reported_losses.recursion) {
+      std::fprintf(stderr, "tcpfsm: %llu transitions lost so far (ring buffer full %llu, recursion %llu): "
+                           "sockets they concerned show lower-bound ages\n",
+                   static_cast<unsigned long long>(c.ringbuf_full + c.recursion),
+                   static_cast<unsigned long long>(c.ringbuf_full), static_cast<unsigned long long>(c.recursion));
+      reported_losses = c;
+    }
+
+    std::string out;
+    const std::uint64_t wall = wall_now_ns();
+    if (o.format == Format::Json) {
+      for (const Unstuck& u : r.unstuck) append_unstuck_json(out, u, wall);
+      for (std::size_t i : r.newly) append_stuck_json(out, r.stuck[i], wall);
+    } else {
+      out += terminal ? "\033[H\033[2J" : "\n";
+      out += "-- " + clock_text(wall) + "\n";
+      append_view(out, refresher.view(r), kWatchRowsPerGroup);
+    }
+    if (!out.empty() && !write_stdout(out)) break;  // the reader has gone
+    next = std::max(next + interval_ns, mono_now_ns() + interval_ns / 2);
+  }
+  tracer.detach();
+  return 0;
+}
+
+}  // namespace
+
+int run_stuck(const StuckOptions& o) { return o.once ? run_once(o) : run_watch(o); }
+
+}  // namespace tcpfsm

@@ -1,0 +1,22 @@
+// `tcpfsm stuck`: --once (sock_diag and /proc only, no BPF) or a live watch
+// (the tracer times every socket's entry into its state).
+#pragma once
+
+#include <chrono>
+#include "output/formatter.h"
+#include "stuck/refresher.h"
+
+namespace tcpfsm {
+
+struct StuckOptions {
+  StuckQuery query;
+  bool once = false;
+  Format format = Format::Table;
+  std::chrono::nanoseconds interval{std::chrono::seconds(2)};  // watch: between refreshes
+};
+
+// --once: 0 when nothing is stuck, 1 when something is. Watch: runs until
+// SIGINT/SIGTERM (or the reader goes away), then 0. Throws Error on failure.
+int run_stuck(const StuckOptions& options);
+
+}  // namespace tcpfsm

@@ -1,0 +1,176 @@
+// Ages, ownership, grouping and hints for `tcpfsm stuck`.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <tuple>
+
+#include "stuck/stuck.h"
+#include "common/units.h"
+
+namespace tcpfsm {
+namespace {
+
+// ss spells states in lower case with dashes: "close-wait".
+std::string ss_state_name(int state) {
+  std::string s = state_name(state);
+  for (char& c : s) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string endpoint_text(bool ipv6, const Endpoint& ep) {
+  char buf[kAddrTextMax];
+  const std::size_t n = format_addr(buf, ipv6, ep.addr);
+  std::string s;
+  if (ipv6) s += '[';
+  s.append(buf, n);
+  if (ipv6) s += ']';
+  return s + ':' + std::to_string(ep.port);
+}
+
+std::string_view age_kind_name(AgeKind k) {
+  switch (k) {
+    case AgeKind::Measured: return "measured";
+    case AgeKind::Estimate: return "estimate";
+    case AgeKind::LowerBound: return "lower_bound";
+  }
+  return "?";
+}
+
+std::string age_text(const Age& a) {
+  const std::string d = format_duration(a.value);
+  switch (a.kind) {
+    case AgeKind::Measured: return d;
+    case AgeKind::Estimate: return "~" + d;
+    case AgeKind::LowerBound: return "> " + d;
+  }
+  return d;
+}
+
+std::optional<std::chrono::nanoseconds> kernel_age_estimate(const DiagSocket& s,
+                                                            std::chrono::milliseconds fin_timeout) {
+  using std::chrono::milliseconds;
+  const bool after_ack = s.state == number(State::CloseWait) || s.state == number(State::FinWait2);
+  if (s.kind == SocketKind::Full && s.last_ack_recv_ms && after_ack) return milliseconds(*s.last_ack_recv_ms);
+  // An orphan's FIN_WAIT2 timewait socket was armed with fin_timeout when it took over.
+  if (s.kind == SocketKind::TimeWait && s.state == number(State::FinWait2) &&
+      milliseconds(s.expires_ms) <= fin_timeout)
+    return fin_timeout - milliseconds(s.expires_ms);
+  return std::nullopt;
+}
+
+Age untraced_age(const DiagSocket& s, std::chrono::nanoseconds known_for, std::chrono::milliseconds fin_timeout) {
+  if (auto est = kernel_age_estimate(s, fin_timeout); est && *est > known_for) return {*est, AgeKind::Estimate};
+  return {known_for, AgeKind::LowerBound};
+}
+
+std::uint32_t unread_bytes(const DiagSocket& s) {
+  const bool fin_received = s.state == number(State::CloseWait) || s.state == number(State::LastAck) ||
+                            s.state == number(State::Closing);
+  // Reading up to the FIN consumes its sequence number too: rqueue is then 0.
+  if (fin_received && s.rqueue > 0) return s.rqueue - 1;
+  return s.rqueue;
+}
+
+std::string_view ownership_name(Ownership o) {
+  switch (o) {
+    case Ownership::Process: return "process";
+    case Ownership::Orphan: return "orphan";
+    case Ownership::NotAccepted: return "not_accepted";
+    case Ownership::Unknown: return "unknown";
+  }
+  return "?";
+}
+
+Ownership ownership_of(const DiagSocket& s, std::span<const Holder> holders) {
+  if (s.ino != 0) return holders.empty() ? Ownership::Unknown : Ownership::Process;
+  // Without a file: a socket that close() left behind moves on from these
+  // states, so one still in them has never been accept()ed.
+  const bool before_accept = s.kind == SocketKind::Request || s.state == number(State::SynRecv) ||
+                             s.state == number(State::Established) || s.state == number(State::CloseWait);
+  return before_accept ? Ownership::NotAccepted : Ownership::Orphan;
+}
+
+std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
+  // (ownership, pid, state) -> group; ordered, so equal groups sort the same every time.
+  std::map<std::tuple<int, std::int32_t, int>, Group> by_key;
+  auto add = [&](const StuckSocket& s, const Holder* h) {
+    Group& g = by_key[{static_cast<int>(s.owner), h ? h->pid : 0, s.sock.state}];
+    g.owner = s.owner;
+    g.state = s.sock.state;
+    if (h) g.holder = Holder{h->pid, -1, h->comm, h->cmdline};
+    g.sockets.push_back(&s);
+  };
+  for (const auto& s : sockets) {
+    if (s.owner == Ownership::Process) {
+      // Once per process, even when it holds the socket on several fds (dup).
+      for (auto h = s.holders.begin(); h != s.holders.end(); ++h)
+        if (std::none_of(s.holders.begin(), h, [&](const Holder& e) { return e.pid == h->pid; })) add(s, &*h);
+    } else
+      add(s, nullptr);
+  }
+  std::vector<Group> groups;
+  for (auto& [key, g] : by_key) {
+    std::stable_sort(g.sockets.begin(), g.sockets.end(),
+                     [](const StuckSocket* a, const StuckSocket* b) { return a->age.value > b->age.value; });
+    groups.push_back(std::move(g));
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    if (a.sockets.size() != b.sockets.size()) return a.sockets.size() > b.sockets.size();
+    return a.sockets.front()->age.value > b.sockets.front()->age.value;
+  });
+  return groups;
+}
+
+std::string hint(const StuckSocket& s, const Holder* holder) {
+  switch (static_cast<State>(s.sock.state)) {
+    case State::CloseWait:
+      if (s.owner == Ownership::NotAccepted)
+        return "peer closed before the connection was accepted; the process listening on port " +
+               std::to_string(s.sock.local.port) + " is not calling accept()";
+      if (holder)
+        return "peer closed; pid " + std::to_string(holder->pid) + " has not called close() on fd " +
+               std::to_string(holder->fd);
+      return "peer closed; the process holding it has not called close()";
+    case State::FinWait2: return "waiting for the peer to close its side";
+    case State::SynRecv: return "handshake not completed (backlog or SYN flood?)";
+    default:
+      if (const StateInfo* info = find_state(s.sock.state)) return std::string(info->meaning);
+      return "state " + state_name(s.sock.state);
+  }
+}
+
+std::string group_hint(const Group& g) {
+  const StuckSocket& first = *g.sockets.front();
+  if (g.state != number(State::CloseWait) || g.owner != Ownership::Process) return hint(first, nullptr);
+  // The fds this process holds, oldest socket first.
+  std::vector<int> fds;
+  for (const StuckSocket* s : g.sockets)
+    for (const Holder& h : s->holders)
+      if (h.pid == g.holder.pid) fds.push_back(h.fd);
+  std::string text = "peer closed; pid " + std::to_string(g.holder.pid) + " has not called close() on fd";
+  if (fds.size() > 1) text += 's';
+  // Up to six fds by number; beyond that five and a count.
+  constexpr std::size_t kNamed = 5;
+  const std::size_t named = fds.size() <= kNamed + 1 ? fds.size() : kNamed;
+  for (std::size_t i = 0; i < named; ++i) {
+    text += i == 0 ? " " : (i + 1 == fds.size() ? " and " : ", ");
+    text += std::to_string(fds[i]);
+  }
+  if (named < fds.size()) text += " and " + std::to_string(fds.size() - named) + " more";
+  return text;
+}
+
+std::string ss_kill_command(std::span<const StuckSocket* const> sockets) {
+  if (sockets.empty()) return {};
+  std::string filter;
+  for (const StuckSocket* s : sockets) {
+    if (!filter.empty()) filter += " or ";
+    filter += "( src " + endpoint_text(s->sock.ipv6, s->sock.local) + " and dst " +
+              endpoint_text(s->sock.ipv6, s->sock.remote) + " )";
+  }
+  return "ss -K -tn state " + ss_state_name(sockets.front()->sock.state) + " '" + filter + "'";
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,120 @@
+// `tcpfsm stuck`: sockets that stay in a state (CLOSE_WAIT, ...) too long, who
+// holds them, and how long. Pure functions: the text and JSON are appended to
+// strings so tests compare them exactly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "owners/owners.h"
+#include "kernel/sockdiag.h"
+#include "model/states.h"
+
+namespace tcpfsm {
+
+// "127.0.0.1:8080", "[::1]:8080" (as ss writes them).
+std::string endpoint_text(bool ipv6, const Endpoint& ep);
+
+// How well tcpfsm knows how long a socket has been in its state.
+enum class AgeKind : std::uint8_t {
+  Measured,    // tcpfsm saw it enter the state
+  Estimate,    // from a kernel timestamp (tcp_info, timewait timer): usually exact
+  LowerBound,  // only that it was already there when tcpfsm started or first saw it
+};
+std::string_view age_kind_name(AgeKind k);  // "measured", "estimate", "lower_bound"
+
+struct Age {
+  std::chrono::nanoseconds value{};
+  AgeKind kind = AgeKind::LowerBound;
+};
+
+// "3m12s" measured, "~3m12s" estimate, "> 3m12s" lower bound.
+std::string age_text(const Age& a);
+
+// What the kernel's own timestamps say about the time a socket that tcpfsm did
+// not see entering its state has spent there, if anything:
+// - CLOSE_WAIT, FIN_WAIT2 (full socket): time since the last ACK received; the
+//   segment that moved it there carried one, so it is never more than the age
+//   (tcpi_last_data_recv is not: the data came before the FIN).
+// - FIN_WAIT2 of an orphan (a timewait socket): fin_timeout minus the time left.
+std::optional<std::chrono::nanoseconds> kernel_age_estimate(const DiagSocket& s,
+                                                            std::chrono::milliseconds fin_timeout);
+
+// The age of a socket tcpfsm did not see entering its state: the larger of the
+// kernel's estimate and `known_for` (how long tcpfsm has known it was there).
+Age untraced_age(const DiagSocket& s, std::chrono::nanoseconds known_for, std::chrono::milliseconds fin_timeout);
+
+// Bytes received and not read: rqueue without the FIN's sequence number once
+// a FIN has arrived (CLOSE_WAIT, LAST_ACK, CLOSING) and is not yet read.
+std::uint32_t unread_bytes(const DiagSocket& s);
+
+// Who a socket belongs to.
+enum class Ownership : std::uint8_t {
+  Process,      // one or more processes hold it (holders)
+  Orphan,       // closed by its process; the kernel finishes it alone
+  NotAccepted,  // waiting in a listener's accept queue, never accept()ed
+  Unknown,      // has a file, but no readable /proc/PID/fd refers to it
+};
+std::string_view ownership_name(Ownership o);  // "process", "orphan", "not_accepted", "unknown"
+// holders: the owner cache's answer for s.ino (empty if nobody was found).
+Ownership ownership_of(const DiagSocket& s, std::span<const Holder> holders);
+
+struct StuckSocket {
+  DiagSocket sock;
+  Age age;
+  std::vector<Holder> holders;
+  Ownership owner = Ownership::Unknown;
+};
+
+// A socket that was reported stuck and has now left its state.
+struct Unstuck {
+  DiagSocket sock;               // as last seen in its state
+  std::optional<int> new_state;  // the state it went to, when a transition showed it
+  Age stuck_for;                 // time spent in the state, up to leaving it
+  std::vector<Holder> holders;
+  Ownership owner = Ownership::Unknown;
+};
+
+// The sockets of one process, or of one kind of ownerless socket, in one state.
+struct Group {
+  Ownership owner = Ownership::Unknown;
+  Holder holder;  // owner == Process: whose group this is (fd unused)
+  int state = 0;
+  std::vector<const StuckSocket*> sockets;  // oldest first
+};
+// A socket shared by several processes is in each of their groups. Largest
+// group first, then the oldest socket.
+std::vector<Group> group_sockets(std::span<const StuckSocket> sockets);
+
+// One-line explanation for a socket (holder: the one to name, if any).
+std::string hint(const StuckSocket& s, const Holder* holder);
+// The same for a group ("... on fds 12, 13, 14 and 3 more").
+std::string group_hint(const Group& g);
+
+// The `ss -K` command that would kill exactly these sockets (tcpfsm never runs it).
+std::string ss_kill_command(std::span<const StuckSocket* const> sockets);
+
+// Everything one refresh found.
+struct StuckView {
+  std::vector<State> states;
+  std::chrono::nanoseconds min_age{};
+  std::vector<StuckSocket> sockets;  // in a watched state for min_age or longer
+  std::size_t younger = 0;           // in a watched state, known to be younger
+  std::size_t unknown_age = 0;       // in a watched state, only a lower bound below min_age
+  bool owners_unreadable = false;    // some /proc/PID/fd could not be read
+};
+
+// The grouped text view; at most max_rows sockets per group (0: all).
+void append_view(std::string& out, const StuckView& v, std::size_t max_rows);
+
+// JSON lines: a `stuck` record (a socket crossed --min-age, or --once) and an
+// `unstuck` record (it left the state). wall_ns: when it was noticed.
+void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns);
+void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_ns);
+
+}  // namespace tcpfsm

@@ -1,0 +1,36 @@
+// `tcpfsm trace`: load, drain, decode, check, write; end cleanly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kernel/loader.h"
+#include "model/model.h"
+#include "output/formatter.h"
+
+namespace tcpfsm {
+
+struct TraceOptions {
+  LoadOptions load;
+  Format format = Format::Json;
+  std::string output_path;         // empty: standard output
+  std::uint64_t rotate_size = 0;   // 0: never rotate
+  unsigned rotate_keep = 5;
+  Model model = Model::Linux;
+  std::optional<std::chrono::nanoseconds> duration;
+  std::optional<std::uint64_t> count;
+  // Everything written is on disk within this; standard output is flushed at every poll.
+  std::chrono::nanoseconds flush_interval = std::chrono::seconds(1);
+  std::optional<std::chrono::nanoseconds> stats_interval;
+  std::chrono::milliseconds poll_interval{100};  // bounds output latency
+  std::string user;  // drop to this user once loaded and attached ("" keeps root)
+  bool owners = true;  // add owner_pid/owner_comm from /proc (walked at most once a second)
+};
+
+// Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.
+// Throws Error for failures before tracing starts.
+int run_trace(const TraceOptions& options);
+
+}  // namespace tcpfsm

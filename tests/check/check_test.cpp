@@ -1,0 +1,378 @@
+// tcpfsm check, run in-process on crafted logs with injected streams.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "check/check.h"
+#include "check/line_reader.h"
+
+using namespace tcpfsm;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+Result check(const std::string& input, CheckOptions o = {}) {
+  std::istringstream in(input);
+  std::ostringstream out, err;
+  Result r;
+  r.status = run_check(o, in, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// Options as `tcpfsm check` has them by default, changed by `set`.
+template <class F>
+CheckOptions opts(F set) {
+  CheckOptions o;
+  set(o);
+  return o;
+}
+
+nlohmann::json check_json(const std::string& input, CheckOptions o = {}) {
+  o.format = ReportFormat::Json;
+  const Result r = check(input, o);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out;
+  return j;
+}
+
+// A transition record as `trace` writes it (fields check does not read left out).
+std::string tr(std::uint64_t cookie, const std::string& from, const std::string& to,
+               const std::string& old_ns = "null", int lport = 40000, int rport = 8080) {
+  auto state = [](const std::string& s) { return s[0] >= '0' && s[0] <= '9' ? s : "\"" + s + "\""; };
+  return R"({"type":"transition","ts":"2026-11-21T07:00:00.000000001Z","cookie":)" + std::to_string(cookie) +
+         R"(,"family":"ipv4","laddr":"127.0.0.1","lport":)" + std::to_string(lport) +
+         R"(,"raddr":"127.0.0.1","rport":)" + std::to_string(rport) + R"(,"old":)" + state(from) +
+         R"(,"new":)" + state(to) + R"(,"old_ns":)" + old_ns + R"(,"verdict":"ok"})";
+}
+
+const std::string kStart = R"({"type":"start","ts":"2026-11-21T07:00:00.000000000Z","schema":1,"cause":"run"})";
+
+// A log with one of each problem; the line numbers are the ones in the comments.
+std::string crafted_log() {
+  const std::string too_long = R"({"type":"transition","comm":")" + std::string(LineReader::kMaxLine, 'x') + "\"}";
+  return kStart + "\n" +                                                   // 1
+         tr(1, "CLOSE", "LISTEN", "null", 8080, 0) + "\n" +                // 2  listener
+         tr(2, "CLOSE", "SYN_SENT", "null", 0) + "\n" +                    // 3  client
+         tr(2, "SYN_SENT", "ESTABLISHED", "50000") + "\n" +                // 4
+         tr(3, "LISTEN", "SYN_RECV", "null", 8080, 40000) + "\n" +         // 5  server child
+         tr(3, "SYN_RECV", "ESTABLISHED", "20000", 8080, 40000) + "\n" +   // 6
+         tr(2, "ESTABLISHED", "FIN_WAIT1", "1000000") + "\n" +             // 7
+         tr(2, "FIN_WAIT1", "FIN_WAIT2", "30000") + "\n" +                 // 8
+         tr(2, "FIN_WAIT2", "TIME_WAIT", "40000") + "\n" +                 // 9  illegal
+         "garbage\n" +                                                     // 10 invalid_json
+         R"({"type":"transition","cookie":"3","old":"ESTABLISHED","new":"CLOSE_WAIT"})" "\n"  // 11 wrong_type
+         "\n" +                                                            // 12 empty_line
+         R"({"type":"transition","cookie":4,"old":"CLOSED","new":"SYN_SENT"})" "\n"  // 13 unknown_state_name
+         R"({"type":"transition","cookie":4,"old":"CLOSE"})" "\n"          // 14 missing_field
+         R"({"type":"bogus","ts":"x"})" "\n"                               // 15 unknown_type
+         R"({"type":"lost","ts":"x","ringbuf":2,"recursion":1,"skstate":4})" "\n" +  // 16
+         tr(3, "CLOSE_WAIT", "LAST_ACK", "10", 8080, 40000) + "\n" +       // 17 gap, after the loss
+         tr(3, "LAST_ACK", "CLOSE", "7000", 8080, 40000) + "\n" +          // 18 ends truncated
+         tr(5, "ESTABLISHED", "42", "null", 1, 2) + "\n" +                 // 19 unknown_state
+         R"({"type":"stats","ts":"x","transitions":12})" "\n" +            // 20
+         tr(6, "CLOSE", "SYN_SENT", "null", 0, 9) + "\n" +                 // 21
+         tr(6, "SYN_SENT", "CLOSE", "3000000", 0, 9) + "\n" +              // 22 failed connect
+         tr(7, "CLOSE", "SYN_SENT", "null", 0, 80) + "\n" +                // 23
+         tr(7, "SYN_SENT", "ESTABLISHED", "60000", 41000, 80) + "\n" +     // 24
+         tr(7, "ESTABLISHED", "CLOSE", "2000000", 41000, 80) + "\n" +      // 25 reset
+         too_long + "\n" +                                                 // 26 too_long
+         tr(8, "CLOSE", "SYN_SENT", "null", 0, 443) + "\r\n" +             // 27 CRLF: read
+         tr(1, "LISTEN", "CLOSE", "9000000000", 8080, 0) + "\n" +          // 28 listener closed
+         R"({"type":"end","ts":"x","transitions":20,"reason":"signal"})" "\n"  // 29 count_mismatch
+         R"({"type":"transition","cookie":9,"old":"CLO)";                  // 30 torn
+}
+
+const std::string kCraftedErr =
+    "<stdin>:10: invalid_json: invalid JSON at column 1: syntax error while parsing value - invalid literal; last "
+    "read: 'g'\n"
+    "<stdin>:11: wrong_type: field \"cookie\" should be an unsigned integer, not a string\n"
+    "<stdin>:12: empty_line: empty line\n"
+    "<stdin>:13: unknown_state_name: field \"old\": unknown state name \"CLOSED\"\n"
+    "<stdin>:14: missing_field: missing field \"new\" in a transition record\n"
+    "<stdin>:15: unknown_type: unknown record type \"bogus\"\n"
+    "<stdin>:26: too_long: line is 1048607 bytes, over the 1 MiB limit\n"
+    "<stdin>:27: note: CRLF line ending, read as LF (not noted again for this file)\n"
+    "<stdin>:29: count_mismatch: end record counts 20 transitions in its run, but 18 were read since its start at "
+    "<stdin>:1\n"
+    "<stdin>:30: torn_line: last line is cut short, with no newline (the writer stopped mid-line): invalid JSON at "
+    "column 43: syntax error while parsing value - invalid string: missing closing quote; last read: '\"CLO'\n";
+
+std::string temp_file(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::path(testing::TempDir()) / ("tcpfsm_check_" + name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+}  // namespace
+
+TEST(Check, CraftedLogErrorsAreEachReportedWithFileAndLine) {
+  const Result r = check(crafted_log());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, kCraftedErr);
+}
+
+TEST(Check, CraftedLogCounts) {
+  const auto j = check_json(crafted_log());
+  EXPECT_EQ(j["lines"], 30);
+  EXPECT_EQ(j["records"], nlohmann::json::parse(R"({"transition":18,"lost":1,"start":1,"stats":1,"end":1})"));
+  EXPECT_EQ(j["transitions"],
+            nlohmann::json::parse(
+                R"({"total":18,"ok":15,"illegal":1,"gap":1,"unknown_state":1,"gaps_explained":1})"));
+  EXPECT_EQ(j["lifecycles"], nlohmann::json::parse(R"({"total":7,"listeners":1,"completed":1,"failed_connect":1,
+      "reset_aborted":1,"truncated":2,"open":2,"open_at_end":{"SYN_SENT":1,"TIME_WAIT":1,"42":1}})"));
+  EXPECT_EQ(j["losses"], nlohmann::json::parse(R"({"records":1,"ringbuf":2,"recursion":1,"skstate":4})"));
+  EXPECT_EQ(j["input_errors"], nlohmann::json::parse(R"({"total":9,"invalid_json":1,"not_an_object":0,
+      "missing_field":1,"wrong_type":1,"unknown_state_name":1,"unknown_type":1,"too_long":1,"torn_line":1,
+      "empty_line":1,"empty_file":0,"count_mismatch":1})"));
+  EXPECT_EQ(j["runs_counted"], 1);
+  EXPECT_EQ(j["files"], nlohmann::json::parse(R"([{"name":"<stdin>","lines":30,"crlf_lines":1}])"));
+  EXPECT_EQ(j["exit_status"], 1);
+  EXPECT_EQ(j["problems"].size(), 9u);
+  EXPECT_EQ(j["problems"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":10,"kind":"invalid_json",
+      "message":"invalid JSON at column 1: syntax error while parsing value - invalid literal; last read: 'g'"})"));
+}
+
+TEST(Check, CraftedLogViolationsNameTheConnection) {
+  const auto j = check_json(crafted_log());
+  ASSERT_EQ(j["violations"].size(), 3u);
+  EXPECT_EQ(j["violations"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":9,"verdict":"illegal",
+      "reason":"FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes","old":"FIN_WAIT2","new":"TIME_WAIT",
+      "cookie":2,"ts":"2026-11-21T07:00:00.000000001Z","family":"ipv4","laddr":"127.0.0.1","lport":40000,
+      "raddr":"127.0.0.1","rport":8080})"));
+  EXPECT_EQ(j["violations"][1]["line"], 17);
+  EXPECT_EQ(j["violations"][1]["reason"],
+            "CLOSE_WAIT -> LAST_ACK, but the socket last entered ESTABLISHED: events lost (reported)");
+  EXPECT_EQ(j["violations"][2]["line"], 19);
+  EXPECT_EQ(j["violations"][2]["reason"], "ESTABLISHED -> 42: state 42 is not a known TCP state");
+  EXPECT_EQ(j["violations_not_listed"], 0);
+}
+
+TEST(Check, CraftedLogTextReport) {
+  const Result r = check(crafted_log());
+  EXPECT_EQ(r.out,
+            "tcpfsm check, linux model (exactly what Linux reports at sock:inet_sock_set_state)\n"
+            "Input         1 file, 30 lines: <stdin> (30)\n"
+            "              1 lines with CRLF endings, read as LF\n"
+            "Records       22: transition 18, lost 1, start 1, stats 1, end 1\n"
+            "Transitions   18: ok 15, illegal 1, gap 1 (1 explained by reported losses), unknown_state 1\n"
+            "Lifecycles    7: connections 6, listeners 1\n"
+            "              completed 1, failed_connect 1, reset_aborted 1, truncated 2, open 2\n"
+            "              still open when their run or the log ended, by state: SYN_SENT 1, TIME_WAIT 1, 42 1\n"
+            "Losses        3 events: ringbuf 2, recursion 1; socket state not stored 4; lost records 1\n"
+            "Input errors  9: invalid_json 1, missing_field 1, wrong_type 1, unknown_state_name 1, unknown_type 1, "
+            "too_long 1, torn_line 1, empty_line 1, count_mismatch 1 (listed on stderr)\n"
+            "Runs          1 with an end record: its transition total compared\n"
+            "\n"
+            "Violations (3)\n"
+            "  <stdin>:9: illegal: FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes [cookie 2 "
+            "127.0.0.1:40000 -> 127.0.0.1:8080 at 2026-11-21T07:00:00.000000001Z]\n"
+            "  <stdin>:17: gap: CLOSE_WAIT -> LAST_ACK, but the socket last entered ESTABLISHED: events lost "
+            "(reported) [cookie 3 127.0.0.1:8080 -> 127.0.0.1:40000 at 2026-11-21T07:00:00.000000001Z]\n"
+            "  <stdin>:19: unknown_state: ESTABLISHED -> 42: state 42 is not a known TCP state [cookie 5 "
+            "127.0.0.1:1 -> 127.0.0.1:2 at 2026-11-21T07:00:00.000000001Z]\n"
+            "\n"
+            "Transition matrix (old -> new)\n"
+            "  OLD            NEW          COUNT  MODEL\n"
+            "  CLOSE       -> LISTEN           1  passive open (listen)\n"
+            "  CLOSE       -> SYN_SENT         4  active open (connect)\n"
+            "  LISTEN      -> SYN_RECV         1  passive open: child created\n"
+            "  LISTEN      -> CLOSE            1  listener closed\n"
+            "  SYN_SENT    -> ESTABLISHED      2  handshake done (SYN-ACK received)\n"
+            "  SYN_SENT    -> CLOSE            1  connect failed (refused, timeout, unreachable) or closed\n"
+            "  SYN_RECV    -> ESTABLISHED      1  handshake done\n"
+            "  ESTABLISHED -> FIN_WAIT1        1  active close\n"
+            "  ESTABLISHED -> CLOSE            1  reset or abort\n"
+            "  FIN_WAIT1   -> FIN_WAIT2        1  our FIN acked\n"
+            "  FIN_WAIT2   -> TIME_WAIT        1  !! not in the linux model: peer's FIN received (RFC; Linux "
+            "reports -> CLOSE)\n"
+            "  CLOSE_WAIT  -> LAST_ACK         1  close after peer closed\n"
+            "  LAST_ACK    -> CLOSE            1  our FIN acked: connection done\n"
+            "  ESTABLISHED -> 42               1  !! not in the linux model\n"
+            "\n"
+            "Time in state (from old_ns, by the state left)\n"
+            "  STATE        COUNT      P50      P90      P99      MAX\n"
+            "  ESTABLISHED      2      1ms      2ms      2ms      2ms\n"
+            "  SYN_SENT         3     61us      3ms      3ms      3ms\n"  // 60us: in the bucket up to 61.4us
+            "  SYN_RECV         1     20us     20us     20us     20us\n"
+            "  FIN_WAIT1        1     30us     30us     30us     30us\n"
+            "  FIN_WAIT2        1     40us     40us     40us     40us\n"
+            "  CLOSE_WAIT       1      0us      0us      0us      0us\n"
+            "  LAST_ACK         1      7us      7us      7us      7us\n"
+            "  LISTEN           1     9.0s     9.0s     9.0s     9.0s\n");
+}
+
+TEST(Check, CraftedLogUnderRfcFlagsTheLinuxOnlyEdges) {
+  const auto j = check_json(crafted_log(), opts([](auto& o) { o.model = Model::Rfc; }));
+  EXPECT_EQ(j["model"], "rfc");
+  EXPECT_EQ(j["transitions"]["illegal"], 1);  // FIN_WAIT2 -> TIME_WAIT is fine here
+  EXPECT_EQ(j["violations"][2]["line"], 25);
+  EXPECT_EQ(j["violations"][2]["reason"],
+            "ESTABLISHED -> CLOSE is not in RFC 9293 Figure 5 (Linux: reset or abort)");
+}
+
+TEST(Check, CleanLogExitsZero) {
+  const std::string log = kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n" + tr(1, "SYN_SENT", "ESTABLISHED", "5") +
+                          "\n" + tr(1, "ESTABLISHED", "FIN_WAIT1", "5") + "\n" + tr(1, "FIN_WAIT1", "FIN_WAIT2", "5") +
+                          "\n" + tr(1, "FIN_WAIT2", "CLOSE", "5") + "\n" +
+                          R"({"type":"end","ts":"x","transitions":5})" "\n";
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err, "");
+  const auto j = check_json(log);
+  EXPECT_EQ(j["lifecycles"]["completed"], 1);
+  EXPECT_EQ(j["transitions"]["ok"], 5);
+  EXPECT_EQ(j["exit_status"], 0);
+  // The same log under rfc: the timewait takeover is a violation.
+  EXPECT_EQ(check(log, opts([](auto& o) { o.model = Model::Rfc; })).status, 1);
+}
+
+TEST(Check, FilesAreReadInOrderAsOneStream) {
+  // A rotated log: the lifecycle runs across the two files; the end total covers both.
+  const std::string first = temp_file("rot.1", kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n");
+  const std::string second =
+      temp_file("rot", R"({"type":"start","ts":"x","cause":"rotate"})" "\n" + tr(1, "SYN_SENT", "CLOSE", "9") +
+                           "\n" R"({"type":"end","ts":"x","transitions":2})" "\n");
+  const CheckOptions o = opts([&](auto& o) {
+    o.files = {first, second};
+    o.format = ReportFormat::Json;
+  });
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(o, in, out, err), 0);
+  EXPECT_EQ(err.str(), "");
+  const auto j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(j["lifecycles"]["failed_connect"], 1);
+  EXPECT_EQ(j["runs_counted"], 1);
+  EXPECT_EQ(j["files"][0]["name"], first);
+  EXPECT_EQ(j["files"][1]["lines"], 3);
+}
+
+TEST(Check, NewRunStartsTheLifecyclesOver) {
+  // A socket the first run saw ESTABLISHED closed while no tracer ran: not a gap.
+  const std::string log = kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n" + tr(1, "SYN_SENT", "ESTABLISHED", "5") +
+                          "\n" + kStart + "\n" + tr(1, "CLOSE_WAIT", "LAST_ACK", "5") + "\n";
+  const auto j = check_json(log);
+  EXPECT_EQ(j["transitions"]["gap"], 0);
+  EXPECT_EQ(j["lifecycles"]["open"], 1);
+  EXPECT_EQ(j["lifecycles"]["truncated"], 1);
+  EXPECT_EQ(j["lifecycles"]["open_at_end"], nlohmann::json::parse(R"({"ESTABLISHED":1,"LAST_ACK":1})"));
+}
+
+TEST(Check, StdinIsTheDashAmongFiles) {
+  const std::string file = temp_file("before_stdin", tr(1, "CLOSE", "SYN_SENT") + "\n");
+  const CheckOptions o = opts([&](auto& o) {
+    o.files = {file, "-"};
+    o.format = ReportFormat::Json;
+  });
+  std::istringstream in(tr(1, "SYN_SENT", "ESTABLISHED", "1") + "\n");
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(o, in, out, err), 0);
+  const auto j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(j["files"][1]["name"], "<stdin>");
+  EXPECT_EQ(j["transitions"]["ok"], 2);
+}
+
+TEST(Check, UnreadableFilesAreAUsageErrorBeforeAnythingIsRead) {
+  const std::string good = temp_file("good", tr(1, "CLOSE", "SYN_SENT") + "\n");
+  const std::string missing = (std::filesystem::path(testing::TempDir()) / "tcpfsm_check_none").string();
+  const std::string dir = testing::TempDir();
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts([&](auto& o) { o.files = {good, missing, dir}; }), in, out, err), 2);
+  EXPECT_EQ(err.str(), "tcpfsm check: cannot read " + missing + ": No such file or directory\n" +
+                           "tcpfsm check: cannot read " + dir + ": is a directory\n");
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST(Check, ReadErrorIsExitTwoAfterTheReport) {
+  struct FailingDevice : std::streambuf {
+    int_type underflow() override { throw std::runtime_error("I/O error"); }
+  } device;
+  std::istream in(&device);
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(CheckOptions{}, in, out, err), 2);
+  EXPECT_EQ(err.str(), "tcpfsm check: error reading <stdin> after line 0\n");
+  EXPECT_NE(out.str().find("\nRecords       0: "), std::string::npos);
+}
+
+TEST(Check, EmptyInput) {
+  const Result r = check("");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "<stdin>: empty_file: empty file\n");
+  EXPECT_EQ(check_json("")["input_errors"]["empty_file"], 1);
+}
+
+TEST(Check, NulBytesAreInvalid) {
+  // A record followed by NUL bytes, and a block of them, as a crash can leave.
+  const Result r = check(kStart + std::string(3, '\0') + "junk\n" + std::string(4096, '\0') + "\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "<stdin>:1: invalid_json: invalid JSON at column 80: NUL byte\n"
+            "<stdin>:2: invalid_json: invalid JSON at column 1: NUL byte\n");
+}
+
+TEST(Check, ValidLastLineWithoutNewlineIsRead) {
+  const Result r = check(tr(1, "CLOSE", "SYN_SENT"));
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Check, ShowLimitsTheListsNotTheCounts) {
+  std::string log;
+  for (int i = 0; i < 5; ++i) log += tr(100 + i, "FIN_WAIT2", "TIME_WAIT", "1") + "\nbad\n";
+  const Result r = check(log, opts([](auto& o) { o.show = 2; }));
+  EXPECT_EQ(r.err,
+            "<stdin>:2: invalid_json: invalid JSON at column 1: syntax error while parsing value - invalid literal; "
+            "last read: 'b'\n"
+            "<stdin>:4: invalid_json: invalid JSON at column 1: syntax error while parsing value - invalid literal; "
+            "last read: 'b'\n"
+            "tcpfsm check: 3 more input errors not listed (--show 0 lists all)\n");
+  EXPECT_NE(r.out.find("\nViolations (5)\n"), std::string::npos);
+  EXPECT_NE(r.out.find("\n  ... and 3 more (--show 0 lists all)\n"), std::string::npos);
+  const auto j = check_json(log, opts([](auto& o) { o.show = 2; }));
+  EXPECT_EQ(j["violations"].size(), 2u);
+  EXPECT_EQ(j["violations_not_listed"], 3);
+  EXPECT_EQ(j["problems_not_listed"], 3);
+  EXPECT_EQ(check_json(log, opts([](auto& o) { o.show = 0; }))["violations"].size(), 5u);
+}
+
+TEST(Check, DotGraphHasCountsAndRedIllegalEdges) {
+  const std::string dot = (std::filesystem::path(testing::TempDir()) / "tcpfsm_check.dot").string();
+  const Result r = check(tr(1, "CLOSE", "SYN_SENT") + "\n" + tr(1, "SYN_SENT", "ESTABLISHED", "1") + "\n" +
+                          tr(2, "CLOSE", "SYN_SENT") + "\n" + tr(2, "SYN_SENT", "TIME_WAIT", "1") + "\n",
+                      opts([&](auto& o) { o.dot_path = dot; }));
+  EXPECT_EQ(r.status, 1);
+  std::ifstream in(dot);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text,
+            "digraph tcpfsm {\n"
+            "  label=\"tcpfsm check: transitions observed; red: not in the linux model\";\n"
+            "  labelloc=t;\n"
+            "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
+            "  edge [fontname=\"Helvetica\", fontsize=10];\n"
+            "  \"CLOSE\";\n"
+            "  \"SYN_SENT\";\n"
+            "  \"ESTABLISHED\";\n"
+            "  \"TIME_WAIT\";\n"
+            "  \"CLOSE\" -> \"SYN_SENT\" [label=\"2\"];\n"
+            "  \"SYN_SENT\" -> \"ESTABLISHED\" [label=\"1\"];\n"
+            "  \"SYN_SENT\" -> \"TIME_WAIT\" [label=\"1 (not in the model)\", color=red, fontcolor=red, "
+            "penwidth=2];\n"
+            "}\n");
+}
+
+TEST(Check, DotFileThatCannotBeWritten) {
+  const Result r = check("", opts([](auto& o) { o.dot_path = "/nonexistent-dir/g.dot"; }));
+  EXPECT_EQ(r.status, 8);
+  EXPECT_EQ(r.err, "tcpfsm check: cannot write /nonexistent-dir/g.dot: No such file or directory\n");
+}

@@ -1,0 +1,229 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "output/formatter.h"
+#include "owners/owners.h"
+
+using namespace tcpfsm;
+
+namespace {
+
+// 2026-11-21T07:42:31.000001500Z
+constexpr std::uint64_t kWall = 1'795'246'951'000'001'500ULL;
+
+Transition transition(bool v6 = false) {
+  Transition t;
+  t.ktime_ns = 123;
+  t.wall_ns = kWall;
+  t.cookie = 9;
+  t.old_ns = 250'000;
+  t.pid = 4242;
+  t.tid = 4243;
+  t.cpu = 1;
+  t.ino = 31337;
+  t.ipv6 = v6;
+  inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::1" : "127.0.0.1", t.local.addr.data());
+  inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::ffff:10.0.0.5" : "10.0.0.5", t.remote.addr.data());
+  t.local.port = 40000;
+  t.remote.port = 8080;
+  t.old_state = 2;
+  t.new_state = 1;
+  t.comm = "curl";
+  return t;
+}
+
+std::string json_of(const Transition& t, const Verdict& v = {}) {
+  std::string out;
+  make_formatter(Format::Json)->transition(out, t, v);
+  return out;
+}
+
+}  // namespace
+
+TEST(JsonOutput, TransitionRecordIsExact) {
+  EXPECT_EQ(json_of(transition()),
+            R"({"type":"transition","ts":"2026-11-21T07:42:31.000001500Z","ktime_ns":123,"cpu":1,)"
+            R"("cookie":9,"family":"ipv4","laddr":"127.0.0.1","lport":40000,"raddr":"10.0.0.5",)"
+            R"("rport":8080,"old":"SYN_SENT","new":"ESTABLISHED","old_ns":250000,"pid":4242,)"
+            R"("tid":4243,"comm":"curl","ino":31337,"verdict":"ok"})"
+            "\n");
+}
+
+TEST(JsonOutput, Ipv6FirstSeenAndViolation) {
+  Transition t = transition(true);
+  t.old_ns.reset();
+  const std::string line = json_of(t, {VerdictKind::Illegal, "SYN_SENT -> ESTABLISHED is \"odd\""});
+  auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["family"], "ipv6");
+  EXPECT_EQ(j["laddr"], "::1");
+  EXPECT_EQ(j["raddr"], "::ffff:10.0.0.5");
+  EXPECT_TRUE(j["old_ns"].is_null());
+  EXPECT_EQ(j["verdict"], "illegal");
+  EXPECT_EQ(j["reason"], "SYN_SENT -> ESTABLISHED is \"odd\"");
+}
+
+TEST(JsonOutput, OwnerFieldsOnlyWhenKnown) {
+  Transition t = transition();
+  t.owner_pid = 777;
+  t.owner_comm = "java";
+  EXPECT_NE(json_of(t).find(R"("ino":31337,"owner_pid":777,"owner_comm":"java","verdict":"ok")"), std::string::npos);
+  EXPECT_EQ(json_of(transition()).find("owner"), std::string::npos);
+}
+
+// trace drops an owner's cache entry when its socket reaches CLOSE, in the
+// event that is then written: the name must not point into it (ASan found a
+// use after free in the integration tests).
+TEST(JsonOutput, OwnerNameOutlivesTheCacheEntryItCameFrom) {
+  Transition t = transition();
+  {
+    const Holder cached{777, 3, "java", "java -jar app.jar"};
+    t.owner_pid = cached.pid;
+    t.owner_comm = cached.comm;
+  }
+  EXPECT_NE(json_of(t).find(R"("owner_pid":777,"owner_comm":"java")"), std::string::npos);
+}
+
+TEST(JsonOutput, UnknownStateIsItsNumber) {
+  Transition t = transition();
+  t.new_state = 42;
+  auto j = nlohmann::json::parse(json_of(t, {VerdictKind::UnknownState, "x"}));
+  EXPECT_EQ(j["new"], 42);
+  EXPECT_EQ(j["verdict"], "unknown_state");
+}
+
+TEST(JsonOutput, CommWithControlAndInvalidUtf8StaysValidJson) {
+  Transition t = transition();
+  const char raw[] = {'a', '"', '\\', '\n', '\x01', '\xff', 'z', '\xc3', '\xa9'};
+  t.comm = std::string_view(raw, sizeof raw);
+  const std::string line = json_of(t);
+  EXPECT_NE(line.find(R"("comm":"a\"\\\n\u0001\ufffdzé")"), std::string::npos) << line;
+  EXPECT_EQ(nlohmann::json::parse(line)["comm"], "a\"\\\n\x01\xef\xbf\xbdz\xc3\xa9");
+}
+
+// Found by tests/fuzz/event_json_fuzz: a lead byte 0xF5-0xFF was taken for a
+// three-byte sequence, and overlong forms, surrogates and code points past
+// U+10FFFF went out as they came: lines that strict JSON parsers reject.
+TEST(JsonOutput, MalformedUtf8InCommIsReplacedByteByByte) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xff\x9c\x90", "\\ufffd\\ufffd\\ufffd"},        // no lead byte, then lone continuation bytes
+      {"\xe0\x80\x80", "\\ufffd\\ufffd\\ufffd"},        // overlong "\0"
+      {"\xc0\xaf", "\\ufffd\\ufffd"},                    // overlong "/"
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},        // surrogate U+D800
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // U+110000
+      {"\xf0\x8f\xbf\xbf", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // overlong U+FFFF
+      {"\xe2\x9c", "\\ufffd\\ufffd"},                    // cut short
+      // Well-formed: é, ✓, 😀 and U+10FFFF stay as they are.
+      {"\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf", "\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"},
+  };
+  for (const auto& [comm, written] : cases) {
+    Transition t = transition();
+    t.comm = comm;
+    const std::string line = json_of(t);
+    EXPECT_NE(line.find(R"("comm":")" + written + '"'), std::string::npos) << line;
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line;
+  }
+}
+
+TEST(JsonOutput, LostRecord) {
+  std::string out;
+  make_formatter(Format::Json)->lost(out, kWall, Losses{3, 2, 1});
+  EXPECT_EQ(out, R"({"type":"lost","ts":"2026-11-21T07:42:31.000001500Z","ringbuf":3,"recursion":2,"skstate":1})"
+                 "\n");
+}
+
+TEST(JsonOutput, StartRecordDescribesTheRun) {
+  PortFilter ports;
+  ports.either = {443, 8443};
+  ports.remote = {5432};
+  StartInfo s;
+  s.wall_ns = kWall;
+  s.cause = "rotate";
+  s.version = "0.1.0";
+  s.host = "db-7";
+  s.kernel = "6.18.44";
+  s.boot_id = "b00t";
+  s.attach = "tp_btf";
+  s.model = "linux";
+  s.family = 6;
+  s.ports = &ports;
+  s.ringbuf_bytes = 8 << 20;
+  s.mono_to_wall_ns = -42;
+  std::string out;
+  make_formatter(Format::Json)->start(out, s);
+  EXPECT_EQ(out,
+            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":1,"cause":"rotate",)"
+            R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
+            R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432]},)"
+            R"("ringbuf_bytes":8388608,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":-42}})"
+            "\n");
+}
+
+TEST(JsonOutput, StatsAndEndRecords) {
+  const Totals t{100, Losses{1, 2, 3}, 4, 5, 6};
+  std::string out;
+  auto f = make_formatter(Format::Json);
+  f->stats(out, {kWall, t, 2'000'000'000, 49.6});
+  f->end(out, {kWall, t, 103, 3'000'000'000, "signal", "SIGTERM"});
+  EXPECT_EQ(out,
+            R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
+            R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
+            R"("interval_ns":2000000000,"transitions_per_s":50})"
+            "\n"
+            R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
+            R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
+            R"("kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            "\n");
+}
+
+class TableOutput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+};
+
+TEST_F(TableOutput, HeaderAndRowsAlign) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  f->start(out, StartInfo{});
+  f->transition(out, transition(), {});
+  Transition first = transition();
+  first.old_ns.reset();
+  first.old_state = 7;
+  first.new_state = 2;
+  f->transition(out, first, {});
+  EXPECT_EQ(out,
+            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> ESTABLISHED 0.250\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         CLOSE       -> SYN_SENT    -\n");
+}
+
+TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  f->transition(out, transition(true), {VerdictKind::Gap, "events lost"});
+  EXPECT_EQ(out,
+            "07:42:31.000001  4242    curl             [::1]:40000            [::ffff:10.0.0.5]:8080 "
+            "SYN_SENT    -> ESTABLISHED 0.250  !! gap: events lost\n");
+}
+
+TEST_F(TableOutput, UnknownStateShowsItsNumber) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  Transition t = transition();
+  t.old_state = 99;
+  f->transition(out, t, {});
+  EXPECT_NE(out.find("99          -> ESTABLISHED"), std::string::npos) << out;
+}
+
+TEST_F(TableOutput, LostLine) {
+  std::string out;
+  make_formatter(Format::Table)->lost(out, kWall, Losses{3, 2, 1});
+  EXPECT_EQ(out, "-- lost 5 events (ring buffer full 3, recursion 2); per-socket state not stored 1\n");
+}

@@ -1,0 +1,178 @@
+// The owner cache against a fake /proc: directories, files and fd symlinks.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "owners/owners.h"
+
+using namespace tcpfsm;
+namespace fs = std::filesystem;
+
+namespace {
+
+class FakeProc {
+ public:
+  FakeProc() {
+    char tmpl[] = "/tmp/tcpfsm-proc-XXXXXX";
+    root_ = mkdtemp(tmpl);
+  }
+  ~FakeProc() { fs::remove_all(root_); }
+
+  void process(int pid, const std::string& comm, const std::string& cmdline) {
+    fs::create_directories(dir(pid) / "fd");
+    std::ofstream(dir(pid) / "comm") << comm << '\n';
+    std::ofstream(dir(pid) / "cmdline") << cmdline;
+  }
+  // fd -> target, as the kernel shows it ("socket:[123]", "/dev/null", ...).
+  void fd(int pid, int fd, const std::string& target) {
+    fs::create_symlink(target, dir(pid) / "fd" / std::to_string(fd));
+  }
+  void close_fd(int pid, int fd) { fs::remove(dir(pid) / "fd" / std::to_string(fd)); }
+  void exit(int pid) { fs::remove_all(dir(pid)); }
+  const std::string& root() const { return root_; }
+
+ private:
+  fs::path dir(int pid) const { return fs::path(root_) / std::to_string(pid); }
+  std::string root_;
+};
+
+OwnerCache cache_on(const FakeProc& proc, std::chrono::milliseconds retry = std::chrono::hours(1)) {
+  return OwnerCache(OwnerCache::Options{proc.root(), retry});
+}
+
+}  // namespace
+
+TEST(OwnerLinks, SocketInodeOfLink) {
+  EXPECT_EQ(socket_inode_of_link("socket:[12345]"), 12345u);
+  EXPECT_EQ(socket_inode_of_link("socket:[4294967295]"), 4294967295u);
+  EXPECT_FALSE(socket_inode_of_link("socket:[]"));
+  EXPECT_FALSE(socket_inode_of_link("socket:[12a]"));
+  EXPECT_FALSE(socket_inode_of_link("socket:[12"));
+  EXPECT_FALSE(socket_inode_of_link("pipe:[12345]"));
+  EXPECT_FALSE(socket_inode_of_link("/dev/null"));
+  EXPECT_FALSE(socket_inode_of_link("anon_inode:[eventpoll]"));
+}
+
+TEST(OwnerLinks, ShortCmdline) {
+  using namespace std::string_literals;
+  EXPECT_EQ(short_cmdline("java\0-jar\0server.jar\0"s), "java -jar server.jar");
+  EXPECT_EQ(short_cmdline("nginx: worker process\0\0\0"s), "nginx: worker process");
+  EXPECT_EQ(short_cmdline(""), "");
+  EXPECT_EQ(short_cmdline("abcdefghijklmnop", 10), "abcdefg...");
+  // A cut never splits a UTF-8 sequence: "é" is 2 bytes at 6..7.
+  EXPECT_EQ(short_cmdline("abcdef\xc3\xa9zzzz", 10), "abcdef...");
+}
+
+TEST(OwnerCache, FindsEveryHolderOnOneWalk) {
+  FakeProc proc;
+  proc.process(100, "java", std::string("java\0-jar\0app.jar", 17));
+  proc.fd(100, 0, "/dev/null");
+  proc.fd(100, 12, "socket:[5001]");
+  proc.fd(100, 13, "socket:[5002]");
+  proc.process(200, "java", std::string("java\0-jar\0app.jar", 17));
+  proc.fd(200, 12, "socket:[5001]");  // shared after fork
+  proc.process(300, "kworker/0:1", "");
+  OwnerCache cache = cache_on(proc);
+
+  EXPECT_EQ(cache.lookup(5001), nullptr);  // unknown: queued
+  EXPECT_EQ(cache.lookup(5002), nullptr);
+  EXPECT_EQ(cache.lookup(6000), nullptr);
+  cache.resolve_pending();
+  EXPECT_EQ(cache.stats().walks, 1u);
+  EXPECT_EQ(cache.stats().links_read, 4u);
+
+  const auto* shared = cache.lookup(5001);
+  ASSERT_NE(shared, nullptr);
+  ASSERT_EQ(shared->size(), 2u);
+  std::vector<std::pair<int, int>> pid_fd;
+  for (const auto& h : *shared) pid_fd.emplace_back(h.pid, h.fd);
+  std::sort(pid_fd.begin(), pid_fd.end());
+  EXPECT_EQ(pid_fd, (std::vector<std::pair<int, int>>{{100, 12}, {200, 12}}));
+  EXPECT_EQ((*shared)[0].comm, "java");
+  EXPECT_EQ((*shared)[0].cmdline, "java -jar app.jar");
+
+  ASSERT_NE(cache.lookup(5002), nullptr);
+  EXPECT_EQ(cache.lookup(5002)->size(), 1u);
+  ASSERT_NE(cache.lookup(6000), nullptr);  // nobody holds it: known, empty
+  EXPECT_TRUE(cache.lookup(6000)->empty());
+  ASSERT_NE(cache.lookup(0), nullptr);  // no file at all
+  EXPECT_TRUE(cache.lookup(0)->empty());
+}
+
+TEST(OwnerCache, WalksOnlyForInodesNotYetKnown) {
+  FakeProc proc;
+  proc.process(100, "srv", "srv");
+  proc.fd(100, 3, "socket:[1]");
+  proc.fd(100, 4, "socket:[2]");
+  OwnerCache cache = cache_on(proc);
+  cache.lookup(1);
+  cache.resolve_pending();
+  cache.lookup(1);
+  cache.resolve_pending();  // nothing new: no walk
+  EXPECT_EQ(cache.stats().walks, 1u);
+  EXPECT_EQ(cache.lookup(2), nullptr);
+  cache.resolve_pending();
+  EXPECT_EQ(cache.stats().walks, 2u);
+  EXPECT_EQ(cache.lookup(2)->front().fd, 4);
+}
+
+TEST(OwnerCache, UnresolvedInodesAreRetriedAfterTheirTime) {
+  FakeProc proc;
+  proc.process(100, "srv", "srv");
+  OwnerCache cache = cache_on(proc, std::chrono::milliseconds(0));
+  cache.lookup(7);
+  cache.resolve_pending();
+  EXPECT_TRUE(cache.lookup(7)->empty());
+  proc.fd(100, 9, "socket:[7]");  // e.g. the fd was installed just after the walk
+  cache.resolve_pending();
+  EXPECT_EQ(cache.stats().walks, 2u);
+  ASSERT_EQ(cache.lookup(7)->size(), 1u);
+  EXPECT_EQ(cache.lookup(7)->front().fd, 9);
+}
+
+TEST(OwnerCache, RevalidateDropsHoldersThatLetGo) {
+  FakeProc proc;
+  proc.process(100, "parent", "parent");
+  proc.fd(100, 5, "socket:[42]");
+  proc.process(200, "child", "child");
+  proc.fd(200, 5, "socket:[42]");
+  OwnerCache cache = cache_on(proc);
+  cache.lookup(42);
+  cache.resolve_pending();
+  ASSERT_EQ(cache.lookup(42)->size(), 2u);
+
+  cache.revalidate();  // nothing changed: still known
+  ASSERT_NE(cache.lookup(42), nullptr);
+  EXPECT_EQ(cache.stats().walks, 1u);
+
+  proc.exit(200);
+  proc.close_fd(100, 5);
+  proc.fd(100, 5, "socket:[43]");  // fd number reused for another socket
+  cache.revalidate();
+  EXPECT_EQ(cache.lookup(42), nullptr);  // lost holders: walked for again
+  cache.resolve_pending();
+  EXPECT_TRUE(cache.lookup(42)->empty());
+}
+
+TEST(OwnerCache, ForgetStopsTracking) {
+  FakeProc proc;
+  proc.process(100, "srv", "srv");
+  proc.fd(100, 3, "socket:[1]");
+  OwnerCache cache = cache_on(proc);
+  cache.lookup(1);
+  cache.resolve_pending();
+  cache.forget(1);
+  EXPECT_EQ(cache.lookup(1), nullptr);
+}
+
+TEST(OwnerCache, KernelThreadShowsItsCommInBrackets) {
+  FakeProc proc;
+  proc.process(300, "kworker/0:1", "");
+  proc.fd(300, 1, "socket:[77]");
+  OwnerCache cache = cache_on(proc);
+  cache.lookup(77);
+  cache.resolve_pending();
+  EXPECT_EQ(cache.lookup(77)->front().cmdline, "[kworker/0:1]");
+}

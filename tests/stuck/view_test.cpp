@@ -1,0 +1,284 @@
+// Ages, ownership, grouping, hints, and the exact text and JSON of `tcpfsm stuck`.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include "stuck/stuck.h"
+
+using namespace tcpfsm;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-11-21T07:42:31.000001500Z
+constexpr std::uint64_t kWall = 1'795'246'951'000'001'500ULL;
+
+Endpoint endpoint(bool v6, const char* addr, std::uint16_t port) {
+  Endpoint ep;
+  inet_pton(v6 ? AF_INET6 : AF_INET, addr, ep.addr.data());
+  ep.port = port;
+  return ep;
+}
+
+DiagSocket diag(State state, const char* laddr, std::uint16_t lport, const char* raddr, std::uint16_t rport,
+                std::uint32_t ino = 0, bool v6 = false) {
+  DiagSocket s;
+  s.state = number(state);
+  s.ipv6 = v6;
+  s.local = endpoint(v6, laddr, lport);
+  s.remote = endpoint(v6, raddr, rport);
+  s.ino = ino;
+  s.cookie = 1000 + lport;
+  return s;
+}
+
+Holder holder(std::int32_t pid, int fd, const char* comm = "java") {
+  return Holder{pid, fd, comm, std::string(comm) + " -jar app.jar"};
+}
+
+StuckSocket stuck(DiagSocket s, Age age, std::vector<Holder> holders = {}) {
+  StuckSocket st{std::move(s), age, std::move(holders), Ownership::Unknown};
+  st.owner = ownership_of(st.sock, st.holders);
+  return st;
+}
+
+}  // namespace
+
+TEST(StuckAge, TextSaysHowWellTheAgeIsKnown) {
+  EXPECT_EQ(age_text({192s, AgeKind::Measured}), "3m12s");
+  EXPECT_EQ(age_text({192s, AgeKind::Estimate}), "~3m12s");
+  EXPECT_EQ(age_text({192s, AgeKind::LowerBound}), "> 3m12s");
+  EXPECT_EQ(age_text({450ms, AgeKind::LowerBound}), "> 450ms");
+  EXPECT_EQ(age_kind_name(AgeKind::Measured), "measured");
+  EXPECT_EQ(age_kind_name(AgeKind::Estimate), "estimate");
+  EXPECT_EQ(age_kind_name(AgeKind::LowerBound), "lower_bound");
+}
+
+TEST(StuckAge, KernelEstimates) {
+  DiagSocket cw = diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1);
+  EXPECT_FALSE(kernel_age_estimate(cw, 60s));  // no tcp_info
+  cw.last_ack_recv_ms = 75'000;
+  EXPECT_EQ(kernel_age_estimate(cw, 60s), 75s);  // since the peer's FIN (it carried an ACK)
+
+  DiagSocket fw2 = diag(State::FinWait2, "10.0.0.1", 5000, "10.0.0.5", 8080, 1);
+  fw2.last_ack_recv_ms = 3'000;
+  EXPECT_EQ(kernel_age_estimate(fw2, 60s), 3s);
+
+  DiagSocket est = diag(State::Established, "10.0.0.1", 5000, "10.0.0.5", 8080, 1);
+  est.last_ack_recv_ms = 30;
+  EXPECT_FALSE(kernel_age_estimate(est, 60s));  // nothing marks the entry into ESTABLISHED
+
+  DiagSocket tw = diag(State::FinWait2, "10.0.0.1", 5000, "10.0.0.5", 8080);
+  tw.kind = SocketKind::TimeWait;
+  tw.expires_ms = 41'000;
+  EXPECT_EQ(kernel_age_estimate(tw, 60s), 19s);  // armed with fin_timeout
+  tw.expires_ms = 61'000;
+  EXPECT_FALSE(kernel_age_estimate(tw, 60s));  // armed with something else: no idea
+}
+
+TEST(StuckAge, UntracedAgeTakesTheBetterBound) {
+  DiagSocket cw = diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1);
+  cw.last_ack_recv_ms = 1'500;
+  const Age early = untraced_age(cw, 100ms, 60s);
+  EXPECT_EQ(early.kind, AgeKind::Estimate);
+  EXPECT_EQ(early.value, 1500ms);
+  const Age later = untraced_age(cw, 2s, 60s);  // watched longer than the estimate says
+  EXPECT_EQ(later.kind, AgeKind::LowerBound);
+  EXPECT_EQ(later.value, 2s);
+  cw.last_ack_recv_ms.reset();
+  EXPECT_EQ(untraced_age(cw, 3ms, 60s).kind, AgeKind::LowerBound);
+}
+
+TEST(StuckAge, UnreadBytesLeaveOutTheFin) {
+  DiagSocket s = diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1);
+  s.rqueue = 6;  // 5 bytes and the FIN
+  EXPECT_EQ(unread_bytes(s), 5u);
+  s.rqueue = 0;  // read up to and including the FIN
+  EXPECT_EQ(unread_bytes(s), 0u);
+  s.state = number(State::Established);
+  s.rqueue = 6;
+  EXPECT_EQ(unread_bytes(s), 6u);
+}
+
+TEST(StuckOwnership, FromInodeAndHolders) {
+  const Holder h = holder(1, 3);
+  EXPECT_EQ(ownership_of(diag(State::CloseWait, "10.0.0.1", 1, "10.0.0.2", 2, 7), std::span(&h, 1)),
+            Ownership::Process);
+  EXPECT_EQ(ownership_of(diag(State::CloseWait, "10.0.0.1", 1, "10.0.0.2", 2, 7), {}), Ownership::Unknown);
+  EXPECT_EQ(ownership_of(diag(State::CloseWait, "10.0.0.1", 1, "10.0.0.2", 2), {}), Ownership::NotAccepted);
+  EXPECT_EQ(ownership_of(diag(State::SynRecv, "10.0.0.1", 1, "10.0.0.2", 2), {}), Ownership::NotAccepted);
+  EXPECT_EQ(ownership_of(diag(State::FinWait2, "10.0.0.1", 1, "10.0.0.2", 2), {}), Ownership::Orphan);
+  EXPECT_EQ(ownership_of(diag(State::LastAck, "10.0.0.1", 1, "10.0.0.2", 2), {}), Ownership::Orphan);
+  EXPECT_EQ(ownership_name(Ownership::NotAccepted), "not_accepted");
+}
+
+TEST(StuckHints, OneLinePerState) {
+  const Holder h = holder(4242, 12);
+  EXPECT_EQ(hint(stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 7), {1s}, {h}), &h),
+            "peer closed; pid 4242 has not called close() on fd 12");
+  EXPECT_EQ(hint(stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000), {1s}), nullptr),
+            "peer closed before the connection was accepted; the process listening on port 8080 is not "
+            "calling accept()");
+  EXPECT_EQ(hint(stuck(diag(State::FinWait2, "10.0.0.1", 5000, "10.0.0.5", 80), {1s}), nullptr),
+            "waiting for the peer to close its side");
+  EXPECT_EQ(hint(stuck(diag(State::SynRecv, "10.0.0.1", 80, "10.0.0.5", 5000), {1s}), nullptr),
+            "handshake not completed (backlog or SYN flood?)");
+  EXPECT_EQ(hint(stuck(diag(State::LastAck, "10.0.0.1", 80, "10.0.0.5", 5000), {1s}), nullptr),
+            "The remote end has shut down, and the socket is closed. Waiting for acknowledgement.");
+}
+
+TEST(StuckHints, GroupNamesTheFds) {
+  auto group_of = [](int n) {
+    std::vector<StuckSocket> sockets;
+    for (int i = 0; i < n; ++i)
+      sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", static_cast<std::uint16_t>(40000 + i),
+                                   "10.0.0.5", 8080, static_cast<std::uint32_t>(100 + i)),
+                              {std::chrono::seconds(100 - i)}, {holder(7, 10 + i)}));
+    return group_hint(group_sockets(sockets).front());
+  };
+  EXPECT_EQ(group_of(1), "peer closed; pid 7 has not called close() on fd 10");
+  EXPECT_EQ(group_of(3), "peer closed; pid 7 has not called close() on fds 10, 11 and 12");
+  EXPECT_EQ(group_of(6), "peer closed; pid 7 has not called close() on fds 10, 11, 12, 13, 14 and 15");
+  EXPECT_EQ(group_of(9), "peer closed; pid 7 has not called close() on fds 10, 11, 12, 13, 14 and 4 more");
+}
+
+TEST(StuckKill, SsCommandForExactlyTheseSockets) {
+  const StuckSocket a = stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1), {1s});
+  const StuckSocket b = stuck(diag(State::CloseWait, "::1", 8080, "::ffff:10.0.0.6", 5001, 2, true), {1s});
+  const StuckSocket* both[] = {&a, &b};
+  EXPECT_EQ(ss_kill_command(both),
+            "ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 ) or "
+            "( src [::1]:8080 and dst [::ffff:10.0.0.6]:5001 )'");
+}
+
+TEST(StuckGroups, ByProcessAndStateLargestFirst) {
+  std::vector<StuckSocket> sockets;
+  sockets.push_back(stuck(diag(State::FinWait2, "10.0.0.1", 5000, "10.0.0.9", 443), {50s, AgeKind::Estimate}));
+  sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {10s},
+                          {holder(4242, 12)}));
+  // Held twice by 4242 (dup) and once by 4243 (fork).
+  sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41001, "10.0.0.5", 8080, 12), {20s},
+                          {holder(4242, 13), holder(4242, 20), holder(4243, 13, "worker")}));
+  const auto groups = group_sockets(sockets);
+  ASSERT_EQ(groups.size(), 3u);
+  EXPECT_EQ(groups[0].holder.pid, 4242);
+  ASSERT_EQ(groups[0].sockets.size(), 2u);  // the dup'ed socket once
+  EXPECT_EQ(groups[0].sockets[0]->sock.local.port, 41001);  // oldest first
+  EXPECT_EQ(groups[1].owner, Ownership::Orphan);  // 1 socket, but older than 4243's
+  EXPECT_EQ(groups[2].holder.pid, 4243);
+  EXPECT_EQ(groups[2].holder.comm, "worker");
+}
+
+TEST(StuckView, ExactText) {
+  StuckView v;
+  v.states = {State::CloseWait, State::FinWait2};
+  v.min_age = 30s;
+  v.younger = 2;
+  v.unknown_age = 1;
+  DiagSocket a = diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11);
+  a.rqueue = 513;
+  v.sockets.push_back(stuck(a, {192s, AgeKind::Measured}, {holder(4242, 12)}));
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41001, "10.0.0.5", 8080, 12),
+                            {200s, AgeKind::LowerBound}, {holder(4242, 13), holder(4243, 13, "worker")}));
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41002, "10.0.0.6", 8080, 13),
+                            {40s, AgeKind::Estimate}, {holder(4242, 14)}));
+  v.sockets.push_back(stuck(diag(State::FinWait2, "::1", 5000, "::1", 443, 0, true), {45s, AgeKind::Estimate}));
+  std::string out;
+  append_view(out, v, 2);
+  EXPECT_EQ(out,
+            "4 sockets stuck in CLOSE_WAIT or FIN_WAIT2 for 30.0s or more (2 younger, 1 of unknown age)\n"
+            "\n"
+            "pid 4242 (java) holds 3 CLOSE_WAIT sockets, oldest > 3m20s, 2 to 10.0.0.5:8080\n"
+            "  command: java -jar app.jar\n"
+            "  hint: peer closed; pid 4242 has not called close() on fds 13, 12 and 14\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4243 (worker)\n"
+            "  12    10.0.0.1:41000         10.0.0.5:8080             512  3m12s\n"
+            "  ... and 1 more\n"
+            "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41001 and dst 10.0.0.5:8080 ) or "
+            "( src 10.0.0.1:41000 and dst 10.0.0.5:8080 ) or ( src 10.0.0.1:41002 and dst 10.0.0.6:8080 )'\n"
+            "\n"
+            "pid 4243 (worker) holds 1 CLOSE_WAIT socket, oldest > 3m20s, to 10.0.0.5:8080\n"
+            "  command: worker -jar app.jar\n"
+            "  hint: peer closed; pid 4243 has not called close() on fd 13\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4242 (java)\n"
+            "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41001 and dst 10.0.0.5:8080 )'\n"
+            "\n"
+            "orphaned by close(), no process: 1 FIN_WAIT2 socket, oldest ~45.0s, to [::1]:443\n"
+            "  hint: waiting for the peer to close its side\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  -     [::1]:5000             [::1]:443                   0  ~45.0s\n"
+            "\n"
+            "note: 1 socket of unknown age: in the state before tcpfsm saw them, and the kernel keeps no "
+            "timestamp that says since when; --min-age 0 lists them\n");
+}
+
+TEST(StuckView, NothingStuck) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.min_age = 30s;
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out, "no sockets stuck in CLOSE_WAIT for 30.0s or more\n");
+  v.min_age = 0s;
+  v.younger = 3;
+  out.clear();
+  append_view(out, v, 0);
+  EXPECT_EQ(out, "no sockets in CLOSE_WAIT (3 younger)\n");
+}
+
+TEST(StuckView, UnreadableProcIsExplained) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.owners_unreadable = true;
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {1s}));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_NE(out.find("no process found holding them: 1 CLOSE_WAIT socket, oldest > 1.0s, to 10.0.0.5:8080\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\nnote: some /proc/PID/fd could not be read: run as root to see every owner\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(StuckJson, StuckRecordIsExact) {
+  DiagSocket s = diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 31337);
+  s.rqueue = 6;
+  s.wqueue = 0;
+  s.uid = 1000;
+  std::string out;
+  append_stuck_json(out, stuck(s, {192s, AgeKind::LowerBound}, {holder(4242, 12), holder(4243, 12, "w\"x")}),
+                    kWall);
+  EXPECT_EQ(out,
+            R"({"type":"stuck","ts":"2026-11-21T07:42:31.000001500Z","state":"CLOSE_WAIT","age_ns":192000000000,)"
+            R"("age_kind":"lower_bound","cookie":42000,"family":"ipv4","laddr":"10.0.0.1","lport":41000,)"
+            R"("raddr":"10.0.0.5","rport":8080,"unread":5,"rqueue":6,"wqueue":0,"uid":1000,"ino":31337,)"
+            R"("owner":"process","owners":[{"pid":4242,"comm":"java","cmdline":"java -jar app.jar","fd":12},)"
+            R"({"pid":4243,"comm":"w\"x","cmdline":"w\"x -jar app.jar","fd":12}],)"
+            R"("hint":"peer closed; pid 4242 has not called close() on fd 12",)"
+            R"("kill":"ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'"})"
+            "\n");
+  EXPECT_EQ(nlohmann::json::parse(out)["owners"].size(), 2u);
+}
+
+TEST(StuckJson, UnstuckRecordIsExact) {
+  Unstuck u;
+  u.sock = diag(State::FinWait2, "::1", 5000, "::1", 443, 0, true);
+  u.new_state = number(State::TimeWait);
+  u.stuck_for = {61s, AgeKind::Measured};
+  u.owner = Ownership::Orphan;
+  std::string out;
+  append_unstuck_json(out, u, kWall);
+  EXPECT_EQ(out,
+            R"({"type":"unstuck","ts":"2026-11-21T07:42:31.000001500Z","state":"FIN_WAIT2","new":"TIME_WAIT",)"
+            R"("stuck_ns":61000000000,"stuck_kind":"measured","cookie":6000,"family":"ipv6","laddr":"::1",)"
+            R"("lport":5000,"raddr":"::1","rport":443,"ino":0,"owner":"orphan","owners":[]})"
+            "\n");
+  u.new_state.reset();
+  out.clear();
+  append_unstuck_json(out, u, kWall);
+  EXPECT_NE(out.find(R"("new":null)"), std::string::npos);
+}
