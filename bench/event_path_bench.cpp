@@ -1,46 +1,57 @@
-// What the reader spends per event, without the kernel: decode, check, JSON.
+// What the reader spends per event, without the kernel: the trace pipeline
+// (decode, socket table, check, owners, JSON) as `tcpfsm trace` runs it, and
+// its parts alone.
 //
 // The events are the ones bench/churn makes, in the order the kernel emits
 // them (client and server child interleaved, each socket born and closed),
-// so the checker's per-socket table grows and shrinks as in a real trace.
+// so the socket table grows and shrinks as in a real trace.
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "churn_events.h"
 #include "model/checker.h"
 #include "output/formatter.h"
-#include "kernel/transition.h"
+#include "pipeline/pipeline.h"
 
 namespace tcpfsm {
 namespace {
 
-constexpr std::size_t kFlushBytes = 64 * 1024;  // as in src/trace.cpp
+constexpr std::size_t kFlushBytes = 64 * 1024;
+constexpr std::size_t kBatch = 4096;  // events per drain: a quarter of the default ring buffer wakes the reader
 using bench::churn_events;
 
-// The reader's whole per-event path, as Session::on_event does it.
-void DecodeCheckJson(benchmark::State& state) {
+// The whole per-event path. With owners, lookups go to an empty /proc: this
+// measures the pipeline's bookkeeping, not /proc reads (budgeted per poll,
+// and measured end to end by scripts/bench).
+void Pipeline(benchmark::State& state) {
   const auto events = churn_events(state.range(0) == 6);
-  const ClockMap clock = ClockMap::now();
-  Checker checker(Model::Linux);
+  const auto empty_proc = std::filesystem::temp_directory_path() / "tcpfsm-bench-empty-proc";
+  std::filesystem::create_directories(empty_proc);
   auto formatter = make_formatter(Format::Json);
+  PipelineOptions o;
+  o.owners = state.range(1) != 0;
+  o.owner_cache.proc_root = empty_proc.string();
+  tcpfsm::Pipeline pipeline(o, *formatter);
   std::string buf;
   buf.reserve(2 * kFlushBytes);
+  const auto spill = [](std::string& out) {
+    benchmark::DoNotOptimize(out.data());
+    out.clear();
+  };
   for (auto _ : state) {
+    std::size_t n = 0;
     for (const auto& e : events) {
-      const Transition t = decode(e, clock);
-      const Verdict v = checker.observe(t.cookie, t.old_state, t.new_state).verdict;
-      formatter->transition(buf, t, v);
-      if (buf.size() >= kFlushBytes) {
-        benchmark::DoNotOptimize(buf.data());
-        buf.clear();
-      }
+      pipeline.on_event(e);
+      if (++n % kBatch == 0) pipeline.write_batch(buf, spill);
     }
+    pipeline.write_batch(buf, spill);
   }
   state.SetItemsProcessed(state.iterations() * events.size());
 }
-BENCHMARK(DecodeCheckJson)->Arg(4)->Arg(6)->ArgName("ipv");
+BENCHMARK(Pipeline)->ArgsProduct({{4, 6}, {0, 1}})->ArgNames({"ipv", "owners"});
 
 void DecodeOnly(benchmark::State& state) {
   const auto events = churn_events(false);

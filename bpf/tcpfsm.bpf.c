@@ -7,7 +7,9 @@
  *                                    bpf_get_socket_cookie and keep per-socket
  *                                    state in socket-local storage;
  *   tracepoint/sock/inet_sock_set_state  fallback: per-socket state in a hash
- *                                    keyed by socket address, synthetic ids.
+ *                                    keyed by socket address; events carry a
+ *                                    keyed bijection of that address, from
+ *                                    which userspace numbers lifecycles.
  * Userspace loads exactly one of them (src/kernel/loader.cpp).
  */
 #include "vmlinux.h"
@@ -20,7 +22,9 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
 
 /* Load-time settings, written by userspace between open and load. */
 const volatile __u16 target_family = 0;      /* 0: both */
@@ -32,13 +36,15 @@ const volatile __u8 port_match[65536] = {};  /* enum tcpfsm_port_match bits */
  * takes old_ns as the difference of consecutive ktime_ns, the same number;
  * that saves a socket-storage allocation per socket (40% of the program). */
 const volatile bool kernel_state = true;
+/* Fallback only: mixes socket addresses into event keys (random per run), so
+ * no kernel address reaches userspace as it is. */
+const volatile __u64 key_secret = 0;
 /* Wake the reader only once this much data waits; below it the reader
  * polls on a short timer. One wakeup per event costs microseconds on a VM. */
 const volatile __u64 wakeup_bytes = 0;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
-	__u64 id;         /* fallback only: synthetic lifecycle id */
 };
 
 struct {
@@ -68,8 +74,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sk_slot);
 } sk_state_hash SEC(".maps");
-
-__u64 next_synthetic_id = 0;
 
 static __always_inline void count(__u32 idx)
 {
@@ -113,16 +117,24 @@ static __always_inline struct sk_slot *slot_btf(const struct sock *sk, int newst
 	return s;
 }
 
-/* Per-socket slot, hash keyed by socket address (tracepoint fallback). */
-static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int newstate,
-						 __u64 *old_entered, __u64 *id)
+/* A lifecycle begins: from CLOSE (connect, listen), or a child socket cloned
+ * from its listener. A new socket at a recycled address begins this way. */
+static __always_inline bool lifecycle_start(int oldstate, int newstate)
+{
+	return oldstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
+}
+
+/* Per-socket slot, hash keyed by socket address (tracepoint fallback). An
+ * entry left by a socket whose CLOSE this program missed (it was skipped)
+ * is not taken for the new socket's: a lifecycle start ignores it. */
+static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int oldstate, int newstate,
+						 __u64 *old_entered)
 {
 	__u64 key = (__u64)sk;
 	struct sk_slot *s = bpf_map_lookup_elem(&sk_state_hash, &key);
 	struct sk_slot fresh = {};
 
-	*old_entered = s ? s->entered_ns : 0;
-	*id = s ? s->id : 0;
+	*old_entered = s && !lifecycle_start(oldstate, newstate) ? s->entered_ns : 0;
 	if (newstate == TCP_CLOSE) {
 		if (s)
 			bpf_map_delete_elem(&sk_state_hash, &key);
@@ -130,13 +142,18 @@ static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int news
 	}
 	if (s)
 		return s;
-	fresh.id = __sync_fetch_and_add(&next_synthetic_id, 1) + 1;
-	*id = fresh.id;
 	if (bpf_map_update_elem(&sk_state_hash, &key, &fresh, BPF_NOEXIST)) {
 		count(TCPFSM_CNT_SKSTATE_FULL);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&sk_state_hash, &key);
+}
+
+/* The fallback's event key: (address ^ secret) times an odd constant, a
+ * bijection, so distinct sockets alive together never share a key. */
+static __always_inline __u64 socket_key(const struct sock *sk)
+{
+	return ((__u64)sk ^ key_secret) * 0x9E3779B97F4A7C15ULL;
 }
 
 /*
@@ -153,6 +170,14 @@ static __always_inline __u32 read_ino(const struct sock *sk, const bool btf)
 	if (btf)
 		return sk->sk_socket->file->f_inode->i_ino; /* NULL-safe: faults read 0 */
 	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+/* The socket's network namespace, as /proc/PID/ns/net names it. */
+static __always_inline __u32 read_netns(const struct sock *sk, const bool btf)
+{
+	if (btf)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
 /* inet_sport, as the tracepoint reports the local port. It lies beyond struct
@@ -203,7 +228,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 				  const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 old_entered = 0, id = 0, pid_tgid;
+	__u64 old_entered = 0, pid_tgid;
 	struct tcpfsm_event *e;
 	struct sk_slot *slot;
 	__u16 family, lport, rport;
@@ -220,7 +245,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	else if (btf)
 		slot = slot_btf(sk, newstate, &old_entered);
 	else
-		slot = slot_hash(sk, newstate, &old_entered, &id);
+		slot = slot_hash(sk, oldstate, newstate, &old_entered);
 	if (slot)
 		slot->entered_ns = now;
 
@@ -241,8 +266,8 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	if (btf) {
 		e->cookie = bpf_get_socket_cookie((void *)sk);
 	} else {
-		e->cookie = id ? id : (__u64)sk;
-		e->flags |= TCPFSM_F_SYNTHETIC_COOKIE;
+		e->cookie = socket_key(sk);
+		e->flags |= TCPFSM_F_SOCKET_KEY;
 	}
 	e->old_ns = old_entered ? now - old_entered : 0;
 	if (old_entered)
@@ -257,7 +282,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	e->new_state = newstate;
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
 	e->ino = read_ino(sk, btf);
-	e->_pad2 = 0;
+	e->netns = read_netns(sk, btf);
 	read_addrs(sk, family, e, btf);
 	read_comm(e->comm, btf);
 

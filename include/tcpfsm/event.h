@@ -19,9 +19,11 @@
 enum tcpfsm_event_flags {
 	/* old_ns is valid: the socket was seen entering its old state. */
 	TCPFSM_F_OLD_NS = 1 << 0,
-	/* cookie is synthetic (tracepoint fallback: bpf_get_socket_cookie is
-	 * not callable there); unique per socket lifecycle, not per host. */
-	TCPFSM_F_SYNTHETIC_COOKIE = 1 << 1,
+	/* cookie is not a socket cookie but a per-socket key (tracepoint
+	 * fallback: bpf_get_socket_cookie is not callable there): a keyed
+	 * bijection of the socket's address, reused when the address is. It
+	 * never leaves userspace, which numbers lifecycles itself. */
+	TCPFSM_F_SOCKET_KEY = 1 << 1,
 };
 
 /* Indices into the per-CPU counters map (bpf: counters). */
@@ -43,7 +45,7 @@ enum tcpfsm_port_match {
 
 struct tcpfsm_event {
 	__u64 ktime_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC at the transition */
-	__u64 cookie;     /* socket cookie: the connection's identity */
+	__u64 cookie;     /* socket cookie (or key: TCPFSM_F_SOCKET_KEY) */
 	__u64 old_ns;     /* time spent in old_state; valid if TCPFSM_F_OLD_NS */
 	__u32 pid;        /* tgid of the task on the CPU (often not the owner) */
 	__u32 tid;        /* thread id of that task */
@@ -58,7 +60,8 @@ struct tcpfsm_event {
 	__u32 ino;        /* socket inode (as in /proc/PID/fd, ss -e); 0 when the
 	                   * socket has no file yet (unaccepted child) or no more
 	                   * (orphan after close) */
-	__u32 _pad2;
+	__u32 netns;      /* inode of the socket's network namespace, as
+	                   * /proc/PID/ns/net and lsns show it */
 	__u8 laddr[16];   /* local address: AF_INET in the first 4 bytes */
 	__u8 raddr[16];   /* remote address, network byte order */
 	char comm[TCPFSM_COMM_LEN]; /* comm of the task on the CPU */

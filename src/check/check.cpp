@@ -12,6 +12,7 @@
 #include "check/report.h"
 #include "model/checker.h"
 #include "common/errors.h"
+#include "common/text.h"
 #include "check/line_reader.h"
 #include "check/log_record.h"
 
@@ -29,12 +30,6 @@ std::optional<std::string> unreadable(const std::string& path) {
   ::close(fd);
   if (dir) return std::string("is a directory");
   return std::nullopt;
-}
-
-// A string from the input, cut to a length fit for a message.
-std::string shortened(const std::string& s) {
-  constexpr std::size_t kMax = 64;
-  return s.size() > kMax ? s.substr(0, kMax) + "..." : s;
 }
 
 // Feeds records to the checker and fills the report. A trace run (from a
@@ -107,7 +102,7 @@ class Session {
 
   void handle() {
     if (rec_.type == RecordType::Unknown) {
-      problem(InputError::UnknownType, "unknown record type \"" + shortened(rec_.type_name) + "\"");
+      problem(InputError::UnknownType, "unknown record type " + quote(rec_.type_name));
       return;
     }
     ++report_.records[static_cast<std::size_t>(rec_.type)];

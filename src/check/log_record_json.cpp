@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "check/log_record.h"
+#include "common/text.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -62,11 +63,18 @@ constexpr std::array<TypeSpec, 5> kTypes{{
     {"end", RecordType::End, 0, kCommon | bit(Field::Transitions)},
 }};
 
-// A string from the log, quoted and cut short for a message.
-std::string shown(const std::string& s) {
-  constexpr std::size_t kMax = 64;
-  std::string text = json(s.substr(0, kMax)).dump(-1, ' ', false, json::error_handler_t::replace);
-  return s.size() > kMax ? text + "..." : text;
+// nlohmann's message in its own words, which are plain ASCII, but for the
+// bytes it read last ("...; last read: '<bytes>'..."): those come from the
+// line, and are escaped. Cut short, as the bytes may be a whole line.
+std::string parse_error_text(std::string_view what) {
+  constexpr std::size_t kMax = 160;
+  constexpr std::string_view kLastRead = "last read: '";
+  const std::string_view shown = cut_at(what, kMax);
+  const std::size_t at = shown.find(kLastRead);
+  const std::size_t own = at == std::string_view::npos ? shown.size() : at + kLastRead.size();
+  std::string text(shown.substr(0, own));
+  append_escaped(text, shown.substr(own));
+  return shown.size() < what.size() ? text + "..." : text;
 }
 
 Field field_of(std::string_view key) {
@@ -140,7 +148,7 @@ class Sax {
         else
           return fail(field_, InputError::UnknownStateName,
                       "field \"" + std::string(kFields[idx(field_)].name) + "\": unknown state name " +
-                          shown(v));
+                          quote(v));
         break;
       default:
         return wrong("a string");
@@ -167,10 +175,8 @@ class Sax {
     std::string_view what = e.what();
     if (auto col = what.find("column "); col != what.npos)
       if (auto colon = what.find(": ", col); colon != what.npos) what.remove_prefix(colon + 2);
-    constexpr std::size_t kMax = 160;  // the token quoted in it may be a whole line
-    std::string msg = "invalid JSON at column " + std::to_string(position) + ": " +
-                      std::string(what.substr(0, kMax)) + (what.size() > kMax ? "..." : "");
-    syntax_ = ParseError{InputError::InvalidJson, std::move(msg)};
+    syntax_ = ParseError{InputError::InvalidJson,
+                         "invalid JSON at column " + std::to_string(position) + ": " + parse_error_text(what)};
     return false;
   }
 

@@ -7,7 +7,9 @@
 #include <numeric>
 
 #include "model/dot.h"
+#include "common/endpoint.h"
 #include "common/errors.h"
+#include "common/text.h"
 #include "common/units.h"
 
 namespace tcpfsm {
@@ -27,19 +29,13 @@ std::uint64_t at(const A& counts, E e) {
 
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
-void pad(std::string& out, std::string_view s, std::size_t width, bool right = false) {
-  const std::size_t fill = width > s.size() ? width - s.size() : 0;
-  if (right) out.append(fill, ' ');
-  out += s;
-  if (!right) out.append(fill, ' ');
-}
-
 std::string duration(std::uint64_t ns) { return format_duration(std::chrono::nanoseconds(ns)); }
 
-// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say.
+// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
+// address is text from the log, escaped like anything else quoted from it.
 std::string endpoint(const std::string& family, const std::string& addr, std::uint16_t port) {
   if (addr.empty()) return "?";
-  return family == "ipv6" ? "[" + addr + "]:" + num(port) : addr + ":" + num(port);
+  return endpoint_text(family == "ipv6", escaped(addr), port);
 }
 
 // The observed edges in the order of the edge table (a lifecycle's order),
@@ -139,7 +135,7 @@ void violations_text(std::string& out, const CheckReport& r) {
     out += "  " + r.where(v.at) + ": " + std::string(verdict_name(v.kind)) + ": " + v.reason + " [cookie " +
            num(v.cookie) + " " + endpoint(v.family, v.laddr, v.lport) + " -> " +
            endpoint(v.family, v.raddr, v.rport);
-    if (!v.ts.empty()) out += " at " + v.ts;
+    if (!v.ts.empty()) out += " at " + escaped(v.ts);
     out += "]\n";
   }
   if (total > r.violations.size())
@@ -156,7 +152,7 @@ void matrix_text(std::string& out, const CheckReport& r) {
   out += "    ";
   pad(out, "NEW", w);
   out += "  ";
-  pad(out, "COUNT", cw, true);
+  pad_left(out, "COUNT", cw);
   out += "  MODEL\n";
   for (const auto& [edge, n] : edges_in_table_order(r)) {
     out += "  ";
@@ -164,7 +160,7 @@ void matrix_text(std::string& out, const CheckReport& r) {
     out += " -> ";
     pad(out, state_name(edge.second), w);
     out += "  ";
-    pad(out, num(n), cw, true);
+    pad_left(out, num(n), cw);
     out += "  " + edge_note(r.model, edge.first, edge.second) + "\n";
   }
 }
@@ -181,23 +177,23 @@ void time_text(std::string& out, const CheckReport& r) {
   out += "\nTime in state (from old_ns, by the state left)\n  ";
   pad(out, "STATE", w);
   out += "  ";
-  pad(out, "COUNT", cw, true);
+  pad_left(out, "COUNT", cw);
   for (auto head : {"P50", "P90", "P99", "MAX"}) {
     out += ' ';
-    pad(out, head, kCol, true);
+    pad_left(out, head, kCol);
   }
   out += '\n';
   for (const auto& [state, h] : r.time_in_state) {
     out += "  ";
     pad(out, state_name(state), w);
     out += "  ";
-    pad(out, num(h.count()), cw, true);
+    pad_left(out, num(h.count()), cw);
     for (double p : kPercentiles) {
       out += ' ';
-      pad(out, duration(h.percentile(p)), kCol, true);
+      pad_left(out, duration(h.percentile(p)), kCol);
     }
     out += ' ';
-    pad(out, duration(h.max()), kCol, true);
+    pad_left(out, duration(h.max()), kCol);
     out += '\n';
   }
 }

@@ -73,6 +73,9 @@ void add_trace(CLI::App& app, Command& run) {
                          ->check(count_validator(1, 1u << 24));
   cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
+  cmd->add_option("--max-sockets", opts->max_sockets,
+                  "sockets tracked at once (default 262144); past it, new sockets are counted, not tracked")
+      ->check(count_validator(1, 1u << 26));
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 

@@ -4,38 +4,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/text.h"
+
 namespace tcpfsm::json {
-namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if there is none
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF; strict
-// JSON parsers reject those, and so would `tcpfsm check`).
-std::size_t utf8_len(std::string_view s, std::size_t i) {
-  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char lead = at(0);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    n = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3;
-    if (lead == 0xE0) lo = 0xA0;  // below: overlong
-    if (lead == 0xED) hi = 0x9F;  // above: surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4;
-    if (lead == 0xF0) lo = 0x90;  // below: overlong
-    if (lead == 0xF4) hi = 0x8F;  // above: past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || at(1) < lo || at(1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if ((at(k) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-}  // namespace
-
+// Well-formed UTF-8 (common/text.h) goes out as it is: strict JSON parsers
+// reject anything else, and so would `tcpfsm check`.
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';

@@ -4,10 +4,12 @@
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstring>
 #include <optional>
@@ -96,6 +98,12 @@ struct Tracer::Impl {
     opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
     ro->filter_ports = opts.ports.active();
     ro->kernel_state = opts.kernel_state();
+    // The fallback's event keys mix in a secret, so what reaches userspace is
+    // not a kernel address (a KASLR leak if it were ever written out).
+    std::uint64_t secret = 0;
+    if (getrandom(&secret, sizeof secret, 0) != sizeof secret)
+      secret = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x2545F4914F6CDD1DULL;
+    ro->key_secret = secret;
 
     bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
     bpf_map__set_max_entries(s->maps.sk_state_hash, opts.socket_map_entries);

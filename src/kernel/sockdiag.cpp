@@ -73,6 +73,19 @@ DiagSocket decode_socket(const std::uint8_t* payload, std::size_t len) {
 
 }  // namespace
 
+std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote) {
+  // FNV-1a over family, addresses and ports: unique among live connections.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
+  mix(ipv6);
+  for (const Endpoint* ep : {&local, &remote}) {
+    for (std::uint8_t b : ep->addr) mix(b);
+    mix(static_cast<std::uint8_t>(ep->port >> 8));
+    mix(static_cast<std::uint8_t>(ep->port));
+  }
+  return h;
+}
+
 std::uint32_t state_mask(std::span<const State> states) {
   std::uint32_t mask = 0;
   for (State s : states) mask |= 1U << number(s);

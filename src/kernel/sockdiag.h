@@ -36,6 +36,10 @@ struct DiagSocket {
   std::optional<std::uint32_t> last_ack_recv_ms;
 };
 
+// A socket's identity from its endpoints, for transitions that carry no
+// socket cookie (classic tracepoint fallback) to match idiag_cookie with.
+std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote);
+
 // Bit (1 << state) for each state: the kernel's idiag_states filter.
 std::uint32_t state_mask(std::span<const State> states);
 

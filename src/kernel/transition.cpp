@@ -14,6 +14,7 @@ static_assert(offsetof(tcpfsm_event, pid) == 24);
 static_assert(offsetof(tcpfsm_event, family) == 36);
 static_assert(offsetof(tcpfsm_event, old_state) == 42);
 static_assert(offsetof(tcpfsm_event, ino) == 48);
+static_assert(offsetof(tcpfsm_event, netns) == 52);
 static_assert(offsetof(tcpfsm_event, laddr) == 56);
 static_assert(offsetof(tcpfsm_event, comm) == 88);
 
@@ -33,7 +34,8 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.wall_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(e.ktime_ns) + clock.mono_to_wall_ns);
   t.cookie = e.cookie;
   if (e.flags & TCPFSM_F_OLD_NS) t.old_ns = e.old_ns;
-  t.synthetic_cookie = e.flags & TCPFSM_F_SYNTHETIC_COOKIE;
+  t.socket_key = e.flags & TCPFSM_F_SOCKET_KEY;
+  t.netns = e.netns;
   t.pid = e.pid;
   t.tid = e.tid;
   t.cpu = e.cpu;
@@ -47,76 +49,6 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.new_state = e.new_state;
   t.comm = std::string_view(e.comm, strnlen(e.comm, sizeof e.comm));
   return t;
-}
-
-namespace {
-
-// Address text is written by hand: inet_ntop() goes through sprintf and was
-// more than half of the reader's JSON formatting time. Same text as glibc's
-// inet_ntop(), byte for byte (tests/unit/format_addr_test.cpp compares them).
-
-char* put_ipv4(char* p, const std::uint8_t* a) {
-  for (int i = 0; i < 4; ++i) {
-    if (i) *p++ = '.';
-    const unsigned v = a[i];
-    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-    *p++ = static_cast<char>('0' + v % 10);
-  }
-  return p;
-}
-
-char* put_hex16(char* p, unsigned w) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  bool started = false;
-  for (int shift = 12; shift >= 0; shift -= 4) {
-    const unsigned nibble = (w >> shift) & 0xF;
-    if (nibble || started || shift == 0) {
-      *p++ = kHex[nibble];
-      started = true;
-    }
-  }
-  return p;
-}
-
-// RFC 4291 text as glibc writes it: the longest run of two or more zero
-// groups (the first, when tied) becomes "::"; ::a.b.c.d and ::ffff:a.b.c.d
-// end in dotted IPv4.
-char* put_ipv6(char* p, const std::uint8_t* a) {
-  unsigned w[8];
-  for (int i = 0; i < 8; ++i) w[i] = (unsigned{a[2 * i]} << 8) | a[2 * i + 1];
-  int zero_at = -1, zero_len = 0;
-  for (int i = 0; i < 8;) {
-    if (w[i]) {
-      ++i;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && !w[j]) ++j;
-    if (j - i > zero_len) zero_at = i, zero_len = j - i;
-    i = j;
-  }
-  if (zero_len < 2) zero_at = -1;
-  for (int i = 0; i < 8; ++i) {
-    if (zero_at >= 0 && i >= zero_at && i < zero_at + zero_len) {
-      if (i == zero_at) *p++ = ':';
-      continue;
-    }
-    if (i) *p++ = ':';
-    if (i == 6 && zero_at == 0 && (zero_len == 6 || (zero_len == 5 && w[5] == 0xffff)))
-      return put_ipv4(p, a + 12);
-    p = put_hex16(p, w[i]);
-  }
-  if (zero_at >= 0 && zero_at + zero_len == 8) *p++ = ':';
-  return p;
-}
-
-}  // namespace
-
-std::size_t format_addr(char (&buf)[kAddrTextMax], bool ipv6, const std::array<std::uint8_t, 16>& addr) {
-  char* end = ipv6 ? put_ipv6(buf, addr.data()) : put_ipv4(buf, addr.data());
-  *end = '\0';
-  return static_cast<std::size_t>(end - buf);
 }
 
 }  // namespace tcpfsm

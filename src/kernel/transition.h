@@ -7,24 +7,23 @@
 #include <string>
 #include <string_view>
 
+#include "common/endpoint.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
 
-struct Endpoint {
-  std::array<std::uint8_t, 16> addr{};  // network order; IPv4 in the first 4 bytes
-  std::uint16_t port = 0;
-};
-
 struct Transition {
   std::uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC
   std::uint64_t wall_ns = 0;   // ktime_ns as wall-clock (UTC, ns since the epoch)
+  // The socket cookie; under TCPFSM_F_SOCKET_KEY a per-socket key instead,
+  // which the pipeline replaces with a lifecycle id before anything is written.
   std::uint64_t cookie = 0;
   std::optional<std::uint64_t> old_ns;  // time in old_state; none when first seen
   std::uint32_t pid = 0, tid = 0, cpu = 0;
   std::uint32_t ino = 0;  // socket inode, 0 if the socket has no file
   bool ipv6 = false;
-  bool synthetic_cookie = false;
+  std::uint32_t netns = 0;  // network namespace inode
+  bool socket_key = false;   // cookie is a per-socket key, not a socket cookie
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
   std::string_view comm;  // valid while the source event is
@@ -43,9 +42,5 @@ struct ClockMap {
 };
 
 Transition decode(const tcpfsm_event& e, const ClockMap& clock);
-
-// "127.0.0.1", "::1", "::ffff:10.0.0.1". Returns the length written to buf.
-constexpr std::size_t kAddrTextMax = 46;  // INET6_ADDRSTRLEN
-std::size_t format_addr(char (&buf)[kAddrTextMax], bool ipv6, const std::array<std::uint8_t, 16>& addr);
 
 }  // namespace tcpfsm

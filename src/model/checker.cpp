@@ -5,11 +5,6 @@
 namespace tcpfsm {
 namespace {
 
-bool is_start(int old_state, int new_state) {
-  return old_state == number(State::Close) ||
-         (old_state == number(State::Listen) && new_state == number(State::SynRecv));
-}
-
 LifecycleClass classify_close(int old_state) {
   switch (static_cast<State>(old_state)) {
     case State::SynSent:
@@ -25,6 +20,11 @@ LifecycleClass classify_close(int old_state) {
 }
 
 }  // namespace
+
+bool is_lifecycle_start(int old_state, int new_state) {
+  return old_state == number(State::Close) ||
+         (old_state == number(State::Listen) && new_state == number(State::SynRecv));
+}
 
 std::string_view verdict_name(VerdictKind k) {
   switch (k) {
@@ -80,30 +80,32 @@ Verdict Checker::judge(const Life* life, int old_state, int new_state) {
                                     (e && e->linux ? " (Linux: " + std::string(e->label) + ")" : "")};
 }
 
-Checker::Result Checker::observe(std::uint64_t cookie, int old_state, int new_state) {
-  auto it = lives_.find(cookie);
-  Life* life = it == lives_.end() ? nullptr : &it->second;
-  Result r{judge(life, old_state, new_state), std::nullopt};
+Checker::Result Checker::observe(Life& life, int old_state, int new_state) {
+  Result r{judge(life.seen ? &life : nullptr, old_state, new_state), std::nullopt};
 
   const int close = number(State::Close);
   // An abort sets CLOSE twice (tcp_abort, then tcp_done): the second one
   // repeats the end of a lifecycle rather than beginning one.
-  if (!life && old_state == close && new_state == close) return r;
+  if (!life.seen && old_state == close && new_state == close) return r;
 
-  if (!life) {
-    life = &lives_[cookie];
-    life->from_start = is_start(old_state, new_state);
-  }
-  if (r.verdict.kind == VerdictKind::Gap || r.verdict.kind == VerdictKind::UnknownState) life->broken = true;
-  if (new_state == number(State::Listen)) life->listener = true;
-  life->last = new_state;
+  if (!life.seen) life = Life{true, 0, false, is_lifecycle_start(old_state, new_state), false};
+  if (r.verdict.kind == VerdictKind::Gap || r.verdict.kind == VerdictKind::UnknownState) life.broken = true;
+  if (new_state == number(State::Listen)) life.listener = true;
+  life.last = new_state;
 
   // -> CLOSE ends the lifecycle; the same socket may start over (reconnect, listen again).
   if (new_state == close) {
-    r.ended = Lifecycle{life->broken || !life->from_start ? LifecycleClass::Truncated : classify_close(old_state),
-                        life->listener, close};
-    lives_.erase(cookie);
+    r.ended = Lifecycle{life.broken || !life.from_start ? LifecycleClass::Truncated : classify_close(old_state),
+                        life.listener, close};
+    life = Life{};
   }
+  return r;
+}
+
+Checker::Result Checker::observe(std::uint64_t cookie, int old_state, int new_state) {
+  auto it = lives_.try_emplace(cookie).first;
+  Result r = observe(it->second, old_state, new_state);
+  if (!it->second.seen) lives_.erase(it);
   return r;
 }
 

@@ -40,6 +40,20 @@ struct Lifecycle {
   int state = 0;          // the state it is in: its last event's new state
 };
 
+// A socket's lifecycle as the checker follows it. Whoever keeps sockets
+// (the trace pipeline's socket table, check's map by cookie) keeps this.
+struct Life {
+  bool seen = false;        // an event of this lifecycle was observed
+  int last = 0;             // new state of the last event
+  bool broken = false;      // a gap or an unknown state inside
+  bool from_start = false;  // first event began at CLOSE or was a child's LISTEN -> SYN_RECV
+  bool listener = false;
+};
+
+// Whether an event begins a lifecycle: from CLOSE (connect, listen), or a
+// child socket cloned from its listener.
+bool is_lifecycle_start(int old_state, int new_state);
+
 class Checker {
  public:
   explicit Checker(Model model) : model_(model) {}
@@ -49,7 +63,13 @@ class Checker {
     std::optional<Lifecycle> ended;  // set when this event closed a lifecycle
   };
 
-  // One transition of the socket identified by `cookie`.
+  // One transition of the socket whose lifecycle is `life` (not seen yet: its
+  // first event). When the event ends the lifecycle, or repeats an end
+  // (CLOSE -> CLOSE), `life` is left not seen: the caller may drop it.
+  Result observe(Life& life, int old_state, int new_state);
+
+  // The same, for a caller without a table of its own: the checker keeps the
+  // lifecycles by `cookie` (tcpfsm check).
   Result observe(std::uint64_t cookie, int old_state, int new_state);
 
   // `events` were reported lost. Each lost event explains at most one gap: first
@@ -62,7 +82,7 @@ class Checker {
   std::size_t open_lifecycles() const { return lives_.size(); }
   Model model() const { return model_; }
 
-  // Visit every lifecycle that has not ended (class Open or Truncated).
+  // Visit every lifecycle kept by cookie that has not ended (class Open or Truncated).
   template <class F>
   void for_each_open(F&& f) const {
     for (const auto& [cookie, life] : lives_)
@@ -71,12 +91,6 @@ class Checker {
   }
 
  private:
-  struct Life {
-    int last = 0;             // new state of the last event
-    bool broken = false;      // a gap or an unknown state inside
-    bool from_start = false;  // first event began at CLOSE or was a child's LISTEN -> SYN_RECV
-    bool listener = false;
-  };
   Verdict judge(const Life* life, int old_state, int new_state);
 
   Model model_;

@@ -4,15 +4,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/text.h"
 #include "model/dot.h"
 
 namespace tcpfsm {
 namespace {
-
-void pad(std::string& out, std::string_view s, std::size_t width) {
-  out += s;
-  out.append(width > s.size() ? width - s.size() : 0, ' ');
-}
 
 std::size_t name_width() {
   std::size_t w = 0;

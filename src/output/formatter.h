@@ -25,7 +25,7 @@ struct Losses {
 };
 
 // Version of the JSON record layout (docs/json-schema.md); bump on any change.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // What a log needs to explain itself without the host it came from.
 struct StartInfo {
@@ -38,11 +38,21 @@ struct StartInfo {
   std::int64_t mono_to_wall_ns = 0;  // wall = ktime_ns + this
 };
 
+// The trace pipeline's socket table (pipeline/socket_table.h) and owners.
+struct TableCounts {
+  std::uint64_t tracked = 0;            // sockets in the table now
+  std::uint64_t untracked = 0;          // events of sockets not tracked: the table was full
+  std::uint64_t stale = 0;              // sockets dropped: the kernel no longer had them (CLOSE lost)
+  std::uint64_t crosscheck_errors = 0;  // cross-checks with the kernel that failed
+  std::uint64_t owners_unresolved = 0;  // transitions of a socket with a file, written without its owner
+};
+
 // Running totals of a trace run.
 struct Totals {
   std::uint64_t transitions = 0;  // written
   Losses lost;
   std::uint64_t illegal = 0, gaps = 0, unknown_states = 0;
+  TableCounts sockets;
 };
 
 struct StatsInfo {
@@ -77,7 +87,8 @@ class Formatter {
 
 std::unique_ptr<Formatter> make_formatter(Format f);
 
-// "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states"
+// "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states;
+// 3 sockets tracked" and what the socket table could not do, if anything.
 std::string describe(const Totals& t);
 
 }  // namespace tcpfsm

@@ -40,22 +40,36 @@ void append_ports(std::string& out, std::string_view key, const std::vector<std:
   out += ']';
 }
 
+// sep "key":n, where sep is ',' or, for an object's first member, '{'.
+void append_count(std::string& out, char sep, std::string_view key, std::uint64_t n) {
+  out += sep;
+  out += '"';
+  out += key;
+  out += "\":";
+  json::append_uint(out, n);
+}
+
+// The members of a loss count; sep before the first.
+void append_losses(std::string& out, char sep, const Losses& l) {
+  append_count(out, sep, "ringbuf", l.ringbuf);
+  append_count(out, ',', "recursion", l.recursion);
+  append_count(out, ',', "skstate", l.skstate);
+}
+
 void append_totals(std::string& out, const Totals& t) {
-  out += R"(,"transitions":)";
-  json::append_uint(out, t.transitions);
-  out += R"(,"lost":{"ringbuf":)";
-  json::append_uint(out, t.lost.ringbuf);
-  out += R"(,"recursion":)";
-  json::append_uint(out, t.lost.recursion);
-  out += R"(,"skstate":)";
-  json::append_uint(out, t.lost.skstate);
-  out += R"(},"violations":{"illegal":)";
-  json::append_uint(out, t.illegal);
-  out += R"(,"gap":)";
-  json::append_uint(out, t.gaps);
-  out += R"(,"unknown_state":)";
-  json::append_uint(out, t.unknown_states);
+  append_count(out, ',', "transitions", t.transitions);
+  out += R"(,"lost":)";
+  append_losses(out, '{', t.lost);
+  out += R"(},"violations":)";
+  append_count(out, '{', "illegal", t.illegal);
+  append_count(out, ',', "gap", t.gaps);
+  append_count(out, ',', "unknown_state", t.unknown_states);
   out += '}';
+  append_count(out, ',', "sockets_tracked", t.sockets.tracked);
+  append_count(out, ',', "sockets_untracked", t.sockets.untracked);
+  append_count(out, ',', "sockets_stale", t.sockets.stale);
+  append_count(out, ',', "crosscheck_errors", t.sockets.crosscheck_errors);
+  append_count(out, ',', "owners_unresolved", t.sockets.owners_unresolved);
 }
 
 void append_head(std::string& out, std::string_view type, std::uint64_t wall_ns) {
@@ -103,20 +117,16 @@ class JsonFormatter final : public Formatter {
   void stats(std::string& out, const StatsInfo& s) override {
     append_head(out, "stats", s.wall_ns);
     append_totals(out, s.totals);
-    out += R"(,"interval_ns":)";
-    json::append_uint(out, s.interval_ns);
-    out += R"(,"transitions_per_s":)";
-    json::append_uint(out, static_cast<std::uint64_t>(s.transitions_per_s + 0.5));
+    append_count(out, ',', "interval_ns", s.interval_ns);
+    append_count(out, ',', "transitions_per_s", static_cast<std::uint64_t>(s.transitions_per_s + 0.5));
     out += "}\n";
   }
 
   void end(std::string& out, const EndInfo& e) override {
     append_head(out, "end", e.wall_ns);
     append_totals(out, e.totals);
-    out += R"(,"kernel_matched":)";
-    json::append_uint(out, e.kernel_matched);
-    out += R"(,"duration_ns":)";
-    json::append_uint(out, e.duration_ns);
+    append_count(out, ',', "kernel_matched", e.kernel_matched);
+    append_count(out, ',', "duration_ns", e.duration_ns);
     append_field(out, "reason", e.reason);
     if (!e.signal.empty()) append_field(out, "signal", e.signal);
     out += "}\n";
@@ -168,12 +178,7 @@ class JsonFormatter final : public Formatter {
 
   void lost(std::string& out, std::uint64_t wall_ns, const Losses& l) override {
     append_head(out, "lost", wall_ns);
-    out += R"(,"ringbuf":)";
-    json::append_uint(out, l.ringbuf);
-    out += R"(,"recursion":)";
-    json::append_uint(out, l.recursion);
-    out += R"(,"skstate":)";
-    json::append_uint(out, l.skstate);
+    append_losses(out, ',', l);
     out += "}\n";
   }
 };

@@ -1,8 +1,9 @@
 // Human-readable table, one aligned row per transition.
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
+#include "common/endpoint.h"
+#include "common/text.h"
 #include "output/formatter.h"
 #include "model/states.h"
 
@@ -10,18 +11,6 @@ namespace tcpfsm {
 namespace {
 
 constexpr int kStateWidth = 11;  // "ESTABLISHED"
-
-std::string endpoint_text(bool ipv6, const Endpoint& ep) {
-  char buf[kAddrTextMax];
-  std::string s;
-  const std::size_t n = format_addr(buf, ipv6, ep.addr);
-  if (ipv6) s += '[';
-  s.append(buf, n);
-  if (ipv6) s += ']';
-  s += ':';
-  s += std::to_string(ep.port);
-  return s;
-}
 
 std::string losses_text(const Losses& l) {
   return std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
@@ -32,17 +21,20 @@ std::string losses_text(const Losses& l) {
 }  // namespace
 
 std::string describe(const Totals& t) {
-  return std::to_string(t.transitions) + " transitions, lost " + losses_text(t.lost) + "; " +
-         std::to_string(t.illegal) + " illegal, " + std::to_string(t.gaps) + " gaps, " +
-         std::to_string(t.unknown_states) + " unknown states";
+  std::string s = std::to_string(t.transitions) + " transitions, lost " + losses_text(t.lost) + "; " +
+                  std::to_string(t.illegal) + " illegal, " + std::to_string(t.gaps) + " gaps, " +
+                  std::to_string(t.unknown_states) + " unknown states; " + std::to_string(t.sockets.tracked) +
+                  " sockets tracked";
+  // What the socket table could not do, only when it happened.
+  const TableCounts& c = t.sockets;
+  if (c.stale) s += ", " + std::to_string(c.stale) + " dropped as gone from the kernel";
+  if (c.untracked) s += ", " + std::to_string(c.untracked) + " transitions of untracked sockets (--max-sockets)";
+  if (c.crosscheck_errors) s += ", " + std::to_string(c.crosscheck_errors) + " cross-checks failed";
+  if (c.owners_unresolved) s += ", " + std::to_string(c.owners_unresolved) + " without a known owner";
+  return s;
 }
 
 namespace {
-
-void pad(std::string& out, std::string_view s, std::size_t width) {
-  out += s;
-  out.append(width > s.size() ? width - s.size() : 0, ' ');
-}
 
 class TableFormatter final : public Formatter {
  public:
@@ -57,7 +49,8 @@ class TableFormatter final : public Formatter {
     addr_width_ = std::max({addr_width_, local.size(), remote.size()});
     char ms[32] = "-";
     if (t.old_ns) std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(*t.old_ns) / 1e6);
-    row(out, clock_text(t.wall_ns), std::to_string(t.pid), t.comm, local, remote,
+    // The name any process can give itself: escaped, so it cannot drive the terminal.
+    row(out, clock_text_us(t.wall_ns), std::to_string(t.pid), escaped(t.comm), local, remote,
         state_name(t.old_state), state_name(t.new_state), ms);
     if (v.kind != VerdictKind::Ok) {
       out.pop_back();  // the row's newline
@@ -76,24 +69,13 @@ class TableFormatter final : public Formatter {
   void stats(std::string& out, const StatsInfo& s) override {
     char rate[32];
     std::snprintf(rate, sizeof rate, "%.0f", s.transitions_per_s);
-    out += "-- " + clock_text(s.wall_ns) + " " + describe(s.totals) + "; " + rate + " transitions/s\n";
+    out += "-- " + clock_text_us(s.wall_ns) + " " + describe(s.totals) + "; " + rate + " transitions/s\n";
   }
 
   // The run's totals are the summary tcpfsm prints on stderr: not repeated here.
   void end(std::string&, const EndInfo&) override {}
 
  private:
-  static std::string clock_text(std::uint64_t wall_ns) {
-    const auto sec = static_cast<std::time_t>(wall_ns / 1'000'000'000);
-    std::tm tm{};
-    localtime_r(&sec, &tm);
-    char buf[32];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%06llu",
-                  static_cast<unsigned long long>(wall_ns % 1'000'000'000 / 1000));
-    return buf;
-  }
-
   void row(std::string& out, std::string_view time, std::string_view pid, std::string_view comm,
            std::string_view local, std::string_view remote, std::string_view old_state,
            std::string_view new_state, std::string_view ms) const {

@@ -1,8 +1,12 @@
-// The text view and the JSON records of `tcpfsm stuck`.
+// The text view and the JSON records of `tcpfsm stuck`. Names and command
+// lines come from /proc, where any process writes its own: the text view
+// escapes them (common/text.h), the JSON strings escape themselves.
 #include <algorithm>
 #include <map>
 
+#include "common/endpoint.h"
 #include "common/json_text.h"
+#include "common/text.h"
 #include "stuck/stuck.h"
 #include "common/units.h"
 
@@ -10,16 +14,6 @@ namespace tcpfsm {
 namespace {
 
 constexpr std::size_t kAddrWidth = 21;  // "255.255.255.255:65535"
-
-void pad(std::string& out, std::string_view s, std::size_t width) {
-  out += s;
-  out.append(width > s.size() ? width - s.size() : 0, ' ');
-}
-
-void pad_left(std::string& out, std::string_view s, std::size_t width) {
-  out.append(width > s.size() ? width - s.size() : 0, ' ');
-  out += s;
-}
 
 std::string plural(std::size_t n, std::string_view what) {
   return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
@@ -56,7 +50,7 @@ std::string group_title(const Group& g) {
   std::string t;
   switch (g.owner) {
     case Ownership::Process:
-      t = "pid " + std::to_string(g.holder.pid) + " (" + g.holder.comm + ") holds " + what;
+      t = "pid " + std::to_string(g.holder.pid) + " (" + escaped(g.holder.comm) + ") holds " + what;
       break;
     case Ownership::Orphan: t = "orphaned by close(), no process: " + what; break;
     case Ownership::NotAccepted: t = "not accepted, in a listener's accept queue: " + what; break;
@@ -77,7 +71,7 @@ std::string fds_text(const StuckSocket& s, std::int32_t pid) {
 std::string shared_text(const StuckSocket& s, std::int32_t pid) {
   std::vector<std::string> others;
   for (const Holder& h : s.holders) {
-    std::string o = std::to_string(h.pid) + " (" + h.comm + ")";
+    std::string o = std::to_string(h.pid) + " (" + escaped(h.comm) + ")";
     if (h.pid != pid && std::find(others.begin(), others.end(), o) == others.end()) others.push_back(o);
   }
   if (others.empty()) return "";
@@ -106,7 +100,7 @@ void append_group(std::string& out, const Group& g, std::size_t max_rows) {
   out += '\n';
   out += group_title(g);
   out += '\n';
-  if (g.owner == Ownership::Process) out += "  command: " + g.holder.cmdline + '\n';
+  if (g.owner == Ownership::Process) out += "  command: " + escaped(g.holder.cmdline) + '\n';
   out += "  hint: " + group_hint(g) + '\n';
   std::size_t width = kAddrWidth;
   for (const StuckSocket* s : g.sockets)

@@ -3,67 +3,22 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
-#include <ctime>
 #include <string>
 
-#include "common/errors.h"
+#include "common/clock.h"
+#include "common/signals.h"
+#include "common/text.h"
+#include "common/units.h"
 #include "kernel/loader.h"
+#include "kernel/transition.h"
+#include "output/log_writer.h"
 #include "stuck/stuck.h"
 #include "stuck/tracker.h"
-#include "kernel/transition.h"
-#include "common/units.h"
 
 namespace tcpfsm {
 namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-void on_stop_signal(int sig) { g_stop_signal = sig; }
-
-void install_signal_handlers() {
-  struct sigaction sa{};
-  sa.sa_handler = on_stop_signal;  // no SA_RESTART: interrupt the poll
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
-}
-
-std::uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-// The events' clock (bpf_ktime_get_ns).
-std::uint64_t mono_now_ns() { return clock_ns(CLOCK_MONOTONIC); }
-std::uint64_t wall_now_ns() { return clock_ns(CLOCK_REALTIME); }
-
-// Writes all of data to standard output; false once the reader has gone.
-bool write_stdout(std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(STDOUT_FILENO, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) return false;
-      throw Error(ExitCode::OutputError, std::string("writing standard output failed: ") + std::strerror(errno));
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-std::string clock_text(std::uint64_t wall_ns) {
-  const auto sec = static_cast<std::time_t>(wall_ns / 1'000'000'000);
-  std::tm tm{};
-  localtime_r(&sec, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
 
 std::string states_list(const std::vector<State>& states) {
   std::string s;
@@ -87,7 +42,7 @@ int run_once(const StuckOptions& o) {
     append_view(out, refresher.view(r), 0);
   }
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe shows up as EPIPE from write()
-  write_stdout(out);
+  LogWriter({}, {}).write(out);
   return stuck ? 1 : 0;
 }
 
@@ -96,7 +51,7 @@ class TransitionFeed final : public EventHandler {
  public:
   void on_event(const tcpfsm_event& e) override {
     std::uint64_t key = e.cookie;
-    if (e.flags & TCPFSM_F_SYNTHETIC_COOKIE) {
+    if (e.flags & TCPFSM_F_SOCKET_KEY) {
       const Transition t = decode(e, ClockMap{});
       key = endpoints_key(t.ipv6, t.local, t.remote);
     }
@@ -110,7 +65,8 @@ constexpr std::size_t kWatchRowsPerGroup = 10;
 
 int run_watch(const StuckOptions& o) {
   StuckRefresher refresher(o.query);
-  install_signal_handlers();
+  install_run_signals();
+  LogWriter stdout_writer({}, {});  // EPIPE-aware: a reader that went away ends the watch
   TransitionFeed feed;
   LoadOptions load;
   load.family = o.query.family;
@@ -131,10 +87,10 @@ int run_watch(const StuckOptions& o) {
   const auto interval_ns = static_cast<std::uint64_t>(o.interval.count());
   KernelCounters reported_losses;
   std::uint64_t next = mono_now_ns();
-  while (!g_stop_signal) {
-    for (std::uint64_t now = mono_now_ns(); now < next && !g_stop_signal; now = mono_now_ns())
+  while (!stop_signal()) {
+    for (std::uint64_t now = mono_now_ns(); now < next && !stop_signal(); now = mono_now_ns())
       tracer.poll(static_cast<int>(std::min<std::uint64_t>((next - now) / 1'000'000 + 1, 100)));
-    if (g_stop_signal) break;
+    if (stop_signal()) break;
 
     // Transitions up to the dump first, and those that raced with it after.
     tracer.drain();
@@ -164,7 +120,7 @@ int run_watch(const StuckOptions& o) {
       out += "-- " + clock_text(wall) + "\n";
       append_view(out, refresher.view(r), kWatchRowsPerGroup);
     }
-    if (!out.empty() && !write_stdout(out)) break;  // the reader has gone
+    if (!out.empty() && !stdout_writer.write(out)) break;  // the reader has gone
     next = std::max(next + interval_ns, mono_now_ns() + interval_ns / 2);
   }
   tracer.detach();

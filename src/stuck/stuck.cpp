@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "stuck/stuck.h"
+#include "common/endpoint.h"
 #include "common/units.h"
 
 namespace tcpfsm {
@@ -18,16 +19,6 @@ std::string ss_state_name(int state) {
 }
 
 }  // namespace
-
-std::string endpoint_text(bool ipv6, const Endpoint& ep) {
-  char buf[kAddrTextMax];
-  const std::size_t n = format_addr(buf, ipv6, ep.addr);
-  std::string s;
-  if (ipv6) s += '[';
-  s.append(buf, n);
-  if (ipv6) s += ']';
-  return s + ':' + std::to_string(ep.port);
-}
 
 std::string_view age_kind_name(AgeKind k) {
   switch (k) {

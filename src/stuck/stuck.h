@@ -17,9 +17,6 @@
 
 namespace tcpfsm {
 
-// "127.0.0.1:8080", "[::1]:8080" (as ss writes them).
-std::string endpoint_text(bool ipv6, const Endpoint& ep);
-
 // How well tcpfsm knows how long a socket has been in its state.
 enum class AgeKind : std::uint8_t {
   Measured,    // tcpfsm saw it enter the state

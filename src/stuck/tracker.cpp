@@ -9,19 +9,6 @@ std::chrono::nanoseconds since(std::uint64_t from_ns, std::uint64_t to_ns) {
 
 }  // namespace
 
-std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote) {
-  // FNV-1a over family, addresses and ports: unique among live connections.
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
-  mix(ipv6);
-  for (const Endpoint* ep : {&local, &remote}) {
-    for (std::uint8_t b : ep->addr) mix(b);
-    mix(static_cast<std::uint8_t>(ep->port >> 8));
-    mix(static_cast<std::uint8_t>(ep->port));
-  }
-  return h;
-}
-
 StuckTracker::StuckTracker(Options options, std::uint64_t start_ns)
     : options_(std::move(options)), state_mask_(state_mask(options_.states)), start_ns_(start_ns) {}
 

@@ -18,10 +18,6 @@
 
 namespace tcpfsm {
 
-// A socket's identity from its endpoints, for transitions whose cookie is
-// synthetic (classic tracepoint fallback) and so does not match idiag_cookie.
-std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote);
-
 class StuckTracker {
  public:
   struct Options {

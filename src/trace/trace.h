@@ -26,7 +26,8 @@ struct TraceOptions {
   std::optional<std::chrono::nanoseconds> stats_interval;
   std::chrono::milliseconds poll_interval{100};  // bounds output latency
   std::string user;  // drop to this user once loaded and attached ("" keeps root)
-  bool owners = true;  // add owner_pid/owner_comm from /proc (walked at most once a second)
+  bool owners = true;  // add owner_pid/owner_comm from /proc
+  std::size_t max_sockets = 262144;  // the socket table's bound
 };
 
 // Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.

@@ -211,6 +211,25 @@ TEST(Check, CraftedLogTextReport) {
             "  LISTEN           1     9.0s     9.0s     9.0s     9.0s\n");
 }
 
+// Any program can write a log: what the report and the messages quote from
+// it reaches the terminal escaped; the JSON report keeps the strings whole.
+TEST(Check, TextQuotedFromTheLogIsEscaped) {
+  const std::string log =
+      R"({"type":"\u001b]0;owned\u0007\u001b[2J"})" "\n"
+      R"({"type":"transition","ts":"\u001b[2J","cookie":1,"family":"ipv6","laddr":"\u009b1m","lport":1,)"
+      R"("raddr":"::1","rport":2,"old":"LISTEN","new":"FIN_WAIT2"})" "\n";
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, R"(<stdin>:1: unknown_type: unknown record type "\x1b]0;owned\x07\x1b[2J")" "\n");
+  EXPECT_NE(r.out.find(R"(  <stdin>:2: illegal: LISTEN -> FIN_WAIT2 is not a transition Linux makes [cookie 1 )"
+                       R"([\xc2\x9b1m]:1 -> [::1]:2 at \x1b[2J])" "\n"),
+            std::string::npos)
+      << r.out;
+  const auto j = check_json(log);
+  EXPECT_EQ(j["violations"][0]["laddr"], "\xc2\x9b" "1m");
+  EXPECT_EQ(j["violations"][0]["ts"], "\x1b[2J");
+}
+
 TEST(Check, CraftedLogUnderRfcFlagsTheLinuxOnlyEdges) {
   const auto j = check_json(crafted_log(), opts([](auto& o) { o.model = Model::Rfc; }));
   EXPECT_EQ(j["model"], "rfc");

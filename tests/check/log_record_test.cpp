@@ -130,6 +130,24 @@ TEST(LogRecord, InvalidJson) {
   EXPECT_EQ(outcome("{\"type\":\"x\xff\"}").substr(0, 26), "invalid_json: invalid JSON");
 }
 
+// A log may hold any bytes, and the messages quoting them go to a terminal:
+// what nlohmann quotes from the line is escaped, its own words are not.
+TEST(LogRecord, InvalidJsonQuotesTheLineEscaped) {
+  EXPECT_EQ(outcome("{\"type\":\"a\xc2\x9b\xff\"}"),
+            R"(invalid_json: invalid JSON at column 13: syntax error while parsing value - invalid string: )"
+            R"(ill-formed UTF-8 byte; last read: '"a\xc2\x9b\xff')");
+  EXPECT_EQ(outcome("{\"type\":\x7f}"),
+            R"(invalid_json: invalid JSON at column 9: syntax error while parsing value - invalid literal; )"
+            R"(last read: '"type":\x7f')");
+  EXPECT_EQ(outcome("{\"type\":\"x\x1b[2J\"}"),
+            R"(invalid_json: invalid JSON at column 11: syntax error while parsing value - invalid string: )"
+            R"(control character U+001B (ESC) must be escaped to \u001B; last read: '"x<U+001B>')");
+  // A long token is cut, never in the middle of an escape.
+  const std::string e = outcome("\"" + std::string(300, '\x7f'));
+  EXPECT_TRUE(e.ends_with(R"(\x7f\x7f...)")) << e;
+  EXPECT_EQ(e.find('\x7f'), std::string::npos) << e;
+}
+
 TEST(LogRecord, NotAnObject) {
   EXPECT_EQ(outcome("[1,2]"), "not_an_object: not a JSON object");
   EXPECT_EQ(outcome("42"), "not_an_object: not a JSON object");
@@ -183,4 +201,7 @@ TEST(LogRecord, UnknownStateName) {
   const std::string longname(100, 'X');
   EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":"CLOSE","new":")" + longname + "\"}"),
             R"(unknown_state_name: field "new": unknown state name ")" + std::string(64, 'X') + "\"...");
+  // JSON escapes in the log become the bytes they stand for: shown escaped.
+  EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"\u001b[2J\u009b\\"})"),
+            R"(unknown_state_name: field "new": unknown state name "\x1b[2J\xc2\x9b\\")");
 }

@@ -1,5 +1,6 @@
 // format_addr() writes addresses by hand for speed; its text must stay the
 // same as glibc's inet_ntop(), byte for byte, for every shape of address.
+// endpoint_text() adds the port as ss does.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -7,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "kernel/transition.h"
+#include "common/endpoint.h"
 
 using namespace tcpfsm;
 
@@ -84,4 +85,17 @@ TEST(FormatAddr, RandomAddressesMatchInetNtop) {
     ASSERT_EQ(ours(true, a), glibc(true, a));
     ASSERT_EQ(ours(false, a), glibc(false, a));
   }
+}
+
+TEST(EndpointText, AsSsWritesThem) {
+  Endpoint v4;
+  v4.addr = {127, 0, 0, 1};
+  v4.port = 8080;
+  EXPECT_EQ(endpoint_text(false, v4), "127.0.0.1:8080");
+  Endpoint v6;
+  v6.addr[15] = 1;
+  v6.port = 443;
+  EXPECT_EQ(endpoint_text(true, v6), "[::1]:443");
+  EXPECT_EQ(endpoint_text(true, "::ffff:10.0.0.5", 0), "[::ffff:10.0.0.5]:0");
+  EXPECT_EQ(endpoint_text(false, "10.0.0.5", 65535), "10.0.0.5:65535");
 }

@@ -22,6 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Only a file that cannot be read gives 2, and there are no files here.
   FUZZ_CHECK(status == 0 || status == 1);
+  // Whatever bytes the log holds, the messages and the text report quote them escaped.
+  FUZZ_CHECK(tcpfsm::fuzz::inert(err.str()));
+  if (o.format == tcpfsm::ReportFormat::Text) FUZZ_CHECK(tcpfsm::fuzz::inert(out.str()));
   if (o.format == tcpfsm::ReportFormat::Json) {
     // Whatever the log held, the report is valid JSON that agrees with the exit status.
     const auto report = nlohmann::json::parse(out.str(), nullptr, /*allow_exceptions=*/false);

@@ -1,7 +1,8 @@
 // Kernel events, any bytes at all, through the reader's path: decode, check,
 // JSON and table formatting. Every JSON line must be strict JSON that
-// `tcpfsm check` reads back to the same values, whatever the task's comm
-// holds (any process can name itself with any bytes).
+// `tcpfsm check` reads back to the same values, and every table row inert on
+// a terminal, whatever the task's comm holds (any process can name itself
+// with any bytes).
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::string table;
   tcpfsm::make_formatter(tcpfsm::Format::Table)->transition(table, t, v);
-  FUZZ_CHECK(!table.empty() && table.back() == '\n');
+  FUZZ_CHECK(!table.empty() && table.back() == '\n' && table.find('\n') == table.size() - 1);
+  FUZZ_CHECK(tcpfsm::fuzz::inert(table));  // the comm is escaped
 
   std::string line;
   tcpfsm::make_formatter(tcpfsm::Format::Json)->transition(line, t, v);

@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace tcpfsm::itest {
 
@@ -100,6 +103,44 @@ int Process::wait(std::chrono::milliseconds timeout) {
     exited_ = true;
   }
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+}
+
+HoldingChild::HoldingChild(const char* name, const std::function<void()>& in_child) {
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_NAME, name);
+    close(hold[1]);
+    try {
+      if (in_child) in_child();
+    } catch (...) {
+      _exit(1);  // never into the test's own code: the parent sees no start
+    }
+    char c = 'r';
+    (void)!write(ready[1], &c, 1);
+    for (;;) {  // until the parent lets go (EOF), then exit without cleanup
+      const ssize_t n = read(hold[0], &c, 1);
+      if (n == 0 || (n < 0 && errno != EINTR)) _exit(0);
+    }
+  }
+  close(ready[1]);
+  close(hold[0]);
+  hold_ = hold[1];
+  pollfd p{ready[0], POLLIN, 0};
+  char c;
+  const bool up = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  if (!up) throw std::runtime_error("the holding child did not start");
+}
+
+HoldingChild::~HoldingChild() {
+  close(hold_);
+  for (int i = 0; i < 100; ++i)  // at most 2 s
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    else std::this_thread::sleep_for(20ms);
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
 }
 
 TraceRun::TraceRun(std::vector<std::string> extra_args, std::vector<std::string> prefix)

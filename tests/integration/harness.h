@@ -60,6 +60,22 @@ class Process {
   std::string out_, err_;
 };
 
+// A forked child named `name` (its comm, as prctl(PR_SET_NAME) sets it) that
+// runs in_child, if given, and then holds every fd it has until it is
+// destroyed. in_child runs in the child: what it assigns stays in the child.
+class HoldingChild {
+ public:
+  explicit HoldingChild(const char* name, const std::function<void()>& in_child = {});
+  ~HoldingChild();  // lets go, waits up to 2 s, then SIGKILL
+  HoldingChild(const HoldingChild&) = delete;
+  HoldingChild& operator=(const HoldingChild&) = delete;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int hold_ = -1;
+};
+
 // `tcpfsm trace --format json` with extra arguments, started and attached.
 class TraceRun {
  public:

@@ -1,17 +1,12 @@
 // tcpfsm stuck against real sockets held by real processes (root, private netns).
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -25,49 +20,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// A forked child that holds every fd it inherited until it is destroyed.
-class HoldingChild {
- public:
-  explicit HoldingChild(const char* name) {
-    int ready[2], hold[2];
-    if (pipe2(ready, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_NAME, name);
-      close(hold[1]);
-      char c = 'r';
-      (void)!write(ready[1], &c, 1);
-      for (;;) {  // until the parent lets go (EOF), then exit without cleanup
-        const ssize_t n = read(hold[0], &c, 1);
-        if (n == 0 || (n < 0 && errno != EINTR)) _exit(0);
-      }
-    }
-    close(ready[1]);
-    close(hold[0]);
-    hold_ = hold[1];
-    pollfd p{ready[0], POLLIN, 0};
-    char c;
-    const bool up = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
-    close(ready[0]);
-    if (!up) throw std::runtime_error("the holding child did not start");
-  }
-  ~HoldingChild() {
-    close(hold_);
-    for (int i = 0; i < 100; ++i)  // at most 2 s
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      else std::this_thread::sleep_for(20ms);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  HoldingChild(const HoldingChild&) = delete;
-  HoldingChild& operator=(const HoldingChild&) = delete;
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int hold_ = -1;
-};
 
 std::uint16_t peer_port(const Socket& s) {
   sockaddr_storage ss{};

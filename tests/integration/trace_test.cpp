@@ -39,7 +39,7 @@ void expect_clean_stop(TraceRun& run) {
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records.front()["type"], "start");
   EXPECT_EQ(records.front()["cause"], "run");
-  EXPECT_EQ(records.front()["schema"], 1);
+  EXPECT_EQ(records.front()["schema"], 2);
   const json& end = records.back();
   EXPECT_EQ(end["type"], "end");
   EXPECT_EQ(end["reason"], "signal");

@@ -156,7 +156,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   std::string out;
   make_formatter(Format::Json)->start(out, s);
   EXPECT_EQ(out,
-            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":1,"cause":"rotate",)"
+            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":2,"cause":"rotate",)"
             R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
             R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432]},)"
             R"("ringbuf_bytes":8388608,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":-42}})"
@@ -164,7 +164,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
 }
 
 TEST(JsonOutput, StatsAndEndRecords) {
-  const Totals t{100, Losses{1, 2, 3}, 4, 5, 6};
+  const Totals t{100, Losses{1, 2, 3}, 4, 5, 6, TableCounts{7, 8, 9, 10, 11}};
   std::string out;
   auto f = make_formatter(Format::Json);
   f->stats(out, {kWall, t, 2'000'000'000, 49.6});
@@ -172,11 +172,13 @@ TEST(JsonOutput, StatsAndEndRecords) {
   EXPECT_EQ(out,
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
-            R"("interval_ns":2000000000,"transitions_per_s":50})"
+            R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
+            R"("owners_unresolved":11,"interval_ns":2000000000,"transitions_per_s":50})"
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
-            R"("kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
+            R"("owners_unresolved":11,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
 
@@ -211,6 +213,23 @@ TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
   EXPECT_EQ(out,
             "07:42:31.000001  4242    curl             [::1]:40000            [::ffff:10.0.0.5]:8080 "
             "SYN_SENT    -> ESTABLISHED 0.250  !! gap: events lost\n");
+}
+
+// Any process can name itself with terminal controls: the table shows the
+// name escaped, and the columns after it stay where the header says.
+TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  Transition t = transition();
+  t.comm = "\x1b]0;x\x07";
+  f->transition(out, t, {});
+  t.comm = "\xe6\x97\xa5\xe6\x9c\xac";  // 日本: 6 bytes, 4 columns
+  f->transition(out, t, {});
+  EXPECT_EQ(out,
+            R"(07:42:31.000001  4242    \x1b]0;x\x07     127.0.0.1:40000       10.0.0.5:8080         )"
+            "SYN_SENT    -> ESTABLISHED 0.250\n"
+            "07:42:31.000001  4242    \xe6\x97\xa5\xe6\x9c\xac             127.0.0.1:40000       10.0.0.5:8080         "
+            "SYN_SENT    -> ESTABLISHED 0.250\n");
 }
 
 TEST_F(TableOutput, UnknownStateShowsItsNumber) {

@@ -215,6 +215,40 @@ TEST(StuckView, ExactText) {
             "timestamp that says since when; --min-age 0 lists them\n");
 }
 
+// /proc holds whatever name and command line a process gave itself: the text
+// view escapes them, so that none can drive the terminal of whoever runs it.
+TEST(StuckView, NamesAndCommandLinesAreEscaped) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  const Holder evil{4242, 12, "\x1b]0;owned\x07", "\x1b[2J\xc2\x9b" "31m --flag \\"};
+  const Holder other{4243, 12, "w\x7f", "w"};
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s},
+                            {evil, other}));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out,
+            "1 socket in CLOSE_WAIT\n"
+            "\n"
+            R"(pid 4242 (\x1b]0;owned\x07) holds 1 CLOSE_WAIT socket, oldest > 40.0s, to 10.0.0.5:8080)"
+            "\n"
+            R"(  command: \x1b[2J\xc2\x9b31m --flag \\)"
+            "\n"
+            "  hint: peer closed; pid 4242 has not called close() on fd 12\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            R"(  12    10.0.0.1:41000         10.0.0.5:8080               0  > 40.0s  also held by pid 4243 (w\x7f))"
+            "\n"
+            "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'\n"
+            "\n"
+            R"(pid 4243 (w\x7f) holds 1 CLOSE_WAIT socket, oldest > 40.0s, to 10.0.0.5:8080)"
+            "\n"
+            "  command: w\n"
+            "  hint: peer closed; pid 4243 has not called close() on fd 12\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            R"(  12    10.0.0.1:41000         10.0.0.5:8080               0  > 40.0s  also held by pid 4242 (\x1b]0;owned\x07))"
+            "\n"
+            "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'\n");
+}
+
 TEST(StuckView, NothingStuck) {
   StuckView v;
   v.states = {State::CloseWait};

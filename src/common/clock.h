@@ -1,0 +1,13 @@
+// The two clocks every record is stamped with.
+#pragma once
+
+#include <cstdint>
+
+namespace tcpfsm {
+
+// CLOCK_MONOTONIC ns: the clock of the events' ktime_ns (bpf_ktime_get_ns).
+std::uint64_t mono_now_ns();
+// CLOCK_REALTIME ns since the epoch.
+std::uint64_t wall_now_ns();
+
+}  // namespace tcpfsm

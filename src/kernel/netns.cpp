@@ -1,0 +1,87 @@
+#include "kernel/netns.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "common/errors.h"
+
+namespace tcpfsm {
+namespace {
+
+// An fd of the namespace file at `path` when it is namespace `inode`, else -1.
+int open_if(const std::string& path, std::uint32_t inode) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st{};
+  if (fstat(fd, &st) == 0 && st.st_ino == inode) return fd;
+  close(fd);
+  return -1;
+}
+
+// The first `dir/NAME + suffix` that is namespace `inode`.
+int search_dir(const char* dir, bool pids_only, const char* suffix, std::uint32_t inode) {
+  DIR* d = opendir(dir);
+  if (!d) return -1;
+  int fd = -1;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.' || (pids_only && (e->d_name[0] < '1' || e->d_name[0] > '9'))) continue;
+    if ((fd = open_if(std::string(dir) + "/" + e->d_name + suffix, inode)) >= 0) break;
+  }
+  closedir(d);
+  return fd;
+}
+
+int find_way_in(std::uint32_t inode, std::span<const std::int32_t> pids) {
+  for (std::int32_t pid : pids)
+    if (pid > 0)
+      if (int fd = open_if("/proc/" + std::to_string(pid) + "/ns/net", inode); fd >= 0) return fd;
+  if (int fd = search_dir("/proc", true, "/ns/net", inode); fd >= 0) return fd;
+  return search_dir("/var/run/netns", false, "", inode);
+}
+
+}  // namespace
+
+std::uint32_t own_netns() {
+  struct stat st{};
+  return stat("/proc/thread-self/ns/net", &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
+}
+
+std::unique_ptr<SockDiag> sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids, std::string& why) {
+  const int target = find_way_in(inode, pids);
+  if (target < 0) {
+    why = "no process or /var/run/netns name leads into network namespace " + std::to_string(inode);
+    return nullptr;
+  }
+  const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0 || setns(target, CLONE_NEWNET) != 0) {
+    why = "cannot enter network namespace " + std::to_string(inode) + ": " + std::strerror(errno) +
+          " (needs CAP_SYS_ADMIN)";
+    close(target);
+    if (home >= 0) close(home);
+    return nullptr;
+  }
+  close(target);
+  std::unique_ptr<SockDiag> diag;
+  try {
+    diag = std::make_unique<SockDiag>();
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  // Everything else this thread does belongs in its own namespace.
+  const bool back = setns(home, CLONE_NEWNET) == 0;
+  const int err = errno;
+  close(home);
+  if (!back)
+    throw Error(ExitCode::Failure, std::string("cannot return to tcpfsm's own network namespace: ") +
+                                       std::strerror(err));
+  return diag;
+}
+
+}  // namespace tcpfsm

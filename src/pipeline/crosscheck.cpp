@@ -1,0 +1,92 @@
+#include "pipeline/crosscheck.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "kernel/netns.h"
+
+namespace tcpfsm {
+namespace {
+
+// Every state a full socket in the table can be in: not TIME_WAIT or the
+// request and bound-inactive mini sockets, which the tracepoint never shows.
+const std::uint32_t kStates = ~((1U << number(State::TimeWait)) | (1U << number(State::NewSynRecv)) |
+                                    (1U << number(State::BoundInactive)));
+
+// Before connect() picks it, a socket's local port reads 0 (CLOSE -> SYN_SENT):
+// such a record is matched by its remote endpoint alone.
+std::uint64_t remote_only(bool ipv6, const Endpoint& remote) { return ~endpoints_key(ipv6, Endpoint{}, remote); }
+
+constexpr std::size_t kPidsPerNetns = 4;  // ways into a namespace worth trying before a /proc search
+
+}  // namespace
+
+std::uint64_t CrossCheck::identity(std::uint64_t key, const SocketRecord& r, bool keys) {
+  if (!keys) return key;  // the socket cookie, as sock_diag reports it
+  return r.local.port ? endpoints_key(r.ipv6, r.local, r.remote) : remote_only(r.ipv6, r.remote);
+}
+
+CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
+  Snapshot snap;
+  snap.ktime_ns = mono_now_ns();
+  std::map<std::uint32_t, std::vector<std::int32_t>> spaces;  // netns -> pids seen in it
+  table.for_each([&](std::uint64_t, const SocketRecord& r) {
+    auto& pids = spaces[r.netns];
+    for (std::int32_t pid : {r.owner.pid, static_cast<std::int32_t>(r.pid)})
+      if (pid > 0 && pids.size() < kPidsPerNetns && std::find(pids.begin(), pids.end(), pid) == pids.end())
+        pids.push_back(pid);
+  });
+  if (!own_netns_) own_netns_ = own_netns();
+  for (const auto& [netns, pids] : spaces) {
+    std::unique_ptr<SockDiag> other;
+    SockDiag* diag = nullptr;
+    try {
+      if (netns == own_netns_) {
+        if (!own_) own_ = std::make_unique<SockDiag>();
+        diag = own_.get();
+      } else if ((other = sock_diag_in(netns, pids, last_error_))) {
+        diag = other.get();
+      }
+      if (!diag) {
+        ++errors_;
+        continue;
+      }
+      sockets_.clear();
+      diag->dump(AF_INET, kStates, sockets_);
+      diag->dump(AF_INET6, kStates, sockets_);
+    } catch (const Error& e) {
+      ++errors_;
+      last_error_ = e.what();
+      continue;
+    }
+    auto& live = snap.live[netns];
+    live.reserve(sockets_.size() * 2);
+    for (const DiagSocket& s : sockets_) {
+      if (table.keys()) {
+        live.insert(endpoints_key(s.ipv6, s.local, s.remote));
+        live.insert(remote_only(s.ipv6, s.remote));
+      } else {
+        live.insert(s.cookie);
+      }
+    }
+  }
+  return snap;
+}
+
+std::size_t CrossCheck::apply(const Snapshot& snap, SocketTable& table) const {
+  std::vector<std::uint64_t> stale;
+  table.for_each([&](std::uint64_t key, const SocketRecord& r) {
+    auto it = snap.live.find(r.netns);
+    if (it == snap.live.end() || r.last_ktime_ns >= snap.ktime_ns) return;  // not asked, or newer
+    if (!it->second.contains(identity(key, r, table.keys()))) stale.push_back(key);
+  });
+  for (std::uint64_t key : stale) table.remove(key, /*stale=*/true);
+  return stale.size();
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,121 @@
+#include "pipeline/pipeline.h"
+
+#include <cstring>
+
+#include "model/states.h"
+
+namespace tcpfsm {
+namespace {
+
+constexpr std::size_t kSpillBytes = 64 * 1024;  // a batch's text is handed on in pieces this large
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
+    : options_(options),
+      formatter_(formatter),
+      checker_(options.model),
+      owners_(options.owner_cache),
+      table_(options.table, [this](const SocketRecord& r) {
+        if (r.ino) owners_.forget(r.ino);
+      }) {}
+
+void Pipeline::on_event(const tcpfsm_event& e) {
+  if (full()) return;  // past --count: read but not written
+  ++totals_.transitions;
+  Pending& p = batch_.emplace_back();
+  Transition& t = p.t;
+  t = decode(e, clock_);
+  std::memcpy(p.comm, e.comm, sizeof p.comm);
+  p.key = t.cookie;
+
+  SocketRecord* rec = table_.find_or_add(p.key, is_lifecycle_start(t.old_state, t.new_state));
+  Life untracked;
+  Life& life = rec ? rec->life : untracked;
+  const bool first = !life.seen;
+  p.v = checker_.observe(life, t.old_state, t.new_state).verdict;
+  count_verdict(p.v.kind);
+  t.cookie = rec ? rec->id : table_.untracked_id(p.key);
+  t.socket_key = false;
+  if (!rec) return;
+
+  // Unfiltered, the kernel keeps no per-socket time: the socket entered its
+  // old state at its previous event (not across a gap: events are missing).
+  if (!options_.kernel_time && !first && p.v.kind != VerdictKind::Gap && t.ktime_ns >= rec->last_ktime_ns)
+    t.old_ns = t.ktime_ns - rec->last_ktime_ns;
+  rec->last_ktime_ns = t.ktime_ns;
+  rec->netns = t.netns;
+  rec->pid = t.pid;
+  rec->ipv6 = t.ipv6;
+  rec->local = t.local;
+  rec->remote = t.remote;
+  if (t.ino != rec->ino) {  // it got its file (accept), or lost it (close: orphan)
+    if (rec->ino) owners_.forget(rec->ino);
+    rec->ino = t.ino;
+    rec->owner = {};
+  }
+  if (rec->owner.pid) {
+    t.owner_pid = rec->owner.pid;
+    t.owner_comm = rec->owner.comm;
+  }
+  if (!life.seen) table_.remove(p.key);  // the lifecycle ended (or its end repeated)
+}
+
+void Pipeline::attach_owner(Pending& p) {
+  Transition& t = p.t;
+  if (t.ino && !t.owner_pid) {
+    SocketRecord* rec = table_.find(p.key);
+    const bool same = rec && rec->ino == t.ino;
+    if (same && rec->owner.pid) {  // found for an earlier record of this batch
+      t.owner_pid = rec->owner.pid;
+      t.owner_comm = rec->owner.comm;
+    } else if (auto owner = owners_.find(t.ino, static_cast<std::int32_t>(t.pid), t.local.port)) {
+      t.owner_pid = owner->pid;
+      t.owner_comm = owner->comm;
+      if (same) rec->owner = std::move(*owner);
+    } else {
+      ++totals_.sockets.owners_unresolved;
+    }
+  }
+  if (t.new_state == number(State::Listen) && t.owner_pid) owners_.listening(t.local.port, t.owner_pid);
+  if (t.old_state == number(State::Listen) && t.new_state == number(State::Close))
+    owners_.listener_closed(t.local.port);
+}
+
+void Pipeline::write_batch(std::string& out, const Spill& spill) {
+  for (Pending& p : batch_) {
+    p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
+    if (options_.owners) attach_owner(p);
+    formatter_.transition(out, p.t, p.v);
+    if (out.size() >= kSpillBytes) spill(out);
+  }
+  // Inodes looked up for sockets the table no longer holds with them (closed
+  // in this batch, or never tracked) are wanted no more.
+  if (options_.owners)
+    for (const Pending& p : batch_)
+      if (p.t.ino) {
+        const SocketRecord* rec = table_.find(p.key);
+        if (!rec || rec->ino != p.t.ino) owners_.forget(p.t.ino);
+      }
+  batch_.clear();
+}
+
+void Pipeline::tick(std::chrono::steady_clock::time_point now) {
+  if (options_.owners) owners_.tick(now);
+}
+
+Totals Pipeline::totals() const {
+  Totals t = totals_;
+  t.sockets.tracked = table_.size();
+  t.sockets.untracked = table_.stats().untracked;
+  t.sockets.stale = table_.stats().stale;
+  return t;
+}
+
+void Pipeline::count_verdict(VerdictKind k) {
+  if (k == VerdictKind::Illegal) ++totals_.illegal;
+  else if (k == VerdictKind::Gap) ++totals_.gaps;
+  else if (k == VerdictKind::UnknownState) ++totals_.unknown_states;
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,80 @@
+// The per-event path of `tcpfsm trace`, used by trace and by the
+// microbenchmark alike: decode -> socket table -> check -> owners -> format.
+//
+// on_event() runs inside the ring-buffer drain and only decodes, looks the
+// socket up once and checks: it never reads /proc. The drained events wait
+// in a batch; write_batch() then finds owners within a budget and formats
+// the batch in order. A record so waits for its owner one poll at most.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel/transition.h"
+#include "model/checker.h"
+#include "output/formatter.h"
+#include "pipeline/owner_lookup.h"
+#include "pipeline/socket_table.h"
+
+namespace tcpfsm {
+
+struct PipelineOptions {
+  Model model = Model::Linux;
+  bool owners = true;        // add owner_pid/owner_comm from /proc
+  bool kernel_time = false;  // old_ns comes from the kernel (under a port filter); else from consecutive events
+  SocketTable::Options table;
+  std::optional<std::uint64_t> count;  // accept this many transitions, then read and drop the rest
+  OwnerCache::Options owner_cache;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineOptions& options, Formatter& formatter);
+
+  // One event from the ring buffer.
+  void on_event(const tcpfsm_event& e);
+  // Owners for the batch's sockets, then the batch as records appended to
+  // out; spill(out) is called whenever out holds 64 KiB or more, to write it.
+  using Spill = std::function<void(std::string&)>;
+  void write_batch(std::string& out, const Spill& spill);
+
+  // Events reported lost: explains gaps (see Checker::note_loss).
+  void note_loss(std::uint64_t events) { checker_.note_loss(events); }
+  // Follows the wall clock (NTP steps); once per poll.
+  void set_clock(const ClockMap& clock) { clock_ = clock; }
+  // Once per poll: the owner lookups' budget and walk.
+  void tick(std::chrono::steady_clock::time_point now);
+
+  // All --count transitions accepted: the rest are read and dropped.
+  bool full() const { return options_.count && totals_.transitions >= *options_.count; }
+  // Totals so far, with the socket table's counts as of now.
+  Totals totals() const;
+  Totals& running_totals() { return totals_; }
+  SocketTable& table() { return table_; }
+  const OwnerLookup& owners() const { return owners_; }
+
+ private:
+  struct Pending {
+    Transition t;
+    Verdict v;
+    std::uint64_t key = 0;  // the socket's key in the table
+    char comm[TCPFSM_COMM_LEN] = {};  // t.comm's bytes: the ring buffer's are gone once drained
+  };
+  void attach_owner(Pending& p);
+  void count_verdict(VerdictKind k);
+
+  PipelineOptions options_;
+  Formatter& formatter_;
+  Checker checker_;
+  OwnerLookup owners_;
+  SocketTable table_;
+  ClockMap clock_ = ClockMap::now();
+  std::vector<Pending> batch_;
+  Totals totals_;
+};
+
+}  // namespace tcpfsm

@@ -1,0 +1,179 @@
+// The trace pipeline on events made by hand: lifecycle ids, old_ns, the one
+// socket table, its bound, and stale sockets.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model/states.h"
+#include "pipeline/crosscheck.h"
+#include "pipeline/pipeline.h"
+
+using namespace tcpfsm;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kClose = 7, kSynSent = 2, kEstablished = 1, kFinWait1 = 4, kFinWait2 = 5, kListen = 10,
+              kSynRecv = 3, kCloseWait = 8;
+
+tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint64_t ktime_ns,
+                   std::uint16_t lport = 40000) {
+  tcpfsm_event e{};
+  e.ktime_ns = ktime_ns;
+  e.cookie = cookie;
+  e.family = 2;
+  e.lport = lport;
+  e.rport = 8080;
+  e.old_state = static_cast<std::uint8_t>(old_state);
+  e.new_state = static_cast<std::uint8_t>(new_state);
+  e.laddr[0] = e.raddr[0] = 127;
+  e.laddr[3] = e.raddr[3] = 1;
+  std::memcpy(e.comm, "client", 7);
+  return e;
+}
+
+struct Feed {
+  explicit Feed(bool keys, std::size_t max_sockets = 1000) : formatter(make_formatter(Format::Json)) {
+    PipelineOptions o;
+    o.owners = false;
+    o.table = {max_sockets, keys};
+    pipeline.emplace(o, *formatter);
+  }
+  // The records written for these events, as JSON.
+  std::vector<json> feed(const std::vector<tcpfsm_event>& events) {
+    for (const auto& e : events) pipeline->on_event(e);
+    std::string out;
+    pipeline->write_batch(out, [](std::string&) {});
+    std::vector<json> records;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) records.push_back(json::parse(line));
+    return records;
+  }
+  std::unique_ptr<Formatter> formatter;
+  std::optional<Pipeline> pipeline;
+};
+
+}  // namespace
+
+TEST(Pipeline, OldNsFromConsecutiveEventsOfASocket) {
+  Feed run(false);
+  auto r = run.feed({event(1, kClose, kSynSent, 1000), event(2, kClose, kListen, 1100),
+                     event(1, kSynSent, kEstablished, 1500), event(1, kEstablished, kFinWait1, 1600),
+                     event(2, kListen, kClose, 9100)});
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_TRUE(r[0]["old_ns"].is_null());  // first seen
+  EXPECT_TRUE(r[1]["old_ns"].is_null());
+  EXPECT_EQ(r[2]["old_ns"], 500);  // SYN_SENT lasted 500 ns
+  EXPECT_EQ(r[3]["old_ns"], 100);
+  EXPECT_EQ(r[4]["old_ns"], 8000);
+  EXPECT_EQ(run.pipeline->totals().sockets.tracked, 1u);  // -> CLOSE removed socket 2
+  // Socket 2 starts over (listen again): a new lifecycle, no time in CLOSE.
+  r = run.feed({event(2, kClose, kListen, 9200)});
+  EXPECT_TRUE(r[0]["old_ns"].is_null());
+  EXPECT_EQ(r[0]["cookie"], 2);  // a socket cookie is the lifecycle's id as it is
+}
+
+TEST(Pipeline, AGapMakesTheTimeUnknownThenItRunsAgain) {
+  Feed run(false);
+  auto r = run.feed({event(1, kClose, kSynSent, 1000), event(1, kEstablished, kFinWait1, 5000),
+                     event(1, kFinWait1, kFinWait2, 5200)});
+  EXPECT_EQ(r[1]["verdict"], "gap");
+  EXPECT_TRUE(r[1]["old_ns"].is_null());
+  EXPECT_EQ(r[2]["old_ns"], 200);
+}
+
+TEST(Pipeline, SocketKeysBecomeSmallLifecycleIds) {
+  Feed run(true);
+  const std::uint64_t key_a = 0xffff8881'2345'6780ULL, key_b = 0xffff8881'2345'6f00ULL;
+  auto r = run.feed({event(key_a, kClose, kSynSent, 1000), event(key_b, kClose, kListen, 1100),
+                     event(key_a, kSynSent, kEstablished, 1200), event(key_a, kEstablished, kClose, 1300),
+                     // key_a's address is reused by a new socket: a new lifecycle
+                     event(key_a, kClose, kSynSent, 1400)});
+  std::vector<std::uint64_t> ids;
+  for (const auto& rec : r) ids.push_back(rec["cookie"]);
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 2, 1, 1, 3}));
+  for (const auto& rec : r) EXPECT_EQ(rec["verdict"], "ok");
+}
+
+TEST(Pipeline, ALifecycleStartAtAKnownKeyReplacesTheStaleSocket) {
+  Feed run(true);
+  const std::uint64_t key = 0xffff8881'0000'1000ULL;
+  // The first socket's -> CLOSE was lost; a new socket at its address connects.
+  auto r = run.feed({event(key, kClose, kSynSent, 1000), event(key, kSynSent, kEstablished, 1100),
+                     event(key, kClose, kSynSent, 5000), event(key, kSynSent, kEstablished, 5300)});
+  EXPECT_EQ(r[2]["cookie"], 2);
+  EXPECT_EQ(r[2]["verdict"], "ok");  // another socket: no gap
+  EXPECT_TRUE(r[2]["old_ns"].is_null());  // and not the old socket's time
+  EXPECT_EQ(r[3]["old_ns"], 300);
+  const auto t = run.pipeline->totals();
+  EXPECT_EQ(t.sockets.stale, 1u);
+  EXPECT_EQ(t.sockets.tracked, 1u);
+}
+
+TEST(Pipeline, AFullTableCountsWhatItCannotTrack) {
+  Feed run(true, 2);
+  auto r = run.feed({event(10, kClose, kSynSent, 1000), event(20, kClose, kSynSent, 1100),
+                     event(30, kClose, kSynSent, 1200), event(30, kSynSent, kEstablished, 1300),
+                     event(10, kSynSent, kEstablished, 1400)});
+  ASSERT_EQ(r.size(), 5u);  // every transition is written
+  // Socket 30 is not tracked: each of its events is a lifecycle of its own.
+  EXPECT_EQ(r[2]["cookie"], 3);
+  EXPECT_EQ(r[3]["cookie"], 4);
+  EXPECT_EQ(r[4]["cookie"], 1);
+  EXPECT_EQ(r[4]["old_ns"], 400);
+  const auto t = run.pipeline->totals();
+  EXPECT_EQ(t.sockets.tracked, 2u);
+  EXPECT_EQ(t.sockets.untracked, 2u);
+}
+
+TEST(Pipeline, AnAbortsRepeatedCloseLeavesNothingBehind) {
+  Feed run(false);
+  run.feed({event(5, kClose, kListen, 1000), event(5, kListen, kClose, 1100), event(5, kClose, kClose, 1200)});
+  EXPECT_EQ(run.pipeline->totals().sockets.tracked, 0u);
+}
+
+TEST(Pipeline, ChildSocketsOfAListenerAreLifecyclesOfTheirOwn) {
+  Feed run(true);
+  auto r = run.feed({event(100, kClose, kListen, 1000, 8080), event(200, kListen, kSynRecv, 2000, 8080),
+                     event(200, kSynRecv, kEstablished, 2100, 8080), event(200, kEstablished, kCloseWait, 2500, 8080)});
+  EXPECT_EQ(r[1]["cookie"], 2);
+  EXPECT_EQ(r[3]["old_ns"], 400);
+  EXPECT_EQ(run.pipeline->totals().sockets.tracked, 2u);
+}
+
+TEST(Pipeline, CountAcceptsThatManyTransitions) {
+  auto formatter = make_formatter(Format::Json);
+  PipelineOptions o;
+  o.owners = false;
+  o.count = 2;
+  Pipeline p(o, *formatter);
+  for (int i = 0; i < 5; ++i) p.on_event(event(1 + i, kClose, kSynSent, 1000));
+  EXPECT_TRUE(p.full());
+  std::string out;
+  p.write_batch(out, [](std::string&) {});
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
+}
+
+TEST(CrossCheck, RemovesOnlyOldRecordsTheKernelDoesNotHave) {
+  SocketTable table({100, false}, nullptr);
+  for (std::uint64_t cookie : {1, 2, 3}) {
+    SocketRecord* r = table.find_or_add(cookie, true);
+    r->netns = 7;
+    r->last_ktime_ns = cookie == 3 ? 5000 : 1000;
+  }
+  table.find_or_add(4, true)->netns = 8;  // a namespace that could not be asked
+  CrossCheck check;
+  CrossCheck::Snapshot snap;
+  snap.ktime_ns = 2000;
+  snap.live[7] = {1};  // 2 is gone; 3 is newer than the snapshot
+  EXPECT_EQ(check.apply(snap, table), 1u);
+  EXPECT_EQ(table.find(2), nullptr);
+  EXPECT_NE(table.find(1), nullptr);
+  EXPECT_NE(table.find(3), nullptr);
+  EXPECT_NE(table.find(4), nullptr);
+  EXPECT_EQ(table.stats().stale, 1u);
+}
