@@ -34,7 +34,6 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.wall_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(e.ktime_ns) + clock.mono_to_wall_ns);
   t.cookie = e.cookie;
   if (e.flags & TCPFSM_F_OLD_NS) t.old_ns = e.old_ns;
-  t.socket_key = e.flags & TCPFSM_F_SOCKET_KEY;
   t.netns = e.netns;
   t.pid = e.pid;
   t.tid = e.tid;

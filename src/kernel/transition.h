@@ -23,13 +23,12 @@ struct Transition {
   std::uint32_t ino = 0;  // socket inode, 0 if the socket has no file
   bool ipv6 = false;
   std::uint32_t netns = 0;  // network namespace inode
-  bool socket_key = false;   // cookie is a per-socket key, not a socket cookie
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
-  std::string_view comm;  // valid while the source event is
+  std::string_view comm;  // valid while its bytes are (the pipeline keeps a copy)
   // The process holding the socket, when known (not the task on the CPU).
-  // A copy (at most 15 bytes: no allocation): the owner cache entry it comes
-  // from is dropped when the socket reaches CLOSE, before the event is written.
+  // A copy (at most 15 bytes: no allocation): the socket's record it comes
+  // from leaves the table at CLOSE, before the event is written.
   std::int32_t owner_pid = 0;
   std::string owner_comm;
 };

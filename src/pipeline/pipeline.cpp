@@ -36,7 +36,6 @@ void Pipeline::on_event(const tcpfsm_event& e) {
   p.v = checker_.observe(life, t.old_state, t.new_state).verdict;
   count_verdict(p.v.kind);
   t.cookie = rec ? rec->id : table_.untracked_id(p.key);
-  t.socket_key = false;
   if (!rec) return;
 
   // Unfiltered, the kernel keeps no per-socket time: the socket entered its

@@ -50,7 +50,6 @@ TEST(Decode, Ipv4EventKeepsEveryField) {
   EXPECT_EQ(t.cpu, 1u);
   EXPECT_EQ(t.ino, 4242u);
   EXPECT_FALSE(t.ipv6);
-  EXPECT_FALSE(t.socket_key);
   EXPECT_EQ(t.local.port, 45678);
   EXPECT_EQ(t.remote.port, 8080);
   EXPECT_EQ(addr_text(false, t.local), "127.0.0.1");
@@ -66,11 +65,9 @@ TEST(Decode, OldNsIsAbsentWhenTheSocketWasFirstSeen) {
   EXPECT_FALSE(decode(e, {}).old_ns.has_value());
 }
 
-TEST(Decode, SocketKeyFlagAndNetns) {
+TEST(Decode, Netns) {
   auto e = v4_event();
-  e.flags = TCPFSM_F_SOCKET_KEY;
   e.netns = 4026531840;
-  EXPECT_TRUE(decode(e, {}).socket_key);
   EXPECT_EQ(decode(e, {}).netns, 4026531840u);
 }
 
