@@ -15,10 +15,14 @@
 namespace tcpfsm {
 namespace {
 
-// An fd of the namespace file at `path` when it is namespace `inode`, else -1.
-int open_if(const std::string& path, std::uint32_t inode) {
+// An fd of the namespace file at `path` when it is namespace `inode`, else
+// -1; `denied` is set when the file could not be opened for lack of privilege.
+int open_if(const std::string& path, std::uint32_t inode, bool& denied) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    if (errno == EACCES || errno == EPERM) denied = true;
+    return -1;
+  }
   struct stat st{};
   if (fstat(fd, &st) == 0 && st.st_ino == inode) return fd;
   close(fd);
@@ -26,24 +30,24 @@ int open_if(const std::string& path, std::uint32_t inode) {
 }
 
 // The first `dir/NAME + suffix` that is namespace `inode`.
-int search_dir(const char* dir, bool pids_only, const char* suffix, std::uint32_t inode) {
+int search_dir(const char* dir, bool pids_only, const char* suffix, std::uint32_t inode, bool& denied) {
   DIR* d = opendir(dir);
   if (!d) return -1;
   int fd = -1;
   while (const dirent* e = readdir(d)) {
     if (e->d_name[0] == '.' || (pids_only && (e->d_name[0] < '1' || e->d_name[0] > '9'))) continue;
-    if ((fd = open_if(std::string(dir) + "/" + e->d_name + suffix, inode)) >= 0) break;
+    if ((fd = open_if(std::string(dir) + "/" + e->d_name + suffix, inode, denied)) >= 0) break;
   }
   closedir(d);
   return fd;
 }
 
-int find_way_in(std::uint32_t inode, std::span<const std::int32_t> pids) {
+int find_way_in(std::uint32_t inode, std::span<const std::int32_t> pids, bool& denied) {
   for (std::int32_t pid : pids)
     if (pid > 0)
-      if (int fd = open_if("/proc/" + std::to_string(pid) + "/ns/net", inode); fd >= 0) return fd;
-  if (int fd = search_dir("/proc", true, "/ns/net", inode); fd >= 0) return fd;
-  return search_dir("/var/run/netns", false, "", inode);
+      if (int fd = open_if("/proc/" + std::to_string(pid) + "/ns/net", inode, denied); fd >= 0) return fd;
+  if (int fd = search_dir("/proc", true, "/ns/net", inode, denied); fd >= 0) return fd;
+  return search_dir("/var/run/netns", false, "", inode, denied);
 }
 
 }  // namespace
@@ -53,26 +57,30 @@ std::uint32_t own_netns() {
   return stat("/proc/thread-self/ns/net", &st) == 0 ? static_cast<std::uint32_t>(st.st_ino) : 0;
 }
 
-std::unique_ptr<SockDiag> sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids, std::string& why) {
-  const int target = find_way_in(inode, pids);
+NetnsDiag sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids) {
+  NetnsDiag r;
+  bool denied = false;
+  const int target = find_way_in(inode, pids, denied);
   if (target < 0) {
-    why = "no process or /var/run/netns name leads into network namespace " + std::to_string(inode);
-    return nullptr;
+    r.no_way_in = !denied;
+    r.why = denied ? "not allowed to open the namespace files that lead into network namespace " +
+                         std::to_string(inode) + " (needs root)"
+                   : "no process or /var/run/netns name leads into network namespace " + std::to_string(inode);
+    return r;
   }
   const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0 || setns(target, CLONE_NEWNET) != 0) {
-    why = "cannot enter network namespace " + std::to_string(inode) + ": " + std::strerror(errno) +
-          " (needs CAP_SYS_ADMIN)";
+    r.why = "cannot enter network namespace " + std::to_string(inode) + ": " + std::strerror(errno) +
+            " (needs CAP_SYS_ADMIN)";
     close(target);
     if (home >= 0) close(home);
-    return nullptr;
+    return r;
   }
   close(target);
-  std::unique_ptr<SockDiag> diag;
   try {
-    diag = std::make_unique<SockDiag>();
+    r.diag = std::make_unique<SockDiag>();
   } catch (const Error& e) {
-    why = e.what();
+    r.why = e.what();
   }
   // Everything else this thread does belongs in its own namespace.
   const bool back = setns(home, CLONE_NEWNET) == 0;
@@ -81,7 +89,7 @@ std::unique_ptr<SockDiag> sock_diag_in(std::uint32_t inode, std::span<const std:
   if (!back)
     throw Error(ExitCode::Failure, std::string("cannot return to tcpfsm's own network namespace: ") +
                                        std::strerror(err));
-  return diag;
+  return r;
 }
 
 }  // namespace tcpfsm

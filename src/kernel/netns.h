@@ -15,12 +15,21 @@ namespace tcpfsm {
 // The inode of this thread's network namespace (as /proc/self/ns/net names it).
 std::uint32_t own_netns();
 
+// A sock_diag socket opened inside another network namespace, or why not.
+struct NetnsDiag {
+  std::unique_ptr<SockDiag> diag;
+  // Nothing leads into the namespace, and nothing was refused on the way:
+  // no process lives there and no name pins it. It may be gone (its inode
+  // then names nothing), or kept only by sockets and fds of others.
+  bool no_way_in = false;
+  std::string why;  // when diag is null
+};
+
 // A sock_diag socket opened inside the network namespace `inode`, entered
 // through /proc/PID/ns/net of the first of `pids` that lives there, else of
 // any process that does, else through a name in /var/run/netns. This thread
-// returns to its own namespace before the call ends. Nothing when no way in
-// is found or entering is refused (it needs CAP_SYS_ADMIN); `why` then says
-// which. Throws Error only if this thread cannot return to its namespace.
-std::unique_ptr<SockDiag> sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids, std::string& why);
+// returns to its own namespace before the call ends. Entering needs
+// CAP_SYS_ADMIN. Throws Error only if this thread cannot return to its own.
+NetnsDiag sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids);
 
 }  // namespace tcpfsm

@@ -42,18 +42,27 @@ CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
         pids.push_back(pid);
   });
   if (!own_netns_) own_netns_ = own_netns();
+  std::erase_if(unreachable_since_, [&](const auto& u) { return !spaces.contains(u.first); });
   for (const auto& [netns, pids] : spaces) {
-    std::unique_ptr<SockDiag> other;
+    NetnsDiag other;
     SockDiag* diag = nullptr;
     try {
       if (netns == own_netns_) {
         if (!own_) own_ = std::make_unique<SockDiag>();
         diag = own_.get();
-      } else if ((other = sock_diag_in(netns, pids, last_error_))) {
-        diag = other.get();
+      } else if ((other = sock_diag_in(netns, pids)).diag) {
+        diag = other.diag.get();
+        unreachable_since_.erase(netns);
       }
       if (!diag) {
         ++errors_;
+        last_error_ = other.why;
+        if (other.no_way_in) {
+          const auto since = unreachable_since_.try_emplace(netns, snap.ktime_ns).first->second;
+          if (snap.ktime_ns - since >= kGoneAfterNs) snap.gone.insert(netns);
+        } else {
+          unreachable_since_.erase(netns);  // refused: it exists, and we may not look
+        }
         continue;
       }
       sockets_.clear();
@@ -81,6 +90,10 @@ CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
 std::size_t CrossCheck::apply(const Snapshot& snap, SocketTable& table) const {
   std::vector<std::uint64_t> stale;
   table.for_each([&](std::uint64_t key, const SocketRecord& r) {
+    if (snap.gone.contains(r.netns)) {
+      if (r.last_ktime_ns + kGoneAfterNs <= snap.ktime_ns) stale.push_back(key);
+      return;
+    }
     auto it = snap.live.find(r.netns);
     if (it == snap.live.end() || r.last_ktime_ns >= snap.ktime_ns) return;  // not asked, or newer
     if (!it->second.contains(identity(key, r, table.keys()))) stale.push_back(key);

@@ -23,8 +23,10 @@ namespace tcpfsm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-// After losses, the socket table is checked against the kernel at most this often.
+// After losses, the socket table is checked against the kernel at most this
+// often; a namespace that nothing leads into is looked for again this often.
 constexpr auto kCrossCheckInterval = std::chrono::seconds(2);
+constexpr auto kUnreachableRecheck = std::chrono::seconds(60);
 
 std::string first_line_of(const char* path) {
   std::ifstream f(path);
@@ -100,9 +102,12 @@ class Session final : public EventHandler {
   }
 
   // Events lost (or sockets not tracked) since the last cross-check began:
-  // some CLOSE may be among them, and its socket stale in the table.
+  // some CLOSE may be among them, and its socket stale in the table. Or a
+  // namespace was out of reach, and may be gone by now.
   bool crosscheck_due() const {
-    return misses() != misses_at_crosscheck_ && Clock::now() - last_crosscheck_ >= kCrossCheckInterval;
+    const auto since = Clock::now() - last_crosscheck_;
+    if (misses() != misses_at_crosscheck_) return since >= kCrossCheckInterval;
+    return crosscheck_.waiting_on_unreachable() && since >= kUnreachableRecheck;
   }
   CrossCheck::Snapshot crosscheck_take() {
     misses_at_crosscheck_ = misses();

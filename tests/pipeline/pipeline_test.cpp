@@ -177,3 +177,17 @@ TEST(CrossCheck, RemovesOnlyOldRecordsTheKernelDoesNotHave) {
   EXPECT_NE(table.find(4), nullptr);
   EXPECT_EQ(table.stats().stale, 1u);
 }
+
+TEST(CrossCheck, ANamespacePresumedGoneTakesItsIdleSocketsWithIt) {
+  SocketTable table({100, false}, nullptr);
+  const std::uint64_t now = 10 * CrossCheck::kGoneAfterNs;
+  table.find_or_add(1, true)->last_ktime_ns = now - CrossCheck::kGoneAfterNs - 1;
+  table.find_or_add(2, true)->last_ktime_ns = now - 1000;  // an event since: it was reachable then
+  for (std::uint64_t c : {1, 2}) table.find(c)->netns = 9;
+  CrossCheck::Snapshot snap;
+  snap.ktime_ns = now;
+  snap.gone = {9};
+  EXPECT_EQ(CrossCheck().apply(snap, table), 1u);
+  EXPECT_EQ(table.find(1), nullptr);
+  EXPECT_NE(table.find(2), nullptr);
+}
