@@ -6,37 +6,12 @@
 #include <fstream>
 
 #include "owners/owners.h"
+#include "support/fake_proc.h"
 
 using namespace tcpfsm;
 namespace fs = std::filesystem;
 
 namespace {
-
-class FakeProc {
- public:
-  FakeProc() {
-    char tmpl[] = "/tmp/tcpfsm-proc-XXXXXX";
-    root_ = mkdtemp(tmpl);
-  }
-  ~FakeProc() { fs::remove_all(root_); }
-
-  void process(int pid, const std::string& comm, const std::string& cmdline) {
-    fs::create_directories(dir(pid) / "fd");
-    std::ofstream(dir(pid) / "comm") << comm << '\n';
-    std::ofstream(dir(pid) / "cmdline") << cmdline;
-  }
-  // fd -> target, as the kernel shows it ("socket:[123]", "/dev/null", ...).
-  void fd(int pid, int fd, const std::string& target) {
-    fs::create_symlink(target, dir(pid) / "fd" / std::to_string(fd));
-  }
-  void close_fd(int pid, int fd) { fs::remove(dir(pid) / "fd" / std::to_string(fd)); }
-  void exit(int pid) { fs::remove_all(dir(pid)); }
-  const std::string& root() const { return root_; }
-
- private:
-  fs::path dir(int pid) const { return fs::path(root_) / std::to_string(pid); }
-  std::string root_;
-};
 
 OwnerCache cache_on(const FakeProc& proc, std::chrono::milliseconds retry = std::chrono::hours(1)) {
   return OwnerCache(OwnerCache::Options{proc.root(), retry});

@@ -11,6 +11,7 @@
 #include "model/states.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
+#include "support/fake_proc.h"
 
 using namespace tcpfsm;
 using nlohmann::json;
@@ -18,11 +19,13 @@ using nlohmann::json;
 namespace {
 
 constexpr int kClose = 7, kSynSent = 2, kEstablished = 1, kFinWait1 = 4, kFinWait2 = 5, kListen = 10,
-              kSynRecv = 3, kCloseWait = 8;
+              kSynRecv = 3, kCloseWait = 8, kLastAck = 9;
 
 tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint64_t ktime_ns,
-                   std::uint16_t lport = 40000) {
+                   std::uint16_t lport = 40000, std::uint32_t ino = 0, std::uint32_t pid = 0) {
   tcpfsm_event e{};
+  e.ino = ino;
+  e.pid = pid;
   e.ktime_ns = ktime_ns;
   e.cookie = cookie;
   e.family = 2;
@@ -37,9 +40,11 @@ tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint
 }
 
 struct Feed {
-  explicit Feed(bool keys, std::size_t max_sockets = 1000) : formatter(make_formatter(Format::Json)) {
+  explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "")
+      : formatter(make_formatter(Format::Json)) {
     PipelineOptions o;
-    o.owners = false;
+    o.owners = !proc_root.empty();
+    o.owner_cache.proc_root = proc_root;
     o.table = {max_sockets, keys};
     pipeline.emplace(o, *formatter);
   }
@@ -190,4 +195,39 @@ TEST(CrossCheck, ANamespacePresumedGoneTakesItsIdleSocketsWithIt) {
   EXPECT_EQ(CrossCheck().apply(snap, table), 1u);
   EXPECT_EQ(table.find(1), nullptr);
   EXPECT_NE(table.find(2), nullptr);
+}
+
+// Owners are found after the drain, from the task on the CPU or the owner of
+// the listener on the local port, once per socket: later records take the
+// owner from the socket's record without another scan.
+TEST(PipelineOwners, FoundOncePerSocketFromTheTaskOrTheListenersOwner) {
+  FakeProc proc;
+  proc.process(4242, "server", std::string("server\0--port\0" "8080", 19));
+  proc.fd(4242, 3, "socket:[777]");  // the listener
+  proc.fd(4242, 4, "socket:[888]");  // an accepted connection
+  proc.process(99, "bystander", "bystander");
+  Feed run(false, 1000, proc.root());
+  auto r = run.feed({event(1, kClose, kListen, 1000, 8080, 777, 4242),
+                     // the child, in softirq context: the task on the CPU is someone else
+                     event(2, kListen, kSynRecv, 2000, 8080, 0, 99), event(2, kSynRecv, kEstablished, 2100, 8080, 0, 99),
+                     event(2, kEstablished, kCloseWait, 3000, 8080, 888, 99)});
+  EXPECT_EQ(r[0]["owner_pid"], 4242);
+  EXPECT_EQ(r[0]["owner_comm"], "server");
+  EXPECT_FALSE(r[1].contains("owner_pid"));  // no file yet: nobody holds it
+  EXPECT_EQ(r[3]["owner_pid"], 4242);       // found through the listener's owner
+  const auto scans = run.pipeline->owners().stats().process_scans;
+  r = run.feed({event(2, kCloseWait, kLastAck, 4000, 8080, 888, 4242), event(1, kListen, kClose, 5000, 8080, 777, 4242)});
+  EXPECT_EQ(r[0]["owner_pid"], 4242);
+  EXPECT_EQ(r[1]["owner_pid"], 4242);
+  EXPECT_EQ(run.pipeline->owners().stats().process_scans, scans);  // known: no scan
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
+}
+
+TEST(PipelineOwners, ASocketNobodyHoldsIsCountedUnresolved) {
+  FakeProc proc;
+  proc.process(4242, "client", "client");
+  Feed run(false, 1000, proc.root());
+  auto r = run.feed({event(1, kClose, kSynSent, 1000, 0, 555, 4242)});
+  EXPECT_FALSE(r[0].contains("owner_pid"));
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 1u);
 }
