@@ -1,40 +1,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
 #include <memory>
 
 #include "cli/commands.h"
-#include "model/states.h"
-#include "stuck/run.h"
 #include "common/units.h"
+#include "stuck/run.h"
 
 namespace tcpfsm::cli {
-namespace {
-
-// "close-wait", "Close_Wait" -> "CLOSE_WAIT": ss and netstat spellings both work.
-std::string canonical_state_name(std::string s) {
-  for (char& c : s) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-CLI::Validator state_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        const std::string name = canonical_state_name(s);
-        if (!state_from_name(name)) {
-          std::string known;
-          for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
-          return "unknown TCP state '" + s + "' (one of " + known + ")";
-        }
-        s = name;
-        return "";
-      },
-      "STATE", "TCP state");
-}
-
-}  // namespace
 
 void add_stuck(CLI::App& app, Command& run) {
   auto* cmd = app.add_subcommand("stuck", "Find sockets stuck in a state (CLOSE_WAIT, ...) and who holds them");
@@ -62,13 +35,7 @@ void add_stuck(CLI::App& app, Command& run) {
       ->check(CLI::IsMember({"table", "json"}));
 
   cmd->callback([=, &run] {
-    if (!states->empty()) {
-      auto& wanted = opts->query.states;
-      wanted.clear();
-      for (const auto& name : *states)
-        if (auto s = state_from_name(name); s && std::find(wanted.begin(), wanted.end(), *s) == wanted.end())
-          wanted.push_back(*s);
-    }
+    if (!states->empty()) opts->query.states = parse_states(*states);
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
     opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;

@@ -21,8 +21,9 @@ void add_trace(CLI::App& app, Command& run) {
   auto ringbuf = std::make_shared<std::string>("8M");
   auto count = std::make_shared<std::uint64_t>(0);
 
-  cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
-      ->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("-f,--format", *format,
+                  "table, json, or none (no records: metrics only); default: table on a terminal, json otherwise")
+      ->check(CLI::IsMember({"table", "json", "none"}));
   auto* output = cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output")
                      ->check(file_validator());
   cmd->add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable)")
@@ -76,6 +77,19 @@ void add_trace(CLI::App& app, Command& run) {
   cmd->add_option("--max-sockets", opts->max_sockets,
                   "sockets tracked at once (default 262144); past it, new sockets are counted, not tracked")
       ->check(count_validator(1, 1u << 26));
+  auto metrics = std::make_shared<std::string>();
+  auto stuck_states = std::make_shared<std::vector<std::string>>();
+  auto stuck_age = std::make_shared<std::string>();
+  auto* metrics_opt = cmd->add_option("--metrics", *metrics,
+                                      "serve Prometheus metrics at http://ADDR:PORT/metrics (127.0.0.1:9464, [::1]:9464)")
+                          ->check(listen_address_validator());
+  cmd->add_option("--stuck-state", *stuck_states,
+                  "with --metrics: state counted by tcpfsm_stuck_sockets (repeatable; default CLOSE_WAIT)")
+      ->transform(state_validator())
+      ->needs(metrics_opt);
+  cmd->add_option("--stuck-age", *stuck_age, "with --metrics: counted as stuck after DURATION in the state (default 30s)")
+      ->check(duration_validator())
+      ->needs(metrics_opt);
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
@@ -83,7 +97,15 @@ void add_trace(CLI::App& app, Command& run) {
     if (format->empty())
       opts->format = (opts->output_path.empty() && isatty(STDOUT_FILENO)) ? Format::Table : Format::Json;
     else
-      opts->format = *format == "table" ? Format::Table : Format::Json;
+      opts->format = *format == "table" ? Format::Table : *format == "none" ? Format::None : Format::Json;
+    if (opts->format == Format::None && !opts->output_path.empty())
+      throw CLI::ValidationError("--format none", "writes no records: not with -o");
+    if (!metrics->empty()) {
+      std::string why;
+      opts->metrics = parse_listen_address(*metrics, why);
+    }
+    if (!stuck_states->empty()) opts->stuck_states = parse_states(*stuck_states);
+    if (!stuck_age->empty()) opts->stuck_age = parse_duration(*stuck_age);
     opts->model = *model == "rfc" ? Model::Rfc : Model::Linux;
     opts->load.mode = *attach == "tp_btf"       ? AttachMode::TpBtf
                       : *attach == "tracepoint" ? AttachMode::Tracepoint

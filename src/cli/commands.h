@@ -9,6 +9,10 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/states.h"
 
 namespace tcpfsm::cli {
 
@@ -32,5 +36,9 @@ CLI::Validator size_validator();
 CLI::Validator port_validator();  // 1 to 65535
 CLI::Validator count_validator(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX);
 CLI::Validator file_validator();  // a file name to create: not empty
+// A TCP state name, any case, '-' for '_' (close-wait): made canonical.
+CLI::Validator state_validator();
+std::vector<State> parse_states(const std::vector<std::string>& canonical_names);  // in order, once each
+CLI::Validator listen_address_validator();  // 127.0.0.1:9464, [::1]:9464
 
 }  // namespace tcpfsm::cli

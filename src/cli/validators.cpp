@@ -1,8 +1,11 @@
 // Validators shared by subcommands: each parser's own message becomes CLI11's.
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "cli/commands.h"
 #include "common/units.h"
+#include "metrics/server.h"
 
 namespace tcpfsm::cli {
 namespace {
@@ -21,7 +24,45 @@ CLI::Validator from_parser(Parse parse, const std::string& type, const std::stri
       type, name);
 }
 
+// "close-wait", "Close_Wait" -> "CLOSE_WAIT": ss and netstat spellings both work.
+std::string canonical_state_name(std::string s) {
+  for (char& c : s) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
+
+CLI::Validator state_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const std::string name = canonical_state_name(s);
+        if (!state_from_name(name)) {
+          std::string known;
+          for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
+          return "unknown TCP state '" + s + "' (one of " + known + ")";
+        }
+        s = name;
+        return "";
+      },
+      "STATE", "TCP state");
+}
+
+std::vector<State> parse_states(const std::vector<std::string>& names) {
+  std::vector<State> states;
+  for (const auto& name : names)
+    if (auto s = state_from_name(name); s && std::find(states.begin(), states.end(), *s) == states.end())
+      states.push_back(*s);
+  return states;
+}
+
+CLI::Validator listen_address_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::string why;
+        return parse_listen_address(s, why) ? "" : why;
+      },
+      "ADDR:PORT", "listen address");
+}
 
 CLI::Validator duration_validator(std::chrono::nanoseconds min) {
   return from_parser(

@@ -248,8 +248,11 @@ KernelCounters Tracer::counters() const {
   c.skstate_full = sum(TCPFSM_CNT_SKSTATE_FULL);
   bpf_prog_info info{};
   std::uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->prog), &info, &len) == 0)
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->prog), &info, &len) == 0) {
     c.recursion = info.recursion_misses;
+    c.runs = info.run_cnt;
+    c.run_ns = info.run_time_ns;
+  }
   return c;
 }
 

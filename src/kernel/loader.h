@@ -34,6 +34,9 @@ struct KernelCounters {
   std::uint64_t ringbuf_full = 0;   // dropped: ring buffer full
   std::uint64_t skstate_full = 0;   // per-socket state could not be stored
   std::uint64_t recursion = 0;      // program skipped: another BPF program ran on the CPU
+  // The program's runs and time in it, counted only while
+  // kernel.bpf_stats_enabled is 1 (else both stay 0).
+  std::uint64_t runs = 0, run_ns = 0;
 };
 
 class EventHandler {

@@ -14,6 +14,9 @@ struct PortFilter {
 
   // An event passes when any listed port matches its side (OR of all of them).
   bool active() const { return !(either.empty() && local.empty() && remote.empty()); }
+  // Whether a socket with these ports passes (userspace's copy of the test
+  // the BPF program makes; true when no filter is set).
+  bool matches(std::uint16_t local_port, std::uint16_t remote_port) const;
   // Writes the TCPFSM_PORT_LOCAL/REMOTE bits per port into table[65536].
   void fill(std::span<std::uint8_t, 65536> table) const;
 };

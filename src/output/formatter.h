@@ -13,7 +13,7 @@
 
 namespace tcpfsm {
 
-enum class Format { Table, Json };
+enum class Format { Table, Json, None };  // None: no records (a metrics-only agent)
 
 // Losses over some span of time, by kind.
 struct Losses {

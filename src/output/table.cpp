@@ -102,11 +102,6 @@ class TableFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_json_formatter();
-
-std::unique_ptr<Formatter> make_formatter(Format f) {
-  if (f == Format::Json) return make_json_formatter();
-  return std::make_unique<TableFormatter>();
-}
+std::unique_ptr<Formatter> make_table_formatter() { return std::make_unique<TableFormatter>(); }
 
 }  // namespace tcpfsm

@@ -18,7 +18,9 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
       owners_(options.owner_cache),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
-      }) {}
+      }) {
+  if (options_.count_transitions) counts_.emplace();
+}
 
 void Pipeline::on_event(const tcpfsm_event& e) {
   if (full()) return;  // past --count: read but not written
@@ -86,6 +88,7 @@ void Pipeline::write_batch(std::string& out, const Spill& spill) {
     p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
     if (options_.owners) attach_owner(p);
     formatter_.transition(out, p.t, p.v);
+    if (counts_) counts_->observe(p.t.old_state, p.t.new_state, p.t.old_ns, p.v.kind);
     if (out.size() >= kSpillBytes) spill(out);
   }
   // Inodes looked up for sockets the table no longer holds with them (closed

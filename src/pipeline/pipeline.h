@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernel/transition.h"
+#include "metrics/transition_counts.h"
 #include "model/checker.h"
 #include "output/formatter.h"
 #include "pipeline/owner_lookup.h"
@@ -29,6 +30,7 @@ struct PipelineOptions {
   SocketTable::Options table;
   std::optional<std::uint64_t> count;  // accept this many transitions, then read and drop the rest
   OwnerCache::Options owner_cache;
+  bool count_transitions = false;  // keep TransitionCounts of what is written (--metrics)
 };
 
 class Pipeline {
@@ -55,6 +57,8 @@ class Pipeline {
   Totals totals() const;
   Totals& running_totals() { return totals_; }
   SocketTable& table() { return table_; }
+  // What was written, by edge, verdict and time in state (count_transitions only).
+  const TransitionCounts* counts() const { return counts_ ? &*counts_ : nullptr; }
   const OwnerLookup& owners() const { return owners_; }
 
  private:
@@ -75,6 +79,7 @@ class Pipeline {
   ClockMap clock_ = ClockMap::now();
   std::vector<Pending> batch_;
   Totals totals_;
+  std::optional<TransitionCounts> counts_;
 };
 
 }  // namespace tcpfsm

@@ -18,6 +18,7 @@
 #include "output/log_writer.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
+#include "trace/trace_metrics.h"
 
 namespace tcpfsm {
 namespace {
@@ -57,6 +58,7 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys) {
   p.kernel_time = o.load.kernel_state();
   p.table = {o.max_sockets, keys};
   p.count = o.count;
+  p.count_transitions = o.metrics.has_value();
   return p;
 }
 
@@ -75,15 +77,23 @@ class Session final : public EventHandler {
   // Once attached: events carry cookies (tp_btf) or socket keys (tracepoint).
   void begin(AttachMode mode) {
     attach_ = attach_mode_name(mode);
-    pipeline_.emplace(pipeline_options(opts_, mode == AttachMode::Tracepoint), *formatter_);
+    const bool keys = mode == AttachMode::Tracepoint;
+    pipeline_.emplace(pipeline_options(opts_, keys), *formatter_);
+    if (opts_.metrics)
+      metrics_ = std::make_unique<TraceMetrics>(
+          TraceMetrics::Options{opts_.stuck_states, opts_.stuck_age, opts_.load.ports, opts_.load.family, keys});
     writer_.begin();
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
 
   void on_event(const tcpfsm_event& e) override {
     ++received_;
+    if (metrics_) metrics_->on_event(e);
     if (!reader_gone_) pipeline_->on_event(e);
   }
+
+  // One scrape of --metrics (on the server's thread).
+  std::string render_metrics(ExpositionFormat f) { return metrics_->render(f); }
 
   // After each drain: the drained records, owners found first.
   void write_batch() {
@@ -99,6 +109,30 @@ class Session final : public EventHandler {
     formatter_->lost(buf_, wall_now_ns(), delta);
     pipeline_->note_loss(delta.events());
     lost_ = now;
+  }
+
+  // The counters, for the next scrape.
+  void publish_metrics(const KernelCounters& k) {
+    if (!metrics_) return;
+    MetricsSnapshot s;
+    s.transitions = *pipeline_->counts();
+    const Totals t = totals();
+    s.lost_ringbuf = t.lost.ringbuf;
+    s.lost_recursion = t.lost.recursion;
+    s.lost_skstate = t.lost.skstate;
+    s.sockets_tracked = t.sockets.tracked;
+    s.sockets_untracked = t.sockets.untracked;
+    s.sockets_stale = t.sockets.stale;
+    s.crosscheck_errors = t.sockets.crosscheck_errors;
+    s.owners_unresolved = t.sockets.owners_unresolved;
+    s.version = TCPFSM_VERSION;
+    s.attach = attach_;
+    s.kernel = host_.kernel;
+    if (k.runs) {  // counted only while kernel.bpf_stats_enabled=1
+      s.bpf_runs = k.runs;
+      s.bpf_run_ns = k.run_ns;
+    }
+    metrics_->publish(s);
   }
 
   // Events lost (or sockets not tracked) since the last cross-check began:
@@ -196,6 +230,7 @@ class Session final : public EventHandler {
   const TraceOptions& opts_;
   std::unique_ptr<Formatter> formatter_;
   std::optional<Pipeline> pipeline_;  // made once the attach mode is known
+  std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, likewise
   CrossCheck crosscheck_;
   HostFacts host_;
   std::string attach_;
@@ -210,11 +245,14 @@ class Session final : public EventHandler {
   std::uint64_t transitions_at_stats_ = 0;
 };
 
-// Losses first, then the events (in that order in the stream), then their records.
+// Losses first, then the events (in that order in the stream), then their
+// records; then the counters for the metrics, if served.
 void pump(Tracer& tracer, Session& session) {
-  session.account(tracer.counters());
+  const KernelCounters c = tracer.counters();
+  session.account(c);
   tracer.drain();
   session.write_batch();
+  session.publish_metrics(c);
 }
 
 void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanoseconds elapsed,
@@ -233,6 +271,11 @@ void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanos
 int run_trace(const TraceOptions& o) {
   Session session(o);  // opens the output first: a bad path fails before tracing
   install_run_signals();
+  // Bound before tracing starts: an address in use fails here. Served once
+  // the session can answer (after begin), by threads that start after
+  // privileges are dropped.
+  std::optional<MetricsServer> metrics;
+  if (o.metrics) metrics.emplace(*o.metrics, [&session](ExpositionFormat f) { return session.render_metrics(f); });
   Tracer tracer(o.load, session);
   if (!o.user.empty()) drop_to_user(o.user);
   if (!tracer.fallback_reason().empty())
@@ -241,6 +284,10 @@ int run_trace(const TraceOptions& o) {
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
   session.begin(tracer.mode());
+  if (metrics) {
+    pump(tracer, session);  // a first snapshot: a scrape never sees an empty one
+    metrics->start();
+  }
 
   const auto start = Clock::now();
   std::string_view reason = "signal", signal, summary = "interrupted";

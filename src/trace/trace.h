@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "kernel/loader.h"
+#include "metrics/server.h"
 #include "model/model.h"
 #include "output/formatter.h"
 
@@ -28,6 +31,10 @@ struct TraceOptions {
   std::string user;  // drop to this user once loaded and attached ("" keeps root)
   bool owners = true;  // add owner_pid/owner_comm from /proc
   std::size_t max_sockets = 262144;  // the socket table's bound
+  // --metrics: where to serve /metrics; what the stuck-socket gauge counts.
+  std::optional<ListenAddress> metrics;
+  std::vector<State> stuck_states{State::CloseWait};
+  std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
 };
 
 // Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.

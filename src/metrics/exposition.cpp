@@ -1,0 +1,186 @@
+#include "metrics/exposition.h"
+
+#include <cstdio>
+#include <string_view>
+
+#include "common/text.h"
+#include "model/states.h"
+
+namespace tcpfsm {
+namespace {
+
+// A label value: escaped for a terminal first (comm is anyone's to choose:
+// no control bytes, valid UTF-8), then for the exposition format.
+void append_label_value(std::string& out, std::string_view v) {
+  for (char c : escaped(v)) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+}
+
+std::string state_label(int n) {
+  if (const StateInfo* s = find_state(n)) return std::string(s->name);
+  return std::to_string(n);
+}
+
+class Writer {
+ public:
+  Writer(std::string& out, ExpositionFormat f) : out_(out), open_metrics_(f == ExpositionFormat::OpenMetrics) {}
+
+  // HELP and TYPE of a family. Counters are named without _total in
+  // OpenMetrics (their samples carry it), with it in the Prometheus format.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    std::string fam(name);
+    if (type == "counter" && open_metrics_) fam.erase(fam.size() - std::string_view("_total").size());
+    if (type == "info") {
+      fam.erase(fam.size() - std::string_view("_info").size());
+      if (!open_metrics_) {
+        fam = name;
+        type = "gauge";
+      }
+    }
+    out_ += "# HELP " + fam + ' ' + std::string(help) + '\n';
+    out_ += "# TYPE " + fam + ' ' + std::string(type) + '\n';
+  }
+
+  // name{k="v",...} value
+  void sample(std::string_view name, std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+              std::string_view value) {
+    out_ += name;
+    if (labels.size()) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        append_label_value(out_, v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+              std::uint64_t value) {
+    sample(name, labels, std::to_string(value));
+  }
+
+  void end() {
+    if (open_metrics_) out_ += "# EOF\n";
+  }
+
+ private:
+  std::string& out_;
+  bool open_metrics_;
+};
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", s);
+  return buf;
+}
+
+void transitions(Writer& w, const TransitionCounts& c) {
+  w.family("tcpfsm_transitions_total", "counter", "TCP state transitions written, by edge.");
+  for (int o = 0; o < TransitionCounts::kStates; ++o)
+    for (int n = 0; n < TransitionCounts::kStates; ++n)
+      if (c.edges[o][n]) w.sample("tcpfsm_transitions_total", {{"old", state_label(o)}, {"new", state_label(n)}}, c.edges[o][n]);
+  for (const auto& [edge, count] : c.other_edges)
+    w.sample("tcpfsm_transitions_total", {{"old", state_label(edge.first)}, {"new", state_label(edge.second)}}, count);
+
+  w.family("tcpfsm_verdicts_total", "counter", "Transitions written, by the checker's verdict.");
+  for (VerdictKind v : {VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap, VerdictKind::UnknownState})
+    w.sample("tcpfsm_verdicts_total", {{"verdict", verdict_name(v)}}, c.verdicts[static_cast<std::size_t>(v)]);
+
+  w.family("tcpfsm_state_duration_seconds", "histogram",
+           "Time a socket spent in a state, observed when it left the state.");
+  for (int s = 0; s < TransitionCounts::kStates; ++s) {
+    const auto& h = c.time_in_state[s];
+    if (!h.count) continue;
+    const std::string state = state_label(s);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      const std::string le = i < TransitionCounts::kBucketsSeconds.size()
+                                 ? seconds_text(TransitionCounts::kBucketsSeconds[i])
+                                 : "+Inf";
+      w.sample("tcpfsm_state_duration_seconds_bucket", {{"state", state}, {"le", le}}, cumulative);
+    }
+    w.sample("tcpfsm_state_duration_seconds_sum", {{"state", state}}, seconds_text(static_cast<double>(h.sum_ns) / 1e9));
+    w.sample("tcpfsm_state_duration_seconds_count", {{"state", state}}, h.count);
+  }
+}
+
+}  // namespace
+
+const char* content_type(ExpositionFormat f) {
+  return f == ExpositionFormat::OpenMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                            : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+ExpositionFormat format_for_accept(const std::string& accept) {
+  return accept.find("application/openmetrics-text") != std::string::npos ? ExpositionFormat::OpenMetrics
+                                                                          : ExpositionFormat::Prometheus;
+}
+
+std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
+  std::string out;
+  Writer w(out, f);
+  transitions(w, s.transitions);
+
+  w.family("tcpfsm_lost_events_total", "counter",
+           "Transitions the kernel could not deliver (ringbuf, recursion), and per-socket state it could not "
+           "store (skstate: old_ns unknown later, not a lost transition).");
+  w.sample("tcpfsm_lost_events_total", {{"reason", "ringbuf"}}, s.lost_ringbuf);
+  w.sample("tcpfsm_lost_events_total", {{"reason", "recursion"}}, s.lost_recursion);
+  w.sample("tcpfsm_lost_events_total", {{"reason", "skstate"}}, s.lost_skstate);
+
+  w.family("tcpfsm_sockets_tracked", "gauge", "Sockets in tcpfsm's socket table now.");
+  w.sample("tcpfsm_sockets_tracked", {}, s.sockets_tracked);
+  w.family("tcpfsm_sockets_stale_total", "counter",
+           "Sockets dropped from the table because the kernel no longer had them (their CLOSE was lost).");
+  w.sample("tcpfsm_sockets_stale_total", {}, s.sockets_stale);
+  w.family("tcpfsm_untracked_transitions_total", "counter",
+           "Transitions of sockets the table had no room for (--max-sockets).");
+  w.sample("tcpfsm_untracked_transitions_total", {}, s.sockets_untracked);
+  w.family("tcpfsm_crosscheck_errors_total", "counter",
+           "Cross-checks of the socket table with the kernel that failed (a namespace out of reach, sock_diag).");
+  w.sample("tcpfsm_crosscheck_errors_total", {}, s.crosscheck_errors);
+  w.family("tcpfsm_owners_unresolved_total", "counter",
+           "Transitions of a socket with a file written without its owner (not found in /proc).");
+  w.sample("tcpfsm_owners_unresolved_total", {}, s.owners_unresolved);
+
+  if (s.sockets_by_state) {
+    w.family("tcpfsm_sockets", "gauge", "TCP sockets in each state now (sock_diag, tcpfsm's network namespace).");
+    for (int st = 1; st < TransitionCounts::kStates; ++st)
+      if ((*s.sockets_by_state)[st] || st <= number(State::Closing))
+        w.sample("tcpfsm_sockets", {{"state", state_label(st)}}, (*s.sockets_by_state)[st]);
+  }
+  w.family("tcpfsm_stuck_sockets", "gauge",
+           "Sockets in a --stuck-state for at least --stuck-age, by holder (comm, orphan, not_accepted, unknown; "
+           "past the top holders: other).");
+  for (const StuckCount& c : s.stuck) w.sample("tcpfsm_stuck_sockets", {{"state", state_label(c.state)}, {"owner", c.owner}}, c.sockets);
+  w.family("tcpfsm_scrape_errors_total", "counter",
+           "Failures while collecting the socket gauges (sock_diag, /proc).");
+  w.sample("tcpfsm_scrape_errors_total", {}, s.scrape_errors);
+
+  if (s.bpf_runs && s.bpf_run_ns) {
+    w.family("tcpfsm_bpf_program_runs_total", "counter",
+             "Runs of tcpfsm's BPF program (kernel.bpf_stats_enabled=1).");
+    w.sample("tcpfsm_bpf_program_runs_total", {}, *s.bpf_runs);
+    w.family("tcpfsm_bpf_program_run_seconds_total", "counter",
+             "Time spent in tcpfsm's BPF program (kernel.bpf_stats_enabled=1).");
+    w.sample("tcpfsm_bpf_program_run_seconds_total", {}, seconds_text(static_cast<double>(*s.bpf_run_ns) / 1e9));
+  }
+
+  w.family("tcpfsm_build_info", "info", "tcpfsm's version, how it attached, and the kernel it runs on.");
+  w.sample("tcpfsm_build_info", {{"version", s.version}, {"attach", s.attach}, {"kernel", s.kernel}}, 1);
+  w.end();
+  return out;
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,46 @@
+// The metrics of a trace run as the Prometheus text exposition format
+// (version 0.0.4) or OpenMetrics 1.0, which a scraper may ask for. Pure: the
+// snapshot in, the text out (docs/metrics.md lists every metric).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/transition_counts.h"
+
+namespace tcpfsm {
+
+// Sockets held in a stuck state, by holder: the alert metric.
+struct StuckCount {
+  int state = 0;
+  std::string owner;  // holder's comm, or "orphan", "not_accepted", "unknown", "other"
+  std::uint64_t sockets = 0;
+};
+
+struct MetricsSnapshot {
+  // From the trace thread, as of its last poll.
+  TransitionCounts transitions;
+  std::uint64_t lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
+  std::uint64_t sockets_tracked = 0, sockets_untracked = 0, sockets_stale = 0;
+  std::uint64_t crosscheck_errors = 0, owners_unresolved = 0;
+  std::string version, attach, kernel;
+  // The BPF program's run count and time (kernel.bpf_stats_enabled=1 only).
+  std::optional<std::uint64_t> bpf_runs, bpf_run_ns;
+  // From sock_diag at scrape time.
+  std::optional<std::array<std::uint64_t, TransitionCounts::kStates>> sockets_by_state;
+  std::vector<StuckCount> stuck;
+  std::uint64_t scrape_errors = 0;  // sock_diag or /proc failures while collecting the gauges
+};
+
+enum class ExpositionFormat { Prometheus, OpenMetrics };
+// The Content-Type header for a format.
+const char* content_type(ExpositionFormat f);
+// Which format an Accept header asks for.
+ExpositionFormat format_for_accept(const std::string& accept);
+
+std::string exposition(const MetricsSnapshot& s, ExpositionFormat f);
+
+}  // namespace tcpfsm

@@ -1,0 +1,51 @@
+// Serves /metrics over HTTP (cpp-httplib) on threads of its own, so a slow
+// or broken scraper never delays the trace thread: that thread only
+// publishes snapshots, and a scrape renders the latest one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "metrics/exposition.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace tcpfsm {
+
+struct ListenAddress {
+  std::string host;  // "127.0.0.1", "::1", "0.0.0.0"
+  std::uint16_t port = 0;
+};
+// "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"; nothing, with `why` set,
+// for anything else.
+std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& why);
+
+class MetricsServer {
+ public:
+  // Renders the exposition for one scrape (called on a server thread).
+  using Render = std::function<std::string(ExpositionFormat)>;
+
+  // Binds now, so that an address in use or not bindable fails before
+  // tracing starts: throws Error naming the address.
+  MetricsServer(const ListenAddress& address, Render render);
+  ~MetricsServer();  // stops serving and joins
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Starts answering requests.
+  void start();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace tcpfsm

@@ -1,0 +1,35 @@
+#include "metrics/transition_counts.h"
+
+namespace tcpfsm {
+namespace {
+
+bool counted(int state) { return state >= 0 && state < TransitionCounts::kStates; }
+
+}  // namespace
+
+void TransitionCounts::observe(int old_state, int new_state, std::optional<std::uint64_t> old_ns,
+                               VerdictKind verdict) {
+  if (counted(old_state) && counted(new_state))
+    ++edges[old_state][new_state];
+  else
+    ++other_edges[{old_state, new_state}];
+  ++verdicts[static_cast<std::size_t>(verdict)];
+  if (!old_ns || !counted(old_state)) return;
+  Histogram& h = time_in_state[old_state];
+  const double seconds = static_cast<double>(*old_ns) / 1e9;
+  std::size_t i = 0;
+  while (i < kBucketsSeconds.size() && seconds > kBucketsSeconds[i]) ++i;
+  ++h.buckets[i];
+  ++h.count;
+  h.sum_ns += *old_ns;
+}
+
+std::uint64_t TransitionCounts::total() const {
+  std::uint64_t n = 0;
+  for (const auto& row : edges)
+    for (std::uint64_t c : row) n += c;
+  for (const auto& [edge, c] : other_edges) n += c;
+  return n;
+}
+
+}  // namespace tcpfsm

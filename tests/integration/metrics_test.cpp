@@ -1,0 +1,206 @@
+// tcpfsm trace --metrics against the real thing: Debian's Prometheus scrapes
+// it, and its query API must give the exact numbers of what was done.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::uint16_t kTrafficPort = 20801, kStuckPort = 20802, kMetricsPort = 20803, kPrometheusPort = 20804;
+
+std::string prometheus_skip_reason() {
+  if (access("/usr/bin/prometheus", X_OK) != 0) return "/usr/bin/prometheus is not installed (apt-get install prometheus)";
+  return "";
+}
+
+// A Prometheus server scraping tcpfsm every second, with the rules of
+// deploy/prometheus/tcpfsm.rules.yml made to fire at once (for: 0s).
+class Prometheus {
+ public:
+  Prometheus() : dir_(fs::temp_directory_path() / ("tcpfsm-prom-" + std::to_string(getpid()))) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ifstream in(std::string(TCPFSM_SOURCE_DIR) + "/deploy/prometheus/tcpfsm.rules.yml");
+    std::stringstream rules;
+    rules << in.rdbuf();
+    std::ofstream(dir_ / "rules.yml") << std::regex_replace(rules.str(), std::regex("for: \\w+"), "for: 0s");
+    std::ofstream(dir_ / "prometheus.yml")
+        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        << "rule_files: [" << (dir_ / "rules.yml") << "]\n"
+        << "scrape_configs:\n  - job_name: tcpfsm\n    static_configs:\n      - targets: ['127.0.0.1:"
+        << kMetricsPort << "']\n";
+    // Its log goes to a file: a pipe nobody reads would fill and stop it.
+    proc_.emplace(std::vector<std::string>{
+        "sh", "-c",
+        "exec prometheus --config.file=" + (dir_ / "prometheus.yml").string() +
+            " --storage.tsdb.path=" + (dir_ / "data").string() + " --web.listen-address=127.0.0.1:" +
+            std::to_string(kPrometheusPort) + " >" + (dir_ / "log").string() + " 2>&1"});
+  }
+  ~Prometheus() {
+    proc_.reset();  // SIGKILL
+    fs::remove_all(dir_);
+  }
+
+  // The value of a query that returns one sample, or nothing yet.
+  std::optional<double> value(const std::string& query) {
+    httplib::Client api("127.0.0.1", kPrometheusPort);
+    auto res = api.Get("/api/v1/query", httplib::Params{{"query", query}}, httplib::Headers{});
+    if (!res || res->status != 200) return std::nullopt;
+    const json j = json::parse(res->body);
+    const auto& result = j["data"]["result"];
+    if (result.size() != 1) return std::nullopt;
+    return std::stod(result[0]["value"][1].get<std::string>());
+  }
+  // Waits until query gives want (or 30 s); returns what it gave last.
+  std::optional<double> await(const std::string& query, double want) {
+    std::optional<double> v;
+    for (int i = 0; i < 150 && v != want; ++i) {
+      std::this_thread::sleep_for(200ms);
+      v = value(query);
+    }
+    return v;
+  }
+  // The firing alerts, as the API lists them.
+  json alerts() {
+    httplib::Client api("127.0.0.1", kPrometheusPort);
+    auto res = api.Get("/api/v1/alerts");
+    return res && res->status == 200 ? json::parse(res->body)["data"]["alerts"] : json::array();
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  fs::path dir_;
+  std::optional<Process> proc_;
+};
+
+std::size_t transitions_in(const std::string& log) {
+  std::ifstream in(log);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (json::parse(line)["type"] == "transition") ++n;
+  return n;
+}
+
+// A process named "leaky" that accepted three connections whose peers have
+// closed, and never closes its end: three CLOSE_WAIT sockets it holds.
+// 25 transitions: the listener's CLOSE -> LISTEN; per connection the client's
+// CLOSE -> SYN_SENT -> ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> CLOSE (closed,
+// so handed to a timewait socket as soon as its FIN is acked) and the
+// child's LISTEN -> SYN_RECV -> ESTABLISHED -> CLOSE_WAIT.
+std::unique_ptr<HoldingChild> plant_close_wait(std::uint16_t port) {
+  return std::make_unique<HoldingChild>("leaky", [port] {
+    static Socket listener;  // in the child: kept open until it exits
+    static Socket accepted[3];
+    listener = listen_on(Family::V4, port);
+    for (auto& a : accepted) {
+      Socket client = connect_to(Family::V4, port);
+      a = accept_from(listener);
+      client.close();  // the peer's FIN: `a` goes to CLOSE_WAIT
+      a.wait_event();
+    }
+  });
+}
+
+}  // namespace
+
+TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
+  REQUIRE_BPF();
+  if (auto why = prometheus_skip_reason(); !why.empty()) {
+    if (must_not_skip()) FAIL() << "CI must run this test: " << why;
+    GTEST_SKIP() << "SKIPPED: " << why;
+  }
+  const std::string log = "/tmp/tcpfsm-metrics-" + std::to_string(getpid()) + ".json";
+  std::remove(log.c_str());
+  TraceRun run({"-o", log, "--flush-interval", "100ms", "-p", std::to_string(kTrafficPort), "-p",
+                std::to_string(kStuckPort), "--metrics", "127.0.0.1:" + std::to_string(kMetricsPort), "--stuck-age",
+                "1s"});
+  Prometheus prometheus;
+
+  run_connections(Family::V4, kTrafficPort, 5);  // 52 transitions
+  auto leaky = plant_close_wait(kStuckPort);      // 25 transitions, 3 sockets left in CLOSE_WAIT
+  constexpr double kTransitions = 52 + 25;
+
+  EXPECT_EQ(prometheus.await("sum(tcpfsm_transitions_total)", kTransitions), kTransitions) << prometheus.log();
+  EXPECT_EQ(transitions_in(log), kTransitions);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_transitions_total{old="ESTABLISHED",new="CLOSE_WAIT"})", 5 + 3), 8);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_verdicts_total{verdict="ok"})", kTransitions), kTransitions);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="leaky"})", 3), 3);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_sockets{state="CLOSE_WAIT"})", 3), 3);
+  // Every SYN_SENT left was timed: 5 + 3 clients.
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_state_duration_seconds_count{state="SYN_SENT"})", 8), 8);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_build_info{attach="tp_btf"})", 1), 1);
+
+  // The example alert of docs/metrics.md fires, for the process that leaks.
+  bool fired = false;
+  for (int i = 0; i < 100 && !fired; ++i) {
+    for (const json& a : prometheus.alerts())
+      fired |= a["labels"]["alertname"] == "TcpfsmCloseWaitLeak" && a["labels"]["owner"] == "leaky" &&
+               a["state"] == "firing";
+    if (!fired) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(fired) << prometheus.alerts().dump();
+
+  // The exposition passes promtool's lint.
+  httplib::Client scrape("127.0.0.1", kMetricsPort);
+  auto res = scrape.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string exposition_file = log + ".prom";
+  std::ofstream(exposition_file) << res->body;
+  Process lint({"sh", "-c", "promtool check metrics < " + exposition_file});
+  EXPECT_EQ(lint.wait(), 0) << lint.out() << lint.err();
+  std::remove(exposition_file.c_str());
+
+  // A scraper that sends garbage, or hangs up mid-request, changes nothing.
+  for (const char* junk : {"\x16\x03\x01garbage\r\n\r\n", "GET /metr"}) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(kMetricsPort);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_GT(write(fd, junk, std::strlen(junk)), 0);
+    close(fd);
+  }
+  res = scrape.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(run.stop(), 0) << run.process().err();
+  // The scraper's own connections to tcpfsm are not in the port filter: the
+  // log still holds exactly what was done.
+  EXPECT_EQ(transitions_in(log), kTransitions);
+  std::remove(log.c_str());
+}
+
+TEST(Metrics, AnAddressInUseFailsBeforeTracing) {
+  REQUIRE_BPF();
+  Socket taken = listen_on(Family::V4, kMetricsPort);
+  Process p({binary(), "trace", "--metrics", "127.0.0.1:" + std::to_string(kMetricsPort), "-d", "1"});
+  EXPECT_EQ(p.wait(), 1);
+  EXPECT_EQ(p.err(), "tcpfsm: --metrics: cannot listen on 127.0.0.1:" + std::to_string(kMetricsPort) +
+                         ": Address already in use (another process uses the port)\n");
+}
+
+}  // namespace tcpfsm::itest

@@ -1,0 +1,113 @@
+// The metrics exposition, exactly: what counts, how it is named and escaped.
+#include <gtest/gtest.h>
+
+#include "metrics/exposition.h"
+#include "metrics/server.h"
+#include "model/states.h"
+
+using namespace tcpfsm;
+
+namespace {
+
+constexpr int kClose = 7, kSynSent = 2, kEstablished = 1, kCloseWait = 8;
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.starts_with(line + "\n");
+}
+
+}  // namespace
+
+TEST(TransitionCounts, EdgesVerdictsAndTimeInState) {
+  TransitionCounts c;
+  c.observe(kClose, kSynSent, std::nullopt, VerdictKind::Ok);
+  c.observe(kSynSent, kEstablished, 50'000, VerdictKind::Ok);        // 50 us
+  c.observe(kSynSent, kEstablished, 2'000'000'000, VerdictKind::Ok);  // 2 s
+  c.observe(kEstablished, 42, std::nullopt, VerdictKind::UnknownState);
+  EXPECT_EQ(c.edges[kClose][kSynSent], 1u);
+  EXPECT_EQ(c.edges[kSynSent][kEstablished], 2u);
+  EXPECT_EQ((c.other_edges[{kEstablished, 42}]), 1u);
+  EXPECT_EQ(c.total(), 4u);
+  EXPECT_EQ(c.verdicts[0], 3u);
+  EXPECT_EQ(c.verdicts[3], 1u);
+  const auto& h = c.time_in_state[kSynSent];
+  EXPECT_EQ(h.count, 2u);
+  EXPECT_EQ(h.sum_ns, 2'000'050'000u);
+  EXPECT_EQ(h.buckets[1], 1u);  // le 1e-4
+  EXPECT_EQ(h.buckets[6], 1u);  // le 10
+}
+
+TEST(Exposition, PrometheusTextFormat) {
+  MetricsSnapshot s;
+  s.transitions.observe(kSynSent, kEstablished, 50'000, VerdictKind::Ok);
+  s.lost_ringbuf = 3;
+  s.sockets_tracked = 5;
+  s.version = "0.1.0";
+  s.attach = "tp_btf";
+  s.kernel = "6.18";
+  s.stuck = {{kCloseWait, "java", 4}, {kCloseWait, "orphan", 1}};
+  const std::string text = exposition(s, ExpositionFormat::Prometheus);
+  EXPECT_TRUE(text.starts_with("# HELP tcpfsm_transitions_total TCP state transitions written, by edge.\n"
+                               "# TYPE tcpfsm_transitions_total counter\n"
+                               "tcpfsm_transitions_total{old=\"SYN_SENT\",new=\"ESTABLISHED\"} 1\n"))
+      << text;
+  EXPECT_TRUE(has_line(text, "tcpfsm_verdicts_total{verdict=\"ok\"} 1"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_state_duration_seconds_bucket{state=\"SYN_SENT\",le=\"1e-05\"} 0"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_state_duration_seconds_bucket{state=\"SYN_SENT\",le=\"0.0001\"} 1"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_state_duration_seconds_bucket{state=\"SYN_SENT\",le=\"+Inf\"} 1"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_state_duration_seconds_sum{state=\"SYN_SENT\"} 5e-05"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_lost_events_total{reason=\"ringbuf\"} 3"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_sockets_tracked 5"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_stuck_sockets{state=\"CLOSE_WAIT\",owner=\"java\"} 4"));
+  EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_build_info gauge"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\",kernel=\"6.18\"} 1"));
+  EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
+  EXPECT_EQ(text.find("tcpfsm_bpf_program_runs"), std::string::npos);  // bpf_stats off
+  EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+TEST(Exposition, OpenMetricsNamesFamiliesWithoutSuffixesAndEnds) {
+  MetricsSnapshot s;
+  s.bpf_runs = 10;
+  s.bpf_run_ns = 2'500;
+  s.sockets_by_state.emplace().fill(0);
+  (*s.sockets_by_state)[number(State::TimeWait)] = 7;
+  const std::string text = exposition(s, ExpositionFormat::OpenMetrics);
+  EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_transitions counter"));
+  EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_build info"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_sockets{state=\"TIME_WAIT\"} 7"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_sockets{state=\"CLOSE_WAIT\"} 0"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_bpf_program_runs_total 10"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_bpf_program_run_seconds_total 2.5e-06"));
+  EXPECT_TRUE(text.ends_with("\n# EOF\n"));
+}
+
+TEST(Exposition, LabelValuesAreEscapedForTheTerminalAndTheFormat) {
+  MetricsSnapshot s;
+  s.stuck = {{kCloseWait, "a\"b\\c\x1b]0;x\x07", 1}};
+  const std::string text = exposition(s, ExpositionFormat::Prometheus);
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="a\"b\\\\c\\x1b]0;x\\x07"} 1)")) << text;
+}
+
+TEST(Exposition, ContentNegotiation) {
+  EXPECT_EQ(format_for_accept("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
+            ExpositionFormat::OpenMetrics);
+  EXPECT_EQ(format_for_accept("text/plain"), ExpositionFormat::Prometheus);
+  EXPECT_EQ(format_for_accept(""), ExpositionFormat::Prometheus);
+}
+
+TEST(ListenAddress, ParsesNumericAddressesOnly) {
+  std::string why;
+  auto a = parse_listen_address("127.0.0.1:9464", why);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 9464);
+  a = parse_listen_address("[::1]:9464", why);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_TRUE(parse_listen_address("0.0.0.0:9464", why));
+  for (const char* bad : {"9464", ":9464", "localhost:9464", "::1:9464", "[::1]9464", "127.0.0.1:", "127.0.0.1:0",
+                          "127.0.0.1:65536", "127.0.0.1:94x", "[::1:9464"})
+    EXPECT_FALSE(parse_listen_address(bad, why)) << bad;
+  parse_listen_address("localhost:9464", why);
+  EXPECT_EQ(why, "'localhost:9464': 'localhost' is not an IPv4 or IPv6 address");
+}
