@@ -30,9 +30,20 @@
 const volatile __u16 target_family = 0;      /* 0: both */
 const volatile bool filter_ports = false;
 const volatile __u8 port_match[65536] = {};  /* enum tcpfsm_port_match bits */
+/* Transitions into or out of these states only (bit 1 << state; 0: all). */
+const volatile __u32 state_match = 0;
+/* Sockets of these network namespaces only (inodes; none: all). */
+const volatile __u32 netns_count = 0;
+const volatile __u32 netns_match[TCPFSM_MAX_NETNS_FILTERS] = {};
+/* Sockets of these cgroups or their descendants only: the cgroup's id and
+ * level (its depth below the root). */
+const volatile __u32 cgroup_count = 0;
+const volatile __u64 cgroup_match_id[TCPFSM_MAX_CGROUP_FILTERS] = {};
+const volatile __u32 cgroup_match_level[TCPFSM_MAX_CGROUP_FILTERS] = {};
 /* Per-socket time is kept in the kernel only when userspace cannot compute
  * it: under a port filter a socket's first events may be filtered out (lport
- * is 0 in SYN_SENT). Unfiltered, userspace sees every event of a socket and
+ * is 0 in SYN_SENT), under a state filter most of them are. (The namespace
+ * and cgroup filters keep or drop a socket whole.) Unfiltered, userspace sees every event of a socket and
  * takes old_ns as the difference of consecutive ktime_ns, the same number;
  * that saves a socket-storage allocation per socket (40% of the program). */
 const volatile bool kernel_state = true;
@@ -180,6 +191,69 @@ static __always_inline __u32 read_netns(const struct sock *sk, const bool btf)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* The socket's cgroup (sk_cgrp_data: the cgroup v2 the socket was created
+ * in; a child accepted from a listener inherits the listener's). */
+static __always_inline struct cgroup *sock_cgroup(const struct sock *sk, const bool btf)
+{
+	if (btf)
+		return sk->sk_cgrp_data.cgroup;
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+}
+
+static __always_inline __u64 cgroup_id(const struct cgroup *cg, const bool btf)
+{
+	if (!cg)
+		return 0;
+	if (btf)
+		return cg->kn->id;
+	return BPF_CORE_READ(cg, kn, id);
+}
+
+/* Linux 6.2 and older kept the ancestors' ids (ancestor_ids[]), newer ones
+ * the ancestors themselves (ancestors[]). */
+struct cgroup___ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* The id of cg's ancestor at `level` (cg itself at its own level), or 0. */
+static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 level)
+{
+	if (!cg || level >= TCPFSM_MAX_CGROUP_LEVEL || (__u32)BPF_CORE_READ(cg, level) < level)
+		return 0;
+	if (bpf_core_field_exists(struct cgroup, ancestors)) {
+		const struct cgroup *a = BPF_CORE_READ(cg, ancestors[level]);
+		return a ? BPF_CORE_READ(a, kn, id) : 0;
+	}
+	return BPF_CORE_READ((const struct cgroup___ids *)cg, ancestor_ids[level]);
+}
+
+/* The namespace, state and cgroup filters; the port filter runs first. */
+static __always_inline bool socket_wanted(int oldstate, int newstate, __u32 netns, const struct cgroup *cg)
+{
+	__u32 i;
+
+	if (state_match && !(state_match & ((1U << (oldstate & 31)) | (1U << (newstate & 31)))))
+		return false;
+	if (netns_count) {
+		bool found = false;
+
+		for (i = 0; i < TCPFSM_MAX_NETNS_FILTERS && i < netns_count; i++)
+			found |= netns_match[i] == netns;
+		if (!found)
+			return false;
+	}
+	if (cgroup_count) {
+		bool found = false;
+
+		for (i = 0; i < TCPFSM_MAX_CGROUP_FILTERS && i < cgroup_count; i++)
+			found |= cgroup_ancestor_id(cg, cgroup_match_level[i]) == cgroup_match_id[i];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /* inet_sport, as the tracepoint reports the local port. It lies beyond struct
  * sock, where a typed load needs the tcp_sock view (helper from 5.9). */
 static __always_inline __u16 read_sport(const struct sock *sk, const bool btf)
@@ -231,7 +305,9 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	__u64 old_entered = 0, pid_tgid;
 	struct tcpfsm_event *e;
 	struct sk_slot *slot;
+	const struct cgroup *cg;
 	__u16 family, lport, rport;
+	__u32 netns;
 
 	if (SK_READ(btf, sk, sk_protocol) != IPPROTO_TCP)
 		return 0; /* MPTCP's connection-level socket (262) is not TCP */
@@ -252,6 +328,10 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	lport = bpf_ntohs(read_sport(sk, btf));
 	rport = bpf_ntohs(SK_READ(btf, sk, __sk_common.skc_dport));
 	if (!port_wanted(lport, rport))
+		return 0;
+	netns = read_netns(sk, btf);
+	cg = sock_cgroup(sk, btf);
+	if (!socket_wanted(oldstate, newstate, netns, cg))
 		return 0;
 
 	count(TCPFSM_CNT_MATCHED);
@@ -282,7 +362,8 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	e->new_state = newstate;
 	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
 	e->ino = read_ino(sk, btf);
-	e->netns = read_netns(sk, btf);
+	e->netns = netns;
+	e->cgroup_id = cgroup_id(cg, btf);
 	read_addrs(sk, family, e, btf);
 	read_comm(e->comm, btf);
 

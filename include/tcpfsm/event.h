@@ -37,6 +37,12 @@ enum tcpfsm_counter {
 	TCPFSM_CNT_MAX = 3,
 };
 
+/* Room for the namespace and cgroup filters (bpf: netns_match, cgroup_match). */
+#define TCPFSM_MAX_NETNS_FILTERS 16
+#define TCPFSM_MAX_CGROUP_FILTERS 16
+/* cgroup levels a --cgroup filter may sit at (root is level 0). */
+#define TCPFSM_MAX_CGROUP_LEVEL 32
+
 /* Bits of the port filter table (bpf: port_match[65536]). */
 enum tcpfsm_port_match {
 	TCPFSM_PORT_LOCAL = 1 << 0,
@@ -65,6 +71,9 @@ struct tcpfsm_event {
 	__u8 laddr[16];   /* local address: AF_INET in the first 4 bytes */
 	__u8 raddr[16];   /* remote address, network byte order */
 	char comm[TCPFSM_COMM_LEN]; /* comm of the task on the CPU */
+	__u64 cgroup_id;  /* cgroup v2 id of the socket's cgroup: recorded when
+	                   * the socket was created, inherited by accepted
+	                   * children; right in softirq context too */
 };
 
 #endif /* TCPFSM_EVENT_H */

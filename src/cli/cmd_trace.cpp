@@ -1,13 +1,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
 #include "cli/commands.h"
-#include "kernel/privileges.h"
-#include "trace/trace.h"
 #include "common/units.h"
+#include "kernel/netns.h"
+#include "kernel/privileges.h"
+#include "tcpfsm/event.h"
+#include "trace/trace.h"
 
 namespace tcpfsm::cli {
 
@@ -30,6 +33,17 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(port_validator());
   cmd->add_option("--lport", opts->load.ports.local, "only this local port (repeatable)")->check(port_validator());
   cmd->add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable)")->check(port_validator());
+  auto states = std::make_shared<std::vector<std::string>>();
+  auto netns = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--state", *states, "only transitions into or out of this state (repeatable)")
+      ->transform(state_validator());
+  cmd->add_option("--netns", *netns,
+                  "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
+                  "(repeatable)")
+      ->check(netns_validator());
+  auto pid = std::make_shared<std::int32_t>(0);
+  cmd->add_option("--pid", *pid, "only sockets this process holds (its owner, else the task on the CPU)")
+      ->check(CLI::Range(1, std::numeric_limits<std::int32_t>::max()));
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
@@ -111,6 +125,14 @@ void add_trace(CLI::App& app, Command& run) {
                       : *attach == "tracepoint" ? AttachMode::Tracepoint
                                                 : AttachMode::Auto;
     opts->load.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    for (State s : parse_states(*states)) opts->load.states |= 1U << number(s);
+    if (netns->size() > TCPFSM_MAX_NETNS_FILTERS)
+      throw CLI::ValidationError("--netns", "at most " + std::to_string(TCPFSM_MAX_NETNS_FILTERS) + " namespaces");
+    for (const auto& n : *netns) {
+      std::string why;
+      opts->load.netns.push_back(*netns_of_argument(n, why));
+    }
+    if (*pid) opts->pid = *pid;
     opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));
     if (!duration->empty()) opts->duration = parse_duration(*duration);
     if (*count) opts->count = *count;

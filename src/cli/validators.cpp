@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/units.h"
+#include "kernel/netns.h"
 #include "metrics/server.h"
 
 namespace tcpfsm::cli {
@@ -53,6 +54,15 @@ std::vector<State> parse_states(const std::vector<std::string>& names) {
     if (auto s = state_from_name(name); s && std::find(states.begin(), states.end(), *s) == states.end())
       states.push_back(*s);
   return states;
+}
+
+CLI::Validator netns_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::string why;
+        return netns_of_argument(s, why) ? "" : why;
+      },
+      "NETNS", "network namespace");
 }
 
 CLI::Validator listen_address_validator() {

@@ -98,6 +98,14 @@ struct Tracer::Impl {
     opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
     ro->filter_ports = opts.ports.active();
     ro->kernel_state = opts.kernel_state();
+    ro->state_match = opts.states;
+    ro->netns_count = static_cast<std::uint32_t>(opts.netns.size());
+    for (std::size_t i = 0; i < opts.netns.size(); ++i) ro->netns_match[i] = opts.netns[i];
+    ro->cgroup_count = static_cast<std::uint32_t>(opts.cgroups.size());
+    for (std::size_t i = 0; i < opts.cgroups.size(); ++i) {
+      ro->cgroup_match_id[i] = opts.cgroups[i].id;
+      ro->cgroup_match_level[i] = opts.cgroups[i].level;
+    }
     // The fallback's event keys mix in a secret, so what reaches userspace is
     // not a kernel address (a KASLR leak if it were ever written out).
     std::uint64_t secret = 0;

@@ -18,14 +18,22 @@ struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
   std::uint16_t family = 0;             // AF_INET, AF_INET6, or 0 for both
   PortFilter ports;
+  std::uint32_t states = 0;             // transitions into or out of these (bit 1 << state); 0: all
+  std::vector<std::uint32_t> netns;     // sockets of these network namespaces (inodes); empty: all
+  struct Cgroup {
+    std::uint64_t id;
+    std::uint32_t level;  // depth below the cgroup2 root
+  };
+  std::vector<Cgroup> cgroups;          // sockets of these cgroups and their descendants; empty: all
   std::uint32_t ringbuf_bytes = 8u << 20;  // power of two, at least a page
   std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
   bool verbose = false;                 // libbpf's own messages to stderr
 
-  // Whether the kernel keeps per-socket time (old_ns): only under a port
-  // filter. Otherwise userspace sees every event of a socket and computes it
-  // (EntryTimes), which saves a socket-storage allocation per socket.
-  bool kernel_state() const { return ports.active(); }
+  // Whether the kernel keeps per-socket time (old_ns): only under a port or
+  // state filter, which can hide some of a socket's events. Otherwise
+  // userspace sees every event of a socket it sees at all and computes it,
+  // which saves a socket-storage allocation per socket.
+  bool kernel_state() const { return ports.active() || states != 0; }
 };
 
 // Counters the kernel keeps, summed over CPUs, since load.

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm {
 namespace {
@@ -51,6 +54,29 @@ int find_way_in(std::uint32_t inode, std::span<const std::int32_t> pids, bool& d
 }
 
 }  // namespace
+
+std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why) {
+  if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
+    unsigned long long n = 0;
+    if (arg.size() <= 10 && (n = std::stoull(arg)) > 0 && n <= UINT32_MAX) return static_cast<std::uint32_t>(n);
+    why = "'" + arg + "' is not a namespace inode (1 to 4294967295)";
+    return std::nullopt;
+  }
+  const int fd = open(arg.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = "cannot open '" + escaped(arg) + "': " + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st{};
+  const int type = ioctl(fd, NS_GET_NSTYPE);
+  const bool ok = type == CLONE_NEWNET && fstat(fd, &st) == 0;
+  close(fd);
+  if (!ok) {
+    why = "'" + escaped(arg) + "' is not a network namespace (try /var/run/netns/NAME or /proc/PID/ns/net)";
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(st.st_ino);
+}
 
 std::uint32_t own_netns() {
   struct stat st{};

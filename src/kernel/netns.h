@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -14,6 +15,11 @@ namespace tcpfsm {
 
 // The inode of this thread's network namespace (as /proc/self/ns/net names it).
 std::uint32_t own_netns();
+
+// The network namespace a --netns argument names: an inode number as lsns
+// shows it, or a path (/var/run/netns/NAME, /proc/PID/ns/net). Nothing, with
+// `why` set, when the path does not exist or is not a network namespace.
+std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why);
 
 // A sock_diag socket opened inside another network namespace, or why not.
 struct NetnsDiag {

@@ -9,7 +9,7 @@
 namespace tcpfsm {
 
 // The BPF side writes this layout; a change there must show up here.
-static_assert(sizeof(tcpfsm_event) == 104, "tcpfsm_event layout changed");
+static_assert(sizeof(tcpfsm_event) == 112, "tcpfsm_event layout changed");
 static_assert(offsetof(tcpfsm_event, pid) == 24);
 static_assert(offsetof(tcpfsm_event, family) == 36);
 static_assert(offsetof(tcpfsm_event, old_state) == 42);
@@ -17,6 +17,7 @@ static_assert(offsetof(tcpfsm_event, ino) == 48);
 static_assert(offsetof(tcpfsm_event, netns) == 52);
 static_assert(offsetof(tcpfsm_event, laddr) == 56);
 static_assert(offsetof(tcpfsm_event, comm) == 88);
+static_assert(offsetof(tcpfsm_event, cgroup_id) == 104);
 
 ClockMap ClockMap::now() {
   // Bracket the realtime read between two monotonic reads; take the midpoint.
@@ -35,6 +36,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.cookie = e.cookie;
   if (e.flags & TCPFSM_F_OLD_NS) t.old_ns = e.old_ns;
   t.netns = e.netns;
+  t.cgroup_id = e.cgroup_id;
   t.pid = e.pid;
   t.tid = e.tid;
   t.cpu = e.cpu;

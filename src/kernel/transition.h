@@ -23,6 +23,7 @@ struct Transition {
   std::uint32_t ino = 0;  // socket inode, 0 if the socket has no file
   bool ipv6 = false;
   std::uint32_t netns = 0;  // network namespace inode
+  std::uint64_t cgroup_id = 0;  // cgroup v2 id of the socket's cgroup
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
   std::string_view comm;  // valid while its bytes are (the pipeline keeps a copy)

@@ -160,6 +160,10 @@ class JsonFormatter final : public Formatter {
     json::append_string(out, t.comm);
     out += R"(,"ino":)";
     json::append_uint(out, t.ino);
+    out += R"(,"netns":)";
+    json::append_uint(out, t.netns);
+    out += R"(,"cgroup_id":)";
+    json::append_uint(out, t.cgroup_id);
     if (t.owner_pid) {
       out += R"(,"owner_pid":)";
       json::append_uint(out, static_cast<std::uint64_t>(t.owner_pid));

@@ -24,7 +24,6 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
 
 void Pipeline::on_event(const tcpfsm_event& e) {
   if (full()) return;  // past --count: read but not written
-  ++totals_.transitions;
   Pending& p = batch_.emplace_back();
   Transition& t = p.t;
   t = decode(e, clock_);
@@ -34,9 +33,11 @@ void Pipeline::on_event(const tcpfsm_event& e) {
   SocketRecord* rec = table_.find_or_add(p.key, is_lifecycle_start(t.old_state, t.new_state));
   Life untracked;
   Life& life = rec ? rec->life : untracked;
+  // Under a state filter a socket's events between its visits to the state
+  // never come: the next one starts over rather than showing a gap.
+  if (options_.partial_sockets && life.seen && life.last != t.old_state) life = Life{};
   const bool first = !life.seen;
   p.v = checker_.observe(life, t.old_state, t.new_state).verdict;
-  count_verdict(p.v.kind);
   t.cookie = rec ? rec->id : table_.untracked_id(p.key);
   if (!rec) return;
 
@@ -85,8 +86,12 @@ void Pipeline::attach_owner(Pending& p) {
 
 void Pipeline::write_batch(std::string& out, const Spill& spill) {
   for (Pending& p : batch_) {
+    if (full()) break;  // --count reached within this batch
     p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
     if (options_.owners) attach_owner(p);
+    if (!held_by_wanted_pid(p.t)) continue;
+    ++totals_.transitions;
+    count_verdict(p.v.kind);
     formatter_.transition(out, p.t, p.v);
     if (counts_) counts_->observe(p.t.old_state, p.t.new_state, p.t.old_ns, p.v.kind);
     if (out.size() >= kSpillBytes) spill(out);
@@ -112,6 +117,14 @@ Totals Pipeline::totals() const {
   t.sockets.untracked = table_.stats().untracked;
   t.sockets.stale = table_.stats().stale;
   return t;
+}
+
+bool Pipeline::held_by_wanted_pid(const Transition& t) const {
+  if (!options_.pid) return true;
+  // The owner when known; before that (not accepted yet, or not found) the
+  // task on the CPU, which is the owner for connect(), listen() and close().
+  const std::int32_t holder = t.owner_pid ? t.owner_pid : static_cast<std::int32_t>(t.pid);
+  return holder == *options_.pid;
 }
 
 void Pipeline::count_verdict(VerdictKind k) {

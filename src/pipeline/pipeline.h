@@ -31,6 +31,11 @@ struct PipelineOptions {
   std::optional<std::uint64_t> count;  // accept this many transitions, then read and drop the rest
   OwnerCache::Options owner_cache;
   bool count_transitions = false;  // keep TransitionCounts of what is written (--metrics)
+  // The kernel passes only some of a socket's events (a state filter): a
+  // socket's events need not follow on from each other.
+  bool partial_sockets = false;
+  // Write only the records of sockets this process holds (--pid).
+  std::optional<std::int32_t> pid;
 };
 
 class Pipeline {
@@ -51,7 +56,7 @@ class Pipeline {
   // Once per poll: the owner lookups' budget and walk.
   void tick(std::chrono::steady_clock::time_point now);
 
-  // All --count transitions accepted: the rest are read and dropped.
+  // All --count transitions written: the rest are read and dropped.
   bool full() const { return options_.count && totals_.transitions >= *options_.count; }
   // Totals so far, with the socket table's counts as of now.
   Totals totals() const;
@@ -69,6 +74,7 @@ class Pipeline {
     char comm[TCPFSM_COMM_LEN] = {};  // t.comm's bytes: the ring buffer's are gone once drained
   };
   void attach_owner(Pending& p);
+  bool held_by_wanted_pid(const Transition& t) const;
   void count_verdict(VerdictKind k);
 
   PipelineOptions options_;

@@ -59,6 +59,8 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys) {
   p.table = {o.max_sockets, keys};
   p.count = o.count;
   p.count_transitions = o.metrics.has_value();
+  p.partial_sockets = o.load.states != 0;
+  p.pid = o.pid;
   return p;
 }
 

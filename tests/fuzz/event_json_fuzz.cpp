@@ -32,7 +32,7 @@ bool ascii(std::string_view s) {
 
 }  // namespace
 
-// Input: one tcpfsm_event (104 bytes), then the owner's comm, if any.
+// Input: one tcpfsm_event (112 bytes), then the owner's comm, if any.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   tcpfsm_event e{};
   if (size < sizeof e) return 0;

@@ -26,6 +26,8 @@ Transition transition(bool v6 = false) {
   t.tid = 4243;
   t.cpu = 1;
   t.ino = 31337;
+  t.netns = 4026531840;
+  t.cgroup_id = 8589;
   t.ipv6 = v6;
   inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::1" : "127.0.0.1", t.local.addr.data());
   inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::ffff:10.0.0.5" : "10.0.0.5", t.remote.addr.data());
@@ -50,7 +52,7 @@ TEST(JsonOutput, TransitionRecordIsExact) {
             R"({"type":"transition","ts":"2026-11-21T07:42:31.000001500Z","ktime_ns":123,"cpu":1,)"
             R"("cookie":9,"family":"ipv4","laddr":"127.0.0.1","lport":40000,"raddr":"10.0.0.5",)"
             R"("rport":8080,"old":"SYN_SENT","new":"ESTABLISHED","old_ns":250000,"pid":4242,)"
-            R"("tid":4243,"comm":"curl","ino":31337,"verdict":"ok"})"
+            R"("tid":4243,"comm":"curl","ino":31337,"netns":4026531840,"cgroup_id":8589,"verdict":"ok"})"
             "\n");
 }
 
@@ -71,7 +73,7 @@ TEST(JsonOutput, OwnerFieldsOnlyWhenKnown) {
   Transition t = transition();
   t.owner_pid = 777;
   t.owner_comm = "java";
-  EXPECT_NE(json_of(t).find(R"("ino":31337,"owner_pid":777,"owner_comm":"java","verdict":"ok")"), std::string::npos);
+  EXPECT_NE(json_of(t).find(R"("cgroup_id":8589,"owner_pid":777,"owner_comm":"java","verdict":"ok")"), std::string::npos);
   EXPECT_EQ(json_of(transition()).find("owner"), std::string::npos);
 }
 

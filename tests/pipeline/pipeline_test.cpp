@@ -150,17 +150,22 @@ TEST(Pipeline, ChildSocketsOfAListenerAreLifecyclesOfTheirOwn) {
   EXPECT_EQ(run.pipeline->totals().sockets.tracked, 2u);
 }
 
-TEST(Pipeline, CountAcceptsThatManyTransitions) {
+TEST(Pipeline, CountWritesThatManyTransitions) {
   auto formatter = make_formatter(Format::Json);
   PipelineOptions o;
   o.owners = false;
   o.count = 2;
   Pipeline p(o, *formatter);
   for (int i = 0; i < 5; ++i) p.on_event(event(1 + i, kClose, kSynSent, 1000));
-  EXPECT_TRUE(p.full());
+  EXPECT_FALSE(p.full());
   std::string out;
   p.write_batch(out, [](std::string&) {});
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
+  EXPECT_TRUE(p.full());
+  p.on_event(event(9, kClose, kSynSent, 2000));  // read and dropped
+  p.write_batch(out, [](std::string&) {});
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
+  EXPECT_EQ(p.totals().transitions, 2u);
 }
 
 TEST(CrossCheck, RemovesOnlyOldRecordsTheKernelDoesNotHave) {
@@ -230,4 +235,36 @@ TEST(PipelineOwners, ASocketNobodyHoldsIsCountedUnresolved) {
   auto r = run.feed({event(1, kClose, kSynSent, 1000, 0, 555, 4242)});
   EXPECT_FALSE(r[0].contains("owner_pid"));
   EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 1u);
+}
+
+TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {
+  auto formatter = make_formatter(Format::Json);
+  PipelineOptions o;
+  o.owners = false;
+  o.partial_sockets = true;
+  o.kernel_time = true;
+  Pipeline p(o, *formatter);
+  // --state CLOSE_WAIT: in, out; reconnected later: in again.
+  p.on_event(event(1, kEstablished, kCloseWait, 1000));
+  p.on_event(event(1, kCloseWait, kLastAck, 2000));
+  p.on_event(event(1, kEstablished, kCloseWait, 9000));
+  std::string out;
+  p.write_batch(out, [](std::string&) {});
+  EXPECT_EQ(out.find("\"gap\""), std::string::npos) << out;
+  EXPECT_EQ(p.totals().gaps, 0u);
+}
+
+TEST(Pipeline, PidWritesOnlyWhatThatProcessHolds) {
+  auto formatter = make_formatter(Format::Json);
+  PipelineOptions o;
+  o.owners = false;
+  o.pid = 4242;
+  Pipeline p(o, *formatter);
+  p.on_event(event(1, kClose, kSynSent, 1000, 0, 0, 4242));  // connect() by 4242
+  p.on_event(event(2, kClose, kSynSent, 1100, 0, 0, 777));   // someone else's
+  std::string out;
+  p.write_batch(out, [](std::string&) {});
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
+  EXPECT_NE(out.find("\"pid\":4242"), std::string::npos);
+  EXPECT_EQ(p.totals().transitions, 1u);
 }
