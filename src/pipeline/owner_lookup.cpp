@@ -16,9 +16,7 @@ OwnerLookup::OwnerLookup(OwnerCache::Options options) : cache_(std::move(options
 std::optional<Owner> OwnerLookup::find(std::uint32_t ino, std::int32_t task_pid, std::uint16_t local_port) {
   const auto* holders = cache_.lookup(ino);
   if (!holders) {
-    auto it = listener_owner_.find(local_port);
-    const std::int32_t acceptor = it == listener_owner_.end() ? 0 : it->second;
-    for (std::int32_t pid : {task_pid, acceptor}) {
+    for (std::int32_t pid : {task_pid, listener_owner(local_port)}) {
       if (pid <= 0 || scans_left_ == 0) continue;
       --scans_left_;
       if (cache_.resolve_in(pid) && (holders = cache_.lookup(ino))) break;

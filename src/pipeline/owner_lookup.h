@@ -26,6 +26,11 @@ class OwnerLookup {
   // A listener's owner is the likely owner of the sockets it accepts.
   void listening(std::uint16_t port, std::int32_t pid) { listener_owner_[port] = pid; }
   void listener_closed(std::uint16_t port) { listener_owner_.erase(port); }
+  // The owner of the listener on `port`, when known, else 0.
+  std::int32_t listener_owner(std::uint16_t port) const {
+    auto it = listener_owner_.find(port);
+    return it == listener_owner_.end() ? 0 : it->second;
+  }
 
   // Stops looking for `ino` (its socket left the table, or needs it no more).
   void forget(std::uint32_t ino) { cache_.forget(ino); }

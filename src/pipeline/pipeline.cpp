@@ -121,9 +121,15 @@ Totals Pipeline::totals() const {
 
 bool Pipeline::held_by_wanted_pid(const Transition& t) const {
   if (!options_.pid) return true;
-  // The owner when known; before that (not accepted yet, or not found) the
-  // task on the CPU, which is the owner for connect(), listen() and close().
-  const std::int32_t holder = t.owner_pid ? t.owner_pid : static_cast<std::int32_t>(t.pid);
+  // The owner when known. Else, for a socket with a file, the task on the
+  // CPU: its holder for connect(), listen() and close(); and for one without
+  // (a child not accepted yet, whose events run in softirq context on behalf
+  // of anyone), the owner of the listener it waits in.
+  const std::int32_t holder = t.owner_pid                    ? t.owner_pid
+                              : t.ino                        ? static_cast<std::int32_t>(t.pid)
+                              : t.old_state == number(State::Listen) || t.old_state == number(State::SynRecv)
+                                  ? owners_.listener_owner(t.local.port)
+                                  : 0;
   return holder == *options_.pid;
 }
 

@@ -260,8 +260,9 @@ TEST(Pipeline, PidWritesOnlyWhatThatProcessHolds) {
   o.owners = false;
   o.pid = 4242;
   Pipeline p(o, *formatter);
-  p.on_event(event(1, kClose, kSynSent, 1000, 0, 0, 4242));  // connect() by 4242
-  p.on_event(event(2, kClose, kSynSent, 1100, 0, 0, 777));   // someone else's
+  p.on_event(event(1, kClose, kSynSent, 1000, 0, 51, 4242));  // connect() by 4242
+  p.on_event(event(2, kClose, kSynSent, 1100, 0, 52, 777));   // someone else's
+  p.on_event(event(3, kListen, kSynRecv, 1200, 8080, 0, 4242));  // not accepted: not 4242's
   std::string out;
   p.write_batch(out, [](std::string&) {});
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);

@@ -1,0 +1,150 @@
+// The container-era filters on real sockets: --netns, --state, --pid. Each
+// keeps exactly the records it names.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "harness.h"
+#include "sockets.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+using nlohmann::json;
+
+std::uint64_t inode_of(const std::string& path) {
+  struct stat st{};
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+std::vector<std::string> edges_of(const std::vector<json>& transitions) {
+  std::vector<std::string> e;
+  for (const json& t : transitions) e.push_back(t["old"].get<std::string>() + "->" + t["new"].get<std::string>());
+  return e;
+}
+
+// A network namespace of the test's own, named, removed with it.
+class NamedNetns {
+ public:
+  NamedNetns() : name_("tcpfsm-it-" + std::to_string(getpid())) {
+    Process({"ip", "netns", "add", name_}).wait();
+    Process({"ip", "-n", name_, "link", "set", "lo", "up"}).wait();
+  }
+  ~NamedNetns() { Process({"ip", "netns", "del", name_}).wait(); }
+  std::string path() const { return "/var/run/netns/" + name_; }
+  std::vector<std::string> exec() const { return {"ip", "netns", "exec", name_}; }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace
+
+// A workload in its own network namespace (as a container's) and the same on
+// the host: --netns keeps exactly the namespace's records, each carrying its
+// inode; unfiltered, every record carries its own namespace.
+TEST(Filters, NetnsKeepsExactlyThatNamespacesSockets) {
+  REQUIRE_BPF();
+  NamedNetns ns;
+  const std::uint64_t inode = inode_of(ns.path());
+  ASSERT_NE(inode, 0u);
+  TraceRun filtered({"--netns", ns.path()});
+  TraceRun all({"-p", "20901"});
+  auto churn = ns.exec();
+  churn.insert(churn.end(), {TCPFSM_CHURN, "-n", "3", "-p", "20901"});
+  ASSERT_EQ(Process(churn).wait(), 0);
+  run_connections(Family::V4, 20901, 3);  // the host's twin, in the test's namespace
+  ASSERT_TRUE(filtered.wait_for_transitions(32));
+  ASSERT_TRUE(all.wait_for_transitions(64));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(filtered.stop(), 0);
+  EXPECT_EQ(all.stop(), 0);
+  const auto mine = filtered.transitions();
+  EXPECT_EQ(mine.size(), 32u);  // 3 connections x 10, the listener's 2
+  for (const json& t : mine) EXPECT_EQ(t["netns"], inode) << t.dump();
+  const std::uint64_t host = inode_of("/proc/self/ns/net");
+  std::size_t in_ns = 0, on_host = 0;
+  for (const json& t : all.transitions()) {
+    in_ns += t["netns"] == inode;
+    on_host += t["netns"] == host;
+  }
+  EXPECT_EQ(in_ns, 32u);
+  EXPECT_EQ(on_host, 32u);
+}
+
+// --state CLOSE_WAIT: transitions into and out of it, nothing else, with the
+// time spent in it measured by the kernel, and no gap claimed.
+TEST(Filters, StateKeepsTransitionsIntoAndOutOfIt) {
+  REQUIRE_BPF();
+  TraceRun run({"--state", "close-wait", "-p", "20902"});
+  run_connections(Family::V4, 20902, 3);
+  ASSERT_TRUE(run.wait_for_transitions(6));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(run.stop(), 0);
+  const auto t = run.transitions();
+  EXPECT_EQ(edges_of(t), (std::vector<std::string>{"ESTABLISHED->CLOSE_WAIT", "CLOSE_WAIT->LAST_ACK",
+                                                   "ESTABLISHED->CLOSE_WAIT", "CLOSE_WAIT->LAST_ACK",
+                                                   "ESTABLISHED->CLOSE_WAIT", "CLOSE_WAIT->LAST_ACK"}));
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    EXPECT_EQ(t[i]["verdict"], "ok");
+    if (i % 2) EXPECT_TRUE(t[i]["old_ns"].is_number()) << t[i].dump();  // time in CLOSE_WAIT
+  }
+}
+
+// A child that connects to `port` when told to, and holds the socket until
+// it is destroyed.
+class ConnectingChild {
+ public:
+  explicit ConnectingChild(std::uint16_t port) {
+    if (pipe(go_) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(go_[1]);
+      char c;
+      if (read(go_[0], &c, 1) != 1) _exit(1);
+      Socket s = connect_to(Family::V4, port);
+      while (read(go_[0], &c, 1) > 0) {
+      }  // hold until the parent closes its end
+      _exit(0);
+    }
+    close(go_[0]);
+  }
+  void connect() { (void)!write(go_[1], "c", 1); }
+  ~ConnectingChild() {
+    close(go_[1]);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  int go_[2];
+  pid_t pid_ = -1;
+};
+
+// --pid: the sockets a process holds. Its connection's events are kept; the
+// accepted end, whose events ran in that process's softirq context before
+// the test accepted it, belongs to the listener's owner, and is not.
+TEST(Filters, PidKeepsTheSocketsThatProcessHolds) {
+  REQUIRE_BPF();
+  ConnectingChild child(20903);
+  TraceRun run({"-p", "20903", "--pid", std::to_string(child.pid())});
+  Socket listener = listen_on(Family::V4, 20903);
+  std::this_thread::sleep_for(300ms);  // the listener's owner is found after the drain
+  child.connect();
+  Socket server = accept_from(listener);
+  ASSERT_TRUE(run.wait_for_transitions(2));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(run.stop(), 0);
+  const auto t = run.transitions();
+  EXPECT_EQ(edges_of(t), (std::vector<std::string>{"CLOSE->SYN_SENT", "SYN_SENT->ESTABLISHED"}));
+  for (const json& r : t) {
+    EXPECT_EQ(r["rport"], 20903);
+    EXPECT_EQ(r["owner_pid"], child.pid()) << r.dump();
+  }
+}
+
+}  // namespace tcpfsm::itest
