@@ -216,6 +216,13 @@ struct cgroup___ids {
 	__u64 ancestor_ids[];
 } __attribute__((preserve_access_index));
 
+/* A function of its own, so that the compiler cannot hoist its relocation
+ * (unresolvable on newer kernels) above the check that skips it there. */
+static __noinline __u64 old_ancestor_id(const struct cgroup *cg, __u32 level)
+{
+	return BPF_CORE_READ((const struct cgroup___ids *)cg, ancestor_ids[level & (TCPFSM_MAX_CGROUP_LEVEL - 1)]);
+}
+
 /* The id of cg's ancestor at `level` (cg itself at its own level), or 0. */
 static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 level)
 {
@@ -225,7 +232,7 @@ static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 l
 		const struct cgroup *a = BPF_CORE_READ(cg, ancestors[level]);
 		return a ? BPF_CORE_READ(a, kn, id) : 0;
 	}
-	return BPF_CORE_READ((const struct cgroup___ids *)cg, ancestor_ids[level]);
+	return old_ancestor_id(cg, level);
 }
 
 /* The namespace, state and cgroup filters; the port filter runs first. */

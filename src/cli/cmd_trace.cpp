@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "common/units.h"
+#include "kernel/cgroup.h"
 #include "kernel/netns.h"
 #include "kernel/privileges.h"
 #include "tcpfsm/event.h"
@@ -41,6 +42,10 @@ void add_trace(CLI::App& app, Command& run) {
                   "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
                   "(repeatable)")
       ->check(netns_validator());
+  auto cgroups = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--cgroup", *cgroups,
+                  "only sockets of this cgroup v2 or below it: a path under the cgroup2 mount (repeatable)")
+      ->check(cgroup_validator());
   auto pid = std::make_shared<std::int32_t>(0);
   cmd->add_option("--pid", *pid, "only sockets this process holds (its owner, else the task on the CPU)")
       ->check(CLI::Range(1, std::numeric_limits<std::int32_t>::max()));
@@ -131,6 +136,17 @@ void add_trace(CLI::App& app, Command& run) {
     for (const auto& n : *netns) {
       std::string why;
       opts->load.netns.push_back(*netns_of_argument(n, why));
+    }
+    if (cgroups->size() > TCPFSM_MAX_CGROUP_FILTERS)
+      throw CLI::ValidationError("--cgroup", "at most " + std::to_string(TCPFSM_MAX_CGROUP_FILTERS) + " cgroups");
+    for (const auto& c : *cgroups) {
+      std::string why;
+      const auto named = cgroup_of_argument(c, why);
+      if (named->level >= TCPFSM_MAX_CGROUP_LEVEL)
+        throw CLI::ValidationError("--cgroup", c + " is nested too deep (at most " +
+                                                   std::to_string(TCPFSM_MAX_CGROUP_LEVEL - 1) + " levels)");
+      opts->load.cgroups.push_back({named->id, named->level});
+      opts->cgroup_paths.push_back(named->path);
     }
     if (*pid) opts->pid = *pid;
     opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));

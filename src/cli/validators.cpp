@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/units.h"
+#include "kernel/cgroup.h"
 #include "kernel/netns.h"
 #include "metrics/server.h"
 
@@ -54,6 +55,15 @@ std::vector<State> parse_states(const std::vector<std::string>& names) {
     if (auto s = state_from_name(name); s && std::find(states.begin(), states.end(), *s) == states.end())
       states.push_back(*s);
   return states;
+}
+
+CLI::Validator cgroup_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::string why;
+        return cgroup_of_argument(s, why) ? "" : why;
+      },
+      "CGROUP", "cgroup");
 }
 
 CLI::Validator netns_validator() {

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -128,6 +130,30 @@ void CgroupPaths::walk_dir(int dirfd, std::uint64_t dev, std::string& path, int 
     path.resize(len);
   }
   closedir(dir);
+}
+
+std::optional<NamedCgroup> cgroup_of_argument(const std::string& arg, std::string& why) {
+  const auto mount = cgroup2_mount();
+  if (!mount) {
+    why = "no cgroup2 file system is mounted (see /proc/self/mountinfo)";
+    return std::nullopt;
+  }
+  std::string rel = arg;
+  if (rel.starts_with(*mount) && (rel.size() == mount->size() || rel[mount->size()] == '/'))
+    rel.erase(0, mount->size());
+  if (rel.empty() || rel.front() != '/') rel.insert(rel.begin(), '/');
+  while (rel.size() > 1 && rel.back() == '/') rel.pop_back();
+  const std::string dir = *mount + (rel == "/" ? "" : rel);
+  struct statfs fs{};
+  const auto id = cgroup_id_of(dir);
+  if (!id || statfs(dir.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+    why = "'" + arg + "' is not a cgroup: no directory " + dir + " in the cgroup2 mount " + *mount;
+    return std::nullopt;
+  }
+  NamedCgroup c{*id, 0, rel};
+  for (std::size_t i = 1; i < rel.size(); ++i)
+    if (rel[i - 1] == '/' && rel[i] != '/') ++c.level;
+  return c;
 }
 
 }  // namespace tcpfsm

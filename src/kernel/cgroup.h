@@ -47,6 +47,17 @@ std::optional<std::string> cgroup2_mount();
 // directory. Nothing when it cannot be stat()ed or is no directory.
 std::optional<std::uint64_t> cgroup_id_of(const std::string& absolute_dir);
 
+// The cgroup a --cgroup argument names: a path below the cgroup2 mount
+// ("/system.slice/docker-<id>.scope"), or the same with the mount in front.
+struct NamedCgroup {
+  std::uint64_t id = 0;
+  std::uint32_t level = 0;  // components below the mount: the root is level 0
+  std::string path;         // relative to the mount
+};
+// Nothing, with `why` set, when there is no cgroup2 mount, or the path is
+// not a cgroup2 directory.
+std::optional<NamedCgroup> cgroup_of_argument(const std::string& arg, std::string& why);
+
 // Cgroup id -> path relative to the cgroup2 mount: "/" for the root,
 // "/system.slice/docker-<id>.scope" below it. Known ids are answered from a
 // cache; an unknown one makes it walk the whole tree and rebuild the cache

@@ -31,11 +31,15 @@ bool g_verbose = false;
 std::string g_libbpf_tail;
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char line[1024];
-  vsnprintf(line, sizeof line, fmt, args);
-  if (g_verbose) {
-    fputs(line, stderr);
-  } else if (level != LIBBPF_DEBUG) {
+  if (g_verbose) return vfprintf(stderr, fmt, args);
+  if (level != LIBBPF_DEBUG) {
+    // Whole: a verifier log comes as one message, and its end says why.
+    va_list copy;
+    va_copy(copy, args);
+    const int n = vsnprintf(nullptr, 0, fmt, copy);
+    va_end(copy);
+    std::string line(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+    vsnprintf(line.data(), line.size() + 1, fmt, args);
     g_libbpf_tail += line;
     constexpr std::size_t kKeep = 4096;
     if (g_libbpf_tail.size() > kKeep) g_libbpf_tail.erase(0, g_libbpf_tail.size() - kKeep);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/endpoint.h"
+#include "common/container.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
@@ -24,6 +25,10 @@ struct Transition {
   bool ipv6 = false;
   std::uint32_t netns = 0;  // network namespace inode
   std::uint64_t cgroup_id = 0;  // cgroup v2 id of the socket's cgroup
+  // Its path below the cgroup2 mount and the container that path names,
+  // when known; owned by the pipeline, valid while the record is written.
+  std::string_view cgroup;
+  const ContainerRef* container = nullptr;
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
   std::string_view comm;  // valid while its bytes are (the pipeline keeps a copy)

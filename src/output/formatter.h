@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/checker.h"
 #include "kernel/port_filter.h"
@@ -34,6 +35,10 @@ struct StartInfo {
   std::string_view version, host, kernel, boot_id, attach, model;
   int family = 0;          // 0 (both), 4 or 6
   const PortFilter* ports = nullptr;
+  std::uint32_t states = 0;              // bit 1 << state; 0: all
+  std::vector<std::uint32_t> netns;      // network namespace inodes; empty: all
+  std::vector<std::string> cgroups;      // cgroup paths below the cgroup2 mount; empty: all
+  std::int32_t pid = 0;                  // 0: all
   std::uint64_t ringbuf_bytes = 0;
   std::int64_t mono_to_wall_ns = 0;  // wall = ktime_ns + this
 };

@@ -1,4 +1,6 @@
 // JSON lines: one object per record (schema: docs/json-schema.md).
+#include <utility>
+
 #include "common/json_text.h"
 #include "output/formatter.h"
 #include "model/states.h"
@@ -107,6 +109,28 @@ class JsonFormatter final : public Formatter {
     append_ports(out, "ports", p.either);
     append_ports(out, "lports", p.local);
     append_ports(out, "rports", p.remote);
+    out += R"(,"states":[)";
+    bool first = true;
+    for (int st = 0; st < 32; ++st)
+      if ((s.states >> st) & 1U) {
+        if (!std::exchange(first, false)) out += ',';
+        append_state(out, st);
+      }
+    out += R"(],"netns":[)";
+    for (std::size_t i = 0; i < s.netns.size(); ++i) {
+      if (i) out += ',';
+      json::append_uint(out, s.netns[i]);
+    }
+    out += R"(],"cgroups":[)";
+    for (std::size_t i = 0; i < s.cgroups.size(); ++i) {
+      if (i) out += ',';
+      json::append_string(out, s.cgroups[i]);
+    }
+    out += R"(],"pid":)";
+    if (s.pid)
+      json::append_uint(out, static_cast<std::uint64_t>(s.pid));
+    else
+      out += "null";
     out += R"(},"ringbuf_bytes":)";
     json::append_uint(out, s.ringbuf_bytes);
     out += R"(,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":)";
@@ -164,6 +188,20 @@ class JsonFormatter final : public Formatter {
     json::append_uint(out, t.netns);
     out += R"(,"cgroup_id":)";
     json::append_uint(out, t.cgroup_id);
+    if (!t.cgroup.empty()) {
+      out += R"(,"cgroup":)";
+      json::append_string(out, t.cgroup);
+    }
+    if (t.container) {
+      out += R"(,"container":)";
+      json::append_string(out, t.container->id);
+      out += R"(,"container_runtime":)";
+      json::append_string(out, t.container->runtime);
+      if (!t.container->pod_uid.empty()) {
+        out += R"(,"pod_uid":)";
+        json::append_string(out, t.container->pod_uid);
+      }
+    }
     if (t.owner_pid) {
       out += R"(,"owner_pid":)";
       json::append_uint(out, static_cast<std::uint64_t>(t.owner_pid));

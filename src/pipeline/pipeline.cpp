@@ -16,6 +16,7 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
       formatter_(formatter),
       checker_(options.model),
       owners_(options.owner_cache),
+      cgroups_(options.cgroup2_mount),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
       }) {
@@ -92,6 +93,10 @@ void Pipeline::write_batch(std::string& out, const Spill& spill) {
     if (!held_by_wanted_pid(p.t)) continue;
     ++totals_.transitions;
     count_verdict(p.v.kind);
+    if (const CgroupName* c = cgroups_.find(p.t.cgroup_id)) {
+      p.t.cgroup = c->path;
+      p.t.container = c->container ? &*c->container : nullptr;
+    }
     formatter_.transition(out, p.t, p.v);
     if (counts_) counts_->observe(p.t.old_state, p.t.new_state, p.t.old_ns, p.v.kind);
     if (out.size() >= kSpillBytes) spill(out);

@@ -18,6 +18,7 @@
 #include "metrics/transition_counts.h"
 #include "model/checker.h"
 #include "output/formatter.h"
+#include "pipeline/cgroup_names.h"
 #include "pipeline/owner_lookup.h"
 #include "pipeline/socket_table.h"
 
@@ -36,6 +37,9 @@ struct PipelineOptions {
   bool partial_sockets = false;
   // Write only the records of sockets this process holds (--pid).
   std::optional<std::int32_t> pid;
+  // The cgroup2 mount, to name each socket's cgroup and container; nothing:
+  // records carry cgroup_id alone.
+  std::optional<std::string> cgroup2_mount;
 };
 
 class Pipeline {
@@ -81,6 +85,7 @@ class Pipeline {
   Formatter& formatter_;
   Checker checker_;
   OwnerLookup owners_;
+  CgroupNames cgroups_;
   SocketTable table_;
   ClockMap clock_ = ClockMap::now();
   std::vector<Pending> batch_;

@@ -14,6 +14,7 @@
 #include "common/signals.h"
 #include "common/text.h"
 #include "common/units.h"
+#include "kernel/cgroup.h"
 #include "kernel/privileges.h"
 #include "output/log_writer.h"
 #include "pipeline/crosscheck.h"
@@ -60,6 +61,7 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys) {
   p.count = o.count;
   p.count_transitions = o.metrics.has_value();
   p.partial_sockets = o.load.states != 0;
+  p.cgroup2_mount = cgroup2_mount();
   p.pid = o.pid;
   return p;
 }
@@ -214,6 +216,10 @@ class Session final : public EventHandler {
     s.model = model_name(opts_.model);
     s.family = opts_.load.family == 0 ? 0 : opts_.load.family == 2 ? 4 : 6;
     s.ports = &opts_.load.ports;
+    s.states = opts_.load.states;
+    s.netns = opts_.load.netns;
+    s.cgroups = opts_.cgroup_paths;
+    s.pid = opts_.pid.value_or(0);
     s.ringbuf_bytes = opts_.load.ringbuf_bytes;
     s.mono_to_wall_ns = ClockMap::now().mono_to_wall_ns;
     formatter_->start(out, s);

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -145,6 +147,96 @@ TEST(Filters, PidKeepsTheSocketsThatProcessHolds) {
     EXPECT_EQ(r["rport"], 20903);
     EXPECT_EQ(r["owner_pid"], child.pid()) << r.dump();
   }
+}
+
+// The cgroup2 mount, from mountinfo (hybrid hosts have it below /sys/fs/cgroup).
+std::string cgroup2_mount_point() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.find(" - cgroup2 ") != std::string::npos) {
+      std::istringstream f(line);
+      std::string id, parent, dev, root, point;
+      f >> id >> parent >> dev >> root >> point;
+      return point;
+    }
+  return "";
+}
+
+// A cgroup shaped like a Docker container's (systemd driver), made and
+// removed by the test.
+class ContainerCgroup {
+ public:
+  explicit ContainerCgroup(const std::string& mount) {
+    slice_ = mount + "/system.slice";
+    made_slice_ = mkdir(slice_.c_str(), 0755) == 0;
+    id_ = "c0ffee" + std::string(58, '0');
+    const std::string pid = std::to_string(getpid());
+    id_.replace(id_.size() - pid.size(), pid.size(), pid);
+    dir_ = slice_ + "/docker-" + id_ + ".scope";
+    mkdir(dir_.c_str(), 0755);
+  }
+  ~ContainerCgroup() {
+    rmdir(dir_.c_str());
+    if (made_slice_) rmdir(slice_.c_str());
+  }
+  const std::string& dir() const { return dir_; }
+  const std::string& id() const { return id_; }
+  // `command` run in this cgroup (joined before entering any namespace).
+  std::vector<std::string> run(const std::vector<std::string>& command) const {
+    std::string sh = "echo $$ > " + dir_ + "/cgroup.procs && exec";
+    for (const auto& a : command) sh += " '" + a + "'";
+    return {"sh", "-c", sh};
+  }
+
+ private:
+  std::string slice_, dir_, id_;
+  bool made_slice_ = false;
+};
+
+// A workload in a container's network namespace and cgroup, and its twin on
+// the host, traced unfiltered: every record carries its netns; the
+// container's, softirq ones included, carry its cgroup, container id and
+// path, the host's do not; --cgroup keeps exactly the container's records.
+TEST(Filters, ContainerRecordsCarryItsCgroupAndCgroupKeepsThem) {
+  REQUIRE_BPF();
+  const std::string mount = cgroup2_mount_point();
+  ASSERT_FALSE(mount.empty()) << "no cgroup2 mount";
+  ContainerCgroup container(mount);
+  const std::uint64_t cgroup_id = inode_of(container.dir());
+  ASSERT_NE(cgroup_id, 0u);
+  NamedNetns ns;
+  TraceRun all({"-p", "20904"});
+  TraceRun only({"--cgroup", container.dir().substr(mount.size())});
+  auto churn = ns.exec();
+  churn.insert(churn.end(), {TCPFSM_CHURN, "-n", "3", "-p", "20904"});
+  ASSERT_EQ(Process(container.run(churn)).wait(), 0);
+  run_connections(Family::V4, 20904, 3);
+  ASSERT_TRUE(all.wait_for_transitions(64));
+  ASSERT_TRUE(only.wait_for_transitions(32));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(all.stop(), 0);
+  EXPECT_EQ(only.stop(), 0);
+
+  const std::string path = "/system.slice/docker-" + container.id() + ".scope";
+  std::size_t in_container = 0, on_host = 0;
+  for (const json& t : all.transitions()) {
+    if (t["netns"] == inode_of(ns.path())) {
+      ++in_container;
+      EXPECT_EQ(t["cgroup_id"], cgroup_id) << t.dump();
+      EXPECT_EQ(t["cgroup"], path) << t.dump();
+      EXPECT_EQ(t["container"], container.id()) << t.dump();
+      EXPECT_EQ(t["container_runtime"], "docker") << t.dump();
+    } else {
+      ++on_host;
+      EXPECT_NE(t["cgroup_id"], cgroup_id) << t.dump();
+      EXPECT_FALSE(t.contains("container")) << t.dump();
+    }
+  }
+  EXPECT_EQ(in_container, 32u);
+  EXPECT_EQ(on_host, 32u);
+  const auto mine = only.transitions();
+  EXPECT_EQ(mine.size(), 32u);
+  for (const json& t : mine) EXPECT_EQ(t["container"], container.id()) << t.dump();
 }
 
 }  // namespace tcpfsm::itest

@@ -155,12 +155,17 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   s.ports = &ports;
   s.ringbuf_bytes = 8 << 20;
   s.mono_to_wall_ns = -42;
+  s.states = 1U << 8;
+  s.netns = {4026531840};
+  s.cgroups = {"/system.slice/nginx.service"};
+  s.pid = 77;
   std::string out;
   make_formatter(Format::Json)->start(out, s);
   EXPECT_EQ(out,
             R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":2,"cause":"rotate",)"
             R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
-            R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432]},)"
+            R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432],)"
+            R"("states":["CLOSE_WAIT"],"netns":[4026531840],"cgroups":["/system.slice/nginx.service"],"pid":77},)"
             R"("ringbuf_bytes":8388608,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":-42}})"
             "\n");
 }
