@@ -26,6 +26,10 @@ struct LogRecord {
   std::optional<std::uint64_t> old_ns;
   std::string family, laddr, raddr;
   std::uint16_t lport = 0, rport = 0;
+  // where the socket lived (absent in logs from before schema 2: 0 and empty)
+  std::uint32_t netns = 0;
+  std::uint64_t cgroup_id = 0;
+  std::string cgroup, container;
   // lost
   std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
 };

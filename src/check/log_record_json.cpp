@@ -16,7 +16,7 @@ using json = nlohmann::json;
 
 enum class Field : std::uint8_t {
   Type, Ts, Cause, Transitions, Cookie, Old, New, OldNs, Family, Laddr, Lport, Raddr, Rport, Ringbuf,
-  Recursion, Skstate, None,
+  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, None,
 };
 constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::None);
 
@@ -41,6 +41,10 @@ constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"ringbuf", "an unsigned integer"},
     {"recursion", "an unsigned integer"},
     {"skstate", "an unsigned integer"},
+    {"netns", "a namespace inode (0-4294967295)"},
+    {"cgroup_id", "an unsigned integer"},
+    {"cgroup", "a string"},
+    {"container", "a string"},
 }};
 
 constexpr std::uint32_t bit(Field f) { return 1u << static_cast<unsigned>(f); }
@@ -56,7 +60,8 @@ constexpr std::uint32_t kCommon = bit(Field::Ts);
 constexpr std::array<TypeSpec, 5> kTypes{{
     {"transition", RecordType::Transition, bit(Field::Cookie) | bit(Field::Old) | bit(Field::New),
      kCommon | bit(Field::OldNs) | bit(Field::Family) | bit(Field::Laddr) | bit(Field::Lport) |
-         bit(Field::Raddr) | bit(Field::Rport)},
+         bit(Field::Raddr) | bit(Field::Rport) | bit(Field::Netns) | bit(Field::CgroupId) | bit(Field::Cgroup) |
+         bit(Field::Container)},
     {"lost", RecordType::Lost, bit(Field::Ringbuf) | bit(Field::Recursion), kCommon | bit(Field::Skstate)},
     {"start", RecordType::Start, 0, kCommon | bit(Field::Cause)},
     {"stats", RecordType::Stats, 0, kCommon},
@@ -114,6 +119,11 @@ class Sax {
       case Field::Ringbuf: rec_.ringbuf = v; break;
       case Field::Recursion: rec_.recursion = v; break;
       case Field::Skstate: rec_.skstate = v; break;
+      case Field::CgroupId: rec_.cgroup_id = v; break;
+      case Field::Netns:
+        if (v > UINT32_MAX) return wrong(std::to_string(v));
+        rec_.netns = static_cast<std::uint32_t>(v);
+        break;
       case Field::Lport:
       case Field::Rport:
         if (v > 65535) return wrong(std::to_string(v));
@@ -141,6 +151,8 @@ class Sax {
       case Field::Family: rec_.family = v; break;
       case Field::Laddr: rec_.laddr = v; break;
       case Field::Raddr: rec_.raddr = v; break;
+      case Field::Cgroup: rec_.cgroup = v; break;
+      case Field::Container: rec_.container = v; break;
       case Field::Old:
       case Field::New:
         if (auto s = state_from_name(v))
@@ -258,6 +270,10 @@ void reset(LogRecord& r) {
   r.laddr.clear();
   r.raddr.clear();
   r.lport = r.rport = 0;
+  r.netns = 0;
+  r.cgroup_id = 0;
+  r.cgroup.clear();
+  r.container.clear();
   r.ringbuf = r.recursion = r.skstate = 0;
 }
 

@@ -109,6 +109,7 @@ void add_trace(CLI::App& app, Command& run) {
   cmd->add_option("--stuck-age", *stuck_age, "with --metrics: counted as stuck after DURATION in the state (default 30s)")
       ->check(duration_validator())
       ->needs(metrics_opt);
+  cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 

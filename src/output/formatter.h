@@ -90,7 +90,8 @@ class Formatter {
   virtual void end(std::string& out, const EndInfo& e) = 0;
 };
 
-std::unique_ptr<Formatter> make_formatter(Format f);
+// wide: the table adds NETNS and CGROUP (container) columns.
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false);
 
 // "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states;
 // 3 sockets tracked" and what the socket table could not do, if anything.

@@ -36,10 +36,20 @@ std::string describe(const Totals& t) {
 
 namespace {
 
+// -w: where the socket lives, its container if its cgroup names one
+// ("docker:0123456789ab"), else its cgroup's path.
+std::string cgroup_text(const Transition& t) {
+  if (t.container) return t.container->runtime + ":" + t.container->id.substr(0, 12);
+  if (!t.cgroup.empty()) return escaped(t.cgroup);  // anyone with a delegated cgroup names it
+  return t.cgroup_id ? "#" + std::to_string(t.cgroup_id) : "-";
+}
+
 class TableFormatter final : public Formatter {
  public:
+  explicit TableFormatter(bool wide) : wide_(wide) {}
+
   void start(std::string& out, const StartInfo&) override {
-    row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS");
+    row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS", "NETNS", "CGROUP");
   }
 
   void transition(std::string& out, const Transition& t, const Verdict& v) override {
@@ -51,7 +61,8 @@ class TableFormatter final : public Formatter {
     if (t.old_ns) std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(*t.old_ns) / 1e6);
     // The name any process can give itself: escaped, so it cannot drive the terminal.
     row(out, clock_text_us(t.wall_ns), std::to_string(t.pid), escaped(t.comm), local, remote,
-        state_name(t.old_state), state_name(t.new_state), ms);
+        state_name(t.old_state), state_name(t.new_state), ms, wide_ ? std::to_string(t.netns) : "",
+        wide_ ? cgroup_text(t) : "");
     if (v.kind != VerdictKind::Ok) {
       out.pop_back();  // the row's newline
       out += "  !! ";
@@ -78,7 +89,8 @@ class TableFormatter final : public Formatter {
  private:
   void row(std::string& out, std::string_view time, std::string_view pid, std::string_view comm,
            std::string_view local, std::string_view remote, std::string_view old_state,
-           std::string_view new_state, std::string_view ms) const {
+           std::string_view new_state, std::string_view ms, std::string_view netns,
+           std::string_view cgroup) const {
     pad(out, time, 16);
     out += ' ';
     pad(out, pid, 7);
@@ -93,15 +105,24 @@ class TableFormatter final : public Formatter {
     out += " -> ";
     pad(out, new_state, kStateWidth);
     out += ' ';
-    out += ms;
+    if (wide_) {
+      pad(out, ms, 9);
+      out += ' ';
+      pad(out, netns, 10);
+      out += ' ';
+      out += cgroup;
+    } else {
+      out += ms;
+    }
     out += '\n';
   }
 
+  bool wide_;
   std::size_t addr_width_ = 21;  // "255.255.255.255:65535"
 };
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_table_formatter() { return std::make_unique<TableFormatter>(); }
+std::unique_ptr<Formatter> make_table_formatter(bool wide) { return std::make_unique<TableFormatter>(wide); }
 
 }  // namespace tcpfsm

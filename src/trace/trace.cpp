@@ -73,7 +73,7 @@ class Session final : public EventHandler {
  public:
   explicit Session(const TraceOptions& o)
       : opts_(o),
-        formatter_(make_formatter(o.format)),
+        formatter_(make_formatter(o.format, o.wide)),
         host_(HostFacts::read()),
         writer_({o.output_path, o.rotate_size, o.rotate_keep},
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}

@@ -41,6 +41,12 @@ TEST(LogRecord, ReadsWhatTheTracerWrites) {
   t.old_state = number(State::SynSent);
   t.new_state = number(State::Established);
   t.comm = "cu\"rl";
+  t.netns = 4026532100;
+  t.cgroup_id = 4242;
+  const std::string cgroup = "/system.slice/docker-" + std::string(64, 'b') + ".scope";
+  t.cgroup = cgroup;
+  const ContainerRef c{"docker", std::string(64, 'b'), "", ""};
+  t.container = &c;
   std::string line;
   make_formatter(Format::Json)->transition(line, t, {VerdictKind::Illegal, "odd"});
   line.pop_back();  // the newline
@@ -57,6 +63,23 @@ TEST(LogRecord, ReadsWhatTheTracerWrites) {
   EXPECT_EQ(r.lport, 40000);
   EXPECT_EQ(r.raddr, "::ffff:10.0.0.5");
   EXPECT_EQ(r.rport, 8080);
+  EXPECT_EQ(r.netns, 4026532100u);
+  EXPECT_EQ(r.cgroup_id, 4242u);
+  EXPECT_EQ(r.cgroup, cgroup);
+  EXPECT_EQ(r.container, std::string(64, 'b'));
+}
+
+TEST(LogRecord, NamespaceAndCgroupMustHaveTheirTypes) {
+  LogRecord r;
+  auto e = parse_record(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"LISTEN","netns":"x"})", r);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, InputError::WrongType);
+  e = parse_record(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"LISTEN","netns":4294967296})", r);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, InputError::WrongType);
+  e = parse_record(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"LISTEN","container":7})", r);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, InputError::WrongType);
 }
 
 TEST(LogRecord, ReadsAnUnknownStateNumberAndANullOldNs) {

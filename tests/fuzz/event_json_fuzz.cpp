@@ -66,6 +66,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(r.type == tcpfsm::RecordType::Transition && r.cookie == t.cookie && r.old_state == t.old_state &&
         r.new_state == t.new_state && r.old_ns == t.old_ns && r.lport == t.local.port &&
         r.rport == t.remote.port && r.laddr == j["laddr"] && r.raddr == j["raddr"] &&
-        r.family == (t.ipv6 ? "ipv6" : "ipv4"));
+        r.family == (t.ipv6 ? "ipv6" : "ipv4") && r.netns == t.netns && r.cgroup_id == t.cgroup_id);
   return 0;
 }

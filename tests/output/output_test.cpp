@@ -253,3 +253,28 @@ TEST_F(TableOutput, LostLine) {
   make_formatter(Format::Table)->lost(out, kWall, Losses{3, 2, 1});
   EXPECT_EQ(out, "-- lost 5 events (ring buffer full 3, recursion 2); per-socket state not stored 1\n");
 }
+
+TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {
+  auto f = make_formatter(Format::Table, true);
+  std::string out;
+  f->start(out, StartInfo{});
+  Transition t = transition();
+  const ContainerRef docker{"docker", std::string(64, 'a'), "", ""};
+  t.cgroup = "/system.slice/docker-aaaa.scope";
+  t.container = &docker;
+  f->transition(out, t, {});
+  t.container = nullptr;
+  t.cgroup = "/evil\x1b[2J";
+  f->transition(out, t, {});
+  t.cgroup = "";
+  f->transition(out, t, {});
+  EXPECT_EQ(out,
+            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW "
+            "        MS        NETNS      CGROUP\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     4026531840 docker:aaaaaaaaaaaa\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     4026531840 /evil\\x1b[2J\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     4026531840 #8589\n");
+}
