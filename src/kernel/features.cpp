@@ -1,17 +1,20 @@
 #include "kernel/features.h"
 
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <string>
 
 
 namespace tcpfsm {
+
+bool exists(const char* path) { return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0; }
+
 namespace {
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
 
-bool exists(const char* path) { return access(path, F_OK) == 0; }
 
 bool has_tracepoint_dir() {
   return exists("/sys/kernel/tracing/events/sock/inet_sock_set_state") ||

@@ -5,6 +5,11 @@
 
 namespace tcpfsm {
 
+// Whether path exists, as this process sees it with its effective ids and
+// capabilities (access() asks with the real ids: a non-root user with
+// CAP_DAC_READ_SEARCH would be told tracefs is missing).
+bool exists(const char* path);
+
 struct Features {
   bool btf = false;         // /sys/kernel/btf/vmlinux
   bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF (5.8+)

@@ -186,7 +186,7 @@ struct Tracer::Impl {
       return std::string("tracefs is not mounted and mounting it at ") + kTracefs +
              " failed: " + errno_text(errno);
     mounted_tracefs = true;
-    if (access("/sys/kernel/tracing/events/sock/inet_sock_set_state", F_OK) != 0)
+    if (!exists("/sys/kernel/tracing/events/sock/inet_sock_set_state"))
       return "the kernel has no sock:inet_sock_set_state tracepoint (needs Linux 4.16 or newer)";
     return "";
   }
