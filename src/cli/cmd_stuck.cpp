@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/units.h"
+#include "kernel/netns.h"
 #include "stuck/run.h"
 
 namespace tcpfsm::cli {
@@ -23,6 +24,11 @@ void add_stuck(CLI::App& app, Command& run) {
       ->check(duration_validator());
   cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable)")
       ->check(port_validator());
+  auto netns = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--netns", *netns,
+                  "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
+                  "(repeatable; default: every namespace of the host)")
+      ->check(netns_validator());
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
@@ -39,6 +45,11 @@ void add_stuck(CLI::App& app, Command& run) {
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
     opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    opts->query.all_netns = true;
+    for (const auto& n : *netns) {
+      std::string why;
+      opts->query.netns.push_back(*netns_of_argument(n, why));  // checked by the validator
+    }
     if (format->empty())
       opts->format = isatty(STDOUT_FILENO) ? Format::Table : Format::Json;
     else

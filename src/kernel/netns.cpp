@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 
 #include "common/errors.h"
 #include "common/text.h"
@@ -53,7 +55,86 @@ int find_way_in(std::uint32_t inode, std::span<const std::int32_t> pids, bool& d
   return search_dir("/var/run/netns", false, "", inode, denied);
 }
 
+// Enters the namespace `target` (an open fd of it, closed here), opens a
+// sock_diag socket there, runs `inside`, and returns to this thread's own.
+NetnsDiag open_inside(int target, std::uint32_t inode, const std::function<void()>& inside) {
+  NetnsDiag r;
+  const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0 || setns(target, CLONE_NEWNET) != 0) {
+    r.why = "cannot enter network namespace " + std::to_string(inode) + ": " + std::strerror(errno) +
+            " (needs CAP_SYS_ADMIN)";
+    close(target);
+    if (home >= 0) close(home);
+    return r;
+  }
+  close(target);
+  try {
+    r.diag = std::make_unique<SockDiag>();
+  } catch (const Error& e) {
+    r.why = e.what();
+  }
+  if (r.diag && inside) inside();
+  // Everything else this thread does belongs in its own namespace.
+  const bool back = setns(home, CLONE_NEWNET) == 0;
+  const int err = errno;
+  close(home);
+  if (!back)
+    throw Error(ExitCode::Failure, std::string("cannot return to tcpfsm's own network namespace: ") +
+                                       std::strerror(err));
+  return r;
+}
+
+NetnsDiag no_way_in(std::uint32_t inode, bool denied) {
+  NetnsDiag r;
+  r.no_way_in = !denied;
+  r.why = denied ? "not allowed to open the namespace files that lead into network namespace " +
+                       std::to_string(inode) + " (needs root)"
+                 : "no process or /var/run/netns name leads into network namespace " + std::to_string(inode);
+  return r;
+}
+
+constexpr const char* kNamedDir = "/var/run/netns";
+
 }  // namespace
+
+std::vector<NetnsRef> list_netns() {
+  std::vector<NetnsRef> out;
+  std::unordered_map<std::uint32_t, std::size_t> seen;  // inode -> index in out
+  // Every namespace file is an inode of the one nsfs: a file under
+  // /var/run/netns on another device is a leftover, not a namespace.
+  struct stat own{};
+  if (stat("/proc/thread-self/ns/net", &own) != 0) return out;
+  auto add = [&](const struct stat& st, std::int32_t pid, const char* name) {
+    if (st.st_dev != own.st_dev) return;
+    const auto inode = static_cast<std::uint32_t>(st.st_ino);
+    auto [it, fresh] = seen.try_emplace(inode, out.size());
+    if (fresh) out.push_back(NetnsRef{inode, 0, {}});
+    NetnsRef& ref = out[it->second];
+    if (pid > 0 && ref.pid == 0) ref.pid = pid;
+    if (name && ref.name.empty()) ref.name = name;
+  };
+  add(own, 0, nullptr);
+  if (DIR* d = opendir("/proc")) {
+    std::string path;
+    while (const dirent* e = readdir(d)) {
+      if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+      path.assign("/proc/").append(e->d_name).append("/ns/net");
+      struct stat st{};
+      if (stat(path.c_str(), &st) != 0) continue;  // exited meanwhile, or not ours to see
+      add(st, static_cast<std::int32_t>(std::strtol(e->d_name, nullptr, 10)), nullptr);
+    }
+    closedir(d);
+  }
+  if (DIR* d = opendir(kNamedDir)) {
+    while (const dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      struct stat st{};
+      if (stat((std::string(kNamedDir) + "/" + e->d_name).c_str(), &st) == 0) add(st, 0, e->d_name);
+    }
+    closedir(d);
+  }
+  return out;
+}
 
 std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why) {
   if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
@@ -84,38 +165,29 @@ std::uint32_t own_netns() {
 }
 
 NetnsDiag sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids) {
-  NetnsDiag r;
   bool denied = false;
   const int target = find_way_in(inode, pids, denied);
+  if (target < 0) return no_way_in(inode, denied);
+  return open_inside(target, inode, {});
+}
+
+NetnsDiag sock_diag_in(const NetnsRef& ref, const std::function<void()>& inside) {
+  bool denied = false;
+  int target = -1;
+  if (ref.pid > 0) target = open_if("/proc/" + std::to_string(ref.pid) + "/ns/net", ref.inode, denied);
+  if (target < 0 && !ref.name.empty() && ref.name.find('/') == std::string::npos)
+    target = open_if(std::string(kNamedDir) + "/" + ref.name, ref.inode, denied);
   if (target < 0) {
-    r.no_way_in = !denied;
-    r.why = denied ? "not allowed to open the namespace files that lead into network namespace " +
-                         std::to_string(inode) + " (needs root)"
-                   : "no process or /var/run/netns name leads into network namespace " + std::to_string(inode);
-    return r;
+    // The process exited, or the name was deleted: any other way in will do.
+    // A file that refuses this user there may lead anywhere (even root may
+    // not open some, e.g. a sandbox's init): for a namespace that was
+    // listed through a way this user could see, only its own ways count.
+    bool search_denied = false;
+    target = find_way_in(ref.inode, {}, search_denied);
+    if (ref.pid <= 0 && ref.name.empty()) denied = denied || search_denied;
   }
-  const int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0 || setns(target, CLONE_NEWNET) != 0) {
-    r.why = "cannot enter network namespace " + std::to_string(inode) + ": " + std::strerror(errno) +
-            " (needs CAP_SYS_ADMIN)";
-    close(target);
-    if (home >= 0) close(home);
-    return r;
-  }
-  close(target);
-  try {
-    r.diag = std::make_unique<SockDiag>();
-  } catch (const Error& e) {
-    r.why = e.what();
-  }
-  // Everything else this thread does belongs in its own namespace.
-  const bool back = setns(home, CLONE_NEWNET) == 0;
-  const int err = errno;
-  close(home);
-  if (!back)
-    throw Error(ExitCode::Failure, std::string("cannot return to tcpfsm's own network namespace: ") +
-                                       std::strerror(err));
-  return r;
+  if (target < 0) return no_way_in(ref.inode, denied);
+  return open_inside(target, ref.inode, inside);
 }
 
 }  // namespace tcpfsm

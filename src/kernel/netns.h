@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "kernel/sockdiag.h"
 
@@ -20,6 +22,21 @@ std::uint32_t own_netns();
 // shows it, or a path (/var/run/netns/NAME, /proc/PID/ns/net). Nothing, with
 // `why` set, when the path does not exist or is not a network namespace.
 std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why);
+
+// A network namespace of this host, and where its file was found: nothing
+// is held open, so listing pins no namespace that is being deleted.
+struct NetnsRef {
+  std::uint32_t inode = 0;
+  std::int32_t pid = 0;  // a process in it when listed (its /proc/PID/ns/net), 0 if none was
+  std::string name;      // its name under /var/run/netns (`ip netns`), "" if it has none
+};
+
+// Every distinct network namespace under /proc/*/ns/net and /var/run/netns/*
+// (deduplicated by inode), this thread's own first, then in /proc order.
+// Without root, the namespaces of other users' processes cannot be seen
+// (their ns links refuse stat) and are not listed; a name under
+// /var/run/netns that is no namespace (a leftover file) is left out.
+std::vector<NetnsRef> list_netns();
 
 // A sock_diag socket opened inside another network namespace, or why not.
 struct NetnsDiag {
@@ -37,5 +54,13 @@ struct NetnsDiag {
 // returns to its own namespace before the call ends. Entering needs
 // CAP_SYS_ADMIN. Throws Error only if this thread cannot return to its own.
 NetnsDiag sock_diag_in(std::uint32_t inode, std::span<const std::int32_t> pids);
+
+// The same for a listed namespace: through ref.pid's file, else its name,
+// else as above (no_way_in then says nothing led in but files this user
+// may not open elsewhere, when ref has a pid or name: it was seen through
+// those). `inside`, if given, runs while this thread is in the
+// namespace, right after the socket is opened (e.g. to read its
+// /proc/sys/net values); it must not throw.
+NetnsDiag sock_diag_in(const NetnsRef& ref, const std::function<void()>& inside = {});
 
 }  // namespace tcpfsm

@@ -29,6 +29,9 @@ T load(const std::uint8_t* p) {
   return v;
 }
 
+// INET_DIAG_CGROUP_ID: 21 since Linux 5.7, spelled out for older headers.
+constexpr std::uint16_t kCgroupIdAttr = 21;
+
 [[noreturn]] void malformed(const char* what) {
   throw Error(ExitCode::Failure, std::string("malformed sock_diag reply from the kernel: ") + what);
 }
@@ -55,7 +58,11 @@ DiagSocket decode_socket(const std::uint8_t* payload, std::size_t len) {
   s.ino = m.idiag_inode;
   s.expires_ms = m.idiag_expires;
 
-  // Attributes follow the message; INET_DIAG_INFO (requested) carries tcp_info.
+  // Attributes follow the message; INET_DIAG_INFO (requested) carries
+  // tcp_info. INET_DIAG_CGROUP_ID comes unasked: inet_diag_msg_attrs_fill()
+  // puts it for every full socket (under CONFIG_SOCK_CGROUP_DATA), with no
+  // idiag_ext bit; nla_put_u64_64bit() may put an INET_DIAG_PAD before it on
+  // architectures that need the u64 aligned, and it is skipped like any other.
   for (std::size_t off = NLMSG_ALIGN(sizeof(inet_diag_msg)); off + sizeof(nlattr) <= len;) {
     const auto a = load<nlattr>(payload + off);
     if (a.nla_len < sizeof(nlattr) || off + a.nla_len > len) malformed("attribute overruns the message");
@@ -63,6 +70,9 @@ DiagSocket decode_socket(const std::uint8_t* payload, std::size_t len) {
       const std::uint8_t* info = payload + off + NLA_HDRLEN;
       const std::size_t info_len = a.nla_len - NLA_HDRLEN;
       s.last_ack_recv_ms = tcp_info_u32(info, info_len, offsetof(tcp_info, tcpi_last_ack_recv));
+    } else if ((a.nla_type & NLA_TYPE_MASK) == kCgroupIdAttr) {
+      if (a.nla_len < NLA_HDRLEN + sizeof(std::uint64_t)) malformed("INET_DIAG_CGROUP_ID too short");
+      s.cgroup_id = load<std::uint64_t>(payload + off + NLA_HDRLEN);
     }
     off += NLA_ALIGN(a.nla_len);
   }
@@ -73,10 +83,12 @@ DiagSocket decode_socket(const std::uint8_t* payload, std::size_t len) {
 
 }  // namespace
 
-std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote) {
-  // FNV-1a over family, addresses and ports: unique among live connections.
+std::uint64_t endpoints_key(std::uint32_t netns, bool ipv6, const Endpoint& local, const Endpoint& remote) {
+  // FNV-1a over namespace, family, addresses and ports: unique among live
+  // connections.
   std::uint64_t h = 0xcbf29ce484222325ULL;
   auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
+  for (int shift = 0; shift < 32; shift += 8) mix(static_cast<std::uint8_t>(netns >> shift));
   mix(ipv6);
   for (const Endpoint* ep : {&local, &remote}) {
     for (std::uint8_t b : ep->addr) mix(b);
@@ -84,6 +96,10 @@ std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& re
     mix(static_cast<std::uint8_t>(ep->port));
   }
   return h;
+}
+
+std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote) {
+  return endpoints_key(0, ipv6, local, remote);
 }
 
 std::uint32_t state_mask(std::span<const State> states) {

@@ -30,6 +30,13 @@ struct DiagSocket {
   std::uint32_t wqueue = 0;   // sent, not yet acknowledged
   std::uint32_t uid = 0;
   std::uint32_t ino = 0;      // 0: no file (closed by its process, or not accepted yet)
+  // Inode of the network namespace the dump ran in (sock_diag answers per
+  // namespace and does not say which): set by whoever dumped, 0 if unknown.
+  std::uint32_t netns = 0;
+  // INET_DIAG_CGROUP_ID (Linux 5.7+): the cgroup v2 id of the socket's cgroup,
+  // as the BPF events' cgroup_id. The kernel sends it for every full socket,
+  // unasked; mini sockets (timewait, request) and older kernels have none: 0.
+  std::uint64_t cgroup_id = 0;
   std::uint32_t expires_ms = 0;  // time left on the socket's timer (timewait: until it is gone)
   // tcp_info's tcpi_last_ack_recv: ms since an ACK last arrived. Full sockets
   // only: its absence marks a mini socket.
@@ -38,6 +45,11 @@ struct DiagSocket {
 
 // A socket's identity from its endpoints, for transitions that carry no
 // socket cookie (classic tracepoint fallback) to match idiag_cookie with.
+// Endpoints repeat across network namespaces (every container may have a
+// 10.0.0.2:8080): the four-argument form tells them apart by the namespace's
+// inode; the three-argument form is the same with netns 0, for callers that
+// look in one namespace at a time.
+std::uint64_t endpoints_key(std::uint32_t netns, bool ipv6, const Endpoint& local, const Endpoint& remote);
 std::uint64_t endpoints_key(bool ipv6, const Endpoint& local, const Endpoint& remote);
 
 // Bit (1 << state) for each state: the kernel's idiag_states filter.

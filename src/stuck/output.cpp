@@ -101,6 +101,7 @@ void append_group(std::string& out, const Group& g, std::size_t max_rows) {
   out += group_title(g);
   out += '\n';
   if (g.owner == Ownership::Process) out += "  command: " + escaped(g.holder.cmdline) + '\n';
+  out += "  in: " + escaped(group_place(g)) + '\n';
   out += "  hint: " + group_hint(g) + '\n';
   std::size_t width = kAddrWidth;
   for (const StuckSocket* s : g.sockets)
@@ -115,7 +116,8 @@ void append_group(std::string& out, const Group& g, std::size_t max_rows) {
                g.owner == Ownership::Process ? shared_text(s, g.holder.pid) : "");
   }
   if (rows < g.sockets.size()) out += "  ... and " + std::to_string(g.sockets.size() - rows) + " more\n";
-  if (g.state == number(State::CloseWait)) out += "  kill: " + ss_kill_command(g.sockets) + '\n';
+  if (g.state == number(State::CloseWait))
+    if (const std::string kill = ss_kill_command(g.sockets); !kill.empty()) out += "  kill: " + escaped(kill) + '\n';
 }
 
 void append_endpoints(std::string& out, const DiagSocket& s) {
@@ -130,6 +132,51 @@ void append_endpoints(std::string& out, const DiagSocket& s) {
   json::append_string(out, std::string_view(addr, format_addr(addr, s.ipv6, s.remote.addr)));
   out += ",\"rport\":";
   json::append_uint(out, s.remote.port);
+}
+
+// netns, cgroup_id, and when known cgroup, container, container_runtime,
+// pod_uid: the names `tcpfsm trace` gives them.
+void append_place(std::string& out, const DiagSocket& s, const Place& p) {
+  out += ",\"netns\":";
+  json::append_uint(out, s.netns);
+  out += ",\"cgroup_id\":";
+  json::append_uint(out, s.cgroup_id);
+  if (!p.cgroup.empty()) {
+    out += ",\"cgroup\":";
+    json::append_string(out, p.cgroup);
+  }
+  if (const auto& c = p.container) {
+    out += ",\"container\":";
+    json::append_string(out, c->id);
+    out += ",\"container_runtime\":";
+    json::append_string(out, c->runtime);
+    if (!c->pod_uid.empty()) {
+      out += ",\"pod_uid\":";
+      json::append_string(out, c->pod_uid);
+    }
+  }
+}
+
+void append_inodes(std::string& out, const std::vector<std::uint32_t>& inodes) {
+  out += '[';
+  for (std::size_t i = 0; i < inodes.size(); ++i) {
+    if (i) out += ',';
+    json::append_uint(out, inodes[i]);
+  }
+  out += ']';
+}
+
+// "4026532296", "4026532296 and 4026532297", "a, b and 3 more".
+std::string inodes_text(const std::vector<std::uint32_t>& inodes) {
+  constexpr std::size_t kNamed = 3;
+  const std::size_t named = inodes.size() <= kNamed + 1 ? inodes.size() : kNamed;
+  std::string t;
+  for (std::size_t i = 0; i < named; ++i) {
+    if (i) t += i + 1 == inodes.size() ? " and " : ", ";
+    t += std::to_string(inodes[i]);
+  }
+  if (named < inodes.size()) t += " and " + std::to_string(inodes.size() - named) + " more";
+  return t;
 }
 
 void append_owners(std::string& out, Ownership owner, const std::vector<Holder>& holders) {
@@ -174,6 +221,14 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
            "says since when; --min-age 0 lists them\n";
   if (unknown_owner && v.owners_unreadable)
     out += "\nnote: some /proc/PID/fd could not be read: run as root to see every owner\n";
+  const NetnsSkipped& n = v.netns_skipped;
+  if (!n.gone.empty())
+    out += "\nnote: " + plural(n.gone.size(), "network namespace") + " (" + inodes_text(n.gone) + ") " +
+           (n.gone.size() == 1 ? "was" : "were") + " gone before tcpfsm could read it: skipped\n";
+  if (!n.unreadable.empty())
+    out += "\nnote: " + plural(n.unreadable.size(), "network namespace") + " (" + inodes_text(n.unreadable) +
+           ") could not be read, " + (n.unreadable.size() == 1 ? "its" : "their") +
+           " sockets are not shown: " + escaped(n.error) + "\n";
 }
 
 void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns) {
@@ -196,13 +251,16 @@ void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wal
   json::append_uint(out, s.sock.uid);
   out += ",\"ino\":";
   json::append_uint(out, s.sock.ino);
+  append_place(out, s.sock, s.place);
   append_owners(out, s.owner, s.holders);
   out += ",\"hint\":";
   json::append_string(out, hint(s, s.holders.empty() ? nullptr : &s.holders.front()));
   if (s.sock.state == number(State::CloseWait)) {
     const StuckSocket* one[] = {&s};
-    out += ",\"kill\":";
-    json::append_string(out, ss_kill_command(one));
+    if (const std::string kill = ss_kill_command(one); !kill.empty()) {
+      out += ",\"kill\":";
+      json::append_string(out, kill);
+    }
   }
   out += "}\n";
 }
@@ -222,7 +280,23 @@ void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_
   append_endpoints(out, u.sock);
   out += ",\"ino\":";
   json::append_uint(out, u.sock.ino);
+  append_place(out, u.sock, u.place);
   append_owners(out, u.owner, u.holders);
+  out += "}\n";
+}
+
+void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uint64_t wall_ns) {
+  if (n.empty()) return;
+  out += "{\"type\":\"netns_skipped\",\"ts\":\"";
+  json::append_rfc3339(out, wall_ns);
+  out += "\",\"gone\":";
+  append_inodes(out, n.gone);
+  out += ",\"unreadable\":";
+  append_inodes(out, n.unreadable);
+  if (!n.unreadable.empty()) {
+    out += ",\"error\":";
+    json::append_string(out, n.error);
+  }
   out += "}\n";
 }
 

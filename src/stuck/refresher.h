@@ -1,13 +1,18 @@
 // The I/O of one `tcpfsm stuck` refresh, without BPF: the sockets in the
-// watched states (sock_diag) and the processes holding them (/proc, cached).
-// Shared by --once, the watch loop and bench/stuck_refresh.
+// watched states (sock_diag, in each network namespace asked for) and the
+// processes holding them (/proc, cached), with each socket's namespace and
+// cgroup. Shared by --once, the watch loop, trace's metrics and
+// bench/stuck_refresh.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "owners/owners.h"
+#include "kernel/cgroup.h"
+#include "kernel/netns.h"
 #include "kernel/sockdiag.h"
 #include "stuck/stuck.h"
 #include "stuck/tracker.h"
@@ -20,25 +25,47 @@ struct StuckQuery {
   std::chrono::nanoseconds min_age{std::chrono::seconds(30)};
   std::vector<std::uint16_t> ports;  // either side; empty: all
   std::uint16_t family = 0;          // AF_INET, AF_INET6, or 0 for both
+  // Network namespaces to look in, by inode. Empty: every namespace of the
+  // host when all_netns (what `tcpfsm stuck` does), else tcpfsm's own alone.
+  std::vector<std::uint32_t> netns;
+  bool all_netns = false;
 };
 
 class StuckRefresher {
  public:
   explicit StuckRefresher(StuckQuery query, OwnerCache::Options owners = {});
 
-  // Tracker options for this query; key_by_endpoints when the tracer's
-  // cookies are synthetic (classic tracepoint).
-  StuckTracker::Options tracker_options(bool key_by_endpoints) const;
+  // Tracker options for this query. key_by_endpoints when the tracer's
+  // cookies are synthetic (classic tracepoint); netns_in_key when the keys
+  // given to the tracker are endpoints_key(netns, ...) (needed as soon as
+  // more than one namespace is dumped). The options read each namespace's
+  // tcp_fin_timeout from this refresher: it must outlive the tracker.
+  StuckTracker::Options tracker_options(bool key_by_endpoints, bool netns_in_key = false) const;
 
-  // The sockets now in the watched states that pass the port and family filters.
+  // The sockets now in the watched states that pass the port and family
+  // filters, of every namespace asked for, each with its netns. Dumps each
+  // namespace once, entering it (setns) through a file found in /proc or
+  // /var/run/netns; no namespace file or socket is kept open afterwards but
+  // tcpfsm's own. A namespace that is gone before it could be read, or that
+  // cannot be read (not root), is skipped: see netns_skipped(). Of one that
+  // could be read before, the sockets of its last dump stand in, so that
+  // they are not taken for gone. Throws Error only when tcpfsm's own
+  // namespace cannot be dumped.
   const std::vector<DiagSocket>& dump();
 
-  // Owners of every stuck socket: one /proc walk for inodes not known yet.
+  // What the last dump skipped.
+  const NetnsSkipped& netns_skipped() const { return skipped_; }
+  // Namespaces the last dump read.
+  std::size_t netns_read() const { return read_; }
+
+  // Owners of every stuck socket (one /proc walk for inodes not known yet),
+  // and its place: how to enter its namespace, its cgroup and container.
   void attach_owners(std::vector<StuckSocket>& stuck);
 
   // Unstuck sockets keep the owners last known (the fd may be closed by now)
   // and are looked up once when no transition showed where they went (a
-  // timewait socket moves on without one): gone means closed.
+  // timewait socket moves on without one): gone means closed, and so does
+  // a namespace that is gone.
   void settle_unstuck(std::vector<Unstuck>& unstuck);
 
   // The view of a refresh; moves the stuck sockets out of r.
@@ -47,12 +74,31 @@ class StuckRefresher {
   const OwnerCache::Stats& owner_stats() const { return owners_.stats(); }
 
  private:
+  struct CgroupName {
+    std::string path;
+    std::optional<ContainerRef> container;
+  };
+  // The namespaces to dump now, with a way into each.
+  std::vector<NetnsRef> targets() const;
+  // Appends the sockets of one namespace's dump, marked with its inode.
+  void dump_with(SockDiag& diag, std::uint32_t netns);
+  Place place_of(const DiagSocket& s);
+  const CgroupName* cgroup_name(std::uint64_t id);
+
   StuckQuery query_;
   std::uint32_t mask_;
-  std::chrono::milliseconds fin_timeout_;
-  SockDiag diag_;
+  std::uint32_t own_netns_;
+  std::chrono::milliseconds fin_timeout_;  // of tcpfsm's own namespace
+  SockDiag diag_;                          // in tcpfsm's own namespace, kept
   OwnerCache owners_;
-  std::vector<DiagSocket> sockets_;
+  CgroupPaths cgroups_;
+  std::unordered_map<std::uint64_t, CgroupName> cgroup_names_;
+  std::vector<DiagSocket> sockets_, previous_;
+  // Of the last dump: how each namespace was entered, and its tcp_fin_timeout.
+  std::unordered_map<std::uint32_t, NetnsRef> ways_;
+  std::unordered_map<std::uint32_t, std::chrono::milliseconds> fin_timeouts_;
+  NetnsSkipped skipped_;
+  std::size_t read_ = 0;
 };
 
 }  // namespace tcpfsm

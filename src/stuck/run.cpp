@@ -26,6 +26,15 @@ std::string states_list(const std::vector<State>& states) {
   return s;
 }
 
+std::string netns_scope(const StuckQuery& q) {
+  if (q.netns.empty()) return q.all_netns ? "every network namespace" : "tcpfsm's own network namespace";
+  std::string s = q.netns.size() == 1 ? "network namespace " : "network namespaces ";
+  for (std::size_t i = 0; i < q.netns.size(); ++i) s += (i ? ", " : "") + std::to_string(q.netns[i]);
+  return s;
+}
+
+bool same(const NetnsSkipped& a, const NetnsSkipped& b) { return a.gone == b.gone && a.unreadable == b.unreadable; }
+
 int run_once(const StuckOptions& o) {
   StuckRefresher refresher(o.query);
   const std::uint64_t start = mono_now_ns();
@@ -38,6 +47,7 @@ int run_once(const StuckOptions& o) {
   if (o.format == Format::Json) {
     const std::uint64_t wall = wall_now_ns();
     for (const StuckSocket& s : r.stuck) append_stuck_json(out, s, wall);
+    append_netns_skipped_json(out, refresher.netns_skipped(), wall);
   } else {
     append_view(out, refresher.view(r), 0);
   }
@@ -46,14 +56,15 @@ int run_once(const StuckOptions& o) {
   return stuck ? 1 : 0;
 }
 
-// Hands the tracer's transitions to the tracker.
+// Hands the tracer's transitions to the tracker: by cookie, else (classic
+// tracepoint) by namespace and endpoints, as the tracker's netns_in_key.
 class TransitionFeed final : public EventHandler {
  public:
   void on_event(const tcpfsm_event& e) override {
     std::uint64_t key = e.cookie;
     if (e.flags & TCPFSM_F_SOCKET_KEY) {
       const Transition t = decode(e, ClockMap{});
-      key = endpoints_key(t.ipv6, t.local, t.remote);
+      key = endpoints_key(e.netns, t.ipv6, t.local, t.remote);
     }
     // Events are read only by poll()/drain(), after the tracker is set.
     if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns);
@@ -71,21 +82,26 @@ int run_watch(const StuckOptions& o) {
   LoadOptions load;
   load.family = o.query.family;
   load.ports.either = o.query.ports;
+  // Only the namespaces asked for, when the kernel can filter on that many.
+  if (o.query.netns.size() <= TCPFSM_MAX_NETNS_FILTERS) load.netns = o.query.netns;
   Tracer tracer(load, feed);
   // Attached: from here on every entry into a watched state is seen.
-  StuckTracker tracker(refresher.tracker_options(tracer.mode() == AttachMode::Tracepoint), mono_now_ns());
+  StuckTracker tracker(refresher.tracker_options(tracer.mode() == AttachMode::Tracepoint, /*netns_in_key=*/true),
+                       mono_now_ns());
   feed.tracker = &tracker;
 
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
-  std::fprintf(stderr, "Watching for sockets in %s for %s or more (%s), every %s... Ctrl-C to end.\n",
+  std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s), every %s... Ctrl-C to end.\n",
                states_list(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
-               std::string(attach_mode_name(tracer.mode())).c_str(), format_duration(o.interval).c_str());
+               netns_scope(o.query).c_str(), std::string(attach_mode_name(tracer.mode())).c_str(),
+               format_duration(o.interval).c_str());
 
   const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);
   const auto interval_ns = static_cast<std::uint64_t>(o.interval.count());
   KernelCounters reported_losses;
+  NetnsSkipped reported_skips;
   std::uint64_t next = mono_now_ns();
   while (!stop_signal()) {
     for (std::uint64_t now = mono_now_ns(); now < next && !stop_signal(); now = mono_now_ns())
@@ -115,6 +131,11 @@ int run_watch(const StuckOptions& o) {
     if (o.format == Format::Json) {
       for (const Unstuck& u : r.unstuck) append_unstuck_json(out, u, wall);
       for (std::size_t i : r.newly) append_stuck_json(out, r.stuck[i], wall);
+      // Once per change: a namespace that stays unreadable is not repeated.
+      if (!same(refresher.netns_skipped(), reported_skips)) {
+        append_netns_skipped_json(out, refresher.netns_skipped(), wall);
+        reported_skips = refresher.netns_skipped();
+      }
     } else {
       out += terminal ? "\033[H\033[2J" : "\n";
       out += "-- " + clock_text(wall) + "\n";

@@ -1,6 +1,7 @@
 // Ages, ownership, grouping and hints for `tcpfsm stuck`.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -16,6 +17,17 @@ std::string ss_state_name(int state) {
   std::string s = state_name(state);
   for (char& c : s) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// s as one shell word: as it is when it is plain, else in single quotes.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != 0 && std::strchr("_-.:@%+=,/", c));
+  });
+  if (plain) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
 
 }  // namespace
@@ -83,13 +95,21 @@ Ownership ownership_of(const DiagSocket& s, std::span<const Holder> holders) {
   return before_accept ? Ownership::NotAccepted : Ownership::Orphan;
 }
 
+std::optional<std::string> netns_command_prefix(const Place& p) {
+  if (p.own_netns) return std::string();
+  if (!p.netns_name.empty()) return "ip netns exec " + shell_word(p.netns_name) + " ";
+  if (p.netns_pid > 0) return "nsenter -t " + std::to_string(p.netns_pid) + " -n ";
+  return std::nullopt;
+}
+
 std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
-  // (ownership, pid, state) -> group; ordered, so equal groups sort the same every time.
-  std::map<std::tuple<int, std::int32_t, int>, Group> by_key;
+  // (ownership, pid, state, netns) -> group; ordered, so equal groups sort the same every time.
+  std::map<std::tuple<int, std::int32_t, int, std::uint32_t>, Group> by_key;
   auto add = [&](const StuckSocket& s, const Holder* h) {
-    Group& g = by_key[{static_cast<int>(s.owner), h ? h->pid : 0, s.sock.state}];
+    Group& g = by_key[{static_cast<int>(s.owner), h ? h->pid : 0, s.sock.state, s.sock.netns}];
     g.owner = s.owner;
     g.state = s.sock.state;
+    g.netns = s.sock.netns;
     if (h) g.holder = Holder{h->pid, -1, h->comm, h->cmdline};
     g.sockets.push_back(&s);
   };
@@ -112,6 +132,30 @@ std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
     return a.sockets.front()->age.value > b.sockets.front()->age.value;
   });
   return groups;
+}
+
+std::string group_place(const Group& g) {
+  const Place& p = g.sockets.front()->place;
+  std::string t = "netns " + std::to_string(g.netns);
+  if (p.own_netns) {
+    t += " (tcpfsm's own)";
+  } else if (auto enter = netns_command_prefix(p)) {
+    enter->pop_back();  // the trailing space
+    t += " (" + *enter + ")";
+  }
+  const bool one_cgroup = std::all_of(g.sockets.begin(), g.sockets.end(), [&](const StuckSocket* s) {
+    return s->sock.cgroup_id == g.sockets.front()->sock.cgroup_id;
+  });
+  if (!one_cgroup) return t + ", several cgroups";
+  if (const auto& c = p.container) {
+    // 12 hex digits, as `docker ps` shows them; a machine's name whole.
+    const bool hex_id = c->runtime != "machined" && c->id.size() > 12;
+    t += ", " + c->runtime + " container " + (hex_id ? c->id.substr(0, 12) : c->id);
+    if (!c->pod_uid.empty()) t += ", pod " + c->pod_uid;
+  } else if (!p.cgroup.empty()) {
+    t += ", cgroup " + p.cgroup;
+  }
+  return t;
 }
 
 std::string hint(const StuckSocket& s, const Holder* holder) {
@@ -155,13 +199,15 @@ std::string group_hint(const Group& g) {
 
 std::string ss_kill_command(std::span<const StuckSocket* const> sockets) {
   if (sockets.empty()) return {};
+  const auto enter = netns_command_prefix(sockets.front()->place);
+  if (!enter) return {};
   std::string filter;
   for (const StuckSocket* s : sockets) {
     if (!filter.empty()) filter += " or ";
     filter += "( src " + endpoint_text(s->sock.ipv6, s->sock.local) + " and dst " +
               endpoint_text(s->sock.ipv6, s->sock.remote) + " )";
   }
-  return "ss -K -tn state " + ss_state_name(sockets.front()->sock.state) + " '" + filter + "'";
+  return *enter + "ss -K -tn state " + ss_state_name(sockets.front()->sock.state) + " '" + filter + "'";
 }
 
 }  // namespace tcpfsm

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/container.h"
 #include "owners/owners.h"
 #include "kernel/sockdiag.h"
 #include "model/states.h"
@@ -61,11 +62,28 @@ std::string_view ownership_name(Ownership o);  // "process", "orphan", "not_acce
 // holders: the owner cache's answer for s.ino (empty if nobody was found).
 Ownership ownership_of(const DiagSocket& s, std::span<const Holder> holders);
 
+// Where a socket is, beyond its endpoints: how to reach its network
+// namespace (sock.netns), and the cgroup it was made in (sock.cgroup_id),
+// which may name a container.
+struct Place {
+  bool own_netns = true;       // tcpfsm's own network namespace
+  std::string netns_name;      // else its name under /var/run/netns, if it has one
+  std::int32_t netns_pid = 0;  // else a process in it when it was dumped
+  std::string cgroup;          // path below the cgroup2 mount; "" when unknown
+  std::optional<ContainerRef> container;
+};
+
+// What runs a command in p's network namespace, with a space after it: ""
+// for tcpfsm's own, "ip netns exec NAME " (quoted for the shell if need be),
+// "nsenter -t PID -n "; nothing when no way in is known.
+std::optional<std::string> netns_command_prefix(const Place& p);
+
 struct StuckSocket {
   DiagSocket sock;
   Age age;
   std::vector<Holder> holders;
   Ownership owner = Ownership::Unknown;
+  Place place;
 };
 
 // A socket that was reported stuck and has now left its state.
@@ -75,26 +93,43 @@ struct Unstuck {
   Age stuck_for;                 // time spent in the state, up to leaving it
   std::vector<Holder> holders;
   Ownership owner = Ownership::Unknown;
+  Place place;
 };
 
-// The sockets of one process, or of one kind of ownerless socket, in one state.
+// The sockets of one process, or of one kind of ownerless socket, in one
+// state and one network namespace.
 struct Group {
   Ownership owner = Ownership::Unknown;
   Holder holder;  // owner == Process: whose group this is (fd unused)
   int state = 0;
+  std::uint32_t netns = 0;
   std::vector<const StuckSocket*> sockets;  // oldest first
 };
 // A socket shared by several processes is in each of their groups. Largest
 // group first, then the oldest socket.
 std::vector<Group> group_sockets(std::span<const StuckSocket> sockets);
 
+// "netns 4026532296 (ip netns exec web), docker container c0ffee000000":
+// where a group's sockets are (a cgroup only when all of them share it).
+std::string group_place(const Group& g);
+
 // One-line explanation for a socket (holder: the one to name, if any).
 std::string hint(const StuckSocket& s, const Holder* holder);
 // The same for a group ("... on fds 12, 13, 14 and 3 more").
 std::string group_hint(const Group& g);
 
-// The `ss -K` command that would kill exactly these sockets (tcpfsm never runs it).
+// The `ss -K` command that would kill exactly these sockets (tcpfsm never
+// runs it), run inside their network namespace (that of the first); "" when
+// there is no way in.
 std::string ss_kill_command(std::span<const StuckSocket* const> sockets);
+
+// Network namespaces a refresh skipped: gone before they could be read, or
+// not readable (entering one needs CAP_SYS_ADMIN, and a dump may fail).
+struct NetnsSkipped {
+  std::vector<std::uint32_t> gone, unreadable;  // inodes
+  std::string error;  // why the last unreadable one could not be read
+  bool empty() const { return gone.empty() && unreadable.empty(); }
+};
 
 // Everything one refresh found.
 struct StuckView {
@@ -104,6 +139,7 @@ struct StuckView {
   std::size_t younger = 0;           // in a watched state, known to be younger
   std::size_t unknown_age = 0;       // in a watched state, only a lower bound below min_age
   bool owners_unreadable = false;    // some /proc/PID/fd could not be read
+  NetnsSkipped netns_skipped;
 };
 
 // The grouped text view; at most max_rows sockets per group (0: all).
@@ -113,5 +149,8 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows);
 // `unstuck` record (it left the state). wall_ns: when it was noticed.
 void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns);
 void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_ns);
+// A `netns_skipped` record: the namespaces a refresh could not read
+// (nothing when there are none).
+void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uint64_t wall_ns);
 
 }  // namespace tcpfsm

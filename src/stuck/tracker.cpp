@@ -13,7 +13,9 @@ StuckTracker::StuckTracker(Options options, std::uint64_t start_ns)
     : options_(std::move(options)), state_mask_(state_mask(options_.states)), start_ns_(start_ns) {}
 
 std::uint64_t StuckTracker::key_of(const DiagSocket& s) const {
-  return options_.key_by_endpoints ? endpoints_key(s.ipv6, s.local, s.remote) : s.cookie;
+  if (!options_.key_by_endpoints) return s.cookie;
+  return options_.netns_in_key ? endpoints_key(s.netns, s.ipv6, s.local, s.remote)
+                               : endpoints_key(s.ipv6, s.local, s.remote);
 }
 
 Unstuck StuckTracker::unstuck_of(const Entry& e, std::optional<int> new_state, std::uint64_t end_ns) {
@@ -74,7 +76,7 @@ StuckTracker::Result StuckTracker::refresh(std::span<const DiagSocket> in_state,
 
     Age age{since(e.origin_ns, now_ns), AgeKind::Measured};
     if (!e.traced) {
-      age = untraced_age(s, since(e.first_seen_ns, now_ns), options_.fin_timeout);
+      age = untraced_age(s, since(e.first_seen_ns, now_ns), fin_timeout_of(s.netns));
       e.origin_ns = now_ns - static_cast<std::uint64_t>(age.value.count());
       e.kind = age.kind;
     }
@@ -83,7 +85,7 @@ StuckTracker::Result StuckTracker::refresh(std::span<const DiagSocket> in_state,
     if (age.value >= options_.min_age || e.reported) {
       if (!e.reported) r.newly.push_back(r.stuck.size());
       e.reported = true;
-      r.stuck.push_back(StuckSocket{s, age, {}, Ownership::Unknown});
+      r.stuck.push_back(StuckSocket{s, age, {}, Ownership::Unknown, {}});
     } else if (age.kind == AgeKind::LowerBound) {
       ++r.unknown_age;
     } else {

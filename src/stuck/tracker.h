@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -25,6 +26,13 @@ class StuckTracker {
     std::chrono::nanoseconds min_age{std::chrono::seconds(30)};
     std::chrono::milliseconds fin_timeout{std::chrono::seconds(60)};  // net.ipv4.tcp_fin_timeout
     bool key_by_endpoints = false;  // transitions carry endpoints_key(), not the cookie
+    // With key_by_endpoints: the keys are endpoints_key(netns, ...), which tell
+    // apart sockets of different namespaces with the same endpoints (else
+    // endpoints_key(...) without it, right only for dumps of one namespace).
+    bool netns_in_key = false;
+    // net.ipv4.tcp_fin_timeout of a namespace (it is per namespace, and a new
+    // one starts at the default, not at the host's); unset: fin_timeout.
+    std::function<std::chrono::milliseconds(std::uint32_t netns)> fin_timeout_of;
   };
   // start_ns: when tracing began. Sockets in the first dump that no transition
   // explains were already in their state then.
@@ -63,6 +71,9 @@ class StuckTracker {
   };
   bool watched(int state) const { return (state_mask_ >> state) & 1U; }
   std::uint64_t key_of(const DiagSocket& s) const;
+  std::chrono::milliseconds fin_timeout_of(std::uint32_t netns) const {
+    return options_.fin_timeout_of ? options_.fin_timeout_of(netns) : options_.fin_timeout;
+  }
   static Unstuck unstuck_of(const Entry& e, std::optional<int> new_state, std::uint64_t end_ns);
 
   Options options_;

@@ -85,7 +85,8 @@ class Session final : public EventHandler {
     pipeline_.emplace(pipeline_options(opts_, keys), *formatter_);
     if (opts_.metrics)
       metrics_ = std::make_unique<TraceMetrics>(
-          TraceMetrics::Options{opts_.stuck_states, opts_.stuck_age, opts_.load.ports, opts_.load.family, keys});
+          TraceMetrics::Options{opts_.stuck_states, opts_.stuck_age, opts_.load.ports, opts_.load.family,
+                                opts_.load.netns, keys});
     writer_.begin();
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }

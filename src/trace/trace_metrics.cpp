@@ -20,6 +20,9 @@ StuckQuery query_of(const TraceMetrics::Options& o) {
   q.states = o.stuck_states;
   q.min_age = o.stuck_age;
   q.family = o.family;
+  // Every namespace on the host, as `tcpfsm stuck` looks (or those of --netns).
+  q.netns = o.netns;
+  q.all_netns = o.netns.empty();
   return q;
 }
 
@@ -29,14 +32,14 @@ TraceMetrics::TraceMetrics(Options options)
     : options_(std::move(options)),
       stuck_mask_(state_mask(options_.stuck_states)),
       refresher_(query_of(options_)),
-      tracker_(refresher_.tracker_options(options_.keys), mono_now_ns()) {}
+      tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}
 
 void TraceMetrics::on_event(const tcpfsm_event& e) {
   if (!((stuck_mask_ >> e.old_state) & 1U) && !((stuck_mask_ >> e.new_state) & 1U)) return;
   std::uint64_t key = e.cookie;
   if (options_.keys) {
     const Transition t = decode(e, ClockMap{});
-    key = endpoints_key(t.ipv6, t.local, t.remote);
+    key = endpoints_key(t.netns, t.ipv6, t.local, t.remote);
   }
   std::lock_guard lock(mutex_);
   moves_.push_back({key, e.old_state, e.new_state, e.ktime_ns});

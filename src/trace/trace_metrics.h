@@ -25,6 +25,7 @@ class TraceMetrics {
     std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
     PortFilter ports;
     std::uint16_t family = 0;
+    std::vector<std::uint32_t> netns;  // --netns; empty: every namespace
     bool keys = false;  // events carry socket keys (tracepoint): stuck sockets are matched by endpoints
   };
   explicit TraceMetrics(Options options);

@@ -63,8 +63,14 @@ struct Once {
   std::string out, err;
 };
 
+// Pinned to the test's own network namespace: by default tcpfsm stuck looks
+// in every namespace of the host, where other runs may use the same ports
+// (stuck_netns_test.cpp covers the default).
+const std::vector<std::string> kOwnNetns{"--netns", "/proc/self/ns/net"};
+
 Once stuck_once(std::vector<std::string> args) {
   std::vector<std::string> argv{binary(), "stuck", "--once"};
+  argv.insert(argv.end(), kOwnNetns.begin(), kOwnNetns.end());
   argv.insert(argv.end(), args.begin(), args.end());
   Process p(argv);
   const int status = p.wait();
@@ -311,6 +317,7 @@ TEST(Stuck, OnceNeedsNoPrivilegeWatchNeedsBpf) {
 
   auto once = nobody;
   once.insert(once.end(), {"--once", "--min-age", "0", "--format", "table", "-p", std::to_string(kPort)});
+  once.insert(once.end(), kOwnNetns.begin(), kOwnNetns.end());
   Process p(once);
   EXPECT_EQ(p.wait(), 1) << p.err();
   // sock_diag answers anyone; root's /proc/PID/fd does not.
@@ -337,6 +344,7 @@ class StuckWatch {
  public:
   explicit StuckWatch(std::vector<std::string> extra) : proc_([&] {
     std::vector<std::string> argv{binary(), "stuck", "--format", "json", "--interval", "200ms"};
+    argv.insert(argv.end(), kOwnNetns.begin(), kOwnNetns.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }()) {

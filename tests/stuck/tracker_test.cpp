@@ -28,7 +28,7 @@ DiagSocket sock(std::uint64_t cookie, int state, std::uint16_t lport = 8080, std
 
 StuckTracker tracker(std::chrono::nanoseconds min_age, std::vector<State> states = {State::CloseWait},
                      bool by_endpoints = false) {
-  return StuckTracker({std::move(states), min_age, 60s, by_endpoints}, kStart);
+  return StuckTracker({std::move(states), min_age, 60s, by_endpoints, false, {}}, kStart);
 }
 
 }  // namespace
@@ -232,4 +232,51 @@ TEST(StuckTracker, SyntheticCookiesJoinByEndpoints) {
   EXPECT_EQ(r.stuck[0].age.kind, AgeKind::Measured);
   EXPECT_EQ(r.stuck[0].age.value, 2s);
   EXPECT_NE(endpoints_key(false, s.local, s.remote), endpoints_key(false, s.remote, s.local));
+}
+
+// The tracepoint's keys are endpoints, and endpoints repeat across network
+// namespaces: keyed with the namespace, two sockets with the same endpoints
+// in two containers are two sockets, each with its own time.
+TEST(StuckTracker, SameEndpointsInTwoNamespacesAreTwoSockets) {
+  StuckTracker t({{State::CloseWait}, 0s, 60s, true, true, {}}, kStart);
+  t.refresh({}, kStart, kStart);
+  DiagSocket a = sock(1, kCloseWait, 8080, 40123);
+  DiagSocket b = sock(2, kCloseWait, 8080, 40123);
+  a.netns = 4026532296U;
+  b.netns = 4026532297U;
+  t.on_transition(endpoints_key(a.netns, false, a.local, a.remote), kEstablished, kCloseWait, kStart + kSec);
+  t.on_transition(endpoints_key(b.netns, false, b.local, b.remote), kEstablished, kCloseWait, kStart + 2 * kSec);
+  auto r = t.refresh(std::vector{a, b}, kStart + 3 * kSec, kStart + 3 * kSec);
+  ASSERT_EQ(r.stuck.size(), 2u);
+  EXPECT_EQ(r.stuck[0].sock.netns, a.netns);
+  EXPECT_EQ(r.stuck[0].age.value, 2s);
+  EXPECT_EQ(r.stuck[1].sock.netns, b.netns);
+  EXPECT_EQ(r.stuck[1].age.value, 1s);
+  // One leaves; the other stays.
+  t.on_transition(endpoints_key(a.netns, false, a.local, a.remote), kCloseWait, kLastAck, kStart + 4 * kSec);
+  r = t.refresh(std::vector{b}, kStart + 5 * kSec, kStart + 5 * kSec);
+  ASSERT_EQ(r.unstuck.size(), 1u);
+  EXPECT_EQ(r.unstuck[0].sock.netns, a.netns);
+  EXPECT_EQ(r.unstuck[0].new_state, kLastAck);
+  ASSERT_EQ(r.stuck.size(), 1u);
+  EXPECT_EQ(r.stuck[0].sock.netns, b.netns);
+}
+
+// tcp_fin_timeout is per namespace (a new one starts at 60s whatever the
+// host's): an orphan's FIN_WAIT2 is aged with its own namespace's.
+TEST(StuckTracker, OrphanAgeUsesItsNamespacesFinTimeout) {
+  StuckTracker::Options o{{State::FinWait2}, 0s, 60s, false, false, {}};
+  o.fin_timeout_of = [](std::uint32_t netns) { return netns == 7 ? std::chrono::milliseconds(10s) : 60s; };
+  StuckTracker t(o, kStart);
+  DiagSocket host = sock(1, kFinWait2);
+  host.kind = SocketKind::TimeWait;
+  host.expires_ms = 7'000;
+  DiagSocket container = host;
+  container.cookie = 2;
+  container.netns = 7;
+  auto r = t.refresh(std::vector{host, container}, kStart, kStart + 1'000'000);
+  ASSERT_EQ(r.stuck.size(), 2u);
+  EXPECT_EQ(r.stuck[0].age.value, 53s);
+  EXPECT_EQ(r.stuck[1].age.value, 3s);
+  EXPECT_EQ(r.stuck[1].age.kind, AgeKind::Estimate);
 }

@@ -13,6 +13,7 @@ namespace {
 
 // 2026-11-21T07:42:31.000001500Z
 constexpr std::uint64_t kWall = 1'795'246'951'000'001'500ULL;
+constexpr std::uint32_t kOwnNetns = 4026531840U;
 
 Endpoint endpoint(bool v6, const char* addr, std::uint16_t port) {
   Endpoint ep;
@@ -30,6 +31,7 @@ DiagSocket diag(State state, const char* laddr, std::uint16_t lport, const char*
   s.remote = endpoint(v6, raddr, rport);
   s.ino = ino;
   s.cookie = 1000 + lport;
+  s.netns = kOwnNetns;
   return s;
 }
 
@@ -38,7 +40,7 @@ Holder holder(std::int32_t pid, int fd, const char* comm = "java") {
 }
 
 StuckSocket stuck(DiagSocket s, Age age, std::vector<Holder> holders = {}) {
-  StuckSocket st{std::move(s), age, std::move(holders), Ownership::Unknown};
+  StuckSocket st{std::move(s), age, std::move(holders), Ownership::Unknown, {}};
   st.owner = ownership_of(st.sock, st.holders);
   return st;
 }
@@ -191,6 +193,7 @@ TEST(StuckView, ExactText) {
             "\n"
             "pid 4242 (java) holds 3 CLOSE_WAIT sockets, oldest > 3m20s, 2 to 10.0.0.5:8080\n"
             "  command: java -jar app.jar\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4242 has not called close() on fds 13, 12 and 14\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
             "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4243 (worker)\n"
@@ -201,12 +204,14 @@ TEST(StuckView, ExactText) {
             "\n"
             "pid 4243 (worker) holds 1 CLOSE_WAIT socket, oldest > 3m20s, to 10.0.0.5:8080\n"
             "  command: worker -jar app.jar\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4243 has not called close() on fd 13\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
             "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4242 (java)\n"
             "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41001 and dst 10.0.0.5:8080 )'\n"
             "\n"
             "orphaned by close(), no process: 1 FIN_WAIT2 socket, oldest ~45.0s, to [::1]:443\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: waiting for the peer to close its side\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
             "  -     [::1]:5000             [::1]:443                   0  ~45.0s\n"
@@ -233,6 +238,7 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
             "\n"
             R"(  command: \x1b[2J\xc2\x9b31m --flag \\)"
             "\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4242 has not called close() on fd 12\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
             R"(  12    10.0.0.1:41000         10.0.0.5:8080               0  > 40.0s  also held by pid 4243 (w\x7f))"
@@ -242,6 +248,7 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
             R"(pid 4243 (w\x7f) holds 1 CLOSE_WAIT socket, oldest > 40.0s, to 10.0.0.5:8080)"
             "\n"
             "  command: w\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4243 has not called close() on fd 12\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
             R"(  12    10.0.0.1:41000         10.0.0.5:8080               0  > 40.0s  also held by pid 4242 (\x1b]0;owned\x07))"
@@ -290,7 +297,7 @@ TEST(StuckJson, StuckRecordIsExact) {
             R"({"type":"stuck","ts":"2026-11-21T07:42:31.000001500Z","state":"CLOSE_WAIT","age_ns":192000000000,)"
             R"("age_kind":"lower_bound","cookie":42000,"family":"ipv4","laddr":"10.0.0.1","lport":41000,)"
             R"("raddr":"10.0.0.5","rport":8080,"unread":5,"rqueue":6,"wqueue":0,"uid":1000,"ino":31337,)"
-            R"("owner":"process","owners":[{"pid":4242,"comm":"java","cmdline":"java -jar app.jar","fd":12},)"
+            R"("netns":4026531840,"cgroup_id":0,"owner":"process","owners":[{"pid":4242,"comm":"java","cmdline":"java -jar app.jar","fd":12},)"
             R"({"pid":4243,"comm":"w\"x","cmdline":"w\"x -jar app.jar","fd":12}],)"
             R"("hint":"peer closed; pid 4242 has not called close() on fd 12",)"
             R"("kill":"ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'"})"
@@ -309,10 +316,225 @@ TEST(StuckJson, UnstuckRecordIsExact) {
   EXPECT_EQ(out,
             R"({"type":"unstuck","ts":"2026-11-21T07:42:31.000001500Z","state":"FIN_WAIT2","new":"TIME_WAIT",)"
             R"("stuck_ns":61000000000,"stuck_kind":"measured","cookie":6000,"family":"ipv6","laddr":"::1",)"
-            R"("lport":5000,"raddr":"::1","rport":443,"ino":0,"owner":"orphan","owners":[]})"
+            R"("lport":5000,"raddr":"::1","rport":443,"ino":0,"netns":4026531840,"cgroup_id":0,"owner":"orphan",)"
+            R"("owners":[]})"
             "\n");
   u.new_state.reset();
   out.clear();
   append_unstuck_json(out, u, kWall);
   EXPECT_NE(out.find(R"("new":null)"), std::string::npos);
+}
+
+// Where a socket is: its network namespace and how to get in, its cgroup and
+// the container that cgroup names.
+namespace {
+
+constexpr std::uint32_t kWebNetns = 4026532296U;
+const std::string kDockerId = "c0ffee" + std::string(52, '0') + "123456";
+
+StuckSocket in_namespace(StuckSocket s, std::uint32_t netns, std::string name, std::int32_t pid) {
+  s.sock.netns = netns;
+  s.place.own_netns = false;
+  s.place.netns_name = std::move(name);
+  s.place.netns_pid = pid;
+  return s;
+}
+
+StuckSocket in_cgroup(StuckSocket s, std::uint64_t id, std::string path) {
+  s.sock.cgroup_id = id;
+  s.place.container = container_of(path);
+  s.place.cgroup = std::move(path);
+  return s;
+}
+
+}  // namespace
+
+TEST(StuckPlaces, CommandPrefixEntersTheNamespace) {
+  Place p;
+  EXPECT_EQ(netns_command_prefix(p), "");  // tcpfsm's own: as it is
+  p.own_netns = false;
+  EXPECT_EQ(netns_command_prefix(p), std::nullopt);  // no way in known
+  p.netns_pid = 4242;
+  EXPECT_EQ(netns_command_prefix(p), "nsenter -t 4242 -n ");
+  p.netns_name = "web";
+  EXPECT_EQ(netns_command_prefix(p), "ip netns exec web ");  // a name outlives any pid
+  p.netns_name = "it's $(x)";
+  EXPECT_EQ(netns_command_prefix(p), "ip netns exec 'it'\\''s $(x)' ");
+}
+
+TEST(StuckKill, RunsInTheSocketsNamespace) {
+  const StuckSocket a = in_namespace(stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1), {1s}),
+                                     kWebNetns, "web", 77);
+  const StuckSocket* one[] = {&a};
+  EXPECT_EQ(ss_kill_command(one),
+            "ip netns exec web ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 )'");
+  const StuckSocket b = in_namespace(a, kWebNetns, "", 77);
+  const StuckSocket* by_pid[] = {&b};
+  EXPECT_EQ(ss_kill_command(by_pid),
+            "nsenter -t 77 -n ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 )'");
+  // Run anywhere else, it would kill another namespace's socket, or none: no command.
+  const StuckSocket c = in_namespace(a, kWebNetns, "", 0);
+  const StuckSocket* no_way[] = {&c};
+  EXPECT_EQ(ss_kill_command(no_way), "");
+  std::string json;
+  append_stuck_json(json, c, kWall);
+  EXPECT_FALSE(nlohmann::json::parse(json).contains("kill")) << json;
+}
+
+// Endpoints repeat across namespaces (every container has its 127.0.0.1):
+// one process's sockets in two namespaces make two groups, each says where.
+TEST(StuckGroups, OneGroupPerNamespace) {
+  std::vector<StuckSocket> sockets;
+  sockets.push_back(stuck(diag(State::CloseWait, "127.0.0.1", 41000, "127.0.0.1", 8080, 11), {10s}, {holder(7, 3)}));
+  sockets.push_back(in_namespace(
+      stuck(diag(State::CloseWait, "127.0.0.1", 41000, "127.0.0.1", 8080, 12), {20s}, {holder(7, 4)}), kWebNetns,
+      "web", 7));
+  const auto groups = group_sockets(sockets);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].netns, kWebNetns);  // the older socket first
+  EXPECT_EQ(groups[1].netns, kOwnNetns);
+  EXPECT_EQ(group_place(groups[0]), "netns 4026532296 (ip netns exec web)");
+  EXPECT_EQ(group_place(groups[1]), "netns 4026531840 (tcpfsm's own)");
+}
+
+TEST(StuckView, GroupsSayTheirNamespaceAndContainer) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.min_age = 30s;
+  // A docker container's process in its own namespace, entered through its pid...
+  v.sockets.push_back(in_cgroup(in_namespace(stuck(diag(State::CloseWait, "10.1.0.2", 8080, "10.1.0.9", 5000, 11),
+                                                   {90s, AgeKind::Estimate}, {holder(5001, 7, "app")}),
+                                             kWebNetns, "", 5001),
+                                42, "/system.slice/docker-" + kDockerId + ".scope"));
+  // ...a pod's container, whose pod UID is in its parent cgroup...
+  v.sockets.push_back(in_cgroup(
+      in_namespace(stuck(diag(State::CloseWait, "10.2.0.2", 8080, "10.2.0.9", 5000, 12), {80s, AgeKind::Estimate},
+                         {holder(6001, 8, "srv")}),
+                   kWebNetns + 1, "", 6001),
+      43,
+      "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1f2e3d4c_5b6a_4978_8695_a4b3c2d1e0f9.slice/"
+      "cri-containerd-" + kDockerId + ".scope"));
+  // ...and a host service, whose cgroup says which: two sockets, two cgroups.
+  v.sockets.push_back(in_cgroup(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 13), {70s},
+                                      {holder(4242, 12)}),
+                                44, "/system.slice/java.service"));
+  v.sockets.push_back(in_cgroup(stuck(diag(State::CloseWait, "10.0.0.1", 41001, "10.0.0.5", 8080, 14), {60s},
+                                      {holder(4242, 13)}),
+                                45, "/user.slice"));
+  v.sockets.push_back(in_cgroup(stuck(diag(State::CloseWait, "10.0.0.1", 41002, "10.0.0.5", 8080, 15), {50s},
+                                      {holder(4343, 13)}),
+                                44, "/system.slice/java.service"));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_NE(out.find("pid 5001 (app) holds 1 CLOSE_WAIT socket, oldest ~1m30s, to 10.1.0.9:5000\n"
+                     "  command: app -jar app.jar\n"
+                     "  in: netns 4026532296 (nsenter -t 5001 -n), docker container c0ffee000000\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("  kill: nsenter -t 5001 -n ss -K -tn state close-wait '( src 10.1.0.2:8080 and dst "
+                     "10.1.0.9:5000 )'\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("  in: netns 4026532297 (nsenter -t 6001 -n), containerd container c0ffee000000, pod "
+                     "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("pid 4242 (java) holds 2 CLOSE_WAIT sockets, oldest > 1m10s, 2 to 10.0.0.5:8080\n"
+                     "  command: java -jar app.jar\n"
+                     "  in: netns 4026531840 (tcpfsm's own), several cgroups\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("  in: netns 4026531840 (tcpfsm's own), cgroup /system.slice/java.service\n"), std::string::npos)
+      << out;
+}
+
+// A namespace name is anyone's (as root) to choose: the view escapes it.
+TEST(StuckView, NamespaceNamesAreEscaped) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.sockets.push_back(in_namespace(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s}),
+                                   kWebNetns, "x\x1b]0;owned\x07", 0));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(  in: netns 4026532296 (ip netns exec 'x\x1b]0;owned\x07'))"), std::string::npos) << out;
+}
+
+TEST(StuckJson, RecordsCarryNetnsCgroupAndContainer) {
+  StuckSocket s = in_cgroup(
+      in_namespace(stuck(diag(State::CloseWait, "10.2.0.2", 8080, "10.2.0.9", 5000, 12), {80s}, {holder(6001, 8)}),
+                   kWebNetns, "web", 6001),
+      43,
+      "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1f2e3d4c_5b6a_4978_8695_a4b3c2d1e0f9.slice/"
+      "cri-containerd-" + kDockerId + ".scope");
+  std::string out;
+  append_stuck_json(out, s, kWall);
+  EXPECT_NE(out.find(R"("ino":12,"netns":4026532296,"cgroup_id":43,"cgroup":"/kubepods.slice/kubepods-besteffort.slice/)"
+                     R"(kubepods-besteffort-pod1f2e3d4c_5b6a_4978_8695_a4b3c2d1e0f9.slice/cri-containerd-)" +
+                     kDockerId + R"(.scope","container":")" + kDockerId +
+                     R"(","container_runtime":"containerd","pod_uid":"1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9","owner":"process",)"),
+            std::string::npos)
+      << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["kill"], "ip netns exec web ss -K -tn state close-wait '( src 10.2.0.2:8080 and dst 10.2.0.9:5000 )'");
+
+  Unstuck u;
+  u.sock = s.sock;
+  u.place = s.place;
+  u.stuck_for = {1s, AgeKind::Measured};
+  out.clear();
+  append_unstuck_json(out, u, kWall);
+  const auto k = nlohmann::json::parse(out);
+  EXPECT_EQ(k["netns"], kWebNetns);
+  EXPECT_EQ(k["cgroup_id"], 43);
+  EXPECT_EQ(k["container"], kDockerId);
+  EXPECT_EQ(k["container_runtime"], "containerd");
+
+  // A cgroup that names no container, and one tcpfsm could not name.
+  s = in_cgroup(s, 44, "/system.slice/java.service");
+  out.clear();
+  append_stuck_json(out, s, kWall);
+  EXPECT_NE(out.find(R"("cgroup_id":44,"cgroup":"/system.slice/java.service","owner")"), std::string::npos) << out;
+  s.place.cgroup.clear();
+  out.clear();
+  append_stuck_json(out, s, kWall);
+  EXPECT_NE(out.find(R"("cgroup_id":44,"owner")"), std::string::npos) << out;
+}
+
+TEST(StuckView, SkippedNamespacesAreSaid) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.netns_skipped.gone = {4026532296U};
+  v.netns_skipped.unreadable = {4026532297U, 4026532298U, 4026532299U, 4026532300U, 4026532301U};
+  v.netns_skipped.error = "cannot enter network namespace 4026532301: Operation not permitted (needs CAP_SYS_ADMIN)";
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out,
+            "no sockets in CLOSE_WAIT\n"
+            "\n"
+            "note: 1 network namespace (4026532296) was gone before tcpfsm could read it: skipped\n"
+            "\n"
+            "note: 5 network namespaces (4026532297, 4026532298, 4026532299 and 2 more) could not be read, their "
+            "sockets are not shown: cannot enter network namespace 4026532301: Operation not permitted (needs "
+            "CAP_SYS_ADMIN)\n");
+}
+
+TEST(StuckJson, NetnsSkippedRecord) {
+  NetnsSkipped n;
+  std::string out;
+  append_netns_skipped_json(out, n, kWall);
+  EXPECT_EQ(out, "");  // nothing skipped, nothing said
+  n.gone = {4026532296U, 4026532297U};
+  append_netns_skipped_json(out, n, kWall);
+  EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[4026532296,4026532297],)"
+                 R"("unreadable":[]})"
+                 "\n");
+  n.gone.clear();
+  n.unreadable = {4026532298U};
+  n.error = "no \"way\"";
+  out.clear();
+  append_netns_skipped_json(out, n, kWall);
+  EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[],)"
+                 R"("unreadable":[4026532298],"error":"no \"way\""})"
+                 "\n");
 }
