@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The man page (docs/tcpfsm.8.scd) and the bash completion
+# (completions/tcpfsm.bash) against the real binary: every subcommand and
+# every option that `tcpfsm [CMD] --help` lists must be in both, and nothing
+# that the binary does not have. Needs no privilege.
+# Usage: tests/deploy/docs_test.sh [TCPFSM]   (default: build/tcpfsm)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+tcpfsm="${1:-$repo/build/tcpfsm}"
+scd="$repo/docs/tcpfsm.8.scd"
+completion="$repo/completions/tcpfsm.bash"
+failed=0 passed=0
+fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
+# expect WORD LIST MESSAGE: WORD is a line of LIST, or MESSAGE is a failure.
+expect() {
+  if grep -qx -- "$1" <<<"$2"; then passed=$((passed + 1)); else fail "$3"; fi
+}
+
+# Options of a --help text: every -x / --long on the option lines (CLI11
+# prints them at the start of a line, before the type or the description).
+options_of() {
+  "$tcpfsm" "$@" --help | awk '/^Options:/{on=1; next} /^[A-Z][a-z]+:/{on=0} on' |
+    grep -oE '^  +-[^ ]+' | tr -d ' ' | tr ',' '\n' | grep -E '^-' | sort -u
+}
+subcommands="$("$tcpfsm" --help | awk '/^Subcommands:/{on=1; next} on && NF {print $1}')"
+[ -n "$subcommands" ] || { echo "FAIL: no subcommands in $tcpfsm --help" >&2; exit 1; }
+
+# What the completion offers after `tcpfsm CMD -`.
+complete_options() {
+  bash -c '
+    source "$1"; shift
+    COMP_WORDS=(tcpfsm "$@" -); COMP_CWORD=${#COMP_WORDS[@]}; COMP_CWORD=$((COMP_CWORD - 1))
+    COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+    _tcpfsm; printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@" | sort -u
+}
+
+# What the completion offers after `tcpfsm CMD OPT `.
+complete_values() {
+  bash -c '
+    source "$1"; shift
+    COMP_WORDS=(tcpfsm "$@" ""); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+    _tcpfsm; printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@"
+}
+commands_offered="$(bash -c 'source "$1"; COMP_WORDS=(tcpfsm ""); COMP_CWORD=1; _tcpfsm; printf "%s\n" "${COMPREPLY[@]}"' _ "$completion")"
+
+# The man page section of one subcommand: from "## tcpfsm CMD" to the next header.
+man_section() { awk -v h="## tcpfsm $1" '$0==h{on=1; next} /^#/{on=0} on' "$scd"; }
+
+for cmd in $subcommands; do
+  expect "## tcpfsm $cmd" "$(cat "$scd")" "man page: no section '## tcpfsm $cmd'"
+  expect "$cmd" "$commands_offered" "completion: subcommand $cmd not offered"
+  real="$(options_of "$cmd")"
+  offered="$(complete_options "$cmd")"
+  section="$(man_section "$cmd")"
+  # Options the man page describes: *-x*, *--long* on lines that begin with one.
+  described="$(grep -E '^\*-' <<<"$section" | grep -oE '\*-[-A-Za-z0-9]+\*' | tr -d '*' | sort -u || true)"
+  for opt in $real; do
+    expect "$opt" "$offered" "completion: tcpfsm $cmd $opt not offered"
+    case $opt in -h | --help) continue ;; esac
+    expect "$opt" "$described" "man page: tcpfsm $cmd $opt not described"
+  done
+  # Options with a fixed set of values ("--model TEXT:{linux,rfc}"): the
+  # completion offers exactly those after the option, and the man page names them.
+  while read -r opt values; do
+    [ -n "$opt" ] || continue
+    got="$(complete_values "$cmd" "$opt" | sort | tr '\n' ' ')"
+    want="$(tr ',' '\n' <<<"$values" | sort | tr '\n' ' ')"
+    if [ "$got" = "$want" ]; then passed=$((passed + 1)); else fail "completion: tcpfsm $cmd $opt offers '$got', the binary takes '$want'"; fi
+    line="$(grep -E '^\*-' <<<"$section" | grep -F -- "*$opt*" || true)"
+    for v in ${values//,/ }; do
+      if grep -q -- "_${v}_" <<<"$line"; then passed=$((passed + 1)); else fail "man page: tcpfsm $cmd $opt does not name the value $v"; fi
+    done
+  done < <("$tcpfsm" "$cmd" --help | sed -nE 's/^ +(-[^ ]*,)?(--[-a-z0-9]+) [A-Z]+:\{([^}]*)\}.*/\2 \3/p')
+  for opt in $offered; do
+    grep -qx -- "$opt" <<<"$real" || fail "completion: tcpfsm $cmd offers $opt, which the binary does not have"
+  done
+  for opt in $described; do
+    grep -qx -- "$opt" <<<"$real" || fail "man page: tcpfsm $cmd describes $opt, which the binary does not have"
+  done
+done
+
+echo "docs_test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
