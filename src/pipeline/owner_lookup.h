@@ -23,6 +23,10 @@ class OwnerLookup {
   // the next full walk of /proc, which runs at most every few seconds.
   std::optional<Owner> find(std::uint32_t ino, std::int32_t task_pid, std::uint16_t local_port);
 
+  // Queues `ino` to be looked for: one scan of a process then finds every
+  // queued socket it holds, so a batch's inodes are queued before any scan.
+  void want(std::uint32_t ino) { cache_.lookup(ino); }
+
   // A listener's owner is the likely owner of the sockets it accepts.
   void listening(std::uint16_t port, std::int32_t pid) { listener_owner_[port] = pid; }
   void listener_closed(std::uint16_t port) { listener_owner_.erase(port); }
@@ -35,7 +39,8 @@ class OwnerLookup {
   // Stops looking for `ino` (its socket left the table, or needs it no more).
   void forget(std::uint32_t ino) { cache_.forget(ino); }
 
-  // Once per poll: a new scan budget, and the full walk when one is due.
+  // Once per poll: the scan budget refilled for the time since the last
+  // poll, and the full walk when one is due.
   void tick(std::chrono::steady_clock::time_point now);
 
   const OwnerCache::Stats& stats() const { return cache_.stats(); }
@@ -43,8 +48,8 @@ class OwnerLookup {
  private:
   OwnerCache cache_;
   std::unordered_map<std::uint16_t, std::int32_t> listener_owner_;  // local port -> pid
-  unsigned scans_left_;
-  std::chrono::steady_clock::time_point last_walk_;
+  double scans_left_;  // refilled at kScansPerSecond, up to a burst
+  std::chrono::steady_clock::time_point last_walk_, last_tick_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace tcpfsm

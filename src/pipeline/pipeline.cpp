@@ -86,6 +86,9 @@ void Pipeline::attach_owner(Pending& p) {
 }
 
 void Pipeline::write_batch(std::string& out, const Spill& spill) {
+  if (options_.owners)
+    for (const Pending& p : batch_)
+      if (p.t.ino && !p.t.owner_pid) owners_.want(p.t.ino);
   for (Pending& p : batch_) {
     if (full()) break;  // --count reached within this batch
     p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
