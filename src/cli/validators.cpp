@@ -57,31 +57,30 @@ std::vector<State> parse_states(const std::vector<std::string>& names) {
   return states;
 }
 
-CLI::Validator cgroup_validator() {
+// A validator from a function that says why an argument is wrong.
+template <class Parse>
+CLI::Validator from_why(Parse parse, const std::string& type, const std::string& name) {
   return CLI::Validator(
-      [](std::string& s) -> std::string {
+      [parse](std::string& s) -> std::string {
         std::string why;
-        return cgroup_of_argument(s, why) ? "" : why;
+        return parse(s, why) ? "" : why;
       },
-      "CGROUP", "cgroup");
+      type, name);
+}
+
+CLI::Validator cgroup_validator() {
+  return from_why([](const std::string& s, std::string& why) { return cgroup_of_argument(s, why).has_value(); },
+                  "CGROUP", "cgroup");
 }
 
 CLI::Validator netns_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        std::string why;
-        return netns_of_argument(s, why) ? "" : why;
-      },
-      "NETNS", "network namespace");
+  return from_why([](const std::string& s, std::string& why) { return netns_of_argument(s, why).has_value(); },
+                  "NETNS", "network namespace");
 }
 
 CLI::Validator listen_address_validator() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        std::string why;
-        return parse_listen_address(s, why) ? "" : why;
-      },
-      "ADDR:PORT", "listen address");
+  return from_why([](const std::string& s, std::string& why) { return parse_listen_address(s, why).has_value(); },
+                  "ADDR:PORT", "listen address");
 }
 
 CLI::Validator duration_validator(std::chrono::nanoseconds min) {

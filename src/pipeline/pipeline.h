@@ -18,7 +18,7 @@
 #include "metrics/transition_counts.h"
 #include "model/checker.h"
 #include "output/formatter.h"
-#include "pipeline/cgroup_names.h"
+#include "kernel/cgroup_names.h"
 #include "pipeline/owner_lookup.h"
 #include "pipeline/socket_table.h"
 

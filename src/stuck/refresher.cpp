@@ -21,9 +21,6 @@ std::chrono::milliseconds read_fin_timeout() {
   return std::chrono::seconds(seconds > 0 ? seconds : 60);
 }
 
-// Cgroup names kept at most: past this the cache starts over.
-constexpr std::size_t kMaxCgroupNames = 4096;
-
 }  // namespace
 
 StuckRefresher::StuckRefresher(StuckQuery query, OwnerCache::Options owners)
@@ -124,18 +121,6 @@ const std::vector<DiagSocket>& StuckRefresher::dump() {
   return sockets_;
 }
 
-const StuckRefresher::CgroupName* StuckRefresher::cgroup_name(std::uint64_t id) {
-  if (id == 0) return nullptr;
-  if (auto it = cgroup_names_.find(id); it != cgroup_names_.end()) return &it->second;
-  auto path = cgroups_.path_of(id);  // walks the tree at most once a second on a miss
-  if (!path) return nullptr;
-  if (cgroup_names_.size() >= kMaxCgroupNames) cgroup_names_.clear();
-  CgroupName& n = cgroup_names_[id];
-  n.container = container_of(*path);
-  n.path = std::move(*path);
-  return &n;
-}
-
 Place StuckRefresher::place_of(const DiagSocket& s) {
   Place p;
   p.own_netns = s.netns == own_netns_;
@@ -144,7 +129,7 @@ Place StuckRefresher::place_of(const DiagSocket& s) {
       p.netns_name = it->second.name;
       p.netns_pid = it->second.pid;
     }
-  if (const CgroupName* n = cgroup_name(s.cgroup_id)) {
+  if (const CgroupName* n = cgroups_.find(s.cgroup_id)) {
     p.cgroup = n->path;
     p.container = n->container;
   }

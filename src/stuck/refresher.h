@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "owners/owners.h"
-#include "kernel/cgroup.h"
+#include "kernel/cgroup_names.h"
 #include "kernel/netns.h"
 #include "kernel/sockdiag.h"
 #include "stuck/stuck.h"
@@ -74,16 +74,11 @@ class StuckRefresher {
   const OwnerCache::Stats& owner_stats() const { return owners_.stats(); }
 
  private:
-  struct CgroupName {
-    std::string path;
-    std::optional<ContainerRef> container;
-  };
   // The namespaces to dump now, with a way into each.
   std::vector<NetnsRef> targets() const;
   // Appends the sockets of one namespace's dump, marked with its inode.
   void dump_with(SockDiag& diag, std::uint32_t netns);
   Place place_of(const DiagSocket& s);
-  const CgroupName* cgroup_name(std::uint64_t id);
 
   StuckQuery query_;
   std::uint32_t mask_;
@@ -91,8 +86,7 @@ class StuckRefresher {
   std::chrono::milliseconds fin_timeout_;  // of tcpfsm's own namespace
   SockDiag diag_;                          // in tcpfsm's own namespace, kept
   OwnerCache owners_;
-  CgroupPaths cgroups_;
-  std::unordered_map<std::uint64_t, CgroupName> cgroup_names_;
+  CgroupNames cgroups_;
   std::vector<DiagSocket> sockets_, previous_;
   // Of the last dump: how each namespace was entered, and its tcp_fin_timeout.
   std::unordered_map<std::uint32_t, NetnsRef> ways_;

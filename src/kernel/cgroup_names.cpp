@@ -1,4 +1,4 @@
-#include "pipeline/cgroup_names.h"
+#include "kernel/cgroup_names.h"
 
 namespace tcpfsm {
 namespace {

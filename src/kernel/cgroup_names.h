@@ -1,5 +1,5 @@
 // The cgroup v2 path of each socket's cgroup id, and the container it names,
-// for the records: looked up once per cgroup (kernel/cgroup.h walks the
+// for trace's records and stuck's sockets: looked up once per cgroup (kernel/cgroup.h walks the
 // tree on a miss, rate-limited), then from a cache. Cgroup ids are never
 // reused within a boot, so a cached name stays right.
 #pragma once
