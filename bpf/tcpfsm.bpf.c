@@ -11,6 +11,14 @@
  *                                    keyed bijection of that address, from
  *                                    which userspace numbers lifecycles.
  * Userspace loads exactly one of them (src/kernel/loader.cpp).
+ *
+ * The causes of abnormal ends come from two more tracepoints, each in the
+ * same two flavours (the one that matches the transitions' identity):
+ *   tcp:tcp_receive_reset  a reset received (tcp_reset());
+ *   tcp:tcp_send_reset     a reset sent, with the kernel's reason (6.10+).
+ * They run only when a reset is, so ordinary FIN closes cost nothing more.
+ * The socket's error (sk_err), set before the kernel ends a socket with
+ * one, is read by the transition itself.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,8 +31,10 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define TCP_SYN_RECV 3
+#define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
+#define TCP_NEW_SYN_RECV 12
 
 /* Load-time settings, written by userspace between open and load. */
 const volatile __u16 target_family = 0;      /* 0: both */
@@ -53,6 +63,8 @@ const volatile __u64 key_secret = 0;
 /* Wake the reader only once this much data waits; below it the reader
  * polls on a short timer. One wakeup per event costs microseconds on a VM. */
 const volatile __u64 wakeup_bytes = 0;
+/* tp_btf/tcp_send_reset passes the reset's reason (Linux 6.10+). */
+const volatile bool rst_reason_arg = false;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
@@ -235,13 +247,11 @@ static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 l
 	return old_ancestor_id(cg, level);
 }
 
-/* The namespace, state and cgroup filters; the port filter runs first. */
-static __always_inline bool socket_wanted(int oldstate, int newstate, __u32 netns, const struct cgroup *cg)
+/* The namespace and cgroup filters; the port filter runs first. */
+static __always_inline bool socket_wanted(__u32 netns, const struct cgroup *cg)
 {
 	__u32 i;
 
-	if (state_match && !(state_match & ((1U << (oldstate & 31)) | (1U << (newstate & 31)))))
-		return false;
 	if (netns_count) {
 		bool found = false;
 
@@ -305,6 +315,34 @@ static __always_inline void read_addrs(const struct sock *sk, __u16 family,
 	*(__u32 *)e->raddr = SK_READ(btf, sk, __sk_common.skc_daddr);
 }
 
+/* A socket's events and resets pass the family, port, namespace and cgroup
+ * filters, or not at all. */
+static __always_inline bool socket_passes(const struct sock *sk, __u16 *family, __u16 *lport, __u16 *rport,
+					  __u32 *netns, const struct cgroup **cg, const bool btf)
+{
+	*family = SK_READ(btf, sk, __sk_common.skc_family);
+	if (target_family && *family != target_family)
+		return false;
+	*lport = bpf_ntohs(read_sport(sk, btf));
+	*rport = bpf_ntohs(SK_READ(btf, sk, __sk_common.skc_dport));
+	if (!port_wanted(*lport, *rport))
+		return false;
+	*netns = read_netns(sk, btf);
+	*cg = sock_cgroup(sk, btf);
+	return socket_wanted(*netns, *cg);
+}
+
+static __always_inline void submit(void *record)
+{
+	bpf_ringbuf_submit(record, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+					   ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline __u64 socket_id(const struct sock *sk, const bool btf)
+{
+	return btf ? bpf_get_socket_cookie((void *)sk) : socket_key(sk);
+}
+
 static __always_inline int handle(const struct sock *sk, int oldstate, int newstate,
 				  const bool btf)
 {
@@ -318,9 +356,6 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 
 	if (SK_READ(btf, sk, sk_protocol) != IPPROTO_TCP)
 		return 0; /* MPTCP's connection-level socket (262) is not TCP */
-	family = SK_READ(btf, sk, __sk_common.skc_family);
-	if (target_family && family != target_family)
-		return 0;
 
 	/* When kept, per-socket time runs for every socket, filtered or not. */
 	if (!kernel_state)
@@ -332,13 +367,9 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	if (slot)
 		slot->entered_ns = now;
 
-	lport = bpf_ntohs(read_sport(sk, btf));
-	rport = bpf_ntohs(SK_READ(btf, sk, __sk_common.skc_dport));
-	if (!port_wanted(lport, rport))
+	if (state_match && !(state_match & ((1U << (oldstate & 31)) | (1U << (newstate & 31)))))
 		return 0;
-	netns = read_netns(sk, btf);
-	cg = sock_cgroup(sk, btf);
-	if (!socket_wanted(oldstate, newstate, netns, cg))
+	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
 		return 0;
 
 	count(TCPFSM_CNT_MATCHED);
@@ -349,13 +380,8 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	}
 	pid_tgid = bpf_get_current_pid_tgid();
 	e->ktime_ns = now;
-	e->flags = 0;
-	if (btf) {
-		e->cookie = bpf_get_socket_cookie((void *)sk);
-	} else {
-		e->cookie = socket_key(sk);
-		e->flags |= TCPFSM_F_SOCKET_KEY;
-	}
+	e->flags = btf ? 0 : TCPFSM_F_SOCKET_KEY;
+	e->cookie = socket_id(sk, btf);
 	e->old_ns = old_entered ? now - old_entered : 0;
 	if (old_entered)
 		e->flags |= TCPFSM_F_OLD_NS;
@@ -367,15 +393,52 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	e->rport = rport;
 	e->old_state = oldstate;
 	e->new_state = newstate;
-	e->_pad[0] = e->_pad[1] = e->_pad[2] = 0;
+	/* The kernel sets the error before it ends a socket with one (a reset,
+	 * a timeout, an abort): the transition into CLOSE carries it. */
+	e->error = newstate == TCP_CLOSE ? (__u8)SK_READ(btf, sk, sk_err) : 0;
+	e->_pad[0] = e->_pad[1] = 0;
 	e->ino = read_ino(sk, btf);
 	e->netns = netns;
 	e->cgroup_id = cgroup_id(cg, btf);
 	read_addrs(sk, family, e, btf);
 	read_comm(e->comm, btf);
+	submit(e);
+	return 0;
+}
 
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+/* A reset on a full socket that may end it: not a listener's (it stays),
+ * not a timewait or request mini-socket's (they have no transitions). */
+static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 reason, const bool btf)
+{
+	struct tcpfsm_cause *c;
+	const struct cgroup *cg;
+	__u16 family, lport, rport;
+	__u32 netns;
+	__u8 state;
+
+	if (!sk)
+		return 0; /* a reset for a segment no socket wanted */
+	state = SK_READ(btf, sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || state == TCP_LISTEN)
+		return 0;
+	if (SK_READ(btf, sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
+		return 0;
+
+	count(TCPFSM_CNT_CAUSES);
+	c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
+	if (!c) {
+		count(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+		return 0;
+	}
+	c->ktime_ns = bpf_ktime_get_ns();
+	c->cookie = socket_id(sk, btf);
+	c->rst_reason = reason;
+	c->kind = kind;
+	c->state = state;
+	c->_pad[0] = c->_pad[1] = 0;
+	submit(c);
 	return 0;
 }
 
@@ -389,6 +452,51 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int tcpfsm_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	return handle((const struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, false);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int tcpfsm_rst_received_btf(__u64 *ctx)
+{
+	return handle_reset((const struct sock *)ctx[0], TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE, true);
+}
+
+/* Raw context: the reason is a third argument only on 6.10+, and the
+ * verifier refuses a read past the last one even where it is not taken. */
+SEC("tp_btf/tcp_send_reset")
+int tcpfsm_rst_sent_btf(__u64 *ctx)
+{
+	__u32 reason = TCPFSM_RST_REASON_NONE;
+
+	if (rst_reason_arg)
+		reason = (__u32)ctx[2];
+	return handle_reset((const struct sock *)ctx[0], TCPFSM_CAUSE_RST_SENT, reason, true);
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tcpfsm_rst_received_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return handle_reset((const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE,
+			    false);
+}
+
+/* The classic tcp:tcp_send_reset record as 6.10+ lays it out; older kernels
+ * lay it out the same up to state (tcp_event_sk_skb), with no reason after.
+ * Fixed offsets, as the tracepoint's format file gives them, and no CO-RE: a
+ * relocation against a type this kernel lacks makes libbpf search module
+ * BTF, which needs CAP_SYS_ADMIN. */
+struct tcp_send_reset_record {
+	__u64 common; /* struct trace_entry */
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+	__u32 reason; /* 6.10+ only */
+};
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tcpfsm_rst_sent_tp(struct tcp_send_reset_record *ctx)
+{
+	return handle_reset((const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_SENT,
+			    rst_reason_arg ? ctx->reason : TCPFSM_RST_REASON_NONE, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

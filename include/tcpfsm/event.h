@@ -4,7 +4,10 @@
  * C++ userspace. Plain C with fixed-width types so both compilers agree; the
  * C++ side checks the size and offsets with static_assert (src/decode.cpp).
  *
- * One record is written to the BPF ring buffer per TCP state transition.
+ * The ring buffer carries two kinds of records, told apart by their size:
+ * one tcpfsm_event per TCP state transition, and one tcpfsm_cause per TCP
+ * reset sent or received on a socket (the cause of an abnormal end, which
+ * the kernel reports apart from the state change, before or just after it).
  */
 #ifndef TCPFSM_EVENT_H
 #define TCPFSM_EVENT_H
@@ -34,8 +37,21 @@ enum tcpfsm_counter {
 	TCPFSM_CNT_RINGBUF_FULL = 1,
 	/* Per-socket storage could not be created: old_ns unknown next time. */
 	TCPFSM_CNT_SKSTATE_FULL = 2,
-	TCPFSM_CNT_MAX = 3,
+	/* Resets on sockets that passed the filters (delivered + lost). */
+	TCPFSM_CNT_CAUSES = 3,
+	/* Ring buffer full: a reset's record dropped. */
+	TCPFSM_CNT_CAUSE_RINGBUF_FULL = 4,
+	TCPFSM_CNT_MAX = 5,
 };
+
+/* tcpfsm_cause.kind */
+enum tcpfsm_cause_kind {
+	TCPFSM_CAUSE_RST_RECEIVED = 1, /* tcp:tcp_receive_reset */
+	TCPFSM_CAUSE_RST_SENT = 2,     /* tcp:tcp_send_reset */
+};
+
+/* tcpfsm_cause.rst_reason when the kernel gives none (before Linux 6.10). */
+#define TCPFSM_RST_REASON_NONE 0xffffffffu
 
 /* Room for the namespace and cgroup filters (bpf: netns_match, cgroup_match). */
 #define TCPFSM_MAX_NETNS_FILTERS 16
@@ -62,7 +78,10 @@ struct tcpfsm_event {
 	__u8 old_state;   /* kernel TCP state number (include/net/tcp_states.h) */
 	__u8 new_state;
 	__u8 flags;       /* enum tcpfsm_event_flags */
-	__u8 _pad[3];
+	__u8 error;       /* -> CLOSE only: the socket's error (sk_err, an errno)
+	                   * as the kernel set it before ending the socket:
+	                   * ECONNREFUSED, ETIMEDOUT, ECONNABORTED...; 0 none */
+	__u8 _pad[2];
 	__u32 ino;        /* socket inode (as in /proc/PID/fd, ss -e); 0 when the
 	                   * socket has no file yet (unaccepted child) or no more
 	                   * (orphan after close) */
@@ -74,6 +93,20 @@ struct tcpfsm_event {
 	__u64 cgroup_id;  /* cgroup v2 id of the socket's cgroup: recorded when
 	                   * the socket was created, inherited by accepted
 	                   * children; right in softirq context too */
+};
+
+/* A reset on a socket: sent or received. When the socket is not in CLOSE it
+ * comes before the transition it causes (tcp_reset(), tcp_abort(), timeouts);
+ * in CLOSE it comes just after it (close() with unread data, SO_LINGER {1,0}:
+ * the state is set first). Userspace joins it to that transition. */
+struct tcpfsm_cause {
+	__u64 ktime_ns;   /* bpf_ktime_get_ns() */
+	__u64 cookie;     /* as tcpfsm_event.cookie (or its key) */
+	__u32 rst_reason; /* enum sk_rst_reason (RST_SENT, Linux 6.10+), named
+	                   * from the kernel's BTF; TCPFSM_RST_REASON_NONE */
+	__u8 kind;        /* enum tcpfsm_cause_kind */
+	__u8 state;       /* the socket's state at the reset */
+	__u8 _pad[2];
 };
 
 #endif /* TCPFSM_EVENT_H */

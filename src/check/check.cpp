@@ -139,15 +139,26 @@ class Session {
 
   void transition() {
     ++run_transitions_;
-    const Checker::Result r = checker_.observe(rec_.cookie, rec_.old_state, rec_.new_state);
+    // rec_.cause on a transition is its cause (on a start record, why the run began).
+    const std::optional<Cause> cause = cause_from_name(rec_.cause);
+    const Checker::Result r = checker_.observe(rec_.cookie, rec_.old_state, rec_.new_state, cause.value_or(Cause::None));
     ++report_.verdicts[static_cast<std::size_t>(r.verdict.kind)];
     ++report_.edges[{rec_.old_state, rec_.new_state}];
+    count_cause(cause);
     if (rec_.old_ns && find_state(rec_.old_state)) report_.time_in_state[rec_.old_state].add(*rec_.old_ns);
     if (r.ended) lifecycle(*r.ended);
     if (r.verdict.kind != VerdictKind::Ok && report_.keeps_more(report_.violations.size()))
       report_.violations.push_back({at_, r.verdict.kind, r.verdict.reason, rec_.old_state, rec_.new_state,
                                     rec_.cookie, rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport,
                                     rec_.rport});
+  }
+
+  // Records without a cause are not counted: the report tells them from
+  // the edge's total.
+  void count_cause(const std::optional<Cause>& cause) {
+    if (rec_.cause.empty()) return;
+    const std::size_t i = cause ? static_cast<std::size_t>(*cause) : CheckReport::kOtherCause;
+    ++report_.edge_causes[{rec_.old_state, rec_.new_state}][i];
   }
 
   void lifecycle(const Lifecycle& l) {

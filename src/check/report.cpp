@@ -6,6 +6,7 @@
 #include <chrono>
 #include <numeric>
 
+#include "model/causes.h"
 #include "model/dot.h"
 #include "common/endpoint.h"
 #include "common/errors.h"
@@ -19,8 +20,28 @@ constexpr std::array kPercentiles{50.0, 90.0, 99.0};
 constexpr std::array kRecordTypes{RecordType::Transition, RecordType::Lost, RecordType::Start, RecordType::Stats,
                                   RecordType::End};
 constexpr std::array kVerdicts{VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap, VerdictKind::UnknownState};
-constexpr std::array kClasses{LifecycleClass::Completed, LifecycleClass::FailedConnect,
-                              LifecycleClass::ResetAborted, LifecycleClass::Truncated, LifecycleClass::Open};
+constexpr std::array kClasses{LifecycleClass::Completed, LifecycleClass::Refused,     LifecycleClass::TimedOut,
+                              LifecycleClass::Unreachable, LifecycleClass::Reset,     LifecycleClass::Killed,
+                              LifecycleClass::FailedConnect, LifecycleClass::Aborted, LifecycleClass::Truncated,
+                              LifecycleClass::Open};
+static_assert(kClasses.size() == kLifecycleClasses);
+
+// An edge's causes, known ones in the table's order, then "other" (words
+// this tcpfsm does not know), then "none" (records without a cause).
+template <class F>
+void for_each_cause(const CheckReport::CauseCounts& c, std::uint64_t edge_total, F&& f) {
+  std::uint64_t with_cause = 0;
+  for (const CauseInfo& i : all_causes())
+    if (const std::uint64_t n = c[static_cast<std::size_t>(i.cause)]) {
+      f(i.name, n);
+      with_cause += n;
+    }
+  if (const std::uint64_t n = c[CheckReport::kOtherCause]) {
+    f("other", n);
+    with_cause += n;
+  }
+  if (edge_total > with_cause) f("none", edge_total - with_cause);
+}
 
 template <class A, class E>
 std::uint64_t at(const A& counts, E e) {
@@ -96,9 +117,12 @@ void totals_text(std::string& out, const CheckReport& r) {
   const std::uint64_t lives = std::accumulate(r.lifecycles.begin(), r.lifecycles.end(), std::uint64_t{0});
   out += "Lifecycles    " + num(lives) + ": connections " + num(lives - r.listeners) + ", listeners " +
          num(r.listeners) + "\n             ";
+  // How they ended, then (on a line of its own) those whose end is not known.
   for (auto c : kClasses)
-    out += std::string(c == LifecycleClass::Completed ? " " : ", ") + std::string(lifecycle_class_name(c)) + " " +
-           num(at(r.lifecycles, c));
+    out += std::string(c == LifecycleClass::Completed   ? " "
+                       : c == LifecycleClass::Truncated ? ",\n              "
+                                                        : ", ") +
+           std::string(lifecycle_class_name(c)) + " " + num(at(r.lifecycles, c));
   out += '\n';
   if (!r.open_at_end.empty()) {
     out += "              still open when their run or the log ended, by state:";
@@ -162,6 +186,28 @@ void matrix_text(std::string& out, const CheckReport& r) {
     out += "  ";
     pad_left(out, num(n), cw);
     out += "  " + edge_note(r.model, edge.first, edge.second) + "\n";
+  }
+}
+
+// Only edges where something ended or began to: where the kernel or the
+// edge gave causes.
+void causes_text(std::string& out, const CheckReport& r) {
+  if (r.edge_causes.empty()) return;
+  const std::size_t w = widest_state(r);
+  out += "\nCauses by edge (what the kernel reported, else what the edge says)\n";
+  for (const auto& [edge, counts] : edges_in_table_order(r)) {
+    const auto it = r.edge_causes.find(edge);
+    if (it == r.edge_causes.end()) continue;
+    out += "  ";
+    pad(out, state_name(edge.first), w);
+    out += " -> ";
+    pad(out, state_name(edge.second), w);
+    bool first = true;
+    for_each_cause(it->second, counts, [&](std::string_view name, std::uint64_t n) {
+      out += (first ? "  " : ", ") + std::string(name) + " " + num(n);
+      first = false;
+    });
+    out += '\n';
   }
 }
 
@@ -236,6 +282,7 @@ std::string report_text(const CheckReport& r) {
   totals_text(out, r);
   violations_text(out, r);
   matrix_text(out, r);
+  causes_text(out, r);
   time_text(out, r);
   return out;
 }
@@ -290,11 +337,17 @@ std::string report_json(const CheckReport& r) {
   j["problems_not_listed"] = r.input_error_count() - r.problems.size();
 
   j["matrix"] = json::array();
-  for (const auto& [edge, n] : edges_in_table_order(r))
-    j["matrix"].push_back({{"old", state_name(edge.first)},
-                           {"new", state_name(edge.second)},
-                           {"count", n},
-                           {"allowed", allowed(r.model, edge.first, edge.second)}});
+  for (const auto& [edge, n] : edges_in_table_order(r)) {
+    json row = {{"old", state_name(edge.first)},
+                {"new", state_name(edge.second)},
+                {"count", n},
+                {"allowed", allowed(r.model, edge.first, edge.second)}};
+    if (const auto it = r.edge_causes.find(edge); it != r.edge_causes.end()) {
+      row["causes"] = json::object();
+      for_each_cause(it->second, n, [&](std::string_view name, std::uint64_t c) { row["causes"][name] = c; });
+    }
+    j["matrix"].push_back(std::move(row));
+  }
   j["time_in_state"] = json::array();
   for (const auto& [state, h] : r.time_in_state)
     j["time_in_state"].push_back({{"state", state_name(state)},

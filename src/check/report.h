@@ -53,13 +53,19 @@ struct CheckReport {
   std::array<std::uint64_t, 5> records{};         // by RecordType; Unknown ones are input errors
   std::array<std::uint64_t, 4> verdicts{};        // transitions by VerdictKind
   std::uint64_t gaps_explained = 0;               // gaps a reported loss accounts for
-  std::array<std::uint64_t, 5> lifecycles{};      // by LifecycleClass
+  std::array<std::uint64_t, kLifecycleClasses> lifecycles{};  // by LifecycleClass
   std::uint64_t listeners = 0;                    // lifecycles of listening sockets
   std::map<int, std::uint64_t> open_at_end;       // still-open lifecycles by state, when a run ended
   std::uint64_t lost_records = 0, lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
   std::uint64_t runs_counted = 0;                 // runs whose end total was compared
   std::array<std::uint64_t, kInputErrorKinds> input_errors{};
   std::map<std::pair<int, int>, std::uint64_t> edges;  // observed old -> new counts
+  // Causes per edge, for edges with any: by Cause (index 0, None, unused:
+  // records without a cause are the edge's count less these), and last, a
+  // word this tcpfsm does not know (a newer writer's).
+  using CauseCounts = std::array<std::uint64_t, kCauseCount + 1>;
+  static constexpr std::size_t kOtherCause = kCauseCount;
+  std::map<std::pair<int, int>, CauseCounts> edge_causes;
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
 
   std::vector<Violation> violations;        // the first `show` (all if 0)

@@ -1,15 +1,23 @@
 #include "kernel/features.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "kernel/rst_reasons.h"
+#include "kernel/vmlinux_btf.h"
 
 namespace tcpfsm {
 
 bool exists(const char* path) { return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0; }
+
+bool tracefs_has_event(const std::string& event) {
+  return exists(("/sys/kernel/tracing/events/" + event).c_str()) ||
+         exists(("/sys/kernel/debug/tracing/events/" + event).c_str());
+}
 
 namespace {
 
@@ -21,6 +29,21 @@ bool has_tracepoint_dir() {
          exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
 }
 
+bool raw_tracepoint(const char* name) { return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0; }
+
+// Arguments of a raw tracepoint, from its btf_trace_<name> typedef (a pointer
+// to a function whose first argument is the tracepoint's data); -1 unknown.
+int raw_tracepoint_args(const std::string& name) {
+  const btf* b = vmlinux_btf();
+  if (!b) return -1;
+  const int id = btf__find_by_name_kind(b, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
+  if (id <= 0) return -1;
+  const btf_type* t = btf__type_by_id(b, btf__resolve_type(b, static_cast<__u32>(id)));
+  if (!t || !btf_is_ptr(t)) return -1;
+  t = btf__type_by_id(b, t->type);
+  return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+}
+
 Features probe() {
   Features f;
   f.btf = exists(kBtfPath);
@@ -29,6 +52,12 @@ Features probe() {
   f.tp_btf = f.btf && libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP) > 0;
   f.tracefs = exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events");
   f.tracepoint = has_tracepoint_dir();
+  f.rst_received_btf = f.btf && raw_tracepoint("tcp_receive_reset");
+  f.rst_sent_btf = f.btf && raw_tracepoint("tcp_send_reset");
+  f.rst_reason_arg = f.rst_sent_btf && raw_tracepoint_args("tcp_send_reset") >= 3;
+  f.rst_reason_names = !RstReasons::kernel().empty();
+  f.rst_received_tp = tracefs_has_event("tcp/tcp_receive_reset");
+  f.rst_sent_tp = tracefs_has_event("tcp/tcp_send_reset");
   return f;
 }
 
@@ -49,7 +78,33 @@ std::string describe(const Features& f) {
   s += std::string("tracefs mounted: ") + yn(f.tracefs) + "\n";
   s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") +
        (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
+  s += "causes of abnormal ends:\n";
+  s += std::string("  tp_btf/tcp_receive_reset (resets received): ") + yn(f.rst_received_btf) + "\n";
+  s += std::string("  tp_btf/tcp_send_reset (resets sent): ") + yn(f.rst_sent_btf) + "\n";
+  s += std::string("  reset reasons (tcp_send_reset argument, Linux 6.10+): ") + yn(f.rst_reason_arg) + "\n";
+  s += std::string("  reset reason names (enum sk_rst_reason in BTF): ") + yn(f.rst_reason_names) + "\n";
+  const char* unknown = "unknown (tracefs not mounted)";
+  s += std::string("  tracepoint tcp/tcp_receive_reset in tracefs: ") + (f.tracefs ? yn(f.rst_received_tp) : unknown) + "\n";
+  s += std::string("  tracepoint tcp/tcp_send_reset in tracefs: ") + (f.tracefs ? yn(f.rst_sent_tp) : unknown) + "\n";
+  s += "  socket errors (sk_err at the transition into CLOSE): yes\n";
+  const bool btf = f.tp_btf;
+  for (const std::string& m : missing_cause_sources(btf ? f.rst_received_btf : f.rst_received_tp,
+                                                    btf ? f.rst_sent_btf : f.rst_sent_tp, f.rst_reason_arg))
+    s += "  missing: " + m + "\n";
   return s;
+}
+
+std::vector<std::string> missing_cause_sources(bool received, bool sent, bool reason) {
+  std::vector<std::string> out;
+  if (!received)
+    out.emplace_back("no tcp_receive_reset tracepoint: resets from the peer are not told apart "
+                     "(cause rst_received); errors such as ECONNRESET still are");
+  if (!sent)
+    out.emplace_back("no tcp_send_reset tracepoint: resets this host sends (SO_LINGER 0, close() "
+                     "with unread data) are not reported (cause rst_sent)");
+  else if (!reason)
+    out.emplace_back("tcp_send_reset gives no reason before Linux 6.10: rst_reason is left out");
+  return out;
 }
 
 }  // namespace tcpfsm

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace tcpfsm {
 
@@ -17,6 +18,14 @@ struct Features {
   bool sk_storage = false;  // BPF_MAP_TYPE_SK_STORAGE
   bool tracefs = false;     // tracefs mounted (classic tracepoint fallback)
   bool tracepoint = false;  // sock/inet_sock_set_state in tracefs (needs tracefs)
+  // Sources of the causes of abnormal ends (resets): the raw tracepoints in
+  // BTF, and the classic ones in tracefs (known only when it is mounted).
+  bool rst_received_btf = false;  // tp_btf/tcp_receive_reset
+  bool rst_sent_btf = false;      // tp_btf/tcp_send_reset
+  bool rst_reason_arg = false;    // tcp_send_reset passes enum sk_rst_reason (6.10+)
+  bool rst_reason_names = false;  // enum sk_rst_reason in BTF: reasons get names
+  bool rst_received_tp = false;   // tcp/tcp_receive_reset in tracefs
+  bool rst_sent_tp = false;       // tcp/tcp_send_reset in tracefs
 };
 
 // Probes on first call; later calls return the cached result.
@@ -24,5 +33,12 @@ const Features& features();
 
 // One line per feature: "ringbuf: yes".
 std::string describe(const Features& f);
+
+// What tcpfsm cannot tell about why sockets end without these sources, one
+// sentence each; empty when every source is there.
+std::vector<std::string> missing_cause_sources(bool rst_received, bool rst_sent, bool rst_reason);
+
+// Whether tracefs (mounted now) has the event "group/name".
+bool tracefs_has_event(const std::string& event);
 
 }  // namespace tcpfsm

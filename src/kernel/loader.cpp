@@ -76,6 +76,11 @@ struct Tracer::Impl {
   tcpfsm_bpf* skel = nullptr;
   bpf_program* prog = nullptr;
   bpf_link* link = nullptr;
+  // The reset programs (causes): loaded and attached with the transitions'
+  // flavour, so that their keys match; each one optional.
+  std::vector<bpf_program*> cause_progs;
+  std::vector<bpf_link*> cause_links;
+  std::vector<std::string> causes_missing;
   ring_buffer* rb = nullptr;
   AttachMode mode = AttachMode::Auto;
   std::string fallback_reason;
@@ -83,18 +88,48 @@ struct Tracer::Impl {
 
   ~Impl() {
     ring_buffer__free(rb);
-    bpf_link__destroy(link);
+    detach_all();
     tcpfsm_bpf__destroy(skel);
     if (mounted_tracefs) umount(kTracefs);
   }
 
+  void detach_all() {
+    bpf_link__destroy(link);
+    link = nullptr;
+    for (bpf_link* l : cause_links) bpf_link__destroy(l);
+    cause_links.clear();
+  }
+
+  // Two kinds of records, told apart by their size (include/tcpfsm/event.h).
   static int on_sample(void* ctx, void* data, std::size_t size) {
-    if (size < sizeof(tcpfsm_event)) return 0;  // cannot happen: fixed-size records
-    static_cast<Impl*>(ctx)->handler->on_event(*static_cast<const tcpfsm_event*>(data));
+    auto* self = static_cast<Impl*>(ctx);
+    if (size == sizeof(tcpfsm_event)) self->handler->on_event(*static_cast<const tcpfsm_event*>(data));
+    else if (size == sizeof(tcpfsm_cause)) self->handler->on_cause(*static_cast<const tcpfsm_cause*>(data));
     return 0;
   }
 
-  void configure(tcpfsm_bpf* s, AttachMode m) const {
+  // The reset programs of mode m this kernel has, by what it lacks otherwise.
+  void choose_cause_programs(tcpfsm_bpf* s, AttachMode m) {
+    const Features& f = features();
+    const bool btf = m == AttachMode::TpBtf;
+    cause_progs.clear();
+    // The classic flavour's events are looked for now: tracefs is mounted by
+    // now, perhaps by tcpfsm itself after the features were probed.
+    const bool received = btf ? f.rst_received_btf : tracefs_has_event("tcp/tcp_receive_reset");
+    const bool sent = btf ? f.rst_sent_btf : tracefs_has_event("tcp/tcp_send_reset");
+    causes_missing = missing_cause_sources(received, sent, f.rst_reason_arg);
+    bpf_program* all[] = {s->progs.tcpfsm_rst_received_btf, s->progs.tcpfsm_rst_sent_btf,
+                          s->progs.tcpfsm_rst_received_tp, s->progs.tcpfsm_rst_sent_tp};
+    for (bpf_program* p : all) bpf_program__set_autoload(p, false);
+    auto want = [&](bpf_program* p, bool have) {
+      bpf_program__set_autoload(p, have);
+      if (have) cause_progs.push_back(p);
+    };
+    want(btf ? s->progs.tcpfsm_rst_received_btf : s->progs.tcpfsm_rst_received_tp, received);
+    want(btf ? s->progs.tcpfsm_rst_sent_btf : s->progs.tcpfsm_rst_sent_tp, sent);
+  }
+
+  void configure(tcpfsm_bpf* s, AttachMode m, bool causes) {
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
@@ -124,17 +159,33 @@ struct Tracer::Impl {
     bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
     bpf_map__set_autocreate(s->maps.sk_state, btf);
     bpf_map__set_autocreate(s->maps.sk_state_hash, !btf);
+    ro->rst_reason_arg = features().rst_reason_arg;
+    choose_cause_programs(s, m);
+    if (!causes) {
+      for (bpf_program* p : cause_progs) bpf_program__set_autoload(p, false);
+      cause_progs.clear();
+    }
   }
 
   // Opens, configures, loads and attaches for one mode; the error if it failed.
-  std::optional<Error> try_attach(AttachMode m) {
+  std::optional<Error> try_attach(AttachMode m, bool causes = true) {
     g_libbpf_tail.clear();
     const std::string what = std::string(attach_mode_name(m)) + "/inet_sock_set_state";
+    if (m == AttachMode::Tracepoint)
+      if (std::string why = ensure_tracefs(); !why.empty()) return Error(ExitCode::NoTracepoint, why);
     skel = tcpfsm_bpf__open();
     if (!skel) return Error(ExitCode::LoadFailed, "cannot open the BPF object: " + errno_text(errno));
-    configure(skel, m);
+    configure(skel, m, causes);
     if (int err = tcpfsm_bpf__load(skel)) {
       destroy(skel);
+      // The reset programs are extras: a kernel that refuses them still
+      // gets the transitions, and is told what it misses.
+      if (causes && err != -EPERM && err != -EACCES) {
+        const std::string why = errno_text(-err) + libbpf_hint();
+        auto e = try_attach(m, false);
+        if (!e) causes_missing.push_back("the kernel refused the reset programs (" + why + "): no rst_received or rst_sent causes");
+        return e;
+      }
       if (err == -EPERM || err == -EACCES)
         return Error(ExitCode::NoPrivilege,
                      "the kernel refused to load the BPF program (" + errno_text(-err) +
@@ -144,17 +195,16 @@ struct Tracer::Impl {
                    "the kernel refused the " + what + " program: " + errno_text(-err) + libbpf_hint());
     }
     prog = m == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
-    if (m == AttachMode::Tracepoint) {
-      if (std::string why = ensure_tracefs(); !why.empty()) {
-        destroy(skel);
-        return Error(ExitCode::NoTracepoint, why);
-      }
-    }
     link = bpf_program__attach(prog);
     if (!link) {
       Error e(ExitCode::NoTracepoint, "cannot attach " + what + ": " + errno_text(errno) + libbpf_hint());
       destroy(skel);
       return e;
+    }
+    for (bpf_program* p : cause_progs) {
+      if (bpf_link* l = bpf_program__attach(p)) cause_links.push_back(l);
+      else causes_missing.push_back(std::string("cannot attach ") + bpf_program__section_name(p) + ": " +
+                                    errno_text(errno) + ": its causes are not reported");
     }
     mode = m;
     return std::nullopt;
@@ -177,6 +227,7 @@ struct Tracer::Impl {
   }
 
   std::string ensure_tracefs() {
+    if (mounted_tracefs) return "";  // by an earlier attempt
     if (features().tracefs) {
       return features().tracepoint ? ""
                                    : "the kernel has no sock:inet_sock_set_state tracepoint "
@@ -239,10 +290,9 @@ void Tracer::drain() {
     throw Error(ExitCode::Failure, "reading the ring buffer failed: " + errno_text(-n));
 }
 
-void Tracer::detach() {
-  bpf_link__destroy(impl_->link);
-  impl_->link = nullptr;
-}
+void Tracer::detach() { impl_->detach_all(); }
+
+const std::vector<std::string>& Tracer::causes_missing() const { return impl_->causes_missing; }
 
 KernelCounters Tracer::counters() const {
   KernelCounters c;
@@ -258,13 +308,19 @@ KernelCounters Tracer::counters() const {
   c.matched = sum(TCPFSM_CNT_MATCHED);
   c.ringbuf_full = sum(TCPFSM_CNT_RINGBUF_FULL);
   c.skstate_full = sum(TCPFSM_CNT_SKSTATE_FULL);
-  bpf_prog_info info{};
-  std::uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->prog), &info, &len) == 0) {
-    c.recursion = info.recursion_misses;
-    c.runs = info.run_cnt;
-    c.run_ns = info.run_time_ns;
-  }
+  c.causes = sum(TCPFSM_CNT_CAUSES);
+  c.causes_lost = sum(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+  auto info_of = [](bpf_program* p) {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0) info = {};
+    return info;
+  };
+  const bpf_prog_info info = info_of(impl_->prog);
+  c.recursion = info.recursion_misses;
+  c.runs = info.run_cnt;
+  c.run_ns = info.run_time_ns;
+  for (bpf_program* p : impl_->cause_progs) c.causes_lost += info_of(p).recursion_misses;
   return c;
 }
 

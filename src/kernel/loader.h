@@ -45,12 +45,16 @@ struct KernelCounters {
   // The program's runs and time in it, counted only while
   // kernel.bpf_stats_enabled is 1 (else both stay 0).
   std::uint64_t runs = 0, run_ns = 0;
+  // Reset reports (tcpfsm_cause) on matched sockets, and those not delivered:
+  // ring buffer full, or their program skipped (recursion).
+  std::uint64_t causes = 0, causes_lost = 0;
 };
 
 class EventHandler {
  public:
   virtual ~EventHandler() = default;
   virtual void on_event(const tcpfsm_event& e) = 0;
+  virtual void on_cause(const tcpfsm_cause& c) = 0;
 };
 
 class Tracer {
@@ -64,6 +68,9 @@ class Tracer {
   AttachMode mode() const;
   // Why tp_btf was not used, when the tracepoint fallback is active.
   const std::string& fallback_reason() const;
+  // What tcpfsm cannot tell about the causes of ends on this kernel (a
+  // missing tracepoint, a program the kernel refused); empty: nothing.
+  const std::vector<std::string>& causes_missing() const;
 
   // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
   // enough data waits) or a signal; reads nothing.

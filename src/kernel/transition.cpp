@@ -18,6 +18,9 @@ static_assert(offsetof(tcpfsm_event, netns) == 52);
 static_assert(offsetof(tcpfsm_event, laddr) == 56);
 static_assert(offsetof(tcpfsm_event, comm) == 88);
 static_assert(offsetof(tcpfsm_event, cgroup_id) == 104);
+static_assert(offsetof(tcpfsm_event, error) == 45);
+// The ring buffer tells the two records apart by their size.
+static_assert(sizeof(tcpfsm_cause) == 24 && sizeof(tcpfsm_cause) != sizeof(tcpfsm_event));
 
 ClockMap ClockMap::now() {
   // Bracket the realtime read between two monotonic reads; take the midpoint.
@@ -48,6 +51,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.remote.port = e.rport;
   t.old_state = e.old_state;
   t.new_state = e.new_state;
+  t.reported.kernel.error = e.error;
   t.comm = std::string_view(e.comm, strnlen(e.comm, sizeof e.comm));
   return t;
 }

@@ -9,6 +9,8 @@
 
 #include "common/endpoint.h"
 #include "common/container.h"
+#include "kernel/cause_join.h"
+#include "model/causes.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
@@ -32,6 +34,12 @@ struct Transition {
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
   std::string_view comm;  // valid while its bytes are (the pipeline keeps a copy)
+  // Why: what the kernel reported (the socket's error comes with the event;
+  // the pipeline joins the resets), and the cause that amounts to, with the
+  // reset's reason by name; both set by the pipeline just before writing.
+  ReportedCause reported;
+  Cause cause = Cause::None;
+  std::string_view rst_reason;
   // The process holding the socket, when known (not the task on the CPU).
   // A copy (at most 15 bytes: no allocation): the socket's record it comes
   // from leaves the table at CLOSE, before the event is written.

@@ -96,6 +96,15 @@ void transitions(Writer& w, const TransitionCounts& c) {
   for (VerdictKind v : {VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap, VerdictKind::UnknownState})
     w.sample("tcpfsm_verdicts_total", {{"verdict", verdict_name(v)}}, c.verdicts[static_cast<std::size_t>(v)]);
 
+  w.family("tcpfsm_closes_total", "counter",
+           "Transitions into CLOSE written, by cause: what the kernel reported (resets, errors), else what the "
+           "edge says (time_wait, fin_acked, close); unknown when neither tells.");
+  for (const CauseInfo& i : all_causes())
+    if (c.closes[static_cast<std::size_t>(i.cause)])
+      w.sample("tcpfsm_closes_total", {{"cause", i.name}}, c.closes[static_cast<std::size_t>(i.cause)]);
+  if (c.closes[static_cast<std::size_t>(Cause::None)])
+    w.sample("tcpfsm_closes_total", {{"cause", "unknown"}}, c.closes[static_cast<std::size_t>(Cause::None)]);
+
   w.family("tcpfsm_state_duration_seconds", "histogram",
            "Time a socket spent in a state, observed when it left the state.");
   for (int s = 0; s < TransitionCounts::kStates; ++s) {
@@ -138,6 +147,11 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   w.sample("tcpfsm_lost_events_total", {{"reason", "ringbuf"}}, s.lost_ringbuf);
   w.sample("tcpfsm_lost_events_total", {{"reason", "recursion"}}, s.lost_recursion);
   w.sample("tcpfsm_lost_events_total", {{"reason", "skstate"}}, s.lost_skstate);
+
+  w.family("tcpfsm_reset_reports_lost_total", "counter",
+           "Reports of resets the kernel could not deliver (ring buffer full, program skipped): the transitions "
+           "they explain lack the cause rst_received or rst_sent.");
+  w.sample("tcpfsm_reset_reports_lost_total", {}, s.causes_lost);
 
   w.family("tcpfsm_sockets_tracked", "gauge", "Sockets in tcpfsm's socket table now.");
   w.sample("tcpfsm_sockets_tracked", {}, s.sockets_tracked);

@@ -1,5 +1,7 @@
 #include "metrics/transition_counts.h"
 
+#include "model/states.h"
+
 namespace tcpfsm {
 namespace {
 
@@ -8,12 +10,13 @@ bool counted(int state) { return state >= 0 && state < TransitionCounts::kStates
 }  // namespace
 
 void TransitionCounts::observe(int old_state, int new_state, std::optional<std::uint64_t> old_ns,
-                               VerdictKind verdict) {
+                               VerdictKind verdict, Cause cause) {
   if (counted(old_state) && counted(new_state))
     ++edges[old_state][new_state];
   else
     ++other_edges[{old_state, new_state}];
   ++verdicts[static_cast<std::size_t>(verdict)];
+  if (new_state == number(State::Close)) ++closes[static_cast<std::size_t>(cause)];
   if (!old_ns || !counted(old_state)) return;
   Histogram& h = time_in_state[old_state];
   const double seconds = static_cast<double>(*old_ns) / 1e9;

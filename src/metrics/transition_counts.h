@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "model/causes.h"
 #include "model/checker.h"
 
 namespace tcpfsm {
@@ -31,8 +32,11 @@ struct TransitionCounts {
   std::map<std::pair<int, int>, std::uint64_t> other_edges;
   std::array<std::uint64_t, 4> verdicts{};  // by VerdictKind
   std::array<Histogram, kStates> time_in_state{};  // by the state left
+  // Transitions into CLOSE by their cause (model/causes.h; Cause::None: unknown).
+  std::array<std::uint64_t, kCauseCount> closes{};
 
-  void observe(int old_state, int new_state, std::optional<std::uint64_t> old_ns, VerdictKind verdict);
+  void observe(int old_state, int new_state, std::optional<std::uint64_t> old_ns, VerdictKind verdict,
+               Cause cause = Cause::None);
   std::uint64_t total() const;
 };
 

@@ -5,7 +5,16 @@
 namespace tcpfsm {
 namespace {
 
-LifecycleClass classify_close(int old_state) {
+LifecycleClass classify_close(int old_state, Cause cause) {
+  switch (cause) {
+    case Cause::Killed: return LifecycleClass::Killed;
+    case Cause::Timeout: return LifecycleClass::TimedOut;
+    case Cause::Unreachable: return LifecycleClass::Unreachable;
+    case Cause::RstReceived:
+      return old_state == number(State::SynSent) ? LifecycleClass::Refused : LifecycleClass::Reset;
+    case Cause::RstSent: return LifecycleClass::Reset;
+    default: break;
+  }
   switch (static_cast<State>(old_state)) {
     case State::SynSent:
       return LifecycleClass::FailedConnect;
@@ -15,7 +24,7 @@ LifecycleClass classify_close(int old_state) {
     case State::Listen:
       return LifecycleClass::Completed;
     default:
-      return LifecycleClass::ResetAborted;
+      return LifecycleClass::Aborted;
   }
 }
 
@@ -39,8 +48,13 @@ std::string_view verdict_name(VerdictKind k) {
 std::string_view lifecycle_class_name(LifecycleClass c) {
   switch (c) {
     case LifecycleClass::Completed: return "completed";
+    case LifecycleClass::Refused: return "refused";
+    case LifecycleClass::TimedOut: return "timed_out";
+    case LifecycleClass::Unreachable: return "unreachable";
+    case LifecycleClass::Reset: return "reset";
+    case LifecycleClass::Killed: return "killed";
     case LifecycleClass::FailedConnect: return "failed_connect";
-    case LifecycleClass::ResetAborted: return "reset_aborted";
+    case LifecycleClass::Aborted: return "aborted";
     case LifecycleClass::Truncated: return "truncated";
     case LifecycleClass::Open: return "open";
   }
@@ -80,7 +94,7 @@ Verdict Checker::judge(const Life* life, int old_state, int new_state) {
                                     (e && e->linux ? " (Linux: " + std::string(e->label) + ")" : "")};
 }
 
-Checker::Result Checker::observe(Life& life, int old_state, int new_state) {
+Checker::Result Checker::observe(Life& life, int old_state, int new_state, Cause cause) {
   Result r{judge(life.seen ? &life : nullptr, old_state, new_state), std::nullopt};
 
   const int close = number(State::Close);
@@ -95,16 +109,16 @@ Checker::Result Checker::observe(Life& life, int old_state, int new_state) {
 
   // -> CLOSE ends the lifecycle; the same socket may start over (reconnect, listen again).
   if (new_state == close) {
-    r.ended = Lifecycle{life.broken || !life.from_start ? LifecycleClass::Truncated : classify_close(old_state),
+    r.ended = Lifecycle{life.broken || !life.from_start ? LifecycleClass::Truncated : classify_close(old_state, cause),
                         life.listener, close};
     life = Life{};
   }
   return r;
 }
 
-Checker::Result Checker::observe(std::uint64_t cookie, int old_state, int new_state) {
+Checker::Result Checker::observe(std::uint64_t cookie, int old_state, int new_state, Cause cause) {
   auto it = lives_.try_emplace(cookie).first;
-  Result r = observe(it->second, old_state, new_state);
+  Result r = observe(it->second, old_state, new_state, cause);
   if (!it->second.seen) lives_.erase(it);
   return r;
 }

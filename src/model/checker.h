@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "model/causes.h"
 #include "model/model.h"
 
 namespace tcpfsm {
@@ -25,13 +26,21 @@ struct Verdict {
 };
 
 // How a lifecycle (a socket's events from its first one up to -> CLOSE) ended.
+// The kernel's cause of the end (model/causes.h) decides first; without one
+// (a log from before causes, a kernel without their sources) the edge does.
 enum class LifecycleClass : std::uint8_t {
   Completed,      // normal close, or a listener closed
-  FailedConnect,  // SYN_SENT -> CLOSE
-  ResetAborted,   // -> CLOSE from a state where a normal close cannot end
+  Refused,        // SYN_SENT -> CLOSE by a reset: nothing listened
+  TimedOut,       // ended by a timeout (SYN, retransmission, user, keepalive)
+  Unreachable,    // ended by an ICMP error
+  Reset,          // ended by a reset, received or sent
+  Killed,         // aborted on this host (ss -K)
+  FailedConnect,  // SYN_SENT -> CLOSE otherwise (closed before it connected)
+  Aborted,        // -> CLOSE from a state where a normal close cannot end, cause unknown
   Truncated,      // a gap or an unknown state inside, or it began before tracing did
   Open,           // no -> CLOSE seen (yet)
 };
+inline constexpr std::size_t kLifecycleClasses = 10;
 std::string_view lifecycle_class_name(LifecycleClass c);
 
 struct Lifecycle {
@@ -66,11 +75,11 @@ class Checker {
   // One transition of the socket whose lifecycle is `life` (not seen yet: its
   // first event). When the event ends the lifecycle, or repeats an end
   // (CLOSE -> CLOSE), `life` is left not seen: the caller may drop it.
-  Result observe(Life& life, int old_state, int new_state);
+  Result observe(Life& life, int old_state, int new_state, Cause cause = Cause::None);
 
   // The same, for a caller without a table of its own: the checker keeps the
   // lifecycles by `cookie` (tcpfsm check).
-  Result observe(std::uint64_t cookie, int old_state, int new_state);
+  Result observe(std::uint64_t cookie, int old_state, int new_state, Cause cause = Cause::None);
 
   // `events` were reported lost. Each lost event explains at most one gap: first
   // the gaps seen since the previous report (losses are noticed after the events

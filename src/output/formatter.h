@@ -26,7 +26,7 @@ struct Losses {
 };
 
 // Version of the JSON record layout (docs/json-schema.md); bump on any change.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // What a log needs to explain itself without the host it came from.
 struct StartInfo {
@@ -58,6 +58,10 @@ struct Totals {
   Losses lost;
   std::uint64_t illegal = 0, gaps = 0, unknown_states = 0;
   TableCounts sockets;
+  // Reset reports (the causes rst_received, rst_sent): lost in the kernel
+  // (ring buffer full, program skipped), and come after their transition
+  // into CLOSE had been written (it then says less than it could).
+  std::uint64_t causes_lost = 0, causes_late = 0;
 };
 
 struct StatsInfo {

@@ -72,6 +72,8 @@ void append_totals(std::string& out, const Totals& t) {
   append_count(out, ',', "sockets_stale", t.sockets.stale);
   append_count(out, ',', "crosscheck_errors", t.sockets.crosscheck_errors);
   append_count(out, ',', "owners_unresolved", t.sockets.owners_unresolved);
+  append_count(out, ',', "causes_lost", t.causes_lost);
+  append_count(out, ',', "causes_late", t.causes_late);
 }
 
 void append_head(std::string& out, std::string_view type, std::uint64_t wall_ns) {
@@ -208,6 +210,9 @@ class JsonFormatter final : public Formatter {
       out += R"(,"owner_comm":)";
       json::append_string(out, t.owner_comm);
     }
+    if (t.cause != Cause::None) append_field(out, "cause", cause_name(t.cause));
+    if (t.reported.kernel.error) append_field(out, "error", errno_name(t.reported.kernel.error));
+    if (!t.rst_reason.empty()) append_field(out, "rst_reason", t.rst_reason);
     out += R"(,"verdict":")";
     out += verdict_name(v.kind);
     out += '"';

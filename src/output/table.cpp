@@ -11,6 +11,7 @@ namespace tcpfsm {
 namespace {
 
 constexpr int kStateWidth = 11;  // "ESTABLISHED"
+constexpr int kCauseWidth = 28;  // "rst_sent TCP_ABORT_ON_LINGER"
 
 std::string losses_text(const Losses& l) {
   return std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
@@ -31,6 +32,8 @@ std::string describe(const Totals& t) {
   if (c.untracked) s += ", " + std::to_string(c.untracked) + " transitions of untracked sockets (--max-sockets)";
   if (c.crosscheck_errors) s += ", " + std::to_string(c.crosscheck_errors) + " cross-checks failed";
   if (c.owners_unresolved) s += ", " + std::to_string(c.owners_unresolved) + " without a known owner";
+  if (t.causes_lost) s += ", " + std::to_string(t.causes_lost) + " reset reports lost";
+  if (t.causes_late) s += ", " + std::to_string(t.causes_late) + " reset reports too late for their record";
   return s;
 }
 
@@ -44,12 +47,22 @@ std::string cgroup_text(const Transition& t) {
   return t.cgroup_id ? "#" + std::to_string(t.cgroup_id) : "-";
 }
 
+// The cause, with the error or the reset's reason that tells more:
+// "rst_received ECONNREFUSED", "rst_sent TCP_ABORT_ON_CLOSE"; "-" if none.
+std::string cause_text(const Transition& t) {
+  if (t.cause == Cause::None) return "-";
+  std::string s(cause_name(t.cause));
+  if (t.reported.kernel.error) s += " " + errno_name(t.reported.kernel.error);
+  if (!t.rst_reason.empty()) s += " " + std::string(t.rst_reason);  // a name from kernel BTF
+  return s;
+}
+
 class TableFormatter final : public Formatter {
  public:
   explicit TableFormatter(bool wide) : wide_(wide) {}
 
   void start(std::string& out, const StartInfo&) override {
-    row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS", "NETNS", "CGROUP");
+    row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS", "CAUSE", "NETNS", "CGROUP");
   }
 
   void transition(std::string& out, const Transition& t, const Verdict& v) override {
@@ -61,7 +74,7 @@ class TableFormatter final : public Formatter {
     if (t.old_ns) std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(*t.old_ns) / 1e6);
     // The name any process can give itself: escaped, so it cannot drive the terminal.
     row(out, clock_text_us(t.wall_ns), std::to_string(t.pid), escaped(t.comm), local, remote,
-        state_name(t.old_state), state_name(t.new_state), ms, wide_ ? std::to_string(t.netns) : "",
+        state_name(t.old_state), state_name(t.new_state), ms, cause_text(t), wide_ ? std::to_string(t.netns) : "",
         wide_ ? cgroup_text(t) : "");
     if (v.kind != VerdictKind::Ok) {
       out.pop_back();  // the row's newline
@@ -89,7 +102,7 @@ class TableFormatter final : public Formatter {
  private:
   void row(std::string& out, std::string_view time, std::string_view pid, std::string_view comm,
            std::string_view local, std::string_view remote, std::string_view old_state,
-           std::string_view new_state, std::string_view ms, std::string_view netns,
+           std::string_view new_state, std::string_view ms, std::string_view cause, std::string_view netns,
            std::string_view cgroup) const {
     pad(out, time, 16);
     out += ' ';
@@ -105,14 +118,16 @@ class TableFormatter final : public Formatter {
     out += " -> ";
     pad(out, new_state, kStateWidth);
     out += ' ';
+    pad(out, ms, 9);
+    out += ' ';
     if (wide_) {
-      pad(out, ms, 9);
+      pad(out, cause, kCauseWidth);
       out += ' ';
       pad(out, netns, 10);
       out += ' ';
       out += cgroup;
     } else {
-      out += ms;
+      out += cause;
     }
     out += '\n';
   }

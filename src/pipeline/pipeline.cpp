@@ -2,12 +2,17 @@
 
 #include <cstring>
 
+#include "common/clock.h"
 #include "model/states.h"
 
 namespace tcpfsm {
 namespace {
 
 constexpr std::size_t kSpillBytes = 64 * 1024;  // a batch's text is handed on in pieces this large
+// How far back a reset reported after its transition looks for it. It comes
+// microseconds after it, from the same call on the same CPU: only the other
+// CPU's events can come between.
+constexpr std::size_t kCauseLookback = 256;
 
 }  // namespace
 
@@ -17,6 +22,7 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
       checker_(options.model),
       owners_(options.owner_cache),
       cgroups_(options.cgroup2_mount),
+      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
       }) {
@@ -30,6 +36,7 @@ void Pipeline::on_event(const tcpfsm_event& e) {
   t = decode(e, clock_);
   std::memcpy(p.comm, e.comm, sizeof p.comm);
   p.key = t.cookie;
+  if (t.new_state == number(State::Close)) causes_.take(p.key, t.ktime_ns, t.reported);
 
   SocketRecord* rec = table_.find_or_add(p.key, is_lifecycle_start(t.old_state, t.new_state));
   Life untracked;
@@ -38,7 +45,8 @@ void Pipeline::on_event(const tcpfsm_event& e) {
   // never come: the next one starts over rather than showing a gap.
   if (options_.partial_sockets && life.seen && life.last != t.old_state) life = Life{};
   const bool first = !life.seen;
-  p.v = checker_.observe(life, t.old_state, t.new_state).verdict;
+  p.v = checker_.observe(life, t.old_state, t.new_state, cause_of(t.old_state, t.new_state, t.reported.kernel))
+            .verdict;
   t.cookie = rec ? rec->id : table_.untracked_id(p.key);
   if (!rec) return;
 
@@ -85,34 +93,66 @@ void Pipeline::attach_owner(Pending& p) {
     owners_.listener_closed(t.local.port);
 }
 
-void Pipeline::write_batch(std::string& out, const Spill& spill) {
+void Pipeline::on_cause(const tcpfsm_cause& c) {
+  if (causes_.on_cause(c) == CauseJoin::Order::Before) return;
+  // After: the socket's transition into CLOSE was just drained, or waits
+  // from the last batch (see write_batch).
+  const std::size_t stop = batch_.size() > kCauseLookback ? batch_.size() - kCauseLookback : 0;
+  for (std::size_t i = batch_.size(); i-- > stop;) {
+    Pending& p = batch_[i];
+    if (p.key != c.cookie || p.t.new_state != number(State::Close)) continue;
+    if (c.ktime_ns - p.t.ktime_ns <= CauseJoin::kWindowNs) p.t.reported.add(c);
+    return;
+  }
+  ++totals_.causes_late;
+}
+
+void Pipeline::write_batch(std::string& out, const Spill& spill, bool last) {
+  // The records up to the first young transition into CLOSE go now.
+  std::size_t ready = batch_.size();
+  if (!last) {
+    const std::uint64_t now = mono_now_ns();
+    for (std::size_t i = 0; i < batch_.size(); ++i)
+      if (batch_[i].t.new_state == number(State::Close) && now - batch_[i].t.ktime_ns < CauseJoin::kWindowNs) {
+        ready = i;
+        break;
+      }
+  }
+  const auto first = batch_.begin(), end = batch_.begin() + static_cast<std::ptrdiff_t>(ready);
   if (options_.owners)
-    for (const Pending& p : batch_)
-      if (p.t.ino && !p.t.owner_pid) owners_.want(p.t.ino);
-  for (Pending& p : batch_) {
+    for (auto it = first; it != end; ++it)
+      if (it->t.ino && !it->t.owner_pid) owners_.want(it->t.ino);
+  for (auto it = first; it != end; ++it) {
     if (full()) break;  // --count reached within this batch
-    p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
-    if (options_.owners) attach_owner(p);
-    if (!held_by_wanted_pid(p.t)) continue;
-    ++totals_.transitions;
-    count_verdict(p.v.kind);
-    if (const CgroupName* c = cgroups_.find(p.t.cgroup_id)) {
-      p.t.cgroup = c->path;
-      p.t.container = c->container ? &*c->container : nullptr;
-    }
-    formatter_.transition(out, p.t, p.v);
-    if (counts_) counts_->observe(p.t.old_state, p.t.new_state, p.t.old_ns, p.v.kind);
-    if (out.size() >= kSpillBytes) spill(out);
+    write(*it, out, spill);
   }
   // Inodes looked up for sockets the table no longer holds with them (closed
   // in this batch, or never tracked) are wanted no more.
   if (options_.owners)
-    for (const Pending& p : batch_)
-      if (p.t.ino) {
-        const SocketRecord* rec = table_.find(p.key);
-        if (!rec || rec->ino != p.t.ino) owners_.forget(p.t.ino);
+    for (auto it = first; it != end; ++it)
+      if (it->t.ino) {
+        const SocketRecord* rec = table_.find(it->key);
+        if (!rec || rec->ino != it->t.ino) owners_.forget(it->t.ino);
       }
-  batch_.clear();
+  batch_.erase(first, end);
+}
+
+void Pipeline::write(Pending& p, std::string& out, const Spill& spill) {
+  Transition& t = p.t;
+  t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
+  if (options_.owners) attach_owner(p);
+  if (!held_by_wanted_pid(t)) return;
+  ++totals_.transitions;
+  count_verdict(p.v.kind);
+  if (const CgroupName* c = cgroups_.find(t.cgroup_id)) {
+    t.cgroup = c->path;
+    t.container = c->container ? &*c->container : nullptr;
+  }
+  t.cause = cause_of(t.old_state, t.new_state, t.reported.kernel);
+  t.rst_reason = rst_reasons_.name(t.reported.rst_reason);
+  formatter_.transition(out, t, p.v);
+  if (counts_) counts_->observe(t.old_state, t.new_state, t.old_ns, p.v.kind, t.cause);
+  if (out.size() >= kSpillBytes) spill(out);
 }
 
 void Pipeline::tick(std::chrono::steady_clock::time_point now) {

@@ -18,7 +18,9 @@
 #include "metrics/transition_counts.h"
 #include "model/checker.h"
 #include "output/formatter.h"
+#include "kernel/cause_join.h"
 #include "kernel/cgroup_names.h"
+#include "kernel/rst_reasons.h"
 #include "pipeline/owner_lookup.h"
 #include "pipeline/socket_table.h"
 
@@ -37,6 +39,8 @@ struct PipelineOptions {
   bool partial_sockets = false;
   // Write only the records of sockets this process holds (--pid).
   std::optional<std::int32_t> pid;
+  // Names of the kernel's reset reasons (nullptr: the running kernel's).
+  const RstReasons* rst_reasons = nullptr;
   // The cgroup2 mount, to name each socket's cgroup and container; nothing:
   // records carry cgroup_id alone.
   std::optional<std::string> cgroup2_mount;
@@ -48,10 +52,15 @@ class Pipeline {
 
   // One event from the ring buffer.
   void on_event(const tcpfsm_event& e);
+  // A reset report from the ring buffer: joined to the transition it explains.
+  void on_cause(const tcpfsm_cause& c);
   // Owners for the batch's sockets, then the batch as records appended to
   // out; spill(out) is called whenever out holds 64 KiB or more, to write it.
+  // A transition into CLOSE younger than CauseJoin::kWindowNs may still get
+  // its reset report: it and the records after it wait for the next batch,
+  // unless this is the last one.
   using Spill = std::function<void(std::string&)>;
-  void write_batch(std::string& out, const Spill& spill);
+  void write_batch(std::string& out, const Spill& spill, bool last = false);
 
   // Events reported lost: explains gaps (see Checker::note_loss).
   void note_loss(std::uint64_t events) { checker_.note_loss(events); }
@@ -78,6 +87,7 @@ class Pipeline {
     char comm[TCPFSM_COMM_LEN] = {};  // t.comm's bytes: the ring buffer's are gone once drained
   };
   void attach_owner(Pending& p);
+  void write(Pending& p, std::string& out, const Spill& spill);
   bool held_by_wanted_pid(const Transition& t) const;
   void count_verdict(VerdictKind k);
 
@@ -89,6 +99,8 @@ class Pipeline {
   SocketTable table_;
   ClockMap clock_ = ClockMap::now();
   std::vector<Pending> batch_;
+  CauseJoin causes_;
+  const RstReasons& rst_reasons_;
   Totals totals_;
   std::optional<TransitionCounts> counts_;
 };

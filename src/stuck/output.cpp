@@ -282,7 +282,35 @@ void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_
   json::append_uint(out, u.sock.ino);
   append_place(out, u.sock, u.place);
   append_owners(out, u.owner, u.holders);
+  if (u.cause != Cause::None) {
+    out += ",\"cause\":";
+    json::append_string(out, cause_name(u.cause));
+  }
+  if (u.why.kernel.error) {
+    out += ",\"error\":";
+    json::append_string(out, errno_name(u.why.kernel.error));
+  }
+  if (!u.rst_reason.empty()) {
+    out += ",\"rst_reason\":";
+    json::append_string(out, u.rst_reason);
+  }
   out += "}\n";
+}
+
+void append_unstuck_text(std::string& out, std::span<const Unstuck> unstuck) {
+  for (const Unstuck& u : unstuck) {
+    out += "left " + state_name(u.sock.state) + " -> " + (u.new_state ? state_name(*u.new_state) : "?") +
+           " after " + age_text(u.stuck_for);
+    if (u.cause != Cause::None) {
+      out += " (" + std::string(cause_name(u.cause));
+      if (u.why.kernel.error) out += " " + errno_name(u.why.kernel.error);
+      if (!u.rst_reason.empty()) out += " " + u.rst_reason;
+      out += ")";
+    }
+    out += ": " + endpoint_text(u.sock.ipv6, u.sock.local) + " " + endpoint_text(u.sock.ipv6, u.sock.remote);
+    if (!u.holders.empty()) out += ", " + escaped(u.holders.front().comm) + " (pid " + std::to_string(u.holders.front().pid) + ")";
+    out += '\n';
+  }
 }
 
 void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uint64_t wall_ns) {

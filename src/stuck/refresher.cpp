@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/errors.h"
+#include "kernel/rst_reasons.h"
 
 namespace tcpfsm {
 namespace {
@@ -152,6 +153,7 @@ void StuckRefresher::settle_unstuck(std::vector<Unstuck>& unstuck) {
   std::map<std::uint32_t, std::vector<Unstuck*>> lookups;
   for (Unstuck& u : unstuck) {
     if (const auto* h = owners_.lookup(u.sock.ino)) u.holders = *h;
+    u.rst_reason = RstReasons::kernel().name(u.why.rst_reason);
     u.owner = ownership_of(u.sock, u.holders);
     u.place = place_of(u.sock);
     owners_.forget(u.sock.ino);

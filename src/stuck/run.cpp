@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -11,8 +12,10 @@
 #include "common/signals.h"
 #include "common/text.h"
 #include "common/units.h"
+#include "kernel/cause_join.h"
 #include "kernel/loader.h"
 #include "kernel/transition.h"
+#include "model/states.h"
 #include "output/log_writer.h"
 #include "stuck/stuck.h"
 #include "stuck/tracker.h"
@@ -66,10 +69,28 @@ class TransitionFeed final : public EventHandler {
       const Transition t = decode(e, ClockMap{});
       key = endpoints_key(e.netns, t.ipv6, t.local, t.remote);
     }
+    ReportedCause why;
+    if (e.new_state == number(State::Close)) {
+      why.kernel.error = e.error;
+      causes_.take(e.cookie, e.ktime_ns, why);
+      recent_closes_[next_close_++ % recent_closes_.size()] = {e.cookie, key};
+    }
     // Events are read only by poll()/drain(), after the tracker is set.
-    if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns);
+    if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns, why);
+  }
+  void on_cause(const tcpfsm_cause& c) override {
+    if (causes_.on_cause(c) == CauseJoin::Order::Before || !tracker) return;
+    // After: the transition into CLOSE was one of the last few.
+    for (const auto& [event_key, tracker_key] : recent_closes_)
+      if (event_key == c.cookie) tracker->on_late_cause(tracker_key, c);
   }
   StuckTracker* tracker = nullptr;
+
+ private:
+  CauseJoin causes_;
+  // The last transitions into CLOSE: their event key, and the tracker's.
+  std::array<std::pair<std::uint64_t, std::uint64_t>, 256> recent_closes_{};
+  std::size_t next_close_ = 0;
 };
 
 constexpr std::size_t kWatchRowsPerGroup = 10;
@@ -139,6 +160,7 @@ int run_watch(const StuckOptions& o) {
     } else {
       out += terminal ? "\033[H\033[2J" : "\n";
       out += "-- " + clock_text(wall) + "\n";
+      append_unstuck_text(out, r.unstuck);
       append_view(out, refresher.view(r), kWatchRowsPerGroup);
     }
     if (!out.empty() && !stdout_writer.write(out)) break;  // the reader has gone

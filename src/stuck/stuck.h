@@ -13,7 +13,9 @@
 
 #include "common/container.h"
 #include "owners/owners.h"
+#include "kernel/cause_join.h"
 #include "kernel/sockdiag.h"
+#include "model/causes.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -90,6 +92,11 @@ struct StuckSocket {
 struct Unstuck {
   DiagSocket sock;               // as last seen in its state
   std::optional<int> new_state;  // the state it went to, when a transition showed it
+  // Why it left, when a transition showed it (model/causes.h): the cause,
+  // what the kernel reported, and the reset's reason by name if one was sent.
+  Cause cause = Cause::None;
+  ReportedCause why;
+  std::string rst_reason;
   Age stuck_for;                 // time spent in the state, up to leaving it
   std::vector<Holder> holders;
   Ownership owner = Ownership::Unknown;
@@ -149,6 +156,9 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows);
 // `unstuck` record (it left the state). wall_ns: when it was noticed.
 void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns);
 void append_unstuck_json(std::string& out, const Unstuck& u, std::uint64_t wall_ns);
+// One line per socket that left: "left CLOSE_WAIT -> CLOSE after 3m12s
+// (rst_sent TCP_ABORT_ON_CLOSE): 10.0.0.1:8080 10.0.0.2:51234, nginx (pid 812)".
+void append_unstuck_text(std::string& out, std::span<const Unstuck> unstuck);
 // A `netns_skipped` record: the namespaces a refresh could not read
 // (nothing when there are none).
 void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uint64_t wall_ns);

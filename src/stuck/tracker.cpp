@@ -22,11 +22,16 @@ Unstuck StuckTracker::unstuck_of(const Entry& e, std::optional<int> new_state, s
   Unstuck u;
   u.sock = e.last;
   u.new_state = new_state;
+  if (e.left && new_state == e.left->new_state) {
+    u.cause = cause_of(e.state, e.left->new_state, e.left->why.kernel);
+    u.why = e.left->why;
+  }
   u.stuck_for = Age{since(e.origin_ns, end_ns), e.kind};
   return u;
 }
 
-void StuckTracker::on_transition(std::uint64_t key, int old_state, int new_state, std::uint64_t ktime_ns) {
+void StuckTracker::on_transition(std::uint64_t key, int old_state, int new_state, std::uint64_t ktime_ns,
+                                 const ReportedCause& why) {
   if (old_state == new_state) return;  // close() after shutdown() sets the state again: no change
   if (!watched(old_state) && !watched(new_state)) return;  // most of the host's transitions
   auto it = entries_.find(key);
@@ -44,7 +49,14 @@ void StuckTracker::on_transition(std::uint64_t key, int old_state, int new_state
     e.kind = AgeKind::Measured;
     return;
   }
-  if (it != entries_.end() && it->second.state == old_state) it->second.left = Leave{new_state, ktime_ns, false};
+  if (it != entries_.end() && it->second.state == old_state) it->second.left = Leave{new_state, ktime_ns, false, why};
+}
+
+void StuckTracker::on_late_cause(std::uint64_t key, const tcpfsm_cause& c) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || !it->second.left) return;
+  Leave& l = *it->second.left;
+  if (l.new_state == number(State::Close) && c.ktime_ns - l.ktime_ns <= CauseJoin::kWindowNs) l.why.add(c);
 }
 
 StuckTracker::Result StuckTracker::refresh(std::span<const DiagSocket> in_state, std::uint64_t dump_start_ns,

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kernel/cause_join.h"
 #include "kernel/sockdiag.h"
 #include "stuck/stuck.h"
 
@@ -38,8 +39,13 @@ class StuckTracker {
   // explains were already in their state then.
   StuckTracker(Options options, std::uint64_t start_ns);
 
-  // A transition of the socket `key` (its cookie, or endpoints_key).
-  void on_transition(std::uint64_t key, int old_state, int new_state, std::uint64_t ktime_ns);
+  // A transition of the socket `key` (its cookie, or endpoints_key), with
+  // what the kernel reported about why (into CLOSE).
+  void on_transition(std::uint64_t key, int old_state, int new_state, std::uint64_t ktime_ns,
+                     const ReportedCause& why = {});
+  // A reset reported just after the socket's transition into CLOSE (see
+  // kernel/cause_join.h): it tells why the socket left, if it was watched.
+  void on_late_cause(std::uint64_t key, const tcpfsm_cause& c);
 
   struct Result {
     std::vector<StuckSocket> stuck;   // in a watched state for min_age or longer (no owners yet)
@@ -57,6 +63,7 @@ class StuckTracker {
     int new_state = 0;
     std::uint64_t ktime_ns = 0;
     bool still_there = false;  // a later dump still showed it (an orphan's FIN_WAIT2 timewait)
+    ReportedCause why;
   };
   struct Entry {
     int state = 0;

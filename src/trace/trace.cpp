@@ -97,12 +97,17 @@ class Session final : public EventHandler {
     if (!reader_gone_) pipeline_->on_event(e);
   }
 
+  void on_cause(const tcpfsm_cause& c) override {
+    if (!reader_gone_) pipeline_->on_cause(c);
+  }
+
   // One scrape of --metrics (on the server's thread).
   std::string render_metrics(ExpositionFormat f) { return metrics_->render(f); }
 
-  // After each drain: the drained records, owners found first.
-  void write_batch() {
-    pipeline_->write_batch(buf_, [this](std::string&) { flush(); });
+  // After each drain: the drained records, owners found first; last: all
+  // of them, none held back for a reset report still to come.
+  void write_batch(bool last = false) {
+    pipeline_->write_batch(buf_, [this](std::string&) { flush(); }, last);
   }
 
   // Reports what the kernel lost since the last call, in the stream, before
@@ -110,6 +115,7 @@ class Session final : public EventHandler {
   void account(const KernelCounters& c) {
     const Losses now{c.ringbuf_full, c.recursion, c.skstate_full};
     const Losses delta{now.ringbuf - lost_.ringbuf, now.recursion - lost_.recursion, now.skstate - lost_.skstate};
+    causes_lost_ = c.causes_lost;
     if (!delta.any()) return;
     formatter_->lost(buf_, wall_now_ns(), delta);
     pipeline_->note_loss(delta.events());
@@ -130,6 +136,7 @@ class Session final : public EventHandler {
     s.sockets_stale = t.sockets.stale;
     s.crosscheck_errors = t.sockets.crosscheck_errors;
     s.owners_unresolved = t.sockets.owners_unresolved;
+    s.causes_lost = t.causes_lost;
     s.version = TCPFSM_VERSION;
     s.attach = attach_;
     s.kernel = host_.kernel;
@@ -197,6 +204,7 @@ class Session final : public EventHandler {
   Totals totals() const {
     Totals t = pipeline_->totals();
     t.lost = lost_;
+    t.causes_lost = causes_lost_;
     t.sockets.crosscheck_errors = crosscheck_.errors();
     return t;
   }
@@ -249,6 +257,7 @@ class Session final : public EventHandler {
   bool crosscheck_warned_ = false;
   std::uint64_t received_ = 0;
   Losses lost_;
+  std::uint64_t causes_lost_ = 0;  // reset reports the kernel could not deliver
   std::uint64_t misses_at_crosscheck_ = 0;
   Clock::time_point last_flush_, last_stats_, last_crosscheck_;
   std::uint64_t transitions_at_stats_ = 0;
@@ -256,11 +265,11 @@ class Session final : public EventHandler {
 
 // Losses first, then the events (in that order in the stream), then their
 // records; then the counters for the metrics, if served.
-void pump(Tracer& tracer, Session& session) {
+void pump(Tracer& tracer, Session& session, bool last = false) {
   const KernelCounters c = tracer.counters();
   session.account(c);
   tracer.drain();
-  session.write_batch();
+  session.write_batch(last);
   session.publish_metrics(c);
 }
 
@@ -290,6 +299,8 @@ int run_trace(const TraceOptions& o) {
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
+  for (const std::string& m : tracer.causes_missing())
+    std::fprintf(stderr, "tcpfsm: causes: %s\n", m.c_str());
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
   session.begin(tracer.mode());
@@ -323,7 +334,7 @@ int run_trace(const TraceOptions& o) {
     }
     // Same clean end for every reason: detach, drain, report, write the end, sync.
     tracer.detach();
-    pump(tracer, session);
+    pump(tracer, session, true);
     session.finish(tracer.counters(), reason == "output closed" ? "output_closed" : reason, signal,
                    Clock::now() - start);
   } catch (const Error& e) {

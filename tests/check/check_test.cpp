@@ -128,8 +128,8 @@ TEST(Check, CraftedLogCounts) {
   EXPECT_EQ(j["transitions"],
             nlohmann::json::parse(
                 R"({"total":18,"ok":15,"illegal":1,"gap":1,"unknown_state":1,"gaps_explained":1})"));
-  EXPECT_EQ(j["lifecycles"], nlohmann::json::parse(R"({"total":7,"listeners":1,"completed":1,"failed_connect":1,
-      "reset_aborted":1,"truncated":2,"open":2,"open_at_end":{"SYN_SENT":1,"TIME_WAIT":1,"42":1}})"));
+  EXPECT_EQ(j["lifecycles"], nlohmann::json::parse(R"({"total":7,"listeners":1,"completed":1,"refused":0,"timed_out":0,
+      "unreachable":0,"reset":0,"killed":0,"failed_connect":1,"aborted":1,"truncated":2,"open":2,"open_at_end":{"SYN_SENT":1,"TIME_WAIT":1,"42":1}})"));
   EXPECT_EQ(j["losses"], nlohmann::json::parse(R"({"records":1,"ringbuf":2,"recursion":1,"skstate":4})"));
   EXPECT_EQ(j["input_errors"], nlohmann::json::parse(R"({"total":9,"invalid_json":1,"not_an_object":0,
       "missing_field":1,"wrong_type":1,"unknown_state_name":1,"unknown_type":1,"too_long":1,"torn_line":1,
@@ -166,7 +166,8 @@ TEST(Check, CraftedLogTextReport) {
             "Records       22: transition 18, lost 1, start 1, stats 1, end 1\n"
             "Transitions   18: ok 15, illegal 1, gap 1 (1 explained by reported losses), unknown_state 1\n"
             "Lifecycles    7: connections 6, listeners 1\n"
-            "              completed 1, failed_connect 1, reset_aborted 1, truncated 2, open 2\n"
+            "              completed 1, refused 0, timed_out 0, unreachable 0, reset 0, killed 0, failed_connect 1, aborted 1,\n"
+            "              truncated 2, open 2\n"
             "              still open when their run or the log ended, by state: SYN_SENT 1, TIME_WAIT 1, 42 1\n"
             "Losses        3 events: ringbuf 2, recursion 1; socket state not stored 4; lost records 1\n"
             "Input errors  9: invalid_json 1, missing_field 1, wrong_type 1, unknown_state_name 1, unknown_type 1, "

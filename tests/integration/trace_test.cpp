@@ -39,7 +39,7 @@ void expect_clean_stop(TraceRun& run) {
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records.front()["type"], "start");
   EXPECT_EQ(records.front()["cause"], "run");
-  EXPECT_EQ(records.front()["schema"], 2);
+  EXPECT_EQ(records.front()["schema"], 3);
   const json& end = records.back();
   EXPECT_EQ(end["type"], "end");
   EXPECT_EQ(end["reason"], "signal");
@@ -202,8 +202,8 @@ TEST(Trace, CheckFindsARealLogClean) {
   EXPECT_EQ(report["transitions"]["total"], 42);
   EXPECT_EQ(report["transitions"]["ok"], 42);
   EXPECT_EQ(report["lifecycles"]["completed"], 8) << report["lifecycles"].dump();  // 6 + 2 listeners
-  EXPECT_EQ(report["lifecycles"]["reset_aborted"], 2) << report["lifecycles"].dump();
-  EXPECT_EQ(report["lifecycles"]["failed_connect"], 1) << report["lifecycles"].dump();
+  EXPECT_EQ(report["lifecycles"]["reset"], 2) << report["lifecycles"].dump();
+  EXPECT_EQ(report["lifecycles"]["refused"], 1) << report["lifecycles"].dump();
 }
 
 TEST(Trace, ClientInitiatedCloseIpv6) {

@@ -51,13 +51,13 @@ const std::vector<Sequence> kLinuxSequences = {
      {"completed"}},
     {"simultaneous close",
      {S::Close, S::SynSent, S::Established, S::FinWait1, S::Closing, S::Close}, {"completed"}},
-    {"reset while established", {S::Close, S::SynSent, S::Established, S::Close}, {"reset_aborted"}},
+    {"reset while established", {S::Close, S::SynSent, S::Established, S::Close}, {"aborted"}},
     {"Fast Open child that never reports ESTABLISHED",
      {S::Listen, S::SynRecv, S::FinWait1, S::FinWait2, S::Close}, {"completed"}},
     {"Fast Open SYN carrying FIN", {S::Listen, S::SynRecv, S::CloseWait, S::LastAck, S::Close}, {"completed"}},
-    {"child reset before established", {S::Listen, S::SynRecv, S::Close}, {"reset_aborted"}},
-    {"reset in FIN_WAIT1", {S::Close, S::SynSent, S::Established, S::FinWait1, S::Close}, {"reset_aborted"}},
-    {"reset in CLOSE_WAIT", {S::Listen, S::SynRecv, S::Established, S::CloseWait, S::Close}, {"reset_aborted"}},
+    {"child reset before established", {S::Listen, S::SynRecv, S::Close}, {"aborted"}},
+    {"reset in FIN_WAIT1", {S::Close, S::SynSent, S::Established, S::FinWait1, S::Close}, {"aborted"}},
+    {"reset in CLOSE_WAIT", {S::Listen, S::SynRecv, S::Established, S::CloseWait, S::Close}, {"aborted"}},
     {"close after shutdown, active side",
      {S::Close, S::SynSent, S::Established, S::FinWait1, S::FinWait1, S::FinWait2, S::FinWait2, S::Close},
      {"completed"}},
@@ -68,7 +68,7 @@ const std::vector<Sequence> kLinuxSequences = {
     {"ss -K on a listener: CLOSE set twice", {S::Close, S::Listen, S::Close, S::Close}, {"completed"}},
     {"reconnect after connect(AF_UNSPEC)",
      {S::Close, S::SynSent, S::Established, S::Close, S::SynSent, S::Established, S::FinWait1, S::FinWait2, S::Close},
-     {"reset_aborted", "completed"}},
+     {"aborted", "completed"}},
     {"listen again after shutdown(SHUT_RD)", {S::Close, S::Listen, S::Close, S::Listen, S::Close},
      {"completed", "completed"}},
     {"failed connect, then connect again", {S::Close, S::SynSent, S::Close, S::SynSent, S::Close},
@@ -231,8 +231,13 @@ TEST(Checker, NamesOfVerdictsAndClasses) {
   EXPECT_EQ(verdict_name(VerdictKind::Gap), "gap");
   EXPECT_EQ(verdict_name(VerdictKind::UnknownState), "unknown_state");
   EXPECT_EQ(lifecycle_class_name(LifecycleClass::Completed), "completed");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::Refused), "refused");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::TimedOut), "timed_out");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::Unreachable), "unreachable");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::Reset), "reset");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::Killed), "killed");
   EXPECT_EQ(lifecycle_class_name(LifecycleClass::FailedConnect), "failed_connect");
-  EXPECT_EQ(lifecycle_class_name(LifecycleClass::ResetAborted), "reset_aborted");
+  EXPECT_EQ(lifecycle_class_name(LifecycleClass::Aborted), "aborted");
   EXPECT_EQ(lifecycle_class_name(LifecycleClass::Truncated), "truncated");
   EXPECT_EQ(lifecycle_class_name(LifecycleClass::Open), "open");
 }

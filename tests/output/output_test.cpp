@@ -162,7 +162,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   std::string out;
   make_formatter(Format::Json)->start(out, s);
   EXPECT_EQ(out,
-            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":2,"cause":"rotate",)"
+            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":3,"cause":"rotate",)"
             R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
             R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432],)"
             R"("states":["CLOSE_WAIT"],"netns":[4026531840],"cgroups":["/system.slice/nginx.service"],"pid":77},)"
@@ -180,12 +180,12 @@ TEST(JsonOutput, StatsAndEndRecords) {
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"interval_ns":2000000000,"transitions_per_s":50})"
+            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"interval_ns":2000000000,"transitions_per_s":50})"
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
 
@@ -208,9 +208,9 @@ TEST_F(TableOutput, HeaderAndRowsAlign) {
   first.new_state = 2;
   f->transition(out, first, {});
   EXPECT_EQ(out,
-            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS\n"
-            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> ESTABLISHED 0.250\n"
-            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         CLOSE       -> SYN_SENT    -\n");
+            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS        CAUSE\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> ESTABLISHED 0.250     -\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         CLOSE       -> SYN_SENT    -         -\n");
 }
 
 TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
@@ -219,7 +219,7 @@ TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
   f->transition(out, transition(true), {VerdictKind::Gap, "events lost"});
   EXPECT_EQ(out,
             "07:42:31.000001  4242    curl             [::1]:40000            [::ffff:10.0.0.5]:8080 "
-            "SYN_SENT    -> ESTABLISHED 0.250  !! gap: events lost\n");
+            "SYN_SENT    -> ESTABLISHED 0.250     -  !! gap: events lost\n");
 }
 
 // Any process can name itself with terminal controls: the table shows the
@@ -234,9 +234,9 @@ TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
   f->transition(out, t, {});
   EXPECT_EQ(out,
             R"(07:42:31.000001  4242    \x1b]0;x\x07     127.0.0.1:40000       10.0.0.5:8080         )"
-            "SYN_SENT    -> ESTABLISHED 0.250\n"
+            "SYN_SENT    -> ESTABLISHED 0.250     -\n"
             "07:42:31.000001  4242    \xe6\x97\xa5\xe6\x9c\xac             127.0.0.1:40000       10.0.0.5:8080         "
-            "SYN_SENT    -> ESTABLISHED 0.250\n");
+            "SYN_SENT    -> ESTABLISHED 0.250     -\n");
 }
 
 TEST_F(TableOutput, UnknownStateShowsItsNumber) {
@@ -270,11 +270,11 @@ TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {
   f->transition(out, t, {});
   EXPECT_EQ(out,
             "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW "
-            "        MS        NETNS      CGROUP\n"
+            "        MS        CAUSE                        NETNS      CGROUP\n"
             "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     4026531840 docker:aaaaaaaaaaaa\n"
+            "ESTABLISHED 0.250     -                            4026531840 docker:aaaaaaaaaaaa\n"
             "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     4026531840 /evil\\x1b[2J\n"
+            "ESTABLISHED 0.250     -                            4026531840 /evil\\x1b[2J\n"
             "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     4026531840 #8589\n");
+            "ESTABLISHED 0.250     -                            4026531840 #8589\n");
 }
