@@ -369,6 +369,29 @@ class StuckWatch {
   Process proc_;
 };
 
+// The common end of a CLOSE_WAIT leak: the process finally closes, with the
+// peer's last data still unread, and the kernel resets the connection.
+TEST(Stuck, UnstuckSaysWhyTheSocketLeft) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20508;
+  StuckWatch watch({"--min-age", "0s", "-p", std::to_string(kPort)});
+  Socket listener = listen_on(Family::V4, kPort);
+  Socket client = connect_to(Family::V4, kPort);
+  const std::uint16_t client_port = client.local_port();
+  Socket server = accept_from(listener);
+  ASSERT_EQ(write(server.fd(), "unread", 6), 6);
+  server.close();  // data, then FIN: the client is in CLOSE_WAIT with 6 bytes unread
+  ASSERT_TRUE(watch.wait_for("stuck", client_port, 5s)) << watch.process().out() << watch.process().err();
+  client.close();  // CLOSE, then a reset
+  const auto unstuck = watch.wait_for("unstuck", client_port, 5s);
+  ASSERT_TRUE(unstuck) << watch.process().out();
+  EXPECT_EQ((*unstuck)["state"], "CLOSE_WAIT");
+  EXPECT_EQ((*unstuck)["new"], "CLOSE");
+  EXPECT_EQ((*unstuck)["cause"], "rst_sent") << unstuck->dump();
+  watch.process().signal(SIGTERM);
+  EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
+}
+
 TEST(Stuck, WatchReportsOnceOlderThanMinAgeThenUnstuck) {
   REQUIRE_BPF();
   constexpr std::uint16_t kPort = 20507;
@@ -399,6 +422,8 @@ TEST(Stuck, WatchReportsOnceOlderThanMinAgeThenUnstuck) {
   ASSERT_TRUE(unstuck) << watch.process().out();
   EXPECT_EQ((*unstuck)["state"], "CLOSE_WAIT");
   EXPECT_EQ((*unstuck)["new"], "LAST_ACK");
+  EXPECT_EQ((*unstuck)["cause"], "close");
+  EXPECT_FALSE(unstuck->contains("error"));
   EXPECT_EQ((*unstuck)["stuck_kind"], "measured");
   const auto stuck_ns = std::chrono::nanoseconds((*unstuck)["stuck_ns"].get<std::int64_t>());
   EXPECT_GE(stuck_ns, before_close - closed_at - 5ms);  // the FIN arrives just after server.close() began

@@ -36,6 +36,23 @@ TEST(TransitionCounts, EdgesVerdictsAndTimeInState) {
   EXPECT_EQ(h.buckets[6], 1u);  // le 10
 }
 
+TEST(Exposition, ClosesByCause) {
+  MetricsSnapshot s;
+  s.transitions.observe(kEstablished, kClose, std::nullopt, VerdictKind::Ok, Cause::RstReceived);
+  s.transitions.observe(kEstablished, kClose, std::nullopt, VerdictKind::Ok, Cause::RstReceived);
+  s.transitions.observe(kSynSent, kClose, std::nullopt, VerdictKind::Ok, Cause::Timeout);
+  s.transitions.observe(kEstablished, kClose, std::nullopt, VerdictKind::Ok);  // nothing told
+  s.transitions.observe(kEstablished, kCloseWait, std::nullopt, VerdictKind::Ok, Cause::FinReceived);  // not a close
+  s.causes_lost = 2;
+  const std::string text = exposition(s, ExpositionFormat::Prometheus);
+  EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_closes_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "tcpfsm_closes_total{cause=\"rst_received\"} 2"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_closes_total{cause=\"timeout\"} 1"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_closes_total{cause=\"unknown\"} 1"));
+  EXPECT_EQ(text.find("tcpfsm_closes_total{cause=\"fin_received\"}"), std::string::npos);
+  EXPECT_TRUE(has_line(text, "tcpfsm_reset_reports_lost_total 2"));
+}
+
 TEST(Exposition, PrometheusTextFormat) {
   MetricsSnapshot s;
   s.transitions.observe(kSynSent, kEstablished, 50'000, VerdictKind::Ok);

@@ -1,5 +1,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
@@ -88,6 +90,23 @@ TEST(JsonOutput, OwnerNameOutlivesTheCacheEntryItCameFrom) {
     t.owner_comm = cached.comm;
   }
   EXPECT_NE(json_of(t).find(R"("owner_pid":777,"owner_comm":"java")"), std::string::npos);
+}
+
+TEST(JsonOutput, CauseErrorAndResetReasonOnlyWhenKnown) {
+  Transition t = transition();
+  t.old_state = 1;
+  t.new_state = 7;
+  EXPECT_EQ(json_of(t).find("\"cause\""), std::string::npos);
+  t.cause = Cause::RstSent;
+  t.rst_reason = "TCP_ABORT_ON_CLOSE";
+  EXPECT_NE(json_of(t).find(R"("cgroup_id":8589,"cause":"rst_sent","rst_reason":"TCP_ABORT_ON_CLOSE","verdict")"),
+            std::string::npos)
+      << json_of(t);
+  t.cause = Cause::RstReceived;
+  t.reported.kernel.error = ECONNREFUSED;
+  t.rst_reason = "";
+  EXPECT_NE(json_of(t).find(R"("cause":"rst_received","error":"ECONNREFUSED","verdict":"ok")"), std::string::npos)
+      << json_of(t);
 }
 
 TEST(JsonOutput, UnknownStateIsItsNumber) {
@@ -237,6 +256,27 @@ TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
             "SYN_SENT    -> ESTABLISHED 0.250     -\n"
             "07:42:31.000001  4242    \xe6\x97\xa5\xe6\x9c\xac             127.0.0.1:40000       10.0.0.5:8080         "
             "SYN_SENT    -> ESTABLISHED 0.250     -\n");
+}
+
+TEST_F(TableOutput, CauseWithTheErrorOrTheResetsReason) {
+  auto f = make_formatter(Format::Table);
+  std::string out;
+  Transition t = transition();
+  t.old_state = 2;
+  t.new_state = 7;
+  t.cause = Cause::RstReceived;
+  t.reported.kernel.error = ECONNREFUSED;
+  f->transition(out, t, {});
+  t.old_state = 1;
+  t.cause = Cause::RstSent;
+  t.reported.kernel.error = 0;
+  t.rst_reason = "TCP_ABORT_ON_CLOSE";
+  f->transition(out, t, {});
+  EXPECT_EQ(out,
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         "
+            "SYN_SENT    -> CLOSE       0.250     rst_received ECONNREFUSED\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         "
+            "ESTABLISHED -> CLOSE       0.250     rst_sent TCP_ABORT_ON_CLOSE\n");
 }
 
 TEST_F(TableOutput, UnknownStateShowsItsNumber) {

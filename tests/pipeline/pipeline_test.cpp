@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "kernel/rst_reasons.h"
 #include "model/states.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +42,19 @@ tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint
   return e;
 }
 
+tcpfsm_cause reset(std::uint64_t cookie, std::uint8_t kind, int state, std::uint64_t ktime_ns,
+                   std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
+  tcpfsm_cause c{};
+  c.cookie = cookie;
+  c.kind = kind;
+  c.state = static_cast<std::uint8_t>(state);
+  c.ktime_ns = ktime_ns;
+  c.rst_reason = reason;
+  return c;
+}
+
+const RstReasons kReasons({{11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE"}});
+
 struct Feed {
   explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "")
       : formatter(make_formatter(Format::Json)) {
@@ -46,13 +62,14 @@ struct Feed {
     o.owners = !proc_root.empty();
     o.owner_cache.proc_root = proc_root;
     o.table = {max_sockets, keys};
+    o.rst_reasons = &kReasons;
     pipeline.emplace(o, *formatter);
   }
-  // The records written for these events, as JSON.
-  std::vector<json> feed(const std::vector<tcpfsm_event>& events) {
+  // The records written for these events, as JSON (last: none held back).
+  std::vector<json> feed(const std::vector<tcpfsm_event>& events, bool last = false) {
     for (const auto& e : events) pipeline->on_event(e);
     std::string out;
-    pipeline->write_batch(out, [](std::string&) {});
+    pipeline->write_batch(out, [](std::string&) {}, last);
     std::vector<json> records;
     std::istringstream lines(out);
     for (std::string line; std::getline(lines, line);) records.push_back(json::parse(line));
@@ -80,6 +97,48 @@ TEST(Pipeline, OldNsFromConsecutiveEventsOfASocket) {
   r = run.feed({event(2, kClose, kListen, 9200)});
   EXPECT_TRUE(r[0]["old_ns"].is_null());
   EXPECT_EQ(r[0]["cookie"], 2);  // a socket cookie is the lifecycle's id as it is
+}
+
+TEST(PipelineCauses, AResetBeforeItsTransitionAndTheSocketsErrorExplainIt) {
+  Feed run(false);
+  run.feed({event(1, kClose, kSynSent, 1000), event(1, kSynSent, kEstablished, 1100)});
+  run.pipeline->on_cause(reset(1, TCPFSM_CAUSE_RST_RECEIVED, kEstablished, 2000));
+  tcpfsm_event end = event(1, kEstablished, kClose, 2100);
+  end.error = ECONNRESET;
+  const auto r = run.feed({end});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["cause"], "rst_received");
+  EXPECT_EQ(r[0]["error"], "ECONNRESET");
+  EXPECT_FALSE(r[0].contains("rst_reason"));
+}
+
+TEST(PipelineCauses, AYoungCloseWaitsForAResetReportedAfterIt) {
+  Feed run(false);
+  const std::uint64_t now = mono_now_ns();
+  // The close and the record after it wait: the reset may still come.
+  auto r = run.feed({event(1, kClose, kSynSent, now), event(1, kSynSent, kEstablished, now + 10),
+                     event(1, kEstablished, kClose, now + 20), event(2, kClose, kSynSent, now + 30)});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["new"], "ESTABLISHED");
+  EXPECT_FALSE(r[1].contains("cause"));
+  run.pipeline->on_cause(reset(1, TCPFSM_CAUSE_RST_SENT, kClose, now + 25, 11));
+  r = run.feed({}, true);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["new"], "CLOSE");
+  EXPECT_EQ(r[0]["cause"], "rst_sent");
+  EXPECT_EQ(r[0]["rst_reason"], "TCP_ABORT_ON_CLOSE");
+  EXPECT_EQ(r[1]["cookie"], 2);
+  EXPECT_EQ(run.pipeline->totals().causes_late, 0u);
+}
+
+TEST(PipelineCauses, AnOldCloseGoesAtOnceAndAResetTooLateForItIsCounted) {
+  Feed run(false);
+  auto r = run.feed({event(1, kClose, kSynSent, 1000), event(1, kSynSent, kEstablished, 1100),
+                     event(1, kEstablished, kClose, 1200)});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_FALSE(r[2].contains("cause"));  // ESTABLISHED -> CLOSE with nothing reported
+  run.pipeline->on_cause(reset(1, TCPFSM_CAUSE_RST_SENT, kClose, 1300));
+  EXPECT_EQ(run.pipeline->totals().causes_late, 1u);
 }
 
 TEST(Pipeline, AGapMakesTheTimeUnknownThenItRunsAgain) {
