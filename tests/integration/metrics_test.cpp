@@ -151,6 +151,12 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   // Every SYN_SENT left was timed: 5 + 3 clients.
   EXPECT_EQ(prometheus.await(R"(tcpfsm_state_duration_seconds_count{state="SYN_SENT"})", 8), 8);
   EXPECT_EQ(prometheus.await(R"(tcpfsm_build_info{attach="tp_btf"})", 1), 1);
+  // How they closed: 5 + 3 active closers handed to TIME_WAIT, 5 passive ones
+  // acked, one listener closed; nothing abnormal.
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_closes_total{cause="time_wait"})", 8), 8);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_closes_total{cause="fin_acked"})", 5), 5);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_closes_total{cause="close"})", 1), 1);
+  EXPECT_EQ(prometheus.await("sum(tcpfsm_closes_total)", 14), 14);
 
   // The example alert of docs/metrics.md fires, for the process that leaks.
   bool fired = false;
