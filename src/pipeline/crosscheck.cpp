@@ -43,6 +43,7 @@ CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
   });
   if (!own_netns_) own_netns_ = own_netns();
   std::erase_if(unreachable_since_, [&](const auto& u) { return !spaces.contains(u.first); });
+  std::optional<std::vector<NetnsRef>> listed;  // the host's namespaces, listed once if needed
   for (const auto& [netns, pids] : spaces) {
     NetnsDiag other;
     SockDiag* diag = nullptr;
@@ -50,7 +51,7 @@ CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
       if (netns == own_netns_) {
         if (!own_) own_ = std::make_unique<SockDiag>();
         diag = own_.get();
-      } else if ((other = sock_diag_in(netns, pids)).diag) {
+      } else if ((other = way_into(netns, pids, listed)).diag) {
         diag = other.diag.get();
         unreachable_since_.erase(netns);
       }
@@ -85,6 +86,21 @@ CrossCheck::Snapshot CrossCheck::take(const SocketTable& table) {
     }
   }
   return snap;
+}
+
+NetnsDiag CrossCheck::way_into(std::uint32_t netns, std::span<const std::int32_t> pids,
+                               std::optional<std::vector<NetnsRef>>& listed) {
+  NetnsDiag d = sock_diag_in(netns, pids);
+  if (d.diag || d.no_way_in) return d;
+  // Refused somewhere on the search (a file even root may not open, as a
+  // sandbox's init): that says nothing of this namespace. The listing does:
+  // a namespace no process and no name is in has no way in.
+  if (!listed) listed = list_netns();
+  const auto ref = std::find_if(listed->begin(), listed->end(), [&](const NetnsRef& r) { return r.inode == netns; });
+  if (ref != listed->end()) return sock_diag_in(*ref);
+  d.no_way_in = true;
+  d.why = "no process or name leads into network namespace " + std::to_string(netns);
+  return d;
 }
 
 std::size_t CrossCheck::apply(const Snapshot& snap, SocketTable& table) const {

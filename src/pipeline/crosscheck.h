@@ -8,10 +8,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
+#include "kernel/netns.h"
 #include "kernel/sockdiag.h"
 #include "pipeline/socket_table.h"
 
@@ -51,6 +55,10 @@ class CrossCheck {
   std::string& last_error() { return last_error_; }
 
  private:
+  // A sock_diag socket in `netns`: through pids, else any way in, else the
+  // listing of the host's namespaces (made once per take).
+  static NetnsDiag way_into(std::uint32_t netns, std::span<const std::int32_t> pids,
+                            std::optional<std::vector<NetnsRef>>& listed);
   // The identity of a socket in the live sets.
   static std::uint64_t identity(std::uint64_t key, const SocketRecord& r, bool keys);
 
