@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "cgroups.h"
 #include "harness.h"
 #include "sockets.h"
 
@@ -149,50 +150,6 @@ TEST(Filters, PidKeepsTheSocketsThatProcessHolds) {
   }
 }
 
-// The cgroup2 mount, from mountinfo (hybrid hosts have it below /sys/fs/cgroup).
-std::string cgroup2_mount_point() {
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.find(" - cgroup2 ") != std::string::npos) {
-      std::istringstream f(line);
-      std::string id, parent, dev, root, point;
-      f >> id >> parent >> dev >> root >> point;
-      return point;
-    }
-  return "";
-}
-
-// A cgroup shaped like a Docker container's (systemd driver), made and
-// removed by the test.
-class ContainerCgroup {
- public:
-  explicit ContainerCgroup(const std::string& mount) {
-    slice_ = mount + "/system.slice";
-    made_slice_ = mkdir(slice_.c_str(), 0755) == 0;
-    id_ = "c0ffee" + std::string(58, '0');
-    const std::string pid = std::to_string(getpid());
-    id_.replace(id_.size() - pid.size(), pid.size(), pid);
-    dir_ = slice_ + "/docker-" + id_ + ".scope";
-    mkdir(dir_.c_str(), 0755);
-  }
-  ~ContainerCgroup() {
-    rmdir(dir_.c_str());
-    if (made_slice_) rmdir(slice_.c_str());
-  }
-  const std::string& dir() const { return dir_; }
-  const std::string& id() const { return id_; }
-  // `command` run in this cgroup (joined before entering any namespace).
-  std::vector<std::string> run(const std::vector<std::string>& command) const {
-    std::string sh = "echo $$ > " + dir_ + "/cgroup.procs && exec";
-    for (const auto& a : command) sh += " '" + a + "'";
-    return {"sh", "-c", sh};
-  }
-
- private:
-  std::string slice_, dir_, id_;
-  bool made_slice_ = false;
-};
-
 // A workload in a container's network namespace and cgroup, and its twin on
 // the host, traced unfiltered: every record carries its netns; the
 // container's, softirq ones included, carry its cgroup, container id and
@@ -201,7 +158,7 @@ TEST(Filters, ContainerRecordsCarryItsCgroupAndCgroupKeepsThem) {
   REQUIRE_BPF();
   const std::string mount = cgroup2_mount_point();
   ASSERT_FALSE(mount.empty()) << "no cgroup2 mount";
-  ContainerCgroup container(mount);
+  DockerCgroup container(mount, "c0ffee");
   const std::uint64_t cgroup_id = inode_of(container.dir());
   ASSERT_NE(cgroup_id, 0u);
   NamedNetns ns;

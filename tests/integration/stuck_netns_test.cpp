@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "cgroups.h"
 #include "harness.h"
 #include "sockets.h"
 
@@ -80,19 +81,6 @@ class TestNetns {
   std::string name_;
 };
 
-// The cgroup2 mount, from mountinfo (hybrid hosts have it below /sys/fs/cgroup).
-std::string cgroup2_mount() {
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.find(" - cgroup2 ") != std::string::npos) {
-      std::istringstream f(line);
-      std::string id, parent, dev, root, point;
-      f >> id >> parent >> dev >> root >> point;
-      return point;
-    }
-  return "";
-}
-
 // This process's cgroup v2 path, below the mount ("0::PATH").
 std::string own_cgroup() {
   std::ifstream in("/proc/self/cgroup");
@@ -101,37 +89,6 @@ std::string own_cgroup() {
   return "";
 }
 
-// A child cgroup shaped like a Docker container's (systemd driver).
-class DockerCgroup {
- public:
-  explicit DockerCgroup(const std::string& mount) : mount_(mount) {
-    slice_ = mount + "/system.slice";
-    made_slice_ = mkdir(slice_.c_str(), 0755) == 0;
-    id_ = "5eed" + std::string(60, '0');
-    const std::string pid = std::to_string(getpid());
-    id_.replace(id_.size() - pid.size(), pid.size(), pid);
-    dir_ = slice_ + "/docker-" + id_ + ".scope";
-    mkdir(dir_.c_str(), 0755);
-  }
-  ~DockerCgroup() {
-    rmdir(dir_.c_str());
-    if (made_slice_) rmdir(slice_.c_str());
-  }
-  const std::string& id() const { return id_; }
-  std::string path() const { return dir_.substr(mount_.size()); }
-  std::uint64_t cgroup_id() const { return inode_of(dir_); }
-  // `command` run in this cgroup: joined in a shell before anything enters
-  // another namespace (`ip netns exec` remounts /sys, cgroup2 included).
-  std::vector<std::string> run(const std::vector<std::string>& command) const {
-    std::string sh = "echo $$ > " + dir_ + "/cgroup.procs && exec";
-    for (const auto& a : command) sh += " '" + a + "'";
-    return {"sh", "-c", sh};
-  }
-
- private:
-  std::string mount_, slice_, dir_, id_;
-  bool made_slice_ = false;
-};
 
 // A process that makes a connection to itself on `port`, closes the server
 // end (its socket goes to CLOSE_WAIT) and holds the client end; it prints
@@ -174,9 +131,9 @@ const json* find_netns(const std::vector<json>& records, std::uint64_t netns) {
 TEST(StuckNetns, OnceSeesEveryNamespaceWithItsCgroupAndContainer) {
   REQUIRE_BPF();  // root: ip netns, cgroups, setns
   constexpr std::uint16_t kPort = 20951;
-  const std::string mount = cgroup2_mount();
+  const std::string mount = cgroup2_mount_point();
   ASSERT_FALSE(mount.empty()) << "no cgroup2 mount";
-  DockerCgroup container(mount);
+  DockerCgroup container(mount, "5eed");
   ASSERT_NE(container.cgroup_id(), 0u);
   TestNetns ns("stuck");
   const std::uint64_t ns_inode = inode_of(ns.path());
