@@ -12,6 +12,7 @@
 #include "model/checker.h"
 #include "check/histogram.h"
 #include "check/log_record.h"
+#include "check/timeline.h"
 
 namespace tcpfsm {
 
@@ -61,6 +62,7 @@ struct CheckReport {
   std::array<std::uint64_t, kInputErrorKinds> input_errors{};
   std::map<std::pair<int, int>, std::uint64_t> edges;  // observed old -> new counts
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
+  Timeline timeline;                              // transitions, violations and losses by ts
 
   std::vector<Violation> violations;        // the first `show` (all if 0)
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
@@ -79,6 +81,30 @@ struct CheckReport {
   // "t.json:12" (the file alone for line 0).
   std::string where(const Location& at) const;
 };
+
+// The kinds each count array of the report is indexed by, in the order the
+// report's forms list them.
+inline constexpr std::array kRecordTypes{RecordType::Transition, RecordType::Lost, RecordType::Start,
+                                         RecordType::Stats, RecordType::End};
+inline constexpr std::array kVerdicts{VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap,
+                                      VerdictKind::UnknownState};
+inline constexpr std::array kClasses{LifecycleClass::Completed, LifecycleClass::FailedConnect,
+                                     LifecycleClass::ResetAborted, LifecycleClass::Truncated, LifecycleClass::Open};
+
+// counts[e], for a count array indexed by an enum.
+template <class A, class E>
+std::uint64_t at(const A& counts, E e) {
+  return counts[static_cast<std::size_t>(e)];
+}
+
+// The observed edges in the order of the edge table (a lifecycle's order),
+// then edges the table does not have.
+std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r);
+// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
+// address is text from the log, escaped like anything else quoted from it.
+std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port);
+// What the model says of an edge: its label, or why it is not allowed.
+std::string edge_note(Model m, int from, int to);
 
 std::string report_text(const CheckReport& r);
 std::string report_json(const CheckReport& r);

@@ -22,6 +22,10 @@ void add_check(CLI::App& app, Command& run) {
       ->capture_default_str();
   cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
       ->check(file_validator());
+  cmd->add_option("--html", opts->html_path,
+                  "write the report as one self-contained HTML page to FILE (graph laid out by Graphviz's dot "
+                  "when on PATH)")
+      ->check(file_validator());
   cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
       ->check(count_validator())
       ->capture_default_str();
