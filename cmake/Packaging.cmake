@@ -76,6 +76,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps (libbpf1, libc6, ...)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
+# tcpfsm check --html lays out its transition graph with Graphviz's dot when
+# it is installed, and shows a matrix when not.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS graphviz)
 # The description: CPack makes CPACK_PACKAGE_DESCRIPTION_SUMMARY the synopsis
 # and indents this text below it, an empty line becoming " ." (a new paragraph).
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "trace and check every TCP state transition with BPF")

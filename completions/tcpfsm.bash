@@ -107,7 +107,7 @@ _tcpfsm()
             esac
             ;;
         check)
-            opts="-h --help --model -f --format --dot --show"
+            opts="-h --help --model -f --format --dot --html --show"
             case $prev in
                 --model)
                     COMPREPLY=($(compgen -W "linux rfc" -- "$cur"))
@@ -117,7 +117,7 @@ _tcpfsm()
                     COMPREPLY=($(compgen -W "text json" -- "$cur"))
                     return
                     ;;
-                --dot)
+                --dot | --html)
                     _tcpfsm_files
                     return
                     ;;

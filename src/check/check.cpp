@@ -10,8 +10,10 @@
 #include <optional>
 
 #include "check/report.h"
+#include "check/report_html.h"
 #include "model/checker.h"
 #include "common/errors.h"
+#include "common/json_text.h"
 #include "common/text.h"
 #include "check/line_reader.h"
 #include "check/log_record.h"
@@ -114,6 +116,7 @@ class Session {
         report_.lost_recursion += rec_.recursion;
         report_.lost_skstate += rec_.skstate;
         checker_.note_loss(rec_.ringbuf + rec_.recursion);
+        if (auto* b = bucket()) b->lost += rec_.ringbuf + rec_.recursion;
         break;
       case RecordType::Start:
         // Rotation and reopening continue a run; anything else begins one.
@@ -147,6 +150,10 @@ class Session {
     count_cause(cause);
     if (rec_.old_ns && find_state(rec_.old_state)) report_.time_in_state[rec_.old_state].add(*rec_.old_ns);
     if (r.ended) lifecycle(*r.ended);
+    if (auto* b = bucket()) {
+      ++b->transitions;
+      if (r.verdict.kind != VerdictKind::Ok) ++b->violations;
+    }
     if (r.verdict.kind != VerdictKind::Ok && report_.keeps_more(report_.violations.size()))
       report_.violations.push_back({at_, r.verdict.kind, r.verdict.reason, rec_.old_state, rec_.new_state,
                                     rec_.cookie, rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport,
@@ -159,6 +166,13 @@ class Session {
     if (rec_.cause.empty()) return;
     const std::size_t i = cause ? static_cast<std::size_t>(*cause) : CheckReport::kOtherCause;
     ++report_.edge_causes[{rec_.old_state, rec_.new_state}][i];
+  }
+
+  // The timeline's bucket for this record's ts; none when the ts cannot be read.
+  Timeline::Bucket* bucket() {
+    if (auto t = json::parse_rfc3339(rec_.ts)) return &report_.timeline.at(*t);
+    ++report_.timeline.untimed;
+    return nullptr;
   }
 
   void lifecycle(const Lifecycle& l) {
@@ -198,6 +212,23 @@ class Session {
   std::uint64_t suppressed_ = 0;
 };
 
+// Opens the file an option names, if it names one.
+bool open_output(std::ofstream& f, const std::string& path, std::ostream& err) {
+  if (path.empty()) return true;
+  f.open(path, std::ios::out | std::ios::trunc);
+  if (f) return true;
+  err << "tcpfsm check: cannot write " << path << ": " << std::strerror(errno) << '\n';
+  return false;
+}
+
+bool write_output(std::ofstream& f, const std::string& path, const std::string& text, std::ostream& err) {
+  f << text;
+  f.close();
+  if (f) return true;
+  err << "tcpfsm check: cannot write " << path << '\n';
+  return false;
+}
+
 }  // namespace
 
 int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -214,14 +245,10 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
       }
   if (missing) return static_cast<int>(ExitCode::Usage);
 
-  std::ofstream dot;
-  if (!o.dot_path.empty()) {
-    dot.open(o.dot_path, std::ios::out | std::ios::trunc);
-    if (!dot) {
-      err << "tcpfsm check: cannot write " << o.dot_path << ": " << std::strerror(errno) << '\n';
-      return static_cast<int>(ExitCode::OutputError);
-    }
-  }
+  // Output files are opened before reading, so that a bad path fails at once.
+  std::ofstream dot, html;
+  if (!open_output(dot, o.dot_path, err) || !open_output(html, o.html_path, err))
+    return static_cast<int>(ExitCode::OutputError);
 
   Session session(o, err);
   for (const auto& f : files) {
@@ -238,14 +265,9 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
   const CheckReport report = session.finish();
 
   out << (o.format == ReportFormat::Json ? report_json(report) : report_text(report));
-  if (dot.is_open()) {
-    dot << report_dot(report);
-    dot.close();
-    if (!dot) {
-      err << "tcpfsm check: cannot write " << o.dot_path << '\n';
-      return static_cast<int>(ExitCode::OutputError);
-    }
-  }
+  if ((dot.is_open() && !write_output(dot, o.dot_path, report_dot(report), err)) ||
+      (html.is_open() && !write_output(html, o.html_path, report_html(report, o.dot_program), err)))
+    return static_cast<int>(ExitCode::OutputError);
   return report.exit_status();
 }
 

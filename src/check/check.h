@@ -19,12 +19,15 @@ struct CheckOptions {
   Model model = Model::Linux;
   ReportFormat format = ReportFormat::Text;
   std::string dot_path;   // write the observed transition graph here, if set
+  std::string html_path;  // write the report as an HTML page here, if set
+  std::string dot_program = "dot";  // Graphviz, to lay out the page's graph
   std::size_t show = 50;  // violations and input errors listed; 0 lists all
 };
 
 // Reads, checks, writes the report to `out` and input errors to `err`.
 // Returns the exit status (tcpfsm::ExitCode): 0 clean; 1 violations, gaps or
-// bad lines; 2 a file could not be read; 8 the --dot file could not be written.
+// bad lines; 2 a file could not be read; 8 the --dot or --html file could not
+// be written.
 int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace tcpfsm

@@ -42,4 +42,13 @@ std::uint64_t Histogram::percentile(double pct) const {
   return max_;
 }
 
+std::array<std::uint64_t, 65> Histogram::by_bit_width() const {
+  std::array<std::uint64_t, 65> out{};
+  // Every bucket lies within one power of two: its lower and upper bound have
+  // the same bit width.
+  for (int b = 0; b < kBuckets; ++b)
+    out[static_cast<std::size_t>(std::bit_width(upper_bound(b)))] += counts_[static_cast<std::size_t>(b)];
+  return out;
+}
+
 }  // namespace tcpfsm

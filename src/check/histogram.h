@@ -17,6 +17,9 @@ class Histogram {
   // The value below which `pct` percent of the values fall (nearest rank),
   // as its bucket's upper bound, kept within [min, max]. 0 when empty.
   std::uint64_t percentile(double pct) const;
+  // Counts by powers of two, exactly: [0] the zeros, [i] the values in
+  // [2^(i-1), 2^i). Coarse enough to draw, and no bucket straddles two.
+  std::array<std::uint64_t, 65> by_bit_width() const;
 
  private:
   // Values 0..15 exactly; above, 16 buckets per power of two.

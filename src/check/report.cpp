@@ -17,67 +17,10 @@ namespace tcpfsm {
 namespace {
 
 constexpr std::array kPercentiles{50.0, 90.0, 99.0};
-constexpr std::array kRecordTypes{RecordType::Transition, RecordType::Lost, RecordType::Start, RecordType::Stats,
-                                  RecordType::End};
-constexpr std::array kVerdicts{VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap, VerdictKind::UnknownState};
-constexpr std::array kClasses{LifecycleClass::Completed, LifecycleClass::Refused,     LifecycleClass::TimedOut,
-                              LifecycleClass::Unreachable, LifecycleClass::Reset,     LifecycleClass::Killed,
-                              LifecycleClass::FailedConnect, LifecycleClass::Aborted, LifecycleClass::Truncated,
-                              LifecycleClass::Open};
-static_assert(kClasses.size() == kLifecycleClasses);
-
-// An edge's causes, known ones in the table's order, then "other" (words
-// this tcpfsm does not know), then "none" (records without a cause).
-template <class F>
-void for_each_cause(const CheckReport::CauseCounts& c, std::uint64_t edge_total, F&& f) {
-  std::uint64_t with_cause = 0;
-  for (const CauseInfo& i : all_causes())
-    if (const std::uint64_t n = c[static_cast<std::size_t>(i.cause)]) {
-      f(i.name, n);
-      with_cause += n;
-    }
-  if (const std::uint64_t n = c[CheckReport::kOtherCause]) {
-    f("other", n);
-    with_cause += n;
-  }
-  if (edge_total > with_cause) f("none", edge_total - with_cause);
-}
-
-template <class A, class E>
-std::uint64_t at(const A& counts, E e) {
-  return counts[static_cast<std::size_t>(e)];
-}
 
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
 std::string duration(std::uint64_t ns) { return format_duration(std::chrono::nanoseconds(ns)); }
-
-// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
-// address is text from the log, escaped like anything else quoted from it.
-std::string endpoint(const std::string& family, const std::string& addr, std::uint16_t port) {
-  if (addr.empty()) return "?";
-  return endpoint_text(family == "ipv6", escaped(addr), port);
-}
-
-// The observed edges in the order of the edge table (a lifecycle's order),
-// then edges the table does not have.
-std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r) {
-  std::vector<std::pair<std::pair<int, int>, std::uint64_t>> v(r.edges.begin(), r.edges.end());
-  const auto rank = [](const std::pair<int, int>& e) {
-    const Edge* row = find_edge(e.first, e.second);
-    return row ? row - all_edges().data() : static_cast<std::ptrdiff_t>(all_edges().size());
-  };
-  std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
-  return v;
-}
-
-// What the model says of an edge: its label, or why it is not allowed.
-std::string edge_note(Model m, int from, int to) {
-  const Edge* e = find_edge(from, to);
-  if (allowed(m, from, to)) return std::string(e->label);
-  std::string note = "!! not in the " + std::string(model_name(m)) + " model";
-  return e ? note + ": " + std::string(e->label) : note;
-}
 
 std::size_t widest_state(const CheckReport& r) {
   std::size_t w = 5;  // "STATE"
@@ -157,8 +100,8 @@ void violations_text(std::string& out, const CheckReport& r) {
   out += "\nViolations (" + num(total) + ")\n";
   for (const auto& v : r.violations) {
     out += "  " + r.where(v.at) + ": " + std::string(verdict_name(v.kind)) + ": " + v.reason + " [cookie " +
-           num(v.cookie) + " " + endpoint(v.family, v.laddr, v.lport) + " -> " +
-           endpoint(v.family, v.raddr, v.rport);
+           num(v.cookie) + " " + logged_endpoint(v.family, v.laddr, v.lport) + " -> " +
+           logged_endpoint(v.family, v.raddr, v.rport);
     if (!v.ts.empty()) out += " at " + escaped(v.ts);
     out += "]\n";
   }
@@ -245,6 +188,28 @@ void time_text(std::string& out, const CheckReport& r) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r) {
+  std::vector<std::pair<std::pair<int, int>, std::uint64_t>> v(r.edges.begin(), r.edges.end());
+  const auto rank = [](const std::pair<int, int>& e) {
+    const Edge* row = find_edge(e.first, e.second);
+    return row ? row - all_edges().data() : static_cast<std::ptrdiff_t>(all_edges().size());
+  };
+  std::stable_sort(v.begin(), v.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  return v;
+}
+
+std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port) {
+  if (addr.empty()) return "?";
+  return endpoint_text(family == "ipv6", escaped(addr), port);
+}
+
+std::string edge_note(Model m, int from, int to) {
+  const Edge* e = find_edge(from, to);
+  if (allowed(m, from, to)) return std::string(e->label);
+  std::string note = "!! not in the " + std::string(model_name(m)) + " model";
+  return e ? note + ": " + std::string(e->label) : note;
+}
 
 std::uint64_t CheckReport::lines() const {
   std::uint64_t n = 0;

@@ -9,9 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include "model/causes.h"
 #include "model/checker.h"
 #include "check/histogram.h"
 #include "check/log_record.h"
+#include "check/timeline.h"
 
 namespace tcpfsm {
 
@@ -67,6 +69,7 @@ struct CheckReport {
   static constexpr std::size_t kOtherCause = kCauseCount;
   std::map<std::pair<int, int>, CauseCounts> edge_causes;
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
+  Timeline timeline;                              // transitions, violations and losses by ts
 
   std::vector<Violation> violations;        // the first `show` (all if 0)
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
@@ -85,6 +88,51 @@ struct CheckReport {
   // "t.json:12" (the file alone for line 0).
   std::string where(const Location& at) const;
 };
+
+// The kinds each count array of the report is indexed by, in the order the
+// report's forms list them.
+inline constexpr std::array kRecordTypes{RecordType::Transition, RecordType::Lost, RecordType::Start,
+                                         RecordType::Stats, RecordType::End};
+inline constexpr std::array kVerdicts{VerdictKind::Ok, VerdictKind::Illegal, VerdictKind::Gap,
+                                      VerdictKind::UnknownState};
+inline constexpr std::array kClasses{LifecycleClass::Completed,     LifecycleClass::Refused, LifecycleClass::TimedOut,
+                                     LifecycleClass::Unreachable,   LifecycleClass::Reset,   LifecycleClass::Killed,
+                                     LifecycleClass::FailedConnect, LifecycleClass::Aborted, LifecycleClass::Truncated,
+                                     LifecycleClass::Open};
+static_assert(kClasses.size() == kLifecycleClasses);
+
+// counts[e], for a count array indexed by an enum.
+template <class A, class E>
+std::uint64_t at(const A& counts, E e) {
+  return counts[static_cast<std::size_t>(e)];
+}
+
+// An edge's causes as f(name, count): known ones in the cause table's order,
+// then "other" (words this tcpfsm does not know), then "none" (the edge's
+// records without a cause).
+template <class F>
+void for_each_cause(const CheckReport::CauseCounts& c, std::uint64_t edge_total, F&& f) {
+  std::uint64_t with_cause = 0;
+  for (const CauseInfo& i : all_causes())
+    if (const std::uint64_t n = c[static_cast<std::size_t>(i.cause)]) {
+      f(i.name, n);
+      with_cause += n;
+    }
+  if (const std::uint64_t n = c[CheckReport::kOtherCause]) {
+    f("other", n);
+    with_cause += n;
+  }
+  if (edge_total > with_cause) f("none", edge_total - with_cause);
+}
+
+// The observed edges in the order of the edge table (a lifecycle's order),
+// then edges the table does not have.
+std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r);
+// "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
+// address is text from the log, escaped like anything else quoted from it.
+std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port);
+// What the model says of an edge: its label, or why it is not allowed.
+std::string edge_note(Model m, int from, int to);
 
 std::string report_text(const CheckReport& r);
 std::string report_json(const CheckReport& r);

@@ -1,5 +1,6 @@
 // The command line as a whole: main() and the command-line fuzz target
 // (tests/fuzz) parse through the same code.
+#include <algorithm>
 #include <string>
 
 #include "cli/commands.h"
@@ -25,6 +26,23 @@ std::optional<std::string> command_error(CLI::App& app) {
 
 }  // namespace
 
+std::string examples(std::initializer_list<Example> list) {
+  // The comments line up in a column after the commands; a command too long
+  // for it has its comment on the next line, in the column.
+  constexpr std::size_t kLongest = 44;
+  std::size_t width = 0;
+  for (const auto& e : list)
+    if (e.command.size() <= kLongest) width = std::max(width, e.command.size());
+  std::string out = "Examples:";
+  for (const auto& e : list) {
+    out += "\n  " + std::string(e.command);
+    if (e.command.size() > width) out += "\n  ";
+    const std::size_t used = e.command.size() > width ? 0 : e.command.size();
+    out += std::string(width - used, ' ') + "  # " + std::string(e.does);
+  }
+  return out;
+}
+
 std::unique_ptr<CLI::App> make_app(Command& run) {
   auto app = std::make_unique<CLI::App>(
       "tcpfsm: trace every TCP state transition, check it against the TCP state machine");
@@ -35,6 +53,16 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   add_states(*app, run);
   add_stuck(*app, run);
   add_features(*app, run);
+  // Set after the subcommands: a subcommand starts with its parent's footer.
+  app->footer(examples({
+                  {"tcpfsm trace", "every TCP state transition on the host, live"},
+                  {"tcpfsm trace -p 443 -o /var/log/tcpfsm.json", "port 443 to a log, for tcpfsm check"},
+                  {"tcpfsm check /var/log/tcpfsm.json", "re-check a log: violations with file:line"},
+                  {"tcpfsm stuck --once", "who holds sockets stuck in CLOSE_WAIT"},
+                  {"tcpfsm states", "the state machine transitions are checked against"},
+                  {"tcpfsm features", "what this kernel offers tcpfsm"},
+              }) +
+              "\nEach command's --help lists its options and ends with more examples.");
   return app;
 }
 

@@ -22,9 +22,22 @@ void add_check(CLI::App& app, Command& run) {
       ->capture_default_str();
   cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
       ->check(file_validator());
+  cmd->add_option("--html", opts->html_path,
+                  "write the report as one self-contained HTML page to FILE (graph laid out by Graphviz's dot "
+                  "when on PATH)")
+      ->check(file_validator());
   cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
       ->check(count_validator())
       ->capture_default_str();
+
+  cmd->footer(examples({
+      {"tcpfsm check /var/log/tcpfsm.json", "totals, violations with file:line, time in states"},
+      {"tcpfsm check t.json.2 t.json.1 t.json", "rotated files, oldest first, as one stream"},
+      {"tcpfsm check --html report.html t.json", "one page: graph, charts, violations"},
+      {"tcpfsm check --model rfc -f json t.json", "against RFC 9293, as JSON"},
+      {"tcpfsm check --dot g.dot t.json", "the observed graph (dot -Tsvg g.dot > g.svg)"},
+      {"tcpfsm trace -n 1000 -f json | tcpfsm check", "check 1000 live transitions from stdin"},
+  }));
 
   cmd->callback([=, &run] {
     opts->model = *model == "rfc" ? Model::Rfc : Model::Linux;

@@ -14,6 +14,12 @@ void add_states(CLI::App& app, Command& run) {
       ->capture_default_str();
   auto* dot = cmd->add_flag("--dot")->description("print the model's state diagram as Graphviz");
 
+  cmd->footer(examples({
+      {"tcpfsm states", "the states and every transition Linux makes"},
+      {"tcpfsm states --model rfc", "the transitions of RFC 9293 Figure 5"},
+      {"tcpfsm states --dot | dot -Tsvg > states.svg", "the linux model as a picture"},
+  }));
+
   cmd->callback([=, &run] {
     const Model m = *model == "rfc" ? Model::Rfc : Model::Linux;
     const bool as_dot = dot->count() > 0;

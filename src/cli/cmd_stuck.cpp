@@ -40,6 +40,14 @@ void add_stuck(CLI::App& app, Command& run) {
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
 
+  cmd->footer(examples({
+      {"tcpfsm stuck --once", "who holds sockets 30 s or more in CLOSE_WAIT, now"},
+      {"tcpfsm stuck --once --min-age 0 -p 8080", "every CLOSE_WAIT socket with port 8080"},
+      {"tcpfsm stuck", "watch: the view refreshed every 2 s (loads BPF)"},
+      {"tcpfsm stuck --state FIN_WAIT2 --min-age 5m", "FIN_WAIT2 sockets older than 5 minutes"},
+      {"tcpfsm stuck --once -f json", "for a script: exit status 1 when anything is stuck"},
+  }));
+
   cmd->callback([=, &run] {
     if (!states->empty()) opts->query.states = parse_states(*states);
     opts->query.min_age = parse_duration(*min_age);

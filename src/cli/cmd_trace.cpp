@@ -113,6 +113,18 @@ void add_trace(CLI::App& app, Command& run) {
   auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
+  cmd->footer(examples({
+      {"tcpfsm trace", "every TCP state transition on the host, as a table"},
+      {"tcpfsm trace -p 8080 -d 30s", "port 8080 (either side) for 30 seconds"},
+      {"tcpfsm trace --state CLOSE_WAIT -w", "into or out of CLOSE_WAIT, with netns and cgroup"},
+      {"tcpfsm trace -4 --rport 443 -n 100", "the first 100 transitions of IPv4 sockets to port 443"},
+      {"tcpfsm trace --pid 1234 -f json", "the sockets process 1234 holds, as JSON lines"},
+      {"tcpfsm trace --model rfc", "checked against RFC 9293 instead of Linux"},
+      {"tcpfsm trace -o /var/log/tcpfsm.json --rotate-size 100M --stats-interval 1m",
+       "a rotating log, to check later"},
+      {"tcpfsm trace -f none --metrics 127.0.0.1:9464", "Prometheus metrics only, no records"},
+  }));
+
   cmd->callback([=, &run] {
     if (format->empty())
       opts->format = (opts->output_path.empty() && isatty(STDOUT_FILENO)) ? Format::Table : Format::Json;

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/states.h"
@@ -23,6 +25,13 @@ std::unique_ptr<CLI::App> make_app(Command& run);
 // Parses argv: nothing when there is a command to run; else the exit status,
 // after --help, --version or a usage error (2) is written to out or err.
 std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+// The "Examples:" section that ends a --help (a CLI11 footer), as bcc and
+// libbpf-tools end theirs: each command line, then what it does after "#".
+struct Example {
+  std::string_view command, does;
+};
+std::string examples(std::initializer_list<Example> list);
 
 void add_trace(CLI::App& app, Command& run);
 void add_features(CLI::App& app, Command& run);

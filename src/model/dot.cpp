@@ -21,7 +21,7 @@ std::string quoted(std::string_view s) {
 
 std::string dot_graph(std::string_view title, std::span<const DotEdge> edges) {
   std::string out = "digraph tcpfsm {\n";
-  out += "  label=" + quoted(title) + ";\n  labelloc=t;\n";
+  out += "  label=" + quoted(title) + ";\n  labelloc=t;\n  fontname=\"Helvetica\";\n";
   out += "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
   out += "  edge [fontname=\"Helvetica\", fontsize=10];\n";
   // Nodes in the order the edges first name them: the layout follows it.

@@ -378,6 +378,7 @@ TEST(Check, DotGraphHasCountsAndRedIllegalEdges) {
             "digraph tcpfsm {\n"
             "  label=\"tcpfsm check: transitions observed; red: not in the linux model\";\n"
             "  labelloc=t;\n"
+            "  fontname=\"Helvetica\";\n"
             "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
             "  edge [fontname=\"Helvetica\", fontsize=10];\n"
             "  \"CLOSE\";\n"

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <limits>
 
@@ -51,4 +52,19 @@ TEST(Histogram, ExtremesDoNotOverflow) {
   h.add(std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(h.percentile(50), 0u);
   EXPECT_EQ(h.percentile(100), std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST(Histogram, ByBitWidthIsExact) {
+  Histogram h;
+  for (std::uint64_t v : {std::uint64_t{0}, 1ul, 2ul, 3ul, 4ul, 1000ul, 1023ul, 1024ul, UINT64_MAX}) h.add(v);
+  const auto bins = h.by_bit_width();
+  std::array<std::uint64_t, 65> want{};
+  want[0] = 1;   // 0
+  want[1] = 1;   // 1
+  want[2] = 2;   // 2, 3
+  want[3] = 1;   // 4
+  want[10] = 2;  // 1000, 1023: [512, 1024)
+  want[11] = 1;  // 1024
+  want[64] = 1;
+  EXPECT_EQ(bins, want);
 }

@@ -22,7 +22,8 @@ options_of() {
   "$tcpfsm" "$@" --help | awk '/^Options:/{on=1; next} /^[A-Z][a-z]+:/{on=0} on' |
     grep -oE '^  +-[^ ]+' | tr -d ' ' | tr ',' '\n' | grep -E '^-' | sort -u
 }
-subcommands="$("$tcpfsm" --help | awk '/^Subcommands:/{on=1; next} on && NF {print $1}')"
+# The section ends at the next heading ("Examples:").
+subcommands="$("$tcpfsm" --help | awk '/^Subcommands:/{on=1; next} /^[A-Z][a-z]+:/{on=0} on && NF {print $1}')"
 [ -n "$subcommands" ] || { echo "FAIL: no subcommands in $tcpfsm --help" >&2; exit 1; }
 
 # What the completion offers after `tcpfsm CMD -`.

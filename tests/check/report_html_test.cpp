@@ -1,0 +1,274 @@
+// tcpfsm check --html: the page, from crafted logs, with and without
+// Graphviz's dot (the real one, found on PATH; a missing or failing one).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "check/check.h"
+#include "check/graphviz.h"
+
+using namespace tcpfsm;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kDir = fs::path(testing::TempDir());
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct Page {
+  int status = -1;
+  std::string html, err;
+};
+
+// `tcpfsm check --html` of `log` (given on stdin unless o.files says otherwise).
+Page page(const std::string& log, CheckOptions o = {}) {
+  // A file per test: ctest may run them at once.
+  o.html_path =
+      (kDir / ("tcpfsm_report_" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()) + ".html"))
+          .string();
+  fs::remove(o.html_path);
+  std::istringstream in(log);
+  std::ostringstream out, err;
+  Page p;
+  p.status = run_check(o, in, out, err);
+  p.html = slurp(o.html_path);
+  p.err = err.str();
+  return p;
+}
+
+CheckOptions with_dot(const std::string& program) {
+  CheckOptions o;
+  o.dot_program = program;
+  return o;
+}
+
+std::string tr(std::uint64_t cookie, const std::string& from, const std::string& to, const std::string& old_ns,
+               const std::string& ts = "2026-11-21T07:00:00.5Z", const std::string& laddr = "127.0.0.1") {
+  return R"({"type":"transition","ts":")" + ts + R"(","cookie":)" + std::to_string(cookie) +
+         R"(,"family":"ipv4","laddr":")" + laddr + R"(","lport":40000,"raddr":"127.0.0.1","rport":8080,"old":")" +
+         from + R"(","new":")" + to + R"(","old_ns":)" + old_ns + "}\n";
+}
+
+// A connection, an illegal edge and a gap after a reported loss, over 3 s.
+const std::string kLog = tr(1, "CLOSE", "SYN_SENT", "null", "2026-11-21T07:00:00.1Z") +
+                         tr(1, "SYN_SENT", "ESTABLISHED", "50000", "2026-11-21T07:00:00.2Z") +
+                         tr(1, "ESTABLISHED", "TIME_WAIT", "2000000", "2026-11-21T07:00:01.5Z") +
+                         R"({"type":"lost","ts":"2026-11-21T07:00:02.5Z","ringbuf":3,"recursion":0,"skstate":0})"
+                         "\n" +
+                         tr(1, "FIN_WAIT2", "CLOSE", "9000", "2026-11-21T07:00:03.0Z");
+
+bool dot_on_path() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');)
+    if (!dir.empty() && ::access((fs::path(dir) / "dot").c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+#define REQUIRE_DOT()                                                                          \
+  if (!dot_on_path()) {                                                                        \
+    if (std::getenv("CI")) FAIL() << "CI must run this test: Graphviz's dot is not on PATH";   \
+    GTEST_SKIP() << "SKIPPED: Graphviz's dot is not on PATH (scripts/deps installs graphviz)"; \
+  }
+
+// Nothing that could fetch, link or run anything.
+void expect_self_contained(const std::string& html) {
+  for (const char* bad : {"http://", "https://", "<script", "<img", "<link", "<iframe", "<object", "<embed", "<a ",
+                          "<image", "href=", "url(", "@import", "<?xml", "<!DOCTYPE svg", "<!--"})
+    EXPECT_EQ(html.find(bad), std::string::npos) << "page holds " << bad;
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
+  EXPECT_NE(html.find("content=\"default-src 'none'; style-src 'unsafe-inline'\""), std::string::npos);
+}
+
+// Restores PATH when it goes out of scope.
+struct PathGuard {
+  std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  explicit PathGuard(const std::string& path) { ::setenv("PATH", path.c_str(), 1); }
+  ~PathGuard() { ::setenv("PATH", saved.c_str(), 1); }
+};
+
+}  // namespace
+
+TEST(ReportHtml, SummaryTellsTheExitStatusAndCounts) {
+  const Page p = page(kLog, with_dot("/nonexistent/dot"));
+  EXPECT_EQ(p.status, 1);
+  EXPECT_NE(p.html.find("<div class=\"verdict fail\"><b>2 violations &middot; 0 input errors</b><span>exit status 1: "
+                        "violations, gaps or input errors</span></div>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<b>The log is incomplete:</b> 3 events were lost while tracing. Sockets may have changed "
+                        "state unseen; 1 of 1 gaps explained by a reported loss."),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<li><span>illegal</span><span class=\"bad\">1</span></li>"), std::string::npos);
+  EXPECT_NE(p.html.find("<li><span>ring buffer full</span><span class=\"warn\">3</span></li>"), std::string::npos);
+  EXPECT_NE(p.html.find("2026-11-21 07:00:00 UTC to 2026-11-21 07:00:03 UTC"), std::string::npos);
+  // Violations with file:line, the listed ones and how many more.
+  EXPECT_NE(p.html.find("<td class=\"mono at\">&lt;stdin&gt;:3</td><td class=\"bad\">illegal</td><td>ESTABLISHED "
+                        "&rarr; TIME_WAIT</td>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<td class=\"mono at\">&lt;stdin&gt;:5</td><td class=\"bad\">gap</td>"), std::string::npos);
+  expect_self_contained(p.html);
+
+  const Page clean = page(tr(1, "CLOSE", "SYN_SENT", "null"), with_dot("/nonexistent/dot"));
+  EXPECT_EQ(clean.status, 0);
+  EXPECT_NE(clean.html.find("<div class=\"verdict pass\"><b>Clean: every transition is legal, no gap, no input "
+                            "error</b><span>exit status 0: clean</span></div>"),
+            std::string::npos);
+  EXPECT_EQ(clean.html.find("The log is incomplete"), std::string::npos);
+}
+
+TEST(ReportHtml, EdgesShowTheirCauses) {
+  std::string log = kLog;
+  const std::string reset = tr(2, "ESTABLISHED", "CLOSE", "100");
+  log += reset.substr(0, reset.size() - 2) + R"(,"cause":"rst_received","error":"ECONNRESET"})" + "\n";
+  log += tr(3, "ESTABLISHED", "CLOSE", "100");
+  const Page p = page(log, with_dot("/nonexistent/dot"));
+  EXPECT_NE(p.html.find("<td>reset or abort</td><td>rst_received 1, none 1</td></tr>"), std::string::npos) << p.html;
+}
+
+TEST(ReportHtml, HostileStringsAreEscaped) {
+  const std::string file = (kDir / "x<img src=y onerror=alert(1)>'\".json").string();
+  std::ofstream(file, std::ios::binary) << tr(1, "CLOSE", "SYN_SENT", "null", "<script>alert(1)</script>",
+                                              "<svg onload=alert(2)>") +
+                                               tr(1, "SYN_SENT", "TIME_WAIT", "1", "</td></tr><script>x</script>",
+                                                  "\\u001b]0;owned\\u0007&amp;") +
+                                               R"({"type":"<iframe src=javascript:alert(3)>"})"
+                                               "\n"
+                                               "<b>not json\xff</b>\n";
+  CheckOptions o = with_dot("/nonexistent/dot");
+  o.files = {file};
+  const Page p = page("", o);
+  EXPECT_EQ(p.status, 1);
+  expect_self_contained(p.html);
+  for (const char* raw :
+       {"<svg onload", "onerror=alert(1)>", "<iframe", "<b>not", "</td></tr><script>", "\x1b", "\xff", "'\"."})
+    EXPECT_EQ(p.html.find(raw), std::string::npos) << raw;
+  // Each shown as text: HTML entities over what the text report shows.
+  for (const char* shown :
+       {"x&lt;img src=y onerror=alert(1)&gt;&#39;&quot;.json:4",  // file:line
+        "&lt;/td&gt;&lt;/tr&gt;&lt;script&gt;x&lt;/script&gt;",   // ts
+        "\\x1b]0;owned\\x07&amp;amp;:40000",                      // address
+        "unknown record type &quot;&lt;iframe src=javascript:alert(3)&gt;&quot;", "invalid JSON at column 1"})
+    EXPECT_NE(p.html.find(shown), std::string::npos) << shown;
+  // Records whose ts is not a time are counted, not drawn.
+  EXPECT_NE(p.html.find("No record has a readable ts: nothing to draw."), std::string::npos);
+  fs::remove(file);
+}
+
+TEST(ReportHtml, GraphLaidOutByDot) {
+  REQUIRE_DOT();
+  const Page p = page(kLog);
+  expect_self_contained(p.html);
+  const auto svg = p.html.find("<div class=\"graph\">\n<svg width=");
+  ASSERT_NE(svg, std::string::npos) << p.html;
+  const std::string graph = p.html.substr(svg, p.html.find("</svg>", svg) - svg);
+  EXPECT_EQ(graph.find("xmlns"), std::string::npos);
+  EXPECT_NE(graph.find("<title>ESTABLISHED</title>"), std::string::npos);
+  EXPECT_NE(graph.find("<title>ESTABLISHED&#45;&gt;TIME_WAIT</title>\n<path fill=\"none\" stroke=\"red\""),
+            std::string::npos);
+  EXPECT_NE(graph.find(">1 (not in the model)</text>"), std::string::npos);
+  EXPECT_EQ(p.html.find("No graph"), std::string::npos);
+  EXPECT_EQ(p.html.find("class=\"matrix\""), std::string::npos);
+}
+
+TEST(ReportHtml, WithoutDotAMatrixAndWhy) {
+  const Page p = page(kLog, with_dot("/nonexistent/dot"));
+  expect_self_contained(p.html);
+  EXPECT_NE(p.html.find("No graph: Graphviz&#39;s /nonexistent/dot is not there (Debian package graphviz). This "
+                        "matrix has the same counts."),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<table class=\"matrix\"><tr><th>old &darr; new &rarr;</th><th>SYN_SENT</th><th>ESTABLISHED"
+                        "</th><th>CLOSE</th><th>TIME_WAIT</th></tr>\n<tr><th>CLOSE</th><td class=\"edge\">1</td>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<tr><th>ESTABLISHED</th><td></td><td></td><td></td><td class=\"illegal\">1</td></tr>"),
+            std::string::npos);
+  EXPECT_EQ(p.html.find("<g id=\"graph0\""), std::string::npos);  // no graph from dot
+}
+
+TEST(ReportHtml, DotLookedUpOnPath) {
+  const fs::path empty = kDir / "tcpfsm_no_dot_here";
+  fs::create_directories(empty);
+  PathGuard guard(empty.string());
+  const Page p = page(kLog);
+  EXPECT_NE(p.html.find("No graph: Graphviz&#39;s dot is not on PATH (Debian package graphviz)."), std::string::npos);
+  expect_self_contained(p.html);
+}
+
+TEST(ReportHtml, FailingDotIsNamedAndTheMatrixShown) {
+  const fs::path script = kDir / "tcpfsm_bad_dot";
+  std::ofstream(script) << "#!/bin/sh\necho 'Error: <stdin>: syntax error in line 1 near <b>' >&2\nexit 3\n";
+  fs::permissions(script, fs::perms::owner_all);
+  const Page p = page(kLog, with_dot(script.string()));
+  EXPECT_NE(p.html.find("No graph: Graphviz&#39;s " + script.string() +
+                        " failed (exit status 3): Error: &lt;stdin&gt;: syntax error in line 1 near &lt;b&gt;."),
+            std::string::npos);
+  EXPECT_NE(p.html.find("class=\"matrix\""), std::string::npos);
+  fs::remove(script);
+}
+
+TEST(ReportHtml, DotOutputThatReachesOutsideIsNotInlined) {
+  const fs::path script = kDir / "tcpfsm_evil_dot";
+  std::ofstream(script) << "#!/bin/sh\ncat >/dev/null\necho '<svg><a href=\"https://example.org/\">x</a></svg>'\n";
+  fs::permissions(script, fs::perms::owner_all);
+  const Page p = page(kLog, with_dot(script.string()));
+  EXPECT_NE(p.html.find("No graph: Graphviz&#39;s SVG was not inlined: it is not one plain &lt;svg&gt; element."),
+            std::string::npos);
+  expect_self_contained(p.html);
+  fs::remove(script);
+}
+
+TEST(ReportHtml, TimeInStateAndTimelineFromTheLog) {
+  const Page p = page(kLog, with_dot("/nonexistent/dot"));
+  // One row per state left, with its percentiles.
+  EXPECT_NE(p.html.find("<div class=\"n\">1</div><div class=\"n\">2ms</div><div class=\"n\">2ms</div><div "
+                        "class=\"n\">2ms</div><div class=\"n\">2ms</div>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<div><b>SYN_SENT</b></div>"), std::string::npos);
+  // 100 ms bars from 07:00:00.1 to 07:00:03.0: 30 of them, with the loss and the violations in theirs.
+  EXPECT_NE(p.html.find("One bar per 100ms, by the records' ts."), std::string::npos);
+  EXPECT_NE(p.html.find("<title>2026-11-21 07:00:01.500 UTC + 100ms: 1 transitions, 1 violations, 0 events lost"
+                        "</title>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<title>2026-11-21 07:00:02.500 UTC + 100ms: 0 transitions, 0 violations, 3 events lost"
+                        "</title>"),
+            std::string::npos);
+}
+
+TEST(ReportHtml, FileThatCannotBeWrittenIsExitStatus8) {
+  CheckOptions o;
+  o.html_path = "/nonexistent-dir/r.html";
+  std::istringstream in(kLog);
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(o, in, out, err), 8);
+  EXPECT_EQ(err.str(), "tcpfsm check: cannot write /nonexistent-dir/r.html: No such file or directory\n");
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
+  const std::string doc =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+      "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\"\n \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n"
+      "<!-- Generated by graphviz -->\n"
+      "<svg width=\"62pt\" height=\"44pt\" viewBox=\"0 0 62 44\" xmlns=\"http://www.w3.org/2000/svg\" "
+      "xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n<!-- CLOSE -->\n<g><text>CLOSE</text></g>\n</svg>\n";
+  EXPECT_EQ(inline_svg(doc),
+            "<svg width=\"62pt\" height=\"44pt\" viewBox=\"0 0 62 44\">\n\n<g><text>CLOSE</text>"
+            "</g>\n</svg>");
+}
+
+TEST(InlineSvg, RefusesAnythingThatReachesOut) {
+  for (const char* inner : {"<a xlink:href=\"#x\">a</a>", "<image href=\"x.png\"/>", "<script>1</script>",
+                            "<rect fill=\"url(#g)\"/>", "<foreignObject></foreignObject>", "<use href=\"#a\"/>",
+                            "<text>HTTPS://x</text>", "<style>@import 'x'</style>", "<svg></svg>", "<!-- unterminated"})
+    EXPECT_EQ(inline_svg(std::string("<svg>") + inner + "</svg>"), std::nullopt) << inner;
+  EXPECT_EQ(inline_svg("no svg here"), std::nullopt);
+  EXPECT_EQ(inline_svg("</svg><svg>"), std::nullopt);
+}

@@ -1,0 +1,136 @@
+// tcpfsm check --html, end to end: the real binary on a log the real tracer
+// wrote (tests/data/check-report.json, see tests/data/make-check-report-log),
+// the page rendered by headless Chromium, the screenshot decoded. Needs no
+// privilege; needs chromium (and Graphviz's dot for the graph).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace tcpfsm::itest {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const std::string kLog = TCPFSM_SOURCE_DIR "/tests/data/check-report.json";
+constexpr int kWidth = 1280, kHeight = 1400;
+// The verdict banner's colors (report_html.cpp: --bad and --ok).
+const std::string kRed = "c62828", kGreen = "2e7d32";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/tcpfsm-html-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string on_path(const std::string& name) {
+  std::istringstream dirs(std::getenv("PATH") ? std::getenv("PATH") : "");
+  for (std::string dir; std::getline(dirs, dir, ':');)
+    if (!dir.empty() && ::access((fs::path(dir) / name).c_str(), X_OK) == 0) return (fs::path(dir) / name).string();
+  return "";
+}
+
+#define REQUIRE_PROGRAM(name, package)                                                      \
+  if (on_path(name).empty()) {                                                              \
+    if (must_not_skip()) FAIL() << "CI must run this test: " name " is not on PATH";        \
+    GTEST_SKIP() << "SKIPPED: " name " is not on PATH (scripts/deps installs " package ")"; \
+  }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// `tcpfsm check --html` of the log, then Chromium's screenshot of the page:
+// the page's text and what png_colors.py finds in the PNG.
+struct Rendered {
+  std::string html;
+  json png;
+};
+
+Rendered render(const TempDir& dir, const std::string& name, std::vector<std::string> prefix,
+                const std::vector<std::string>& check_args, int expect_status) {
+  const fs::path page = dir.path / (name + ".html"), shot = dir.path / (name + ".png");
+  std::vector<std::string> argv = std::move(prefix);
+  for (const auto& a : std::vector<std::string>{binary(), "check", "--html", page.string()}) argv.push_back(a);
+  argv.insert(argv.end(), check_args.begin(), check_args.end());
+  argv.push_back(kLog);
+  Process check(argv);
+  EXPECT_EQ(check.wait(), expect_status) << check.err();
+
+  Process chromium({"chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--user-data-dir=" + (dir.path / "profile").string(), "--screenshot=" + shot.string(),
+                    "--window-size=" + std::to_string(kWidth) + "," + std::to_string(kHeight),
+                    "file://" + page.string()});
+  EXPECT_EQ(chromium.wait(std::chrono::seconds(90)), 0) << chromium.err();
+  EXPECT_TRUE(fs::exists(shot)) << chromium.err();
+  Process colors(
+      {"/usr/bin/python3", TCPFSM_SOURCE_DIR "/tests/integration/png_colors.py", shot.string(), kRed, kGreen});
+  EXPECT_EQ(colors.wait(std::chrono::seconds(60)), 0) << colors.err();
+  return {slurp(page), json::parse(colors.out(), nullptr, false)};
+}
+
+// A page that draws: the size asked for, and a fair share of it ink (a
+// blank or unstyled page has little).
+void expect_drawn(const Rendered& r) {
+  ASSERT_TRUE(r.png.is_object()) << r.png;
+  EXPECT_EQ(r.png["width"], kWidth);
+  EXPECT_EQ(r.png["height"], kHeight);
+  EXPECT_GT(r.png["ink"].get<double>(), 0.04 * kWidth * kHeight) << r.png;
+  for (const char* bad : {"http://", "https://", "<script"}) EXPECT_EQ(r.html.find(bad), std::string::npos) << bad;
+}
+
+}  // namespace
+
+TEST(HtmlReport, CleanLogRendersGreenWithTheGraph) {
+  REQUIRE_PROGRAM("chromium", "chromium");
+  REQUIRE_PROGRAM("dot", "graphviz");
+  TempDir dir;
+  const Rendered r = render(dir, "clean", {}, {}, 0);
+  expect_drawn(r);
+  EXPECT_NE(r.html.find("<g id=\"graph0\""), std::string::npos);  // laid out by dot
+  // The green banner, about 1150 x 46 px, and no red banner (a few red pixels
+  // may be in the drawing, none in a clean one).
+  EXPECT_GT(r.png["colors"][kGreen].get<int>(), 30000) << r.png;
+  EXPECT_LT(r.png["colors"][kRed].get<int>(), 2000) << r.png;
+}
+
+TEST(HtmlReport, RfcModelRendersRedEdgesAndViolations) {
+  REQUIRE_PROGRAM("chromium", "chromium");
+  REQUIRE_PROGRAM("dot", "graphviz");
+  TempDir dir;
+  const Rendered r = render(dir, "rfc", {}, {"--model", "rfc"}, 1);
+  expect_drawn(r);
+  // 75 edges Linux takes that RFC 9293 does not: FIN_WAIT2 -> CLOSE (63) and ESTABLISHED -> CLOSE (12).
+  EXPECT_NE(r.html.find("<b>75 violations &middot; 0 input errors</b>"), std::string::npos);
+  EXPECT_NE(r.html.find("<td class=\"mono at\">" + kLog + ":11</td><td class=\"bad\">illegal</td>"), std::string::npos);
+  EXPECT_GT(r.png["colors"][kRed].get<int>(), 30000) << r.png;
+  EXPECT_EQ(r.png["colors"][kGreen].get<int>(), 0) << r.png;
+}
+
+TEST(HtmlReport, WithoutDotOnPathAMatrixRenders) {
+  REQUIRE_PROGRAM("chromium", "chromium");
+  TempDir dir;
+  const fs::path empty = dir.path / "bin";
+  fs::create_directories(empty);
+  const Rendered r = render(dir, "nodot", {"env", "PATH=" + empty.string()}, {}, 0);
+  expect_drawn(r);
+  EXPECT_NE(r.html.find("No graph: Graphviz&#39;s dot is not on PATH (Debian package graphviz)."), std::string::npos);
+  EXPECT_NE(r.html.find("<table class=\"matrix\">"), std::string::npos);
+  EXPECT_EQ(r.html.find("<g id=\"graph0\""), std::string::npos);
+  EXPECT_GT(r.png["colors"][kGreen].get<int>(), 30000) << r.png;
+}
+
+}  // namespace tcpfsm::itest
