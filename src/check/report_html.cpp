@@ -230,8 +230,10 @@ class Page {
     tile_head("Lifecycles", lives);
     item("connections", lives - r_.listeners);
     item("listeners", r_.listeners);
+    // How they ended: the classes that occurred (completed always).
     for (auto c : kClasses)
-      item(lifecycle_class_name(c), at(r_.lifecycles, c), c == LifecycleClass::Truncated ? "warn" : "");
+      if (c == LifecycleClass::Completed || at(r_.lifecycles, c))
+        item(lifecycle_class_name(c), at(r_.lifecycles, c), c == LifecycleClass::Truncated ? "warn" : "");
     for (const auto& [state, n] : r_.open_at_end) item("open at end in " + state_name(state), n);
     out_ += "</ul></div>\n";
 
@@ -370,20 +372,27 @@ class Page {
   }
 
   void edge_table(const std::vector<std::pair<std::pair<int, int>, std::uint64_t>>& edges) {
-    out_ += "<table><tr><th>old</th><th>new</th><th class=\"n\">count</th><th>model</th><th>causes</th></tr>\n";
+    // Causes only for a log that has them (tcpfsm 0.1 wrote none).
+    const bool causes = !r_.edge_causes.empty();
+    out_ += std::string("<table><tr><th>old</th><th>new</th><th class=\"n\">count</th><th>model</th>") +
+            (causes ? "<th>causes</th>" : "") + "</tr>\n";
     for (const auto& [e, n] : edges) {
       const bool ok = allowed(r_.model, e.first, e.second);
       out_ += std::string(ok ? "<tr>" : "<tr class=\"illegal\">") + "<td>" + html(state_name(e.first)) + "</td><td>" +
               html(state_name(e.second)) + "</td><td class=\"n\">" + num(n) + "</td><td>" +
-              html(edge_note(r_.model, e.first, e.second)) + "</td><td>";
-      if (const auto it = r_.edge_causes.find(e); it != r_.edge_causes.end()) {
-        bool first = true;
-        for_each_cause(it->second, n, [&](std::string_view name, std::uint64_t c) {
-          out_ += std::string(first ? "" : ", ") + html(std::string(name)) + " " + num(c);
-          first = false;
-        });
+              html(edge_note(r_.model, e.first, e.second)) + "</td>";
+      if (causes) {
+        out_ += "<td>";
+        if (const auto it = r_.edge_causes.find(e); it != r_.edge_causes.end()) {
+          bool first = true;
+          for_each_cause(it->second, n, [&](std::string_view name, std::uint64_t c) {
+            out_ += std::string(first ? "" : ", ") + html(name) + " " + num(c);
+            first = false;
+          });
+        }
+        out_ += "</td>";
       }
-      out_ += "</td></tr>\n";
+      out_ += "</tr>\n";
     }
     out_ += "</table>\n";
   }
