@@ -2,10 +2,11 @@
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
-
 
 namespace tcpfsm {
 
@@ -21,6 +22,14 @@ bool has_tracepoint_dir() {
          exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
 }
 
+// Whether the running kernel is older than major.minor (uname's release).
+bool kernel_older_than(int major, int minor) {
+  utsname u{};
+  int ma = 0, mi = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma < major || (ma == major && mi < minor);
+}
+
 Features probe() {
   Features f;
   f.btf = exists(kBtfPath);
@@ -29,6 +38,9 @@ Features probe() {
   f.tp_btf = f.btf && libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP) > 0;
   f.tracefs = exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events");
   f.tracepoint = has_tracepoint_dir();
+  // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
+  f.task_file_iter = f.btf && libbpf_find_vmlinux_btf_id("task_file", BPF_TRACE_ITER) > 0;
+  f.io_kernel_threads = kernel_older_than(5, 12);
   return f;
 }
 
@@ -49,6 +61,8 @@ std::string describe(const Features& f) {
   s += std::string("tracefs mounted: ") + yn(f.tracefs) + "\n";
   s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") +
        (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
+  s += std::string("BPF task_file iterator (socket owners without /proc): ") +
+       (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";
   return s;
 }
 

@@ -17,6 +17,10 @@ struct Features {
   bool sk_storage = false;  // BPF_MAP_TYPE_SK_STORAGE
   bool tracefs = false;     // tracefs mounted (classic tracepoint fallback)
   bool tracepoint = false;  // sock/inet_sock_set_state in tracefs (needs tracefs)
+  bool task_file_iter = false;  // BPF task_file iterator (5.8+, BTF): socket owners without /proc
+  // Before 5.12 io_uring ran requests (connect() among them) in kernel
+  // threads of their own, not in threads of the submitting process.
+  bool io_kernel_threads = false;
 };
 
 // Probes on first call; later calls return the cached result.

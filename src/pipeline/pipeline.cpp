@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kernel/features.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -15,7 +16,7 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
     : options_(options),
       formatter_(formatter),
       checker_(options.model),
-      owners_(options.owner_cache),
+      owners_({options.owner_cache, options.socket_files, features().io_kernel_threads}),
       cgroups_(options.cgroup2_mount),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
@@ -66,29 +67,28 @@ void Pipeline::on_event(const tcpfsm_event& e) {
 
 void Pipeline::attach_owner(Pending& p) {
   Transition& t = p.t;
-  if (t.ino && !t.owner_pid) {
+  if (!t.owner_pid) {
     SocketRecord* rec = table_.find(p.key);
-    const bool same = rec && rec->ino == t.ino;
+    // Kept with the socket only while it has this file (a child's owner
+    // before accept() is its listener's, not the acceptor's).
+    const bool same = rec && t.ino && rec->ino == t.ino;
     if (same && rec->owner.pid) {  // found for an earlier record of this batch
       t.owner_pid = rec->owner.pid;
       t.owner_comm = rec->owner.comm;
-    } else if (auto owner = owners_.find(t.ino, static_cast<std::int32_t>(t.pid), t.local.port)) {
+    } else if (auto owner = owners_.find(t)) {
       t.owner_pid = owner->pid;
       t.owner_comm = owner->comm;
       if (same) rec->owner = std::move(*owner);
-    } else {
+    } else if (t.ino) {
       ++totals_.sockets.owners_unresolved;
     }
   }
-  if (t.new_state == number(State::Listen) && t.owner_pid) owners_.listening(t.local.port, t.owner_pid);
-  if (t.old_state == number(State::Listen) && t.new_state == number(State::Close))
-    owners_.listener_closed(t.local.port);
+  owners_.written(t);
 }
 
 void Pipeline::write_batch(std::string& out, const Spill& spill) {
   if (options_.owners)
-    for (const Pending& p : batch_)
-      if (p.t.ino && !p.t.owner_pid) owners_.want(p.t.ino);
+    for (const Pending& p : batch_) owners_.want(p.t);
   for (Pending& p : batch_) {
     if (full()) break;  // --count reached within this batch
     p.t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
@@ -129,15 +129,10 @@ Totals Pipeline::totals() const {
 
 bool Pipeline::held_by_wanted_pid(const Transition& t) const {
   if (!options_.pid) return true;
-  // The owner when known. Else, for a socket with a file, the task on the
-  // CPU: its holder for connect(), listen() and close(); and for one without
-  // (a child not accepted yet, whose events run in softirq context on behalf
-  // of anyone), the owner of the listener it waits in.
-  const std::int32_t holder = t.owner_pid                    ? t.owner_pid
-                              : t.ino                        ? static_cast<std::int32_t>(t.pid)
-                              : t.old_state == number(State::Listen) || t.old_state == number(State::SynRecv)
-                                  ? owners_.listener_owner(t.local.port)
-                                  : 0;
+  // The owner when known (for a child not accepted yet: its listener's).
+  // Else, for a socket with a file, the task on the CPU: its holder for
+  // connect(), listen() and close().
+  const std::int32_t holder = t.owner_pid ? t.owner_pid : t.ino ? static_cast<std::int32_t>(t.pid) : 0;
   return holder == *options_.pid;
 }
 
