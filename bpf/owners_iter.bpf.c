@@ -18,14 +18,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "tcpfsm/holder.h"
+#include "socket_file.h"
 
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
-#define SOCKFS_MAGIC 0x534F434B
 #define AF_INET 2
 #define AF_INET6 10
-#define IPPROTO_TCP 6
-#define SOCK_STREAM 1
 #define TCP_LISTEN 10
 
 /* Socket inodes whose holders are wanted (value unused). Sized by userspace. */
@@ -36,24 +32,12 @@ struct {
 	__type(value, __u8);
 } wanted SEC(".maps");
 
-/* The file's sockfs inode, or NULL when it is not a socket. An O_PATH
- * descriptor of a socket file on disk is S_IFSOCK too, with that
- * filesystem's inode number: the superblock tells them apart. */
-static __always_inline struct inode *socket_inode(struct file *file)
-{
-	struct inode *inode = file->f_inode;
-
-	if (!inode || (inode->i_mode & S_IFMT) != S_IFSOCK || inode->i_sb->s_magic != SOCKFS_MAGIC)
-		return NULL;
-	return inode;
-}
-
 static __always_inline void write_holder(struct bpf_iter__task_file *ctx, struct task_struct *task,
 					 struct tcpfsm_holder *h)
 {
 	h->pid = task->tgid;
 	h->fd = ctx->fd;
-	bpf_probe_read_kernel_str(h->comm, sizeof h->comm, task->group_leader->comm);
+	read_process_comm(task, h->comm, sizeof h->comm);
 	bpf_seq_write(ctx->meta->seq, h, sizeof *h);
 }
 
@@ -71,7 +55,7 @@ int socket_holders(struct bpf_iter__task_file *ctx)
 	inode = socket_inode(file);
 	if (!inode)
 		return 0;
-	h.ino = inode->i_ino;
+	h.ino = BPF_CORE_READ(inode, i_ino);
 	if (bpf_map_lookup_elem(&wanted, &h.ino))
 		write_holder(ctx, task, &h);
 	return 0;
@@ -84,7 +68,6 @@ int tcp_listeners(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct tcpfsm_holder h = {};
 	struct inode *inode;
-	struct socket *sock;
 	struct sock *sk;
 
 	if (!task || !file)
@@ -92,11 +75,8 @@ int tcp_listeners(struct bpf_iter__task_file *ctx)
 	inode = socket_inode(file);
 	if (!inode)
 		return 0;
-	/* private_data is a void *: read through the socket with CO-RE. */
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	sk = tcp_sock_of(file);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
 		return 0;
 	h.family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (h.family == AF_INET) {
@@ -108,7 +88,7 @@ int tcp_listeners(struct bpf_iter__task_file *ctx)
 	} else {
 		return 0;
 	}
-	h.ino = inode->i_ino;
+	h.ino = BPF_CORE_READ(inode, i_ino);
 	h.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	h.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	write_holder(ctx, task, &h);

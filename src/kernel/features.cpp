@@ -40,6 +40,8 @@ Features probe() {
   f.tracepoint = has_tracepoint_dir();
   // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
   f.task_file_iter = f.btf && libbpf_find_vmlinux_btf_id("task_file", BPF_TRACE_ITER) > 0;
+  f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
+                  exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
   f.io_kernel_threads = kernel_older_than(5, 12);
   return f;
 }
@@ -63,6 +65,9 @@ std::string describe(const Features& f) {
        (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
   s += std::string("BPF task_file iterator (socket owners without /proc): ") +
        (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";
+  s += std::string("tracepoint syscalls/sys_exit_accept4 (owners of accepted sockets closed before they are "
+                   "looked up): ") +
+       (f.tracefs ? yn(f.accept_hook) : "unknown (tracefs not mounted)") + "\n";
   return s;
 }
 

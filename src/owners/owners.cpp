@@ -112,9 +112,8 @@ void OwnerCache::set(std::uint32_t ino, std::vector<Holder> holders) {
 void OwnerCache::forget(std::uint32_t ino) { entries_.erase(ino); }
 
 bool OwnerCache::walk_needed() const {
-  const auto now = std::chrono::steady_clock::now();
   for (const auto& [ino, e] : entries_)
-    if (wanted(e, now)) return true;
+    if (wanted(e)) return true;
   return false;
 }
 

@@ -55,8 +55,10 @@ class OwnerCache {
   // not known yet, or nobody held it retry_unresolved ago.
   bool wanted(std::uint32_t ino) const {
     auto it = entries_.find(ino);
-    return it != entries_.end() && wanted(it->second, std::chrono::steady_clock::now());
+    return it != entries_.end() && wanted(it->second);
   }
+  // Tracks `ino` (as lookup() does); whether it is wanted, in one look.
+  bool track(std::uint32_t ino) { return ino && wanted(entries_[ino]); }
 
   // Holders found elsewhere (the kernel's task_file iterator; the process
   // that called connect() or listen() on it), recorded as they are: no
@@ -99,8 +101,9 @@ class OwnerCache {
     std::vector<Holder> holders;
   };
   using Found = std::unordered_map<std::uint32_t, std::vector<Holder>>;
-  bool wanted(const Entry& e, std::chrono::steady_clock::time_point now) const {
-    return !e.resolved || (e.holders.empty() && e.resolved_at <= now - options_.retry_unresolved);
+  bool wanted(const Entry& e) const {
+    return !e.resolved ||
+           (e.holders.empty() && e.resolved_at <= std::chrono::steady_clock::now() - options_.retry_unresolved);
   }
   bool walk_needed() const;
   void walk();

@@ -16,9 +16,6 @@ namespace {
 constexpr int kAfInet6 = 10;
 // A pass is asked for at most this often (but the first at once).
 constexpr auto kMinPassInterval = std::chrono::seconds(1);
-// A listener no pass finds held any more (its close() was among lost
-// events, or only io_uring holds it) is dropped after this many passes.
-constexpr int kMissedPasses = 2;
 
 bool wildcard(const std::array<std::uint8_t, 16>& addr) {
   return std::all_of(addr.begin(), addr.end(), [](std::uint8_t b) { return b == 0; });
@@ -46,7 +43,7 @@ Listeners::Listener& Listeners::add(std::uint32_t ino, std::uint32_t netns, bool
     l.ipv6 = ipv6;
     l.addr = addr;
     l.port = port;
-    by_port_.emplace(port_key(netns, port), ino);
+    by_port_.emplace(port_key(netns, port), &l);
   }
   return it->second;
 }
@@ -56,7 +53,7 @@ void Listeners::remove(std::uint32_t ino) {
   if (it == listeners_.end()) return;
   auto [b, e] = by_port_.equal_range(port_key(it->second.netns, it->second.port));
   for (; b != e; ++b)
-    if (b->second == ino) {
+    if (b->second == &it->second) {
       by_port_.erase(b);
       break;
     }
@@ -64,7 +61,7 @@ void Listeners::remove(std::uint32_t ino) {
   listeners_.erase(it);
 }
 
-void Listeners::set_owner(Listener& l, Owner owner) {
+void Listeners::set_owner(Listener& l, Owner owner, std::uint64_t since_ns) {
   if (owner.pid == l.owner.pid && (l.pidfd >= 0 || !owner.pid)) {
     l.owner.comm = std::move(owner.comm);
     return;
@@ -72,6 +69,7 @@ void Listeners::set_owner(Listener& l, Owner owner) {
   if (l.pidfd >= 0) close(l.pidfd);
   l.pidfd = -1;
   l.owner = std::move(owner);
+  l.owner_since_ns = since_ns;
   // A pidfd names this process, not whichever later gets its pid. None can
   // be had when the process is gone already: then the owner is not certain.
   if (l.owner.pid) l.pidfd = static_cast<int>(syscall(SYS_pidfd_open, l.owner.pid, 0));
@@ -88,22 +86,27 @@ void Listeners::refresh(const std::optional<std::vector<tcpfsm_holder>>& found, 
     std::array<std::uint8_t, 16> addr{};
     std::copy(std::begin(first.laddr), std::end(first.laddr), addr.begin());
     Listener& l = add(ino, first.netns, first.family == kAfInet6, addr, first.lport);
-    l.passes_missed = 0;
-    // The process that called listen() while it still holds it; else the first holder.
+    // The process that called listen() while it still holds it; else the
+    // first holder, from the end of this pass (who held it before is not known).
     const bool still = std::any_of(fds.begin(), fds.end(), [&](const tcpfsm_holder* h) {
       return static_cast<std::int32_t>(h->pid) == l.owner.pid;
     });
-    if (!still) set_owner(l, Owner{static_cast<std::int32_t>(first.pid), comm_of(first)});
+    if (!still) set_owner(l, Owner{static_cast<std::int32_t>(first.pid), comm_of(first)}, ended_ns);
   }
+  // Listeners no process holds now: closed (their LISTEN -> CLOSE is still
+  // to be read) or held only where the iterator does not look (io_uring's
+  // fixed files): owner not known. After lost events the registry starts
+  // over from this pass: a close() may have been lost.
+  const bool start_over = complete_since_ns_ == kNever;
   std::vector<std::uint32_t> gone;
   for (auto& [ino, l] : listeners_) {
-    if (held.contains(ino) || l.closed) continue;
-    set_owner(l, {});  // held by no process now: its owner is not known
-    if (++l.passes_missed >= kMissedPasses) gone.push_back(ino);
+    if (held.contains(ino)) continue;
+    if (start_over) gone.push_back(ino);
+    else set_owner(l, {}, ended_ns);
   }
   for (std::uint32_t ino : gone) remove(ino);
-  complete_since_ns_ = ended_ns;
-  owners_checked_ns_ = ended_ns;
+  if (start_over) complete_since_ns_ = ended_ns;
+  owners_checked_ns_ = std::max(owners_checked_ns_, ended_ns);
   owner_missing_ = named_ = false;
 }
 
@@ -117,7 +120,7 @@ bool Listeners::pass_due(Clock::time_point now) const {
 void Listeners::opened(const Transition& t, const Owner& owner) {
   Listener& l = add(t.ino, t.netns, t.ipv6, t.local.addr, t.local.port);
   l.closed = false;
-  set_owner(l, owner);
+  set_owner(l, owner, t.ktime_ns);
   // listen() without bind() picks its port after the event: recorded at port
   // 0, its children would be looked for among the other listeners of their
   // port. Until a pass finds its port, no child is named.
@@ -155,10 +158,7 @@ void Listeners::check_owners(std::uint64_t event_ns) {
   owners_checked_ns_ = mono_now_ns();
   if (fds.empty() || poll(fds.data(), fds.size(), 0) <= 0) return;
   for (std::size_t i = 0; i < fds.size(); ++i)
-    if (fds[i].revents) {  // exited: whoever holds it now is for a pass to find
-      close(of[i]->pidfd);
-      of[i]->pidfd = -1;
-    }
+    if (fds[i].revents) set_owner(*of[i], {}, 0);  // exited: whoever holds it now is for a pass to find
 }
 
 std::optional<Owner> Listeners::owner_of_child(const Transition& t) {
@@ -167,10 +167,11 @@ std::optional<Owner> Listeners::owner_of_child(const Transition& t) {
   const Listener* named = nullptr;
   auto [b, e] = by_port_.equal_range(port_key(t.netns, t.local.port));
   for (; b != e; ++b) {
-    const Listener& l = listeners_.at(b->second);
+    const Listener& l = *b->second;
     if (!matches(l, t)) continue;
-    if (l.pidfd < 0) {  // no owner, or not one that can be watched
-      owner_missing_ = true;
+    // No owner, one that cannot be watched, or not known to be it then.
+    if (l.pidfd < 0 || t.ktime_ns < l.owner_since_ns) {
+      owner_missing_ = l.pidfd < 0;
       return std::nullopt;
     }
     if (named && named->owner.pid != l.owner.pid) return std::nullopt;
@@ -184,7 +185,7 @@ std::optional<Owner> Listeners::owner_of_child(const Transition& t) {
 std::int32_t Listeners::likely_acceptor(const Transition& t) const {
   auto [b, e] = by_port_.equal_range(port_key(t.netns, t.local.port));
   for (; b != e; ++b) {
-    const Listener& l = listeners_.at(b->second);
+    const Listener& l = *b->second;
     if (matches(l, t) && l.owner.pid) return l.owner.pid;
   }
   return 0;

@@ -6,13 +6,14 @@
 //
 // A child is named only when that is certain: every listener it can belong
 // to (same network namespace, family and port; the child's address or the
-// wildcard) is known, with one owner. Known means: since the last pass over
-// every listening socket on the host (the kernel's task_file iterator, every
-// namespace) the registry has followed each listen() and each listener's
-// close() in the events; after lost events only from the next pass on. An
-// owner that exits is noticed (a pidfd) before a later child is named after
-// it; one that closes its copy of the listener while another process keeps
-// it open, at the next pass (at most kRefresh later while children come).
+// wildcard) is known, with one owner, and was that owner's already when the
+// child's event happened. Known means: since a pass over every listening
+// socket on the host (the kernel's task_file iterator, every namespace) the
+// registry has followed each listen() and each listener's close() in the
+// events; after lost events only from the next pass on. An owner that exits
+// is noticed (a pidfd) before a later child is named after it; one that
+// closes its copy of the listener while another process keeps it open, at
+// the next pass (at most kRefresh later while children come).
 #pragma once
 
 #include <array>
@@ -42,7 +43,8 @@ class Listeners {
 
   // Every descriptor of a listening socket a pass found
   // (SocketFiles::listening()); `ended_ns`: CLOCK_MONOTONIC when the pass
-  // ended. Children from then on can be named.
+  // ended. An owner found here is known from then on; the first pass (and
+  // the first after lost events) makes the registry complete from then on.
   // Nothing: the pass failed (the registry stays as it was).
   void refresh(const std::optional<std::vector<tcpfsm_holder>>& found, std::uint64_t ended_ns, Clock::time_point now);
   // Whether a pass is due: none yet, events lost, an owner gone while
@@ -74,10 +76,10 @@ class Listeners {
     bool ipv6 = false;
     std::array<std::uint8_t, 16> addr{};
     std::uint16_t port = 0;
-    Owner owner;        // pid 0: not known
-    int pidfd = -1;     // the owner's, readable once it has exited; -1: not watched, not certain
+    Owner owner;  // pid 0: not known
+    std::uint64_t owner_since_ns = 0;  // known to be its owner from then on (CLOCK_MONOTONIC)
+    int pidfd = -1;  // the owner's, readable once it has exited; -1: not watched, not certain
     bool closed = false;
-    int passes_missed = 0;  // passes that did not find it held
   };
   static std::uint64_t port_key(std::uint32_t netns, std::uint16_t port) {
     return (static_cast<std::uint64_t>(netns) << 16) | port;
@@ -85,14 +87,14 @@ class Listeners {
   Listener& add(std::uint32_t ino, std::uint32_t netns, bool ipv6, const std::array<std::uint8_t, 16>& addr,
                 std::uint16_t port);
   void remove(std::uint32_t ino);
-  void set_owner(Listener& l, Owner owner);
+  void set_owner(Listener& l, Owner owner, std::uint64_t since_ns);
   bool matches(const Listener& l, const Transition& t) const;
   // Drops the owners that have exited, once per batch of events newer than
   // the last look.
   void check_owners(std::uint64_t event_ns);
 
   std::unordered_map<std::uint32_t, Listener> listeners_;  // by inode
-  std::unordered_multimap<std::uint64_t, std::uint32_t> by_port_;  // port_key -> inode
+  std::unordered_multimap<std::uint64_t, Listener*> by_port_;  // port_key -> its listeners (nodes stay put)
   std::uint64_t complete_since_ns_ = kNever;  // children from then on can be named
   std::uint64_t owners_checked_ns_ = 0;
   bool owner_missing_ = false;  // a child was not named: its listener's owner is not known

@@ -9,11 +9,12 @@ namespace tcpfsm {
 namespace {
 
 // The iterator's passes for unknown inodes take at most this share of the
-// reader's time (a pass that took d waits d / kPassShare), and never run
-// more often than kMinPassInterval. A pass costs about as much as a few
+// reader's time over a while: the time they may take grows at kPassShare of
+// the time that passes, up to kPassBurst (after a quiet spell the next
+// batches get theirs at once). A pass costs about as much as a few
 // readlink()s per thousand open files on the host.
 constexpr double kPassShare = 0.01;
-constexpr auto kMinPassInterval = std::chrono::milliseconds(10);
+constexpr auto kPassBurst = std::chrono::milliseconds(20);
 // /proc: one-process scans a second, and how often the whole of /proc may be
 // walked for the rest: a walk costs a readlink per open fd on the host. A
 // budget per second, not per poll: under load the reader polls thousands of
@@ -24,6 +25,9 @@ constexpr auto kWalkInterval = std::chrono::seconds(5);
 // A process name read from /proc is used for this long; so many are kept.
 constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
+// Accepted sockets taken from the kernel and not asked about yet: kept for
+// their first record with a file, so many at most (the oldest leave first).
+constexpr std::size_t kMaxAccepted = 16384;
 
 bool is(int state, State s) { return state == number(s); }
 
@@ -45,15 +49,14 @@ bool unaccepted_child(const Transition& t) {
 }  // namespace
 
 OwnerLookup::OwnerLookup(Options options)
-    : options_(std::move(options)), cache_(options_.proc), scans_left_(kScanBurst) {
+    : options_(std::move(options)), cache_(options_.proc), pass_allowance_(kPassBurst), scans_left_(kScanBurst) {
   // Every listener on the host, before the first child is to be named.
   if (options_.files) pass_listeners(Clock::now());
 }
 
 void OwnerLookup::want(const Transition& t) {
   if (!t.ino || t.owner_pid || by_holder(t)) return;
-  cache_.lookup(t.ino);  // tracks it
-  if (cache_.wanted(t.ino)) pending_.push_back(t.ino);
+  if (cache_.track(t.ino)) pending_.push_back(t.ino);
 }
 
 std::string OwnerLookup::process_name(const Transition& t, bool& kernel_thread) {
@@ -61,7 +64,7 @@ std::string OwnerLookup::process_name(const Transition& t, bool& kernel_thread) 
   // The main thread's name is the process's (/proc/PID/comm); another
   // thread's may differ, so the process's is read, once in a while.
   if (t.tid == t.pid && !options_.io_kernel_threads) return std::string(t.comm);
-  const auto now = Clock::now();
+  const auto now = last_tick_;  // close enough for kNameTtl, without a clock read per call
   auto it = names_.find(static_cast<std::int32_t>(t.pid));
   if (it == names_.end() || now - it->second.read_at >= kNameTtl) {
     if (names_.size() >= kMaxNames) names_.clear();
@@ -98,7 +101,7 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
   }
   if (auto o = claim(t)) return o;
   const auto* holders = cache_.lookup(t.ino);
-  if (cache_.wanted(t.ino)) {
+  if (!holders || (holders->empty() && cache_.wanted(t.ino))) {
     pending_.push_back(t.ino);
     holders = options_.files ? look_in_kernel(t.ino) : look_in_proc(t);
   }
@@ -106,23 +109,48 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
   return Owner{holders->front().pid, holders->front().comm};
 }
 
+void OwnerLookup::take_accepted() {
+  for (const tcpfsm_holder& h : options_.files->accepted()) {
+    if (accepted_.insert_or_assign(h.ino, holder_of(h)).second)
+      accepted_order_.push_back(h.ino);
+    if (accepted_order_.size() > kMaxAccepted) {
+      accepted_.erase(accepted_order_.front());
+      accepted_order_.pop_front();
+    }
+  }
+  // The accepted ones among the wanted: their acceptor holds them (or held
+  // them: accept() gave it a descriptor), asked of no one else.
+  std::erase_if(pending_, [&](std::uint32_t i) {
+    auto it = accepted_.find(i);
+    if (it == accepted_.end()) return false;
+    if (cache_.wanted(i)) {
+      ++counts_.accepted;
+      cache_.set(i, {std::move(it->second)});
+    }
+    accepted_.erase(it);
+    return true;
+  });
+}
+
 const std::vector<Holder>* OwnerLookup::look_in_kernel(std::uint32_t ino) {
+  take_accepted();
+  if (!cache_.wanted(ino)) return cache_.lookup(ino);
   const auto start = Clock::now();
-  if (start < next_pass_) return nullptr;
+  pass_allowance_ = std::min<Clock::duration>(
+      kPassBurst, pass_allowance_ + std::chrono::duration_cast<Clock::duration>((start - allowance_at_) * kPassShare));
+  allowance_at_ = start;
+  if (pass_allowance_ <= Clock::duration::zero()) return nullptr;
   std::sort(pending_.begin(), pending_.end());
   pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
   std::erase_if(pending_, [&](std::uint32_t i) { return !cache_.wanted(i); });
   if (pending_.empty()) return nullptr;
   const auto found = options_.files->holding(pending_);
-  const auto took = Clock::now() - start;
-  next_pass_ = start + std::max(std::chrono::duration_cast<Clock::duration>(took / kPassShare),
-                                std::chrono::duration_cast<Clock::duration>(kMinPassInterval));
+  pass_allowance_ -= Clock::now() - start;
   ++counts_.passes;
   if (found) {  // a failed pass says nothing: the inodes stay unknown
     std::unordered_map<std::uint32_t, std::vector<Holder>> held;
     for (const tcpfsm_holder& h : *found)
-      held[h.ino].push_back(Holder{static_cast<std::int32_t>(h.pid), static_cast<int>(h.fd),
-                                   comm_of(h), {}});
+      held[h.ino].push_back(holder_of(h));
     for (std::uint32_t i : pending_) {
       auto it = held.find(i);
       cache_.set(i, it == held.end() ? std::vector<Holder>{} : std::move(it->second));
@@ -156,14 +184,14 @@ void OwnerLookup::pass_listeners(Clock::time_point now) {
 }
 
 void OwnerLookup::tick(Clock::time_point now) {
+  const std::chrono::duration<double> since = now - last_tick_;
+  last_tick_ = now;
   listeners_.sweep();
   if (options_.files) {
     if (listeners_.pass_due(now)) pass_listeners(now);
     return;
   }
-  const std::chrono::duration<double> since = now - last_tick_;
   scans_left_ = std::min(kScanBurst, scans_left_ + since.count() * kScansPerSecond);
-  last_tick_ = now;
   if (now - last_walk_ >= kWalkInterval && cache_.resolve_pending()) last_walk_ = now;
 }
 

@@ -11,7 +11,9 @@
 //     may be a reader of /proc/PID/fd at that instant (ss -p, lsof) or a
 //     kernel worker.
 //  2. A child not accepted yet belongs to its listener's owner (Listeners).
-//  3. Anything else by its inode: with the kernel's task_file iterator
+//  3. accept() returns in the context of the process it gives a descriptor:
+//     an accepted socket's owner is its acceptor (a hook on accept()).
+//  4. Anything else by its inode: with the kernel's task_file iterator
 //     (SocketFiles), one pass for all of a batch's unknown inodes, within a
 //     share of the time; where that is missing, in /proc, within a budget of
 //     scans of likely holders and a full walk at most every few seconds.
@@ -22,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +78,7 @@ class OwnerLookup {
   struct Counts {
     std::uint64_t claimed = 0;     // owners that called connect() or listen() on the socket
     std::uint64_t children = 0;    // children named after their listener's owner
+    std::uint64_t accepted = 0;    // accepted sockets named after their acceptor
     std::uint64_t passes = 0;      // iterator passes for inodes
     std::uint64_t listener_passes = 0;
   };
@@ -85,6 +89,7 @@ class OwnerLookup {
  private:
   std::optional<Owner> claim(const Transition& t);
   std::string process_name(const Transition& t, bool& kernel_thread);
+  void take_accepted();
   const std::vector<Holder>* look_in_kernel(std::uint32_t ino);
   const std::vector<Holder>* look_in_proc(const Transition& t);
   void pass_listeners(Clock::time_point now);
@@ -94,7 +99,10 @@ class OwnerLookup {
   Listeners listeners_;
   Counts counts_;
   std::vector<std::uint32_t> pending_;  // inodes queued for the next pass of the iterator
-  Clock::time_point next_pass_{};       // no pass before: the time budget
+  std::unordered_map<std::uint32_t, Holder> accepted_;  // by inode: taken from the accept hook, not asked for yet
+  std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first
+  Clock::duration pass_allowance_;      // time passes may take now (the budget)
+  Clock::time_point allowance_at_ = Clock::now();
   struct Name {
     std::string comm;
     bool kernel_thread = false;

@@ -293,19 +293,24 @@ int run_trace(const TraceOptions& o) {
   // where it cannot be had, from /proc.
   std::shared_ptr<SocketFiles> files;
   if (o.owners) {
-    std::string why;
-    files = HolderIterator::load(why);
+    std::string why, accept_why;
+    files = HolderIterator::load(why, accept_why);
     if (!files)
       std::fprintf(stderr, "tcpfsm: socket owners from /proc: the BPF task_file iterator is unavailable: %s\n",
                    why.c_str());
+    else if (!accept_why.empty())
+      std::fprintf(stderr, "tcpfsm: an accepted socket's owner is found only while it is open: %s\n",
+                   accept_why.c_str());
   }
   if (!o.user.empty()) drop_to_user(o.user);
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
+  // Ready before saying so: the owners' first look at every listener is
+  // taken here, and children from then on are named.
+  session.begin(tracer.mode(), std::move(files));
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
-  session.begin(tracer.mode(), std::move(files));
   if (metrics) {
     pump(tracer, session);  // a first snapshot: a scrape never sees an empty one
     metrics->start();

@@ -201,6 +201,24 @@ TEST(OwnerLookupKernel, OnePassFindsEveryUnknownInodeOfABatch) {
   EXPECT_EQ(lookup.stats().process_scans + lookup.stats().walks, 0u);  // no /proc
 }
 
+// accept() returns in the acceptor's context: an accepted socket closed
+// before its first record is read still has its owner, without a pass.
+TEST(OwnerLookupKernel, AnAcceptedSocketIsItsAcceptors) {
+  FakeProc proc;
+  auto files = std::make_shared<FakeSocketFiles>();
+  files->accept(56, 1003, 4, "acceptor");
+  files->accept(57, 1004, 5, "elsewhere");  // another port's: kept for its own records
+  OwnerLookup lookup = on_kernel(proc, files);
+  const auto owners = batch(lookup, {{State::CloseWait, State::LastAck, 56, 1003, 1003, "acceptor"},
+                                     {State::LastAck, State::Close, 0}});
+  expect_owner(owners[0], 1003, "acceptor");
+  EXPECT_FALSE(owners[1]);  // orphaned
+  EXPECT_EQ(files->holding_calls, 0);
+  EXPECT_EQ(lookup.counts().accepted, 1u);
+  expect_owner(owner_of(lookup, {State::Established, State::FinWait1, 57}), 1004, "elsewhere");
+  EXPECT_EQ(files->holding_calls, 0);
+}
+
 TEST(OwnerLookupKernel, AFailedPassLeavesInodesUnknownNotUnheld) {
   FakeProc proc;
   auto files = std::make_shared<FakeSocketFiles>();

@@ -289,6 +289,25 @@ TEST(PipelineOwners, AChildBelongsToItsListenersOwnerUntilAccepted) {
   EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
 }
 
+// Accepted and closed before its first record with a file is read: named
+// after the process accept() returned it to.
+TEST(PipelineOwners, AnAcceptedSocketClosedBeforeItIsReadIsItsAcceptors) {
+  FakeProc proc;
+  auto files = std::make_shared<FakeSocketFiles>();
+  files->listen(700, getpid(), 3, "server", 0, "0.0.0.0", 8080);
+  files->accept(889, 5556, 7, "worker");
+  Feed run(false, 1000, proc.root(), files);
+  const std::uint64_t now = mono_now_ns();
+  auto r = run.feed({event(3, kListen, kSynRecv, now, 8080, 0, 99), event(3, kSynRecv, kEstablished, now + 1, 8080, 0, 99),
+                     event(3, kEstablished, kFinWait1, now + 2, 8080, 889, 5556),
+                     event(3, kFinWait1, kFinWait2, now + 3, 8080, 0, 99)});
+  EXPECT_EQ(r[2]["owner_pid"], 5556) << r[2].dump();
+  EXPECT_EQ(r[2]["owner_comm"], "worker") << r[2].dump();
+  EXPECT_FALSE(r[3].contains("owner_pid"));
+  EXPECT_EQ(files->holding_calls, 0);
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
+}
+
 TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {
   auto formatter = make_formatter(Format::Json);
   PipelineOptions o;

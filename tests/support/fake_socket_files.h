@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "owners/holder_iter.h"
@@ -29,6 +30,10 @@ class FakeSocketFiles final : public SocketFiles {
     inet_pton(h.family, addr, h.laddr);
     listeners_.push_back(h);
   }
+  // Process `pid` accepted socket `ino` as descriptor `fd` (the accept hook).
+  void accept(std::uint32_t ino, std::uint32_t pid, std::uint32_t fd, const char* comm) {
+    accepted_.push_back(record(ino, pid, fd, comm));
+  }
   // Every descriptor of `ino` closed.
   void close_all(std::uint32_t ino) {
     std::erase_if(held_, [&](const tcpfsm_holder& h) { return h.ino == ino; });
@@ -50,6 +55,8 @@ class FakeSocketFiles final : public SocketFiles {
     return listeners_;
   }
 
+  std::vector<tcpfsm_holder> accepted() override { return std::exchange(accepted_, {}); }
+
   bool fail = false;  // every pass fails
   int holding_calls = 0, listening_calls = 0;
   std::vector<std::uint32_t> asked;  // by the last holding()
@@ -63,7 +70,7 @@ class FakeSocketFiles final : public SocketFiles {
     std::strncpy(h.comm, comm, sizeof h.comm - 1);
     return h;
   }
-  std::vector<tcpfsm_holder> held_, listeners_;
+  std::vector<tcpfsm_holder> held_, listeners_, accepted_;
 };
 
 }  // namespace tcpfsm
