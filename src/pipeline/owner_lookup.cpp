@@ -1,6 +1,7 @@
 #include "pipeline/owner_lookup.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/clock.h"
 #include "model/states.h"
@@ -56,7 +57,10 @@ OwnerLookup::OwnerLookup(Options options)
 
 void OwnerLookup::want(const Transition& t) {
   if (!t.ino || t.owner_pid || by_holder(t)) return;
-  if (cache_.track(t.ino)) pending_.push_back(t.ino);
+  if (cache_.track(t.ino)) {
+    pending_.push_back(t.ino);
+    take_due_ = true;
+  }
 }
 
 std::string OwnerLookup::process_name(const Transition& t, bool& kernel_thread) {
@@ -119,21 +123,21 @@ void OwnerLookup::take_accepted() {
     }
   }
   // The accepted ones among the wanted: their acceptor holds them (or held
-  // them: accept() gave it a descriptor), asked of no one else.
+  // them: accept() gave it a descriptor), asked of no one else. What is no
+  // longer wanted (connect() told it since; its socket left) leaves too.
   std::erase_if(pending_, [&](std::uint32_t i) {
+    if (!cache_.wanted(i)) return true;
     auto it = accepted_.find(i);
     if (it == accepted_.end()) return false;
-    if (cache_.wanted(i)) {
-      ++counts_.accepted;
-      cache_.set(i, {std::move(it->second)});
-    }
+    ++counts_.accepted;
+    cache_.set(i, {std::move(it->second)});
     accepted_.erase(it);
     return true;
   });
 }
 
 const std::vector<Holder>* OwnerLookup::look_in_kernel(std::uint32_t ino) {
-  take_accepted();
+  if (std::exchange(take_due_, false)) take_accepted();  // once per batch
   if (!cache_.wanted(ino)) return cache_.lookup(ino);
   const auto start = Clock::now();
   pass_allowance_ = std::min<Clock::duration>(
@@ -142,7 +146,6 @@ const std::vector<Holder>* OwnerLookup::look_in_kernel(std::uint32_t ino) {
   if (pass_allowance_ <= Clock::duration::zero()) return nullptr;
   std::sort(pending_.begin(), pending_.end());
   pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
-  std::erase_if(pending_, [&](std::uint32_t i) { return !cache_.wanted(i); });
   if (pending_.empty()) return nullptr;
   const auto found = options_.files->holding(pending_);
   pass_allowance_ -= Clock::now() - start;

@@ -101,6 +101,7 @@ class OwnerLookup {
   std::vector<std::uint32_t> pending_;  // inodes queued for the next pass of the iterator
   std::unordered_map<std::uint32_t, Holder> accepted_;  // by inode: taken from the accept hook, not asked for yet
   std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first
+  bool take_due_ = false;  // inodes were queued since accepted sockets were last taken
   Clock::duration pass_allowance_;      // time passes may take now (the budget)
   Clock::time_point allowance_at_ = Clock::now();
   struct Name {
