@@ -19,7 +19,7 @@ endif()
 function(bpf_skeleton name source)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
-  file(GLOB_RECURSE shared_headers ${CMAKE_SOURCE_DIR}/include/*.h)
+  file(GLOB_RECURSE shared_headers ${CMAKE_SOURCE_DIR}/include/*.h ${CMAKE_SOURCE_DIR}/bpf/*.h)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -Wall -target bpf -D__TARGET_ARCH_${BPF_ARCH}

@@ -110,7 +110,7 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(duration_validator())
       ->needs(metrics_opt);
   cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
-  auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners in /proc");
+  auto* no_owners = cmd->add_flag("--no-owners")->description("do not look up socket owners");
   cmd->add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");
 
   cmd->footer(examples({

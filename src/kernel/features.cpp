@@ -3,8 +3,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "kernel/rst_reasons.h"
@@ -44,6 +46,14 @@ int raw_tracepoint_args(const std::string& name) {
   return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
 }
 
+// Whether the running kernel is older than major.minor (uname's release).
+bool kernel_older_than(int major, int minor) {
+  utsname u{};
+  int ma = 0, mi = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma < major || (ma == major && mi < minor);
+}
+
 Features probe() {
   Features f;
   f.btf = exists(kBtfPath);
@@ -58,6 +68,11 @@ Features probe() {
   f.rst_reason_names = !RstReasons::kernel().empty();
   f.rst_received_tp = tracefs_has_event("tcp/tcp_receive_reset");
   f.rst_sent_tp = tracefs_has_event("tcp/tcp_send_reset");
+  // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
+  f.task_file_iter = f.btf && libbpf_find_vmlinux_btf_id("task_file", BPF_TRACE_ITER) > 0;
+  f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
+                  exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
+  f.io_kernel_threads = kernel_older_than(5, 12);
   return f;
 }
 
@@ -91,6 +106,11 @@ std::string describe(const Features& f) {
   for (const std::string& m : missing_cause_sources(btf ? f.rst_received_btf : f.rst_received_tp,
                                                     btf ? f.rst_sent_btf : f.rst_sent_tp, f.rst_reason_arg))
     s += "  missing: " + m + "\n";
+  s += std::string("BPF task_file iterator (socket owners without /proc): ") +
+       (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";
+  s += std::string("tracepoint syscalls/sys_exit_accept4 (owners of accepted sockets closed before they are "
+                   "looked up): ") +
+       (f.tracefs ? yn(f.accept_hook) : "unknown (tracefs not mounted)") + "\n";
   return s;
 }
 

@@ -66,6 +66,33 @@ std::string short_cmdline(std::string_view raw, std::size_t max_chars) {
   return s;
 }
 
+std::string read_comm(const std::string& proc_root, std::int32_t pid) {
+  std::string comm = read_small_file(proc_root + "/" + std::to_string(pid) + "/comm", 64);
+  if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  return comm;
+}
+
+std::optional<bool> is_kernel_thread(const std::string& proc_root, std::int32_t pid) {
+  // "PID (COMM) STATE PPID ... FLAGS": COMM may hold spaces and ')', so the
+  // fields are counted from the last ')'. FLAGS is the 9th field.
+  const std::string stat = read_small_file(proc_root + "/" + std::to_string(pid) + "/stat", 512);
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::string_view rest = std::string_view(stat).substr(close + 1);
+  for (int field = 3; field <= 9; ++field) {
+    rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
+    const auto end = std::min(rest.find(' '), rest.size());
+    if (field == 9) {
+      constexpr unsigned kPfKthread = 0x00200000;  // include/linux/sched.h
+      const auto flags = parse_number<unsigned>(rest.substr(0, end));
+      if (!flags) return std::nullopt;
+      return (*flags & kPfKthread) != 0;
+    }
+    rest.remove_prefix(end);
+  }
+  return std::nullopt;
+}
+
 OwnerCache::OwnerCache(Options options) : options_(std::move(options)) {}
 
 const std::vector<Holder>* OwnerCache::lookup(std::uint32_t ino) {
@@ -75,12 +102,18 @@ const std::vector<Holder>* OwnerCache::lookup(std::uint32_t ino) {
   return e.resolved ? &e.holders : nullptr;
 }
 
+void OwnerCache::set(std::uint32_t ino, std::vector<Holder> holders) {
+  Entry& e = entries_[ino];
+  e.holders = std::move(holders);
+  e.resolved = true;
+  e.resolved_at = std::chrono::steady_clock::now();
+}
+
 void OwnerCache::forget(std::uint32_t ino) { entries_.erase(ino); }
 
 bool OwnerCache::walk_needed() const {
-  const auto stale_before = std::chrono::steady_clock::now() - options_.retry_unresolved;
   for (const auto& [ino, e] : entries_)
-    if (!e.resolved || (e.holders.empty() && e.resolved_at <= stale_before)) return true;
+    if (wanted(e)) return true;
   return false;
 }
 
@@ -159,10 +192,8 @@ void OwnerCache::record(Found& found, bool only_found) {
 }
 
 void OwnerCache::describe(Holder& h) {
-  const std::string dir = options_.proc_root + "/" + std::to_string(h.pid);
-  h.comm = read_small_file(dir + "/comm", 64);
-  if (!h.comm.empty() && h.comm.back() == '\n') h.comm.pop_back();
-  h.cmdline = short_cmdline(read_small_file(dir + "/cmdline", 4096));
+  h.comm = read_comm(options_.proc_root, h.pid);
+  h.cmdline = short_cmdline(read_small_file(options_.proc_root + "/" + std::to_string(h.pid) + "/cmdline", 4096));
   if (h.cmdline.empty()) h.cmdline = "[" + h.comm + "]";
 }
 

@@ -27,6 +27,14 @@ std::optional<std::uint32_t> socket_inode_of_link(std::string_view link);
 // NUL-separated /proc/PID/cmdline as one line of at most max_chars.
 std::string short_cmdline(std::string_view raw, std::size_t max_chars = 60);
 
+// The name of process `pid` (proc_root/PID/comm), empty when it cannot be
+// read (the process is gone).
+std::string read_comm(const std::string& proc_root, std::int32_t pid);
+
+// Whether `pid` is a kernel thread (PF_KTHREAD in proc_root/PID/stat);
+// nothing when that cannot be read.
+std::optional<bool> is_kernel_thread(const std::string& proc_root, std::int32_t pid);
+
 class OwnerCache {
  public:
   struct Options {
@@ -42,6 +50,20 @@ class OwnerCache {
   // list means no process was found holding it; inode 0 (a socket without a
   // file: orphaned by close(), or not accepted yet) always gives the empty list.
   const std::vector<Holder>* lookup(std::uint32_t ino);
+
+  // Whether `ino` is tracked and a walk would look for it: its holders are
+  // not known yet, or nobody held it retry_unresolved ago.
+  bool wanted(std::uint32_t ino) const {
+    auto it = entries_.find(ino);
+    return it != entries_.end() && wanted(it->second);
+  }
+  // Tracks `ino` (as lookup() does); whether it is wanted, in one look.
+  bool track(std::uint32_t ino) { return ino && wanted(entries_[ino]); }
+
+  // Holders found elsewhere (the kernel's task_file iterator; the process
+  // that called connect() or listen() on it), recorded as they are: no
+  // /proc is read. An empty list: nobody holds it.
+  void set(std::uint32_t ino, std::vector<Holder> holders);
 
   // Walks /proc/*/fd once when any queued inode is unknown, or an unresolved
   // one is older than retry_unresolved. Every tracked inode found on the walk
@@ -79,6 +101,10 @@ class OwnerCache {
     std::vector<Holder> holders;
   };
   using Found = std::unordered_map<std::uint32_t, std::vector<Holder>>;
+  bool wanted(const Entry& e) const {
+    return !e.resolved ||
+           (e.holders.empty() && e.resolved_at <= std::chrono::steady_clock::now() - options_.retry_unresolved);
+  }
   bool walk_needed() const;
   void walk();
   void scan_process(std::int32_t pid, const char* name, Found& found);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "kernel/features.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -20,7 +21,7 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
     : options_(options),
       formatter_(formatter),
       checker_(options.model),
-      owners_(options.owner_cache),
+      owners_({options.owner_cache, options.socket_files, features().io_kernel_threads}),
       cgroups_(options.cgroup2_mount),
       rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()),
       table_(options.table, [this](const SocketRecord& r) {
@@ -74,23 +75,23 @@ void Pipeline::on_event(const tcpfsm_event& e) {
 
 void Pipeline::attach_owner(Pending& p) {
   Transition& t = p.t;
-  if (t.ino && !t.owner_pid) {
+  if (!t.owner_pid) {
     SocketRecord* rec = table_.find(p.key);
-    const bool same = rec && rec->ino == t.ino;
+    // Kept with the socket only while it has this file (a child's owner
+    // before accept() is its listener's, not the acceptor's).
+    const bool same = rec && t.ino && rec->ino == t.ino;
     if (same && rec->owner.pid) {  // found for an earlier record of this batch
       t.owner_pid = rec->owner.pid;
       t.owner_comm = rec->owner.comm;
-    } else if (auto owner = owners_.find(t.ino, static_cast<std::int32_t>(t.pid), t.local.port)) {
+    } else if (auto owner = owners_.find(t)) {
       t.owner_pid = owner->pid;
       t.owner_comm = owner->comm;
       if (same) rec->owner = std::move(*owner);
-    } else {
+    } else if (t.ino) {
       ++totals_.sockets.owners_unresolved;
     }
   }
-  if (t.new_state == number(State::Listen) && t.owner_pid) owners_.listening(t.local.port, t.owner_pid);
-  if (t.old_state == number(State::Listen) && t.new_state == number(State::Close))
-    owners_.listener_closed(t.local.port);
+  owners_.written(t);
 }
 
 void Pipeline::on_cause(const tcpfsm_cause& c) {
@@ -120,8 +121,7 @@ void Pipeline::write_batch(std::string& out, const Spill& spill, bool last) {
   }
   const auto first = batch_.begin(), end = batch_.begin() + static_cast<std::ptrdiff_t>(ready);
   if (options_.owners)
-    for (auto it = first; it != end; ++it)
-      if (it->t.ino && !it->t.owner_pid) owners_.want(it->t.ino);
+    for (auto it = first; it != end; ++it) owners_.want(it->t);
   for (auto it = first; it != end; ++it) {
     if (full()) break;  // --count reached within this batch
     write(*it, out, spill);
@@ -169,15 +169,10 @@ Totals Pipeline::totals() const {
 
 bool Pipeline::held_by_wanted_pid(const Transition& t) const {
   if (!options_.pid) return true;
-  // The owner when known. Else, for a socket with a file, the task on the
-  // CPU: its holder for connect(), listen() and close(); and for one without
-  // (a child not accepted yet, whose events run in softirq context on behalf
-  // of anyone), the owner of the listener it waits in.
-  const std::int32_t holder = t.owner_pid                    ? t.owner_pid
-                              : t.ino                        ? static_cast<std::int32_t>(t.pid)
-                              : t.old_state == number(State::Listen) || t.old_state == number(State::SynRecv)
-                                  ? owners_.listener_owner(t.local.port)
-                                  : 0;
+  // The owner when known (for a child not accepted yet: its listener's).
+  // Else, for a socket with a file, the task on the CPU: its holder for
+  // connect(), listen() and close().
+  const std::int32_t holder = t.owner_pid ? t.owner_pid : t.ino ? static_cast<std::int32_t>(t.pid) : 0;
   return holder == *options_.pid;
 }
 

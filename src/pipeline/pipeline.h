@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,11 +29,14 @@ namespace tcpfsm {
 
 struct PipelineOptions {
   Model model = Model::Linux;
-  bool owners = true;        // add owner_pid/owner_comm from /proc
+  bool owners = true;        // add owner_pid/owner_comm
   bool kernel_time = false;  // old_ns comes from the kernel (under a port filter); else from consecutive events
   SocketTable::Options table;
   std::optional<std::uint64_t> count;  // accept this many transitions, then read and drop the rest
   OwnerCache::Options owner_cache;
+  // The kernel's task_file iterator for owners (loaded while privileged);
+  // nothing: /proc.
+  std::shared_ptr<SocketFiles> socket_files;
   bool count_transitions = false;  // keep TransitionCounts of what is written (--metrics)
   // The kernel passes only some of a socket's events (a state filter): a
   // socket's events need not follow on from each other.
@@ -62,8 +66,12 @@ class Pipeline {
   using Spill = std::function<void(std::string&)>;
   void write_batch(std::string& out, const Spill& spill, bool last = false);
 
-  // Events reported lost: explains gaps (see Checker::note_loss).
-  void note_loss(std::uint64_t events) { checker_.note_loss(events); }
+  // Events reported lost: explains gaps (see Checker::note_loss); a listen()
+  // may be among them.
+  void note_loss(std::uint64_t events) {
+    checker_.note_loss(events);
+    owners_.note_loss();
+  }
   // Follows the wall clock (NTP steps); once per poll.
   void set_clock(const ClockMap& clock) { clock_ = clock; }
   // Once per poll: the owner lookups' budget and walk.

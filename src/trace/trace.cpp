@@ -17,6 +17,7 @@
 #include "kernel/cgroup.h"
 #include "kernel/privileges.h"
 #include "output/log_writer.h"
+#include "owners/holder_iter.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
 #include "trace/trace_metrics.h"
@@ -52,10 +53,11 @@ struct HostFacts {
   }
 };
 
-PipelineOptions pipeline_options(const TraceOptions& o, bool keys) {
+PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_ptr<SocketFiles> files) {
   PipelineOptions p;
   p.model = o.model;
   p.owners = o.owners;
+  p.socket_files = std::move(files);
   p.kernel_time = o.load.kernel_state();
   p.table = {o.max_sockets, keys};
   p.count = o.count;
@@ -79,10 +81,11 @@ class Session final : public EventHandler {
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
 
   // Once attached: events carry cookies (tp_btf) or socket keys (tracepoint).
-  void begin(AttachMode mode) {
+  // `files`: the task_file iterator for owners, or nothing (/proc).
+  void begin(AttachMode mode, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
     const bool keys = mode == AttachMode::Tracepoint;
-    pipeline_.emplace(pipeline_options(opts_, keys), *formatter_);
+    pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), *formatter_);
     if (opts_.metrics)
       metrics_ = std::make_unique<TraceMetrics>(
           TraceMetrics::Options{opts_.stuck_states, opts_.stuck_age, opts_.load.ports, opts_.load.family,
@@ -295,15 +298,30 @@ int run_trace(const TraceOptions& o) {
   std::optional<MetricsServer> metrics;
   if (o.metrics) metrics.emplace(*o.metrics, [&session](ExpositionFormat f) { return session.render_metrics(f); });
   Tracer tracer(o.load, session);
+  // Owners from the kernel's task_file iterator, loaded while privileged;
+  // where it cannot be had, from /proc.
+  std::shared_ptr<SocketFiles> files;
+  if (o.owners) {
+    std::string why, accept_why;
+    files = HolderIterator::load(why, accept_why);
+    if (!files)
+      std::fprintf(stderr, "tcpfsm: socket owners from /proc: the BPF task_file iterator is unavailable: %s\n",
+                   why.c_str());
+    else if (!accept_why.empty())
+      std::fprintf(stderr, "tcpfsm: an accepted socket's owner is found only while it is open: %s\n",
+                   accept_why.c_str());
+  }
   if (!o.user.empty()) drop_to_user(o.user);
   if (!tracer.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
+  // Ready before saying so: the owners' first look at every listener is
+  // taken here, and children from then on are named.
+  session.begin(tracer.mode(), std::move(files));
   for (const std::string& m : tracer.causes_missing())
     std::fprintf(stderr, "tcpfsm: causes: %s\n", m.c_str());
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
                std::string(attach_mode_name(tracer.mode())).c_str());
-  session.begin(tracer.mode());
   if (metrics) {
     pump(tracer, session);  // a first snapshot: a scrape never sees an empty one
     metrics->start();

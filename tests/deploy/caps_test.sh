@@ -13,8 +13,10 @@
 #     every socket family by its RestrictAddressFamilies, and it opens no
 #     device that PrivateDevices hides (strace);
 #   - what fails without each capability (BPF, PERFMON: exit 3;
-#     DAC_READ_SEARCH, SYS_PTRACE: owners not found), and what the unit
-#     gives up by not having CAP_SYS_ADMIN.
+#     DAC_READ_SEARCH, SYS_PTRACE: `tcpfsm stuck` finds no owners), and what
+#     the unit gives up by not having CAP_SYS_ADMIN;
+#   - tcpfsm trace finds owners with the kernel's task_file iterator and its
+#     accept() hook, which need nothing beyond CAP_BPF and CAP_PERFMON.
 # Needs root (to make the namespaces and switch users); without root it
 # prints SKIPPED, and under CI=true it fails instead.
 #
@@ -314,6 +316,61 @@ EOF
   pass "system calls, socket families and devices are within SystemCallFilter=, RestrictAddressFamilies=, PrivateDevices="
 else
   fail "see above: the unit's SystemCallFilter=, RestrictAddressFamilies= or PrivateDevices= would refuse it"
+fi
+
+# The trace's owners come from the kernel (task_file iterator, accept()
+# hook), loaded with the unit's capabilities, not from /proc.
+if grep -qE "socket owners from /proc|accepted socket's owner is found only" "$tmp/trace.err"; then
+  fail "tcpfsm trace could not load its owner programs: $(grep -E 'owners|owner is' "$tmp/trace.err")"
+else
+  pass "tcpfsm trace loaded the task_file iterator and the accept() hook"
+fi
+# What they need: another user's short connection, accepted and closed at
+# once, traced with fewer capabilities. The iterator needs only CAP_BPF and
+# CAP_PERFMON; the accept() hook attaches to a syscall tracepoint, whose id
+# is in tracefs (root's, mode 0700: CAP_DAC_READ_SEARCH). CAP_SYS_PTRACE is
+# not needed for trace's owners (it is for tcpfsm stuck and the stuck gauge).
+short_py='
+import socket, sys
+open("/proc/self/comm", "w").write("short-server")
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen()
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s, _ = ls.accept(); c.close(); s.close(); ls.close()'
+short_owners() {  # CAPS PORT -> "NAMED WITH_FILE": records with a file naming the short server
+  local log="$logdir/owners-$2.json" trace_pid short_pid rc=0
+  run_as "$1" "$bin" trace -p "$2" -d 3 -f json -o "$log" 2>"$tmp/owners-$2.err" &
+  trace_pid=$!
+  pids+=("$trace_pid")
+  for _ in $(seq 50); do grep -q Tracing "$tmp/owners-$2.err" 2>/dev/null && break; sleep 0.1; done
+  setpriv --reuid=daemon --regid=daemon --clear-groups "$py" -c "$short_py" "$2" &
+  short_pid=$!
+  wait "$short_pid"
+  wait "$trace_pid" || rc=$?
+  [ "$rc" -eq 0 ] || { echo "exit $rc"; return; }
+  "$py" -c 'import json, sys
+with_file = named = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") == "transition" and r["ino"]:
+        with_file += 1
+        named += r.get("owner_pid") == int(sys.argv[2]) and r.get("owner_comm") == "short-server"
+print(named, with_file)' "$log" "$short_pid"
+}
+# The listener 2, the client 3, the accepted socket 2 (CLOSE_WAIT -> LAST_ACK,
+# its close): without the hook, the accepted socket's are named only if it
+# was still open when they were read (it is closed at once: almost never).
+got="$(short_owners bpf,perfmon 47124)"
+if [ "${got#* }" = 7 ] && [ "${got% *}" -ge 5 ] && grep -q "sys_exit_accept4 tracepoint" "$tmp/owners-47124.err"; then
+  pass "with CAP_BPF and CAP_PERFMON only, owners from connect(), listen() and the iterator: ${got% *} of 7 records; the accept() hook needs tracefs"
+else
+  fail "with CAP_BPF and CAP_PERFMON only: named/with a file: '$got', expected 5 or more of 7; $(cat "$tmp/owners-47124.err")"
+fi
+got="$(short_owners bpf,perfmon,dac_read_search 47125)"
+if [ "$got" = "7 7" ]; then
+  pass "with CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (no CAP_SYS_PTRACE), every record with a file names its owner"
+else
+  fail "without CAP_SYS_PTRACE: named/with a file: '$got', expected '7 7'; $(cat "$tmp/owners-47125.err")"
 fi
 
 # Without CAP_BPF or CAP_PERFMON nothing is loaded: exit 3 (needs root or

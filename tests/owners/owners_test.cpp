@@ -151,3 +151,35 @@ TEST(OwnerCache, KernelThreadShowsItsCommInBrackets) {
   cache.resolve_pending();
   EXPECT_EQ(cache.lookup(77)->front().cmdline, "[kworker/0:1]");
 }
+
+TEST(OwnerProcess, NameAndKernelThreadFromProc) {
+  FakeProc proc;
+  proc.process(300, "kworker/0:1", "");
+  proc.stat(300, "kworker/0:1", 0x00208040);  // PF_KTHREAD among others
+  proc.process(400, "a) S 1 (b", "x");         // a name made to confuse a parser
+  proc.stat(400, "a) S 1 (b", 0x00400140);
+  EXPECT_EQ(read_comm(proc.root(), 300), "kworker/0:1");
+  EXPECT_EQ(read_comm(proc.root(), 400), "a) S 1 (b");
+  EXPECT_EQ(read_comm(proc.root(), 500), "");  // gone
+  EXPECT_EQ(is_kernel_thread(proc.root(), 300), true);
+  EXPECT_EQ(is_kernel_thread(proc.root(), 400), false);
+  EXPECT_EQ(is_kernel_thread(proc.root(), 500), std::nullopt);
+  EXPECT_EQ(is_kernel_thread("/proc", getpid()), false);  // the real thing
+}
+
+TEST(OwnerCache, HoldersFoundElsewhereAreTakenAsTheyAre) {
+  FakeProc proc;  // empty: nothing is read from it
+  OwnerCache cache = cache_on(proc, std::chrono::milliseconds(0));
+  cache.lookup(5);
+  EXPECT_TRUE(cache.wanted(5));
+  cache.set(5, {Holder{77, 3, "srv", {}}});
+  EXPECT_FALSE(cache.wanted(5));
+  ASSERT_EQ(cache.lookup(5)->size(), 1u);
+  EXPECT_EQ(cache.lookup(5)->front().comm, "srv");
+  // Nobody holds 6: believed for retry_unresolved (0 here), then wanted again.
+  cache.set(6, {});
+  EXPECT_TRUE(cache.lookup(6)->empty());
+  EXPECT_TRUE(cache.wanted(6));
+  EXPECT_FALSE(cache.wanted(7));  // not tracked
+  EXPECT_EQ(cache.stats().walks + cache.stats().links_read, 0u);
+}

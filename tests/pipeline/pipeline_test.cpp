@@ -2,6 +2,7 @@
 // socket table, its bound, and stale sockets.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +15,9 @@
 #include "model/states.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
+#include "common/clock.h"
 #include "support/fake_proc.h"
+#include "support/fake_socket_files.h"
 
 using namespace tcpfsm;
 using nlohmann::json;
@@ -25,10 +28,11 @@ constexpr int kClose = 7, kSynSent = 2, kEstablished = 1, kFinWait1 = 4, kFinWai
               kSynRecv = 3, kCloseWait = 8, kLastAck = 9;
 
 tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint64_t ktime_ns,
-                   std::uint16_t lport = 40000, std::uint32_t ino = 0, std::uint32_t pid = 0) {
+                   std::uint16_t lport = 40000, std::uint32_t ino = 0, std::uint32_t pid = 0,
+                   const char* comm = "client") {
   tcpfsm_event e{};
   e.ino = ino;
-  e.pid = pid;
+  e.pid = e.tid = pid;
   e.ktime_ns = ktime_ns;
   e.cookie = cookie;
   e.family = 2;
@@ -38,7 +42,7 @@ tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint
   e.new_state = static_cast<std::uint8_t>(new_state);
   e.laddr[0] = e.raddr[0] = 127;
   e.laddr[3] = e.raddr[3] = 1;
-  std::memcpy(e.comm, "client", 7);
+  std::strncpy(e.comm, comm, sizeof e.comm - 1);
   return e;
 }
 
@@ -56,11 +60,13 @@ tcpfsm_cause reset(std::uint64_t cookie, std::uint8_t kind, int state, std::uint
 const RstReasons kReasons({{11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE"}});
 
 struct Feed {
-  explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "")
+  explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "",
+                std::shared_ptr<SocketFiles> files = nullptr)
       : formatter(make_formatter(Format::Json)) {
     PipelineOptions o;
     o.owners = !proc_root.empty();
     o.owner_cache.proc_root = proc_root;
+    o.socket_files = std::move(files);
     o.table = {max_sockets, keys};
     o.rst_reasons = &kReasons;
     pipeline.emplace(o, *formatter);
@@ -261,9 +267,10 @@ TEST(CrossCheck, ANamespacePresumedGoneTakesItsIdleSocketsWithIt) {
   EXPECT_NE(table.find(2), nullptr);
 }
 
-// Owners are found after the drain, from the task on the CPU or the owner of
-// the listener on the local port, once per socket: later records take the
-// owner from the socket's record without another scan.
+// Without the iterator: owners are found after the drain, from listen()'s
+// caller, or in /proc in the task on the CPU or the owner of the listener on
+// the local port, once per socket: later records take the owner from the
+// socket's record without another scan.
 TEST(PipelineOwners, FoundOncePerSocketFromTheTaskOrTheListenersOwner) {
   FakeProc proc;
   proc.process(4242, "server", std::string("server\0--port\0" "8080", 19));
@@ -271,16 +278,17 @@ TEST(PipelineOwners, FoundOncePerSocketFromTheTaskOrTheListenersOwner) {
   proc.fd(4242, 4, "socket:[888]");  // an accepted connection
   proc.process(99, "bystander", "bystander");
   Feed run(false, 1000, proc.root());
-  auto r = run.feed({event(1, kClose, kListen, 1000, 8080, 777, 4242),
+  auto r = run.feed({event(1, kClose, kListen, 1000, 8080, 777, 4242, "server"),
                      // the child, in softirq context: the task on the CPU is someone else
                      event(2, kListen, kSynRecv, 2000, 8080, 0, 99), event(2, kSynRecv, kEstablished, 2100, 8080, 0, 99),
                      event(2, kEstablished, kCloseWait, 3000, 8080, 888, 99)});
   EXPECT_EQ(r[0]["owner_pid"], 4242);
   EXPECT_EQ(r[0]["owner_comm"], "server");
-  EXPECT_FALSE(r[1].contains("owner_pid"));  // no file yet: nobody holds it
+  EXPECT_FALSE(r[1].contains("owner_pid"));  // not accepted: named only with the iterator
   EXPECT_EQ(r[3]["owner_pid"], 4242);       // found through the listener's owner
   const auto scans = run.pipeline->owners().stats().process_scans;
-  r = run.feed({event(2, kCloseWait, kLastAck, 4000, 8080, 888, 4242), event(1, kListen, kClose, 5000, 8080, 777, 4242)});
+  r = run.feed({event(2, kCloseWait, kLastAck, 4000, 8080, 888, 4242, "server"),
+                event(1, kListen, kClose, 5000, 8080, 777, 4242, "server")});
   EXPECT_EQ(r[0]["owner_pid"], 4242);
   EXPECT_EQ(r[1]["owner_pid"], 4242);
   EXPECT_EQ(run.pipeline->owners().stats().process_scans, scans);  // known: no scan
@@ -291,9 +299,72 @@ TEST(PipelineOwners, ASocketNobodyHoldsIsCountedUnresolved) {
   FakeProc proc;
   proc.process(4242, "client", "client");
   Feed run(false, 1000, proc.root());
-  auto r = run.feed({event(1, kClose, kSynSent, 1000, 0, 555, 4242)});
+  auto r = run.feed({event(1, kSynSent, kEstablished, 1000, 0, 555, 4242)});
   EXPECT_FALSE(r[0].contains("owner_pid"));
   EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 1u);
+}
+
+// A short connection of a process gone before its events are read: every
+// record with a file has the owner that called connect(), without /proc.
+TEST(PipelineOwners, AShortConnectionsRecordsWithAFileAllHaveTheOwnerThatConnected) {
+  FakeProc proc;  // empty: the process is gone
+  Feed run(false, 1000, proc.root());
+  auto r = run.feed({event(1, kClose, kSynSent, 1000, 0, 51, 4242), event(1, kSynSent, kEstablished, 1100, 40000, 51, 99),
+                     event(1, kEstablished, kFinWait1, 1200, 40000, 51, 4242)});
+  r.push_back(run.feed({event(1, kFinWait1, kFinWait2, 1300, 40000, 0, 99)})[0]);  // a later batch; orphaned
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r[i]["owner_pid"], 4242) << r[i].dump();
+    EXPECT_EQ(r[i]["owner_comm"], "client") << r[i].dump();
+  }
+  EXPECT_FALSE(r[3].contains("owner_pid"));  // orphaned by close(): nobody holds it
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
+  EXPECT_EQ(run.pipeline->owners().stats().process_scans + run.pipeline->owners().stats().walks, 0u);
+}
+
+// A child's owner is its listener's until accept(), then its holder's (a
+// worker that accepted it), found by the iterator; once orphaned, nobody.
+TEST(PipelineOwners, AChildBelongsToItsListenersOwnerUntilAccepted) {
+  FakeProc proc;
+  auto files = std::make_shared<FakeSocketFiles>();
+  const int self = getpid();
+  files->listen(700, self, 3, "server", 0, "0.0.0.0", 8080);
+  files->hold(888, 5555, 4, "worker");
+  Feed run(false, 1000, proc.root(), files);
+  const std::uint64_t now = mono_now_ns();
+  auto r = run.feed({event(2, kListen, kSynRecv, now, 8080, 0, 99), event(2, kSynRecv, kEstablished, now + 1, 8080, 0, 99),
+                     event(2, kEstablished, kCloseWait, now + 2, 8080, 888, 99),
+                     event(2, kCloseWait, kLastAck, now + 3, 8080, 888, 5555),
+                     event(2, kLastAck, kClose, now + 4, 8080, 0, 99)});
+  for (int i : {0, 1}) {
+    EXPECT_EQ(r[i]["owner_pid"], self) << r[i].dump();
+    EXPECT_EQ(r[i]["owner_comm"], "server") << r[i].dump();
+  }
+  for (int i : {2, 3}) {
+    EXPECT_EQ(r[i]["owner_pid"], 5555) << r[i].dump();
+    EXPECT_EQ(r[i]["owner_comm"], "worker") << r[i].dump();
+  }
+  EXPECT_FALSE(r[4].contains("owner_pid"));
+  EXPECT_EQ(files->holding_calls, 1);
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
+}
+
+// Accepted and closed before its first record with a file is read: named
+// after the process accept() returned it to.
+TEST(PipelineOwners, AnAcceptedSocketClosedBeforeItIsReadIsItsAcceptors) {
+  FakeProc proc;
+  auto files = std::make_shared<FakeSocketFiles>();
+  files->listen(700, getpid(), 3, "server", 0, "0.0.0.0", 8080);
+  files->accept(889, 5556, 7, "worker");
+  Feed run(false, 1000, proc.root(), files);
+  const std::uint64_t now = mono_now_ns();
+  auto r = run.feed({event(3, kListen, kSynRecv, now, 8080, 0, 99), event(3, kSynRecv, kEstablished, now + 1, 8080, 0, 99),
+                     event(3, kEstablished, kFinWait1, now + 2, 8080, 889, 5556),
+                     event(3, kFinWait1, kFinWait2, now + 3, 8080, 0, 99)});
+  EXPECT_EQ(r[2]["owner_pid"], 5556) << r[2].dump();
+  EXPECT_EQ(r[2]["owner_comm"], "worker") << r[2].dump();
+  EXPECT_FALSE(r[3].contains("owner_pid"));
+  EXPECT_EQ(files->holding_calls, 0);
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
 }
 
 TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {

@@ -1,0 +1,145 @@
+#include "owners/holder_iter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "owners_accept.skel.h"
+#include "owners_iter.skel.h"
+
+namespace tcpfsm {
+namespace {
+
+// Inodes asked about per read of the iterator; more are asked in turns.
+constexpr std::uint32_t kWantedMax = 8192;
+
+// Every record one read of the iterator linked at `link` writes; nothing if
+// the read failed part way.
+std::optional<std::vector<tcpfsm_holder>> read_all(bpf_link* link) {
+  const int fd = bpf_iter_create(bpf_link__fd(link));
+  if (fd < 0) return std::nullopt;
+  std::vector<char> bytes;
+  char buf[16 * 1024];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  close(fd);
+  std::vector<tcpfsm_holder> out(bytes.size() / sizeof(tcpfsm_holder));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(tcpfsm_holder));
+  return out;
+}
+
+// Why the kernel refused to load a BPF object, for the user.
+std::string refused(int err, const char* needs) {
+  return err == -EPERM || err == -EACCES ? "the kernel refused to load it: needs root or CAP_BPF+CAP_PERFMON"
+                                         : std::string("the kernel refused to load it (needs ") + needs +
+                                               "): " + std::strerror(-err);
+}
+
+}  // namespace
+
+struct HolderIterator::Impl {
+  owners_iter_bpf* skel = nullptr;
+  bpf_link* holders = nullptr;
+  bpf_link* listeners = nullptr;
+  owners_accept_bpf* accept = nullptr;  // nothing: no accept hook
+  ~Impl() {
+    owners_accept_bpf__destroy(accept);
+    bpf_link__destroy(listeners);
+    bpf_link__destroy(holders);
+    owners_iter_bpf__destroy(skel);
+  }
+  // The accept hook, or why it cannot be had.
+  std::string load_accept() {
+    accept = owners_accept_bpf__open();
+    if (!accept) return std::string("cannot open its BPF object: ") + std::strerror(errno);
+    std::string why;
+    if (const int err = owners_accept_bpf__load(accept))
+      why = refused(err, "syscall tracepoints");
+    else if (owners_accept_bpf__attach(accept) != 0)
+      why = std::string("cannot attach to the syscalls:sys_exit_accept4 tracepoint (needs tracefs mounted): ") +
+            std::strerror(errno);
+    if (!why.empty()) {
+      owners_accept_bpf__destroy(accept);
+      accept = nullptr;
+    }
+    return why;
+  }
+};
+
+std::unique_ptr<HolderIterator> HolderIterator::load(std::string& why, std::string& accept_why) {
+  auto impl = std::make_unique<Impl>();
+  impl->skel = owners_iter_bpf__open();
+  if (!impl->skel) {
+    why = std::string("cannot open its BPF object: ") + std::strerror(errno);
+    return nullptr;
+  }
+  bpf_map__set_max_entries(impl->skel->maps.wanted, kWantedMax);
+  if (const int err = owners_iter_bpf__load(impl->skel)) {
+    why = refused(err, "Linux 5.8+ with BTF");
+    return nullptr;
+  }
+  impl->holders = bpf_program__attach_iter(impl->skel->progs.socket_holders, nullptr);
+  if (impl->holders) impl->listeners = bpf_program__attach_iter(impl->skel->progs.tcp_listeners, nullptr);
+  if (!impl->holders || !impl->listeners) {
+    why = std::string("cannot attach it: ") + std::strerror(errno);
+    return nullptr;
+  }
+  accept_why = impl->load_accept();
+  return std::unique_ptr<HolderIterator>(new HolderIterator(std::move(impl)));
+}
+
+HolderIterator::HolderIterator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HolderIterator::~HolderIterator() = default;
+
+std::optional<std::vector<tcpfsm_holder>> HolderIterator::holding(std::span<const std::uint32_t> inodes) {
+  const int map = bpf_map__fd(impl_->skel->maps.wanted);
+  std::vector<tcpfsm_holder> found;
+  const std::vector<std::uint8_t> ones(std::min<std::size_t>(inodes.size(), kWantedMax), 1);
+  while (!inodes.empty()) {
+    auto turn = inodes.first(std::min<std::size_t>(inodes.size(), kWantedMax));
+    inodes = inodes.subspan(turn.size());
+    // Batched: one system call to ask, one to forget.
+    std::uint32_t count = static_cast<std::uint32_t>(turn.size());
+    if (bpf_map_update_batch(map, turn.data(), ones.data(), &count, nullptr) != 0) return std::nullopt;
+    auto part = read_all(impl_->holders);
+    count = static_cast<std::uint32_t>(turn.size());
+    const bool forgotten = bpf_map_delete_batch(map, turn.data(), &count, nullptr) == 0;
+    if (!part || !forgotten) return std::nullopt;
+    found.insert(found.end(), part->begin(), part->end());
+  }
+  return found;
+}
+
+std::optional<std::vector<tcpfsm_holder>> HolderIterator::listening() { return read_all(impl_->listeners); }
+
+std::vector<tcpfsm_holder> HolderIterator::accepted() {
+  std::vector<tcpfsm_holder> out;
+  if (!impl_->accept) return out;
+  const int map = bpf_map__fd(impl_->accept->maps.accepted);
+  // Taken out in batches: what the hook adds meanwhile waits for the next call.
+  constexpr std::uint32_t kBatch = 1024;
+  std::vector<std::uint32_t> keys(kBatch);
+  std::vector<tcpfsm_holder> values(kBatch);
+  std::uint32_t token = 0;
+  for (bool first = true;; first = false) {
+    std::uint32_t count = kBatch;
+    const int err = bpf_map_lookup_and_delete_batch(map, first ? nullptr : &token, &token, keys.data(),
+                                                    values.data(), &count, nullptr);
+    out.insert(out.end(), values.begin(), values.begin() + count);
+    if (err != 0) break;  // ENOENT: all taken
+  }
+  return out;
+}
+
+}  // namespace tcpfsm
