@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 namespace tcpfsm::itest {
@@ -21,12 +22,15 @@ class KernelEventCount {
   KernelEventCount(const KernelEventCount&) = delete;
   KernelEventCount& operator=(const KernelEventCount&) = delete;
 
-  // Stops counting; the events written since the start (its ring buffer
-  // counts those it overwrote too, so a full buffer does not cut the count).
+  // Stops counting; the events written since the start (for Context::Any its
+  // ring buffer counts those it overwrote too, so a full buffer does not cut
+  // the count; Context::Pid1 reads its few records).
   std::uint64_t stop();
 
  private:
   std::string dir_;
+  bool only_pid1_ = false;
+  std::set<std::string> pid1_threads_;  // at the start
   bool mounted_ = false;
 };
 
