@@ -67,8 +67,9 @@ struct HolderIterator::Impl {
     if (const int err = owners_accept_bpf__load(accept))
       why = refused(err, "syscall tracepoints");
     else if (owners_accept_bpf__attach(accept) != 0)
-      why = std::string("cannot attach to the syscalls:sys_exit_accept4 tracepoint (needs tracefs mounted): ") +
-            std::strerror(errno);
+      why = errno == ENOENT ? "tracefs is not mounted (/sys/kernel/tracing): no syscall tracepoints to attach to"
+            : errno == EACCES ? "tracefs is not readable: the syscall tracepoints' ids need CAP_DAC_READ_SEARCH"
+                              : std::string("cannot attach to syscalls:sys_exit_accept4: ") + std::strerror(errno);
     if (!why.empty()) {
       owners_accept_bpf__destroy(accept);
       accept = nullptr;

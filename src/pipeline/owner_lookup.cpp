@@ -28,7 +28,10 @@ constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
 // Accepted sockets taken from the kernel and not asked about yet: kept for
 // their first record with a file, so many at most (the oldest leave first).
+// They are taken at least this often: the kernel keeps the last 16384 of the
+// whole host's accept()s, which a busy host makes in a second.
 constexpr std::size_t kMaxAccepted = 16384;
+constexpr auto kTakeInterval = std::chrono::milliseconds(50);
 
 bool is(int state, State s) { return state == number(s); }
 
@@ -114,6 +117,7 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
 }
 
 void OwnerLookup::take_accepted() {
+  last_take_ = Clock::now();
   for (const tcpfsm_holder& h : options_.files->accepted()) {
     if (accepted_.insert_or_assign(h.ino, holder_of(h)).second)
       accepted_order_.push_back(h.ino);
@@ -192,6 +196,7 @@ void OwnerLookup::tick(Clock::time_point now) {
   listeners_.sweep();
   if (options_.files) {
     if (listeners_.pass_due(now)) pass_listeners(now);
+    if (now - last_take_ >= kTakeInterval) take_accepted();
     return;
   }
   scans_left_ = std::min(kScanBurst, scans_left_ + since.count() * kScansPerSecond);

@@ -71,8 +71,8 @@ class OwnerLookup {
   void note_loss() { listeners_.lost(); }
 
   // Once per poll, after the batch: listeners closed in it leave; a pass
-  // over the listeners when due; for /proc, the scan budget refilled and the
-  // full walk when one is due.
+  // over the listeners when due; accepted sockets taken from the kernel;
+  // for /proc, the scan budget refilled and the full walk when one is due.
   void tick(Clock::time_point now);
 
   struct Counts {
@@ -102,6 +102,7 @@ class OwnerLookup {
   std::unordered_map<std::uint32_t, Holder> accepted_;  // by inode: taken from the accept hook, not asked for yet
   std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first
   bool take_due_ = false;  // inodes were queued since accepted sockets were last taken
+  Clock::time_point last_take_{};
   Clock::duration pass_allowance_;      // time passes may take now (the budget)
   Clock::time_point allowance_at_ = Clock::now();
   struct Name {
