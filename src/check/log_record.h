@@ -1,5 +1,5 @@
 // One record of a tcpfsm JSON-lines log, and what can be wrong with a line.
-// The parser sits behind parse_record() alone, so it can be swapped.
+// The parsers sit behind parse_record() alone, so they can be swapped.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +32,10 @@ struct LogRecord {
   std::string cgroup, container;
   // lost
   std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
+
+  // Back to the record of no line, keeping the strings' capacity.
+  void clear();
+  bool operator==(const LogRecord&) const = default;
 };
 
 // What is wrong with the input at a line. All but CountMismatch mean the line
@@ -59,7 +63,7 @@ struct ParseError {
 
 // Fills `out` from one line (without its line ending). A record of an unknown
 // type parses (type Unknown): the caller decides what that means. The line
-// must hold no NUL byte: the parser may take one for the end of the line.
+// must hold no NUL byte: a parser may take one for the end of the line.
 std::optional<ParseError> parse_record(std::string_view line, LogRecord& out);
 
 }  // namespace tcpfsm
