@@ -52,6 +52,8 @@ Stored store_string(LogRecord& r, Field f, std::string_view v) {
     case Field::Raddr: r.raddr = v; break;
     case Field::Cgroup: r.cgroup = v; break;
     case Field::Container: r.container = v; break;
+    case Field::Error: r.error = v; break;
+    case Field::RstReason: r.rst_reason = v; break;
     case Field::Old:
     case Field::New: {
       const std::optional<State> s = state_from_name(v);

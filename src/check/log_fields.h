@@ -14,7 +14,7 @@ namespace tcpfsm::log_fields {
 
 enum class Field : std::uint8_t {
   Type, Ts, Cause, Transitions, Cookie, Old, New, OldNs, Family, Laddr, Lport, Raddr, Rport, Ringbuf,
-  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, None,
+  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, None,
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::None);
 
@@ -43,6 +43,8 @@ inline constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"cgroup_id", "an unsigned integer"},
     {"cgroup", "a string"},
     {"container", "a string"},
+    {"error", "a string"},
+    {"rst_reason", "a string"},
 }};
 
 constexpr std::size_t index(Field f) { return static_cast<std::size_t>(f); }
@@ -61,7 +63,7 @@ inline constexpr std::array<TypeSpec, 5> kTypes{{
     {"transition", RecordType::Transition, bit(Field::Cookie) | bit(Field::Old) | bit(Field::New),
      kCommon | bit(Field::OldNs) | bit(Field::Family) | bit(Field::Laddr) | bit(Field::Lport) |
          bit(Field::Raddr) | bit(Field::Rport) | bit(Field::Netns) | bit(Field::CgroupId) | bit(Field::Cgroup) |
-         bit(Field::Container)},
+         bit(Field::Container) | bit(Field::Cause) | bit(Field::Error) | bit(Field::RstReason)},
     {"lost", RecordType::Lost, bit(Field::Ringbuf) | bit(Field::Recursion), kCommon | bit(Field::Skstate)},
     {"start", RecordType::Start, 0, kCommon | bit(Field::Cause)},
     {"stats", RecordType::Stats, 0, kCommon},

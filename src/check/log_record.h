@@ -18,7 +18,11 @@ struct LogRecord {
   RecordType type = RecordType::Unknown;
   std::string type_name;  // as written: names an unknown type in messages
   std::string ts;
-  std::string cause;  // start: "run" begins a trace run; "rotate", "reopen" continue it
+  // What it means depends on the type. start: "run" begins a trace run;
+  // "rotate", "reopen" continue it. transition: why the socket changed state
+  // ("rst_received", "timeout", ...: as written, also a word tcpfsm does not
+  // know yet). Empty when absent.
+  std::string cause;
   std::optional<std::uint64_t> transitions;  // end: transitions the run wrote
   // transition
   std::uint64_t cookie = 0;
@@ -30,6 +34,8 @@ struct LogRecord {
   std::uint32_t netns = 0;
   std::uint64_t cgroup_id = 0;
   std::string cgroup, container;
+  std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
+  std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
   // lost
   std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
 

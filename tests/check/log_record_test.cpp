@@ -242,6 +242,31 @@ TEST(LogRecord, UnknownStateName) {
             R"(unknown_state_name: field "new": unknown state name "\x1b[2J\xc2\x9b\\")");
 }
 
+TEST(LogRecord, TransitionCauseErrorAndResetReason) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
+  LogRecord r = parsed(head + R"("cause":"rst_received","error":"ECONNRESET","rst_reason":"TCP_ABORT_ON_CLOSE"})");
+  EXPECT_EQ(r.cause, "rst_received");
+  EXPECT_EQ(r.error, "ECONNRESET");
+  EXPECT_EQ(r.rst_reason, "TCP_ABORT_ON_CLOSE");
+  // A cause this tcpfsm does not know (a newer kernel's) is kept as written.
+  EXPECT_EQ(parsed(head + R"("cause":"carrier_lost"})").cause, "carrier_lost");
+  r = parsed(head + R"("ts":"x"})");
+  EXPECT_EQ(r.cause, "");
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.rst_reason, "");
+}
+
+TEST(LogRecord, CauseErrorAndResetReasonMustBeStrings) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
+  EXPECT_EQ(outcome(head + R"("cause":5})"), R"(wrong_type: field "cause" should be a string, not a number)");
+  EXPECT_EQ(outcome(head + R"("error":null})"), R"(wrong_type: field "error" should be a string, not null)");
+  EXPECT_EQ(outcome(head + R"("rst_reason":["x"]})"),
+            R"(wrong_type: field "rst_reason" should be a string, not an array)");
+  EXPECT_EQ(outcome(R"({"type":"start","cause":true})"), R"(wrong_type: field "cause" should be a string, not a boolean)");
+  // Records of other types do not read them.
+  EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"error":5,"rst_reason":{}})"), "ok");
+}
+
 // The lines a log is made of take the fast parser; the slow one would cost
 // them the speed without a sign.
 TEST(LogRecordParsers, SimdjsonTakesEveryKindOfRecord) {
