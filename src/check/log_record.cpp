@@ -1,5 +1,7 @@
 #include "check/log_record.h"
 
+#include "check/log_parsers.h"
+
 namespace tcpfsm {
 
 std::string_view record_type_name(RecordType t) {
@@ -29,6 +31,35 @@ std::string_view input_error_name(InputError e) {
     case InputError::CountMismatch: return "count_mismatch";
   }
   return "?";
+}
+
+void LogRecord::clear() {
+  type = RecordType::Unknown;
+  type_name.clear();
+  ts.clear();
+  cause.clear();
+  transitions.reset();
+  cookie = 0;
+  old_state = new_state = 0;
+  old_ns.reset();
+  family.clear();
+  laddr.clear();
+  raddr.clear();
+  lport = rport = 0;
+  netns = 0;
+  cgroup_id = 0;
+  cgroup.clear();
+  container.clear();
+  error.clear();
+  rst_reason.clear();
+  ringbuf = recursion = skstate = 0;
+}
+
+// A log is nearly all well-formed records: simdjson reads those; a line it
+// does not take is read again by nlohmann, whose messages say what is wrong.
+std::optional<ParseError> parse_record(std::string_view line, LogRecord& out) {
+  if (parse_record_simdjson(line, out)) return std::nullopt;
+  return parse_record_nlohmann(line, out);
 }
 
 }  // namespace tcpfsm

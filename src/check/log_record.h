@@ -1,5 +1,5 @@
 // One record of a tcpfsm JSON-lines log, and what can be wrong with a line.
-// The parser sits behind parse_record() alone, so it can be swapped.
+// The parsers sit behind parse_record() alone, so they can be swapped.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,11 @@ struct LogRecord {
   RecordType type = RecordType::Unknown;
   std::string type_name;  // as written: names an unknown type in messages
   std::string ts;
-  std::string cause;  // start: "run" begins a trace run; "rotate", "reopen" continue it
+  // What it means depends on the type. start: "run" begins a trace run;
+  // "rotate", "reopen" continue it. transition: why the socket changed state
+  // ("rst_received", "timeout", ...: as written, also a word tcpfsm does not
+  // know yet). Empty when absent.
+  std::string cause;
   std::optional<std::uint64_t> transitions;  // end: transitions the run wrote
   // transition
   std::uint64_t cookie = 0;
@@ -30,8 +34,14 @@ struct LogRecord {
   std::uint32_t netns = 0;
   std::uint64_t cgroup_id = 0;
   std::string cgroup, container;
+  std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
+  std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
   // lost
   std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
+
+  // Back to the record of no line, keeping the strings' capacity.
+  void clear();
+  bool operator==(const LogRecord&) const = default;
 };
 
 // What is wrong with the input at a line. All but CountMismatch mean the line
@@ -59,7 +69,7 @@ struct ParseError {
 
 // Fills `out` from one line (without its line ending). A record of an unknown
 // type parses (type Unknown): the caller decides what that means. The line
-// must hold no NUL byte: the parser may take one for the end of the line.
+// must hold no NUL byte: a parser may take one for the end of the line.
 std::optional<ParseError> parse_record(std::string_view line, LogRecord& out);
 
 }  // namespace tcpfsm

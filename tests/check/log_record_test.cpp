@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "check/log_parsers.h"
 #include "check/log_record.h"
 #include "output/formatter.h"
 
@@ -24,6 +25,18 @@ LogRecord parsed(std::string_view line) {
   auto e = parse_record(line, r);
   EXPECT_FALSE(e) << line << " -> " << e->message;
   return r;
+}
+
+// Which of the parsers behind parse_record() reads the line: "simdjson" when
+// the fast one takes it (then nlohmann must read it to the same record), else
+// "nlohmann".
+std::string reader_of(std::string_view line) {
+  LogRecord fast, reference;
+  if (!parse_record_simdjson(line, fast)) return "nlohmann";
+  const auto e = parse_record_nlohmann(line, reference);
+  EXPECT_FALSE(e) << line << " -> " << e->message;
+  EXPECT_TRUE(fast == reference) << line;
+  return "simdjson";
 }
 
 }  // namespace
@@ -227,4 +240,121 @@ TEST(LogRecord, UnknownStateName) {
   // JSON escapes in the log become the bytes they stand for: shown escaped.
   EXPECT_EQ(outcome(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"\u001b[2J\u009b\\"})"),
             R"(unknown_state_name: field "new": unknown state name "\x1b[2J\xc2\x9b\\")");
+}
+
+TEST(LogRecord, TransitionCauseErrorAndResetReason) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
+  LogRecord r = parsed(head + R"("cause":"rst_received","error":"ECONNRESET","rst_reason":"TCP_ABORT_ON_CLOSE"})");
+  EXPECT_EQ(r.cause, "rst_received");
+  EXPECT_EQ(r.error, "ECONNRESET");
+  EXPECT_EQ(r.rst_reason, "TCP_ABORT_ON_CLOSE");
+  // A cause this tcpfsm does not know (a newer kernel's) is kept as written.
+  EXPECT_EQ(parsed(head + R"("cause":"carrier_lost"})").cause, "carrier_lost");
+  r = parsed(head + R"("ts":"x"})");
+  EXPECT_EQ(r.cause, "");
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.rst_reason, "");
+}
+
+TEST(LogRecord, CauseErrorAndResetReasonMustBeStrings) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
+  EXPECT_EQ(outcome(head + R"("cause":5})"), R"(wrong_type: field "cause" should be a string, not a number)");
+  EXPECT_EQ(outcome(head + R"("error":null})"), R"(wrong_type: field "error" should be a string, not null)");
+  EXPECT_EQ(outcome(head + R"("rst_reason":["x"]})"),
+            R"(wrong_type: field "rst_reason" should be a string, not an array)");
+  EXPECT_EQ(outcome(R"({"type":"start","cause":true})"), R"(wrong_type: field "cause" should be a string, not a boolean)");
+  // Records of other types do not read them.
+  EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"error":5,"rst_reason":{}})"), "ok");
+}
+
+// The lines a log is made of take the fast parser; the slow one would cost
+// them the speed without a sign.
+TEST(LogRecordParsers, SimdjsonTakesEveryKindOfRecord) {
+  Transition t;
+  t.comm = "a\"b\\c\x1b\xff";  // escaped in the line
+  std::string line;
+  make_formatter(Format::Json)->transition(line, t, {VerdictKind::Gap, "why"});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson") << line;
+  line.clear();
+  make_formatter(Format::Json)->lost(line, 0, Losses{1, 2, 3});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson") << line;
+  EXPECT_EQ(reader_of(
+                R"({"type":"start","ts":"2026-11-30T19:44:42.215911902Z","schema":2,"cause":"run","tcpfsm":"0.1.0",)"
+                R"("filters":{"family":"any","ports":[],"states":[],"netns":[],"cgroups":[],"pid":null},)"
+                R"("ringbuf_bytes":8388608,"clock":{"source":"CLOCK_MONOTONIC","mono_to_wall_ns":-17960537352531}})"),
+            "simdjson");
+  EXPECT_EQ(reader_of(R"({"type":"stats","ts":"x","transitions":5,"lost":{"ringbuf":1},"rate":1.5e3,"ok":true})"),
+            "simdjson");
+  EXPECT_EQ(reader_of(R"({"type":"end","ts":"x","transitions":12,"reason":"signal","signal":"SIGINT"})"), "simdjson");
+  EXPECT_EQ(reader_of(R"({"type":"hello","x":[1,{"y":null}]})"), "simdjson");
+}
+
+// What the fast parser takes, it reads as nlohmann does (reader_of checks):
+// escapes, duplicate keys, spaces, numbers at their limits.
+TEST(LogRecordParsers, SimdjsonReadsTheCornersAsNlohmannDoes) {
+  EXPECT_EQ(reader_of(R"({"typ\u0065":"stats"})"), "simdjson");  // an escaped key is the key
+  EXPECT_EQ(parsed(R"({"typ\u0065":"stats"})").type, RecordType::Stats);
+  const std::string head = R"({"type":"transition","cookie":1,"old":"CLOSE","new":"LISTEN",)";
+  EXPECT_EQ(reader_of(head + R"("family":"ipv\u0034","cgroup":"/a\\x2db","container":"\ud834\udd1e"})"), "simdjson");
+  const LogRecord r = parsed(head + R"("family":"ipv\u0034","cgroup":"/a\\x2db","container":"\ud834\udd1e"})");
+  EXPECT_EQ(r.family, "ipv4");
+  EXPECT_EQ(r.cgroup, "/a\\x2db");
+  EXPECT_EQ(r.container, "\xf0\x9d\x84\x9e");
+  EXPECT_EQ(reader_of(head + R"("laddr":"a\u0000b"})"), "simdjson");
+  EXPECT_EQ(parsed(head + R"("laddr":"a\u0000b"})").laddr, std::string("a\0b", 3));
+  EXPECT_EQ(reader_of(R"({"type":"transition","cookie":1,"old":1,"new":4,"cookie":2,"old_ns":5,"old_ns":null})"),
+            "simdjson");
+  EXPECT_EQ(reader_of(R"({"type":"lost","type":"stats"})"), "simdjson");
+  EXPECT_EQ(parsed(R"({"type":"lost","type":"stats"})").type, RecordType::Stats);
+  EXPECT_EQ(reader_of(" { \"type\" : \"stats\" ,\r\"x\" : [ 1 , { } ] }\t"), "simdjson");
+  EXPECT_EQ(reader_of(head + R"("cookie":18446744073709551615,"netns":4294967295,"lport":65535,"x":1e-400})"),
+            "simdjson");
+}
+
+// Each of these is read by nlohmann, as before simdjson: the same errors with
+// the same messages. The fast parser skips values it does not keep, so each
+// is a problem in a value check does not read.
+TEST(LogRecordParsers, InvalidJsonInAValueCheckDoesNotReadIsStillFound) {
+  const std::string head = R"({"type":"stats","x":)";
+  const std::string invalid = "invalid_json: invalid JSON at column ";
+  const std::pair<std::string, std::string> cases[] = {
+      {"[1 2]}", "24: syntax error while parsing array - unexpected number literal; expected ']'"},
+      {"[1,]}", "24: syntax error while parsing value - unexpected ']'; expected '[', '{', or a literal"},
+      {R"({"a" 1}})", "26: syntax error while parsing object separator - unexpected number literal; expected ':'"},
+      {"tru}", R"(24: syntax error while parsing value - invalid literal; last read: '"x":tru}')"},
+      {"truex}", R"(25: syntax error while parsing object - invalid literal; last read: '"x":truex'; expected '}')"},
+      {"01}", "22: syntax error while parsing object - unexpected number literal; expected '}'"},
+      {"1.}", "23: syntax error while parsing value - invalid number; expected digit after '.'; last read: '1.}'"},
+      {"1e400}", "25: [json.exception.out_of_range.406] number overflow parsing '1e400'"},
+      {R"("\x"})", R"(23: syntax error while parsing value - invalid string: forbidden character after backslash; )"
+                   R"(last read: '"\\x')"},
+      {R"("\ud800"})", R"(28: syntax error while parsing value - invalid string: surrogate U+D800..U+DBFF must be )"
+                       R"(followed by U+DC00..U+DFFF; last read: '"\\ud800"')"},
+      {"\"a\tb\"}", R"(23: syntax error while parsing value - invalid string: control character U+0009 (HT) must be )"
+                    R"(escaped to \u0009 or \t; last read: '"a<U+0009>')"},
+      {"1} x", R"(24: syntax error while parsing value - invalid literal; last read: '1} x'; expected end of input)"},
+      {"1}{}", "23: syntax error while parsing value - unexpected '{'; expected end of input"},
+      // simdjson 3.0.1 skips over these when the value before the ':' is not read.
+      {R"("a":1}})", "24: syntax error while parsing object - unexpected ':'; expected '}'"},
+      {"null:1}}", "25: syntax error while parsing object - unexpected ':'; expected '}'"},
+  };
+  for (const auto& [tail, message] : cases) {
+    EXPECT_EQ(reader_of(head + tail), "nlohmann") << tail;
+    EXPECT_EQ(outcome(head + tail), invalid + message);
+  }
+  EXPECT_EQ(outcome(R"({"type":"stats","ts":"a":1}})"),
+            invalid + "25: syntax error while parsing object - unexpected ':'; expected '}'");
+  // A number too large for a double is an error, a 30-digit one is not;
+  // neither is an unsigned 64-bit integer, for a field that needs one.
+  EXPECT_TRUE(outcome(head + std::string(400, '9') + "}")
+                  .starts_with(invalid + "420: [json.exception.out_of_range.406] number overflow parsing '999"));
+  EXPECT_EQ(outcome(head + "123456789012345678901234567890}"), "ok");
+  EXPECT_EQ(outcome(R"({"type":"transition","old":1,"new":4,"cookie":123456789012345678901234567890})"),
+            R"(wrong_type: field "cookie" should be an unsigned integer, not a number that is not an unsigned 64-bit integer)");
+  // Valid, but deeper than the fast parser goes: read all the same.
+  const std::string deep = head + std::string(40, '[') + std::string(40, ']') + "}";
+  EXPECT_EQ(reader_of(deep), "nlohmann");
+  EXPECT_EQ(outcome(deep), "ok");
 }

@@ -1,0 +1,76 @@
+#include "check/log_fields.h"
+
+#include <optional>
+
+#include "model/states.h"
+
+namespace tcpfsm::log_fields {
+
+const TypeSpec* find_type(std::string_view name) {
+  for (const auto& t : kTypes)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+Stored store_uint(LogRecord& r, Field f, std::uint64_t v) {
+  switch (f) {
+    case Field::Cookie: r.cookie = v; break;
+    case Field::Transitions: r.transitions = v; break;
+    case Field::OldNs: r.old_ns = v; break;
+    case Field::Ringbuf: r.ringbuf = v; break;
+    case Field::Recursion: r.recursion = v; break;
+    case Field::Skstate: r.skstate = v; break;
+    case Field::CgroupId: r.cgroup_id = v; break;
+    case Field::Netns:
+      if (v > UINT32_MAX) return Stored::OutOfRange;
+      r.netns = static_cast<std::uint32_t>(v);
+      break;
+    case Field::Lport:
+    case Field::Rport:
+      if (v > 65535) return Stored::OutOfRange;
+      (f == Field::Lport ? r.lport : r.rport) = static_cast<std::uint16_t>(v);
+      break;
+    case Field::Old:
+    case Field::New:
+      // The kernel keeps a state in a byte; bounding it also bounds the matrix.
+      if (v > 255) return Stored::OutOfRange;
+      (f == Field::Old ? r.old_state : r.new_state) = static_cast<int>(v);
+      break;
+    default:
+      return Stored::WrongType;
+  }
+  return Stored::Ok;
+}
+
+Stored store_string(LogRecord& r, Field f, std::string_view v) {
+  switch (f) {
+    case Field::Type: r.type_name = v; break;
+    case Field::Ts: r.ts = v; break;
+    case Field::Cause: r.cause = v; break;
+    case Field::Family: r.family = v; break;
+    case Field::Laddr: r.laddr = v; break;
+    case Field::Raddr: r.raddr = v; break;
+    case Field::Cgroup: r.cgroup = v; break;
+    case Field::Container: r.container = v; break;
+    case Field::Error: r.error = v; break;
+    case Field::RstReason: r.rst_reason = v; break;
+    case Field::Old:
+    case Field::New: {
+      const std::optional<State> s = state_from_name(v);
+      if (!s) return Stored::UnknownState;
+      (f == Field::Old ? r.old_state : r.new_state) = number(*s);
+      break;
+    }
+    default:
+      return Stored::WrongType;
+  }
+  return Stored::Ok;
+}
+
+Stored store_null(LogRecord& r, Field f) {
+  if (f != Field::OldNs) return Stored::WrongType;
+  r.old_ns.reset();
+  return Stored::Ok;
+}
+
+}  // namespace tcpfsm::log_fields
