@@ -34,6 +34,7 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   add_check(*app, run);
   add_states(*app, run);
   add_stuck(*app, run);
+  add_top(*app, run);
   add_features(*app, run);
   return app;
 }

@@ -30,6 +30,7 @@ void add_features(CLI::App& app, Command& run);
 void add_stuck(CLI::App& app, Command& run);
 void add_check(CLI::App& app, Command& run);
 void add_states(CLI::App& app, Command& run);
+void add_top(CLI::App& app, Command& run);
 
 // Options shared by the commands that run trace's pipeline (trace, top),
 // in trace_options.cpp. Each add_* registers its options on cmd and returns
