@@ -31,10 +31,10 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   app->require_subcommand(1);
   app->set_version_flag("--version", TCPFSM_VERSION);
   add_trace(*app, run);
+  add_top(*app, run);
   add_check(*app, run);
   add_states(*app, run);
   add_stuck(*app, run);
-  add_top(*app, run);
   add_features(*app, run);
   return app;
 }

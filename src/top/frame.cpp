@@ -239,8 +239,9 @@ std::vector<Line> frame(const TopModel& m, const FrameSettings& s) {
   b.add(losses.text, losses.style);
   if (!s.note.empty()) b.add(s.note, Style::Alert);
   std::vector<Line> lines = std::move(b.lines());
-  // A terminal too short even for that: the top of it, and the keys.
-  if (lines.size() >= rows) lines.resize(rows - 1);
+  // The keys on the bottom row, as top and htop have them (on a terminal
+  // too short for the rest, below the top of it).
+  lines.resize(rows - 1);
   lines.push_back(b.fitted(help_line(s), Style::Help));
   return lines;
 }

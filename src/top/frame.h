@@ -37,7 +37,7 @@ struct FrameSettings {
 
 // The screen: title; sockets per state now, their peak and a sparkline of
 // the last minute; transitions by edge; holders of stuck sockets; losses
-// and violations; the note; the keys. At most s.rows lines: when rows are
+// and violations; the note; the keys on the bottom row. s.rows lines: when rows are
 // short, states with no socket in the window go first, then the edges and
 // holders share what is left.
 std::vector<Line> frame(const TopModel& m, const FrameSettings& s);

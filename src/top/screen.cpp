@@ -3,6 +3,7 @@
 #include <curses.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ Screen::Screen() {
                                      "): set TERM to a terminal type that infocmp knows");
   }
   set_term(term_);
+  keyboard_ = isatty(STDIN_FILENO);
   cbreak();  // keys at once; Ctrl-C still sends SIGINT, which ends the run cleanly
   noecho();
   keypad(stdscr, TRUE);
@@ -82,6 +84,8 @@ int Screen::cols() const { return COLS; }
 std::vector<int> Screen::keys() {
   std::vector<int> keys;
   for (int k = getch(); k != ERR; k = getch()) keys.push_back(k == KEY_RESIZE ? kResized : k);
+  pollfd in{STDIN_FILENO, POLLIN, 0};
+  if (keyboard_ && poll(&in, 1, 0) == 1 && (in.revents & (POLLHUP | POLLERR | POLLNVAL))) keys.push_back(kHungUp);
   return keys;
 }
 

@@ -28,8 +28,9 @@ class Screen {
   int cols() const;
 
   // The keys typed since the last call, in order; a resize of the terminal
-  // as kResized.
-  static constexpr int kResized = -2;
+  // as kResized, and kHungUp once the terminal is gone (SIGHUP means
+  // "reopen the log" to a trace run: this is how top sees a hangup).
+  static constexpr int kResized = -2, kHungUp = -3;
   std::vector<int> keys();
 
   // Replaces what the terminal shows with these lines, from the top.
@@ -44,6 +45,7 @@ class Screen {
   ::screen* term_ = nullptr;
   bool utf8_ = false;
   bool colors_ = false;
+  bool keyboard_ = false;  // standard input is a terminal
   int held_ = -1;   // standard error while open: a memory file
   int saved_ = -1;  // the real standard error
 };

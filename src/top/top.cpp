@@ -63,6 +63,7 @@ class Top final : public TraceView {
     }
     bool redraw = false;
     for (int key : screen_->keys()) {
+      if (key == top::Screen::kHungUp) return false;
       if (key == top::Screen::kResized) redraw = true;
       switch (top::action_of(key)) {
         case Action::Quit: return false;
