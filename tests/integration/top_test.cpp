@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -39,7 +40,8 @@ std::string tmux_skip_reason() {
 class Tmux {
  public:
   Tmux(const std::string& command, int cols, int rows)
-      : socket_("tcpfsm-itest-" + std::to_string(getpid())) {
+      // A server per instance: one being killed may still answer on its socket.
+      : socket_("tcpfsm-itest-" + std::to_string(getpid()) + "-" + std::to_string(++instances_)) {
     run({"-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", std::to_string(cols), "-y",
          std::to_string(rows), command});
   }
@@ -52,6 +54,13 @@ class Tmux {
     return s;
   }
   void keys(const std::string& k) { run({"send-keys", "-t", "top", k}); }
+  // The pid of the program the pane's shell runs (0 if none).
+  pid_t child() {
+    Process pgrep({"pgrep", "-P", format("#{pane_pid}")});
+    return pgrep.wait() == 0 ? std::stoi(pgrep.out()) : 0;
+  }
+  // Ends the server: every pane's terminal hangs up.
+  void kill_server() { run({"kill-server"}); }
   void resize(int cols, int rows) {
     run({"resize-window", "-t", "top", "-x", std::to_string(cols), "-y", std::to_string(rows)});
   }
@@ -77,6 +86,7 @@ class Tmux {
     p.wait(5s);
     return p.out();
   }
+  static inline int instances_ = 0;
   std::string socket_;
 };
 
@@ -194,9 +204,10 @@ TEST(Top, ShowsStatesRatesAndHoldersInARealTerminalAndQuitsWithQ) {
     }
     EXPECT_TRUE(moved) << edge << " never showed a rate above 0.0/s";
   }
-  EXPECT_NE(screen.find("LOST ring buffer 0, recursion 0, state not stored 0   VIOLATIONS illegal 0, gaps 0, "
-                        "unknown states 0"),
-            std::string::npos)
+  // Recursion misses are counted before the port filter: other programs'
+  // traffic on the host may have some.
+  EXPECT_TRUE(std::regex_search(screen, std::regex("LOST ring buffer 0, recursion \\d+, state not stored 0   "
+                                                   "VIOLATIONS illegal 0, gaps 0, unknown states 0")))
       << screen;
 
   // Keys change the sorts, and the help line says which.
@@ -244,10 +255,9 @@ TEST(Top, CtrlCAndSigtermEndItCleanlyAndAsciiWithoutUtf8) {
       screen = tmux.wait_for([](const std::string& s) { return s.find("LISTEN              0        0  __") != std::string::npos; }, 5s);
       for (unsigned char c : screen) ASSERT_LT(c, 0x80) << screen;
       EXPECT_NE(screen.find("LISTEN              0        0  __"), std::string::npos) << screen;
-      const std::string shell = tmux.format("#{pane_pid}");
-      Process pgrep({"pgrep", "-P", shell, "tcpfsm"});
-      ASSERT_EQ(pgrep.wait(), 0);
-      kill(std::stoi(pgrep.out()), SIGTERM);
+      const pid_t top = tmux.child();
+      ASSERT_GT(top, 0);
+      kill(top, SIGTERM);
     } else {
       tmux.keys("C-c");
     }
@@ -257,6 +267,27 @@ TEST(Top, CtrlCAndSigtermEndItCleanlyAndAsciiWithoutUtf8) {
         << screen;
     EXPECT_EQ(tmux.format("#{alternate_on}"), "0");
   }
+}
+
+// A terminal that goes away (ssh dropped, tmux killed) ends top: SIGHUP
+// asks a trace run to reopen its log, so top watches its terminal itself.
+TEST(Top, EndsWhenItsTerminalHangsUp) {
+  REQUIRE_BPF();
+  REQUIRE_TMUX();
+  Tmux tmux(top_command("C.UTF-8", "-p " + std::to_string(kIdlePort)), 100, 30);
+  const auto on_screen = [](const std::string& s) { return s.rfind("tcpfsm top  ", 0) == 0; };
+  ASSERT_TRUE(on_screen(tmux.wait_for(on_screen, 15s)));
+  const pid_t top = tmux.child();
+  ASSERT_GT(top, 0);
+  tmux.kill_server();
+  // Gone, or a zombie nobody has reaped yet, within a few polls.
+  const auto running = [top] {
+    std::ifstream stat("/proc/" + std::to_string(top) + "/stat");
+    std::string pid, comm, state;
+    return stat >> pid >> comm >> state && state != "Z";
+  };
+  for (int i = 0; i < 60 && running(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(running()) << "tcpfsm top (pid " << top << ") still runs without its terminal";
 }
 
 }  // namespace tcpfsm::itest
