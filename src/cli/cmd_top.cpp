@@ -26,10 +26,10 @@ void add_top(CLI::App& app, Command& run) {
       "holders of stuck sockets by sockets, age, container or pid.\n"
       "Needs a terminal: for a pipe or a log, use tcpfsm trace; for monitoring, tcpfsm trace --metrics.\n\n"
       "Examples:\n"
-      "  tcpfsm top                           the whole host, every second\n"
-      "  tcpfsm top -p 443 --interval 2s      only connections on port 443, every 2 seconds\n"
-      "  tcpfsm top --stuck-age 5s            list CLOSE_WAIT holders after 5 seconds, not 30\n"
-      "  tcpfsm top --netns /var/run/netns/web --stuck-state FIN_WAIT2");
+      "  tcpfsm top                           # the whole host, every second\n"
+      "  tcpfsm top -p 443 --interval 2s      # connections on port 443, every 2 seconds\n"
+      "  tcpfsm top --stuck-age 5s            # CLOSE_WAIT holders after 5 seconds, not 30\n"
+      "  tcpfsm top --stuck-state FIN_WAIT2   # who holds FIN_WAIT2 sockets 30 s or more");
 
   cmd->callback([=, &run] {
     opts->interval = parse_duration(*interval);

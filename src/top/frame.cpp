@@ -128,8 +128,7 @@ void edges_pane(Builder& b, const TopModel& m, const FrameSettings& s, std::size
   pad(h, "NEW", kStateWidth);
   pad_left(h, "/s", kCountWidth);
   pad_left(h, "TOTAL", kCountWidth + 2);
-  h += "  all: " + rate_text(m.edges().per_second()) + "/s, " + number_text(m.edges().total()) +
-       " since start; by " + std::string(kEdgeSorts[static_cast<int>(s.edges)]);
+  h += "  all: " + rate_text(m.edges().per_second()) + "/s, " + number_text(m.edges().total()) + " since start";
   b.add(h, Style::Heading);
   const auto rowsv = m.edges().rows(s.edges);
   if (rowsv.empty() && rows) b.add("  no transitions yet");
@@ -159,7 +158,6 @@ void holders_pane(Builder& b, const TopModel& m, const FrameSettings& s, std::si
   pad_left(h, "SOCKETS", kCountWidth);
   h += "  OLDEST   " + number_text(m.stuck_sockets()) + " in " + stuck_text(s);
   if (m.stuck_younger()) h += ", " + number_text(m.stuck_younger()) + " younger";
-  h += "; by " + std::string(kHolderSorts[static_cast<int>(s.holders)]);
   b.add(h, Style::Heading);
   const auto rowsv = m.holders(s.holders);
   if (rowsv.empty() && rows) b.add("  no socket in " + stuck_text(s));
