@@ -42,11 +42,14 @@ class Tmux {
  public:
   Tmux(const std::string& command, int cols, int rows)
       // A server per instance: one being killed may still answer on its socket.
-      : socket_("tcpfsm-itest-" + std::to_string(getpid()) + "-" + std::to_string(++instances_)) {
+      : socket_("/tmp/tcpfsm-itest-tmux-" + std::to_string(getpid()) + "-" + std::to_string(++instances_)) {
     run({"-f", "/dev/null", "new-session", "-d", "-s", "top", "-x", std::to_string(cols), "-y",
          std::to_string(rows), command});
   }
-  ~Tmux() { run({"kill-server"}); }
+  ~Tmux() {
+    run({"kill-server"});
+    unlink(socket_.c_str());  // a killed server may leave it
+  }
 
   std::string capture() { return run({"capture-pane", "-p", "-t", "top"}); }
   std::string format(const std::string& f) {
@@ -82,7 +85,7 @@ class Tmux {
 
  private:
   std::string run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"tmux", "-L", socket_});
+    args.insert(args.begin(), {"tmux", "-S", socket_});
     Process p(args);
     p.wait(5s);
     return p.out();
