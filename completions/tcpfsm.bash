@@ -18,11 +18,11 @@ _tcpfsm()
         cword=$COMP_CWORD
     fi
 
-    local commands="trace check states stuck features"
+    local commands="trace top check states stuck features"
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            trace | check | states | stuck | features)
+            trace | top | check | states | stuck | features)
                 cmd=${words[i]}
                 break
                 ;;
@@ -40,13 +40,22 @@ _tcpfsm()
 
     local opts
     case $cmd in
-        trace)
-            opts="-h --help -f --format -o --output -p --port --lport --rport
-                --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6 -d --duration -n --count
-                --model --attach
-                --ringbuf-size --rotate-size --rotate-keep --flush-interval
-                --stats-interval --socket-map-size --user --max-sockets
-                --metrics --stuck-state --stuck-age -w --wide --no-owners -v --verbose"
+        trace | top)
+            # top takes trace's filter, pipeline and stuck options (one
+            # registration in the binary), and --interval.
+            if [[ $cmd == top ]]; then
+                opts="-h --help --interval -p --port --lport --rport
+                    --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6
+                    --stuck-state --stuck-age --model --attach --ringbuf-size
+                    --socket-map-size --max-sockets --no-owners -v --verbose"
+            else
+                opts="-h --help -f --format -o --output -p --port --lport --rport
+                    --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6 -d --duration -n --count
+                    --model --attach
+                    --ringbuf-size --rotate-size --rotate-keep --flush-interval
+                    --stats-interval --socket-map-size --user --max-sockets
+                    --metrics --stuck-state --stuck-age -w --wide --no-owners -v --verbose"
+            fi
             case $prev in
                 -f | --format)
                     COMPREPLY=($(compgen -W "table json none" -- "$cur"))
@@ -101,7 +110,7 @@ _tcpfsm()
                     ;;
                 -p | --port | --lport | --rport | -d | --duration | -n | --count | \
                     --ringbuf-size | --rotate-size | --rotate-keep | --flush-interval | \
-                    --stats-interval | --socket-map-size | --max-sockets | --stuck-age)
+                    --stats-interval | --socket-map-size | --max-sockets | --stuck-age | --interval)
                     return # a number, size or duration: nothing to offer
                     ;;
             esac

@@ -49,6 +49,7 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   app->require_subcommand(1);
   app->set_version_flag("--version", TCPFSM_VERSION);
   add_trace(*app, run);
+  add_top(*app, run);
   add_check(*app, run);
   add_states(*app, run);
   add_stuck(*app, run);
@@ -57,6 +58,7 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   app->footer(examples({
                   {"tcpfsm trace", "every TCP state transition on the host, live"},
                   {"tcpfsm trace -p 443 -o /var/log/tcpfsm.json", "port 443 to a log, for tcpfsm check"},
+                  {"tcpfsm top", "the host live, full screen: states, rates, who holds CLOSE_WAIT"},
                   {"tcpfsm check /var/log/tcpfsm.json", "re-check a log: violations with file:line"},
                   {"tcpfsm stuck --once", "who holds sockets stuck in CLOSE_WAIT"},
                   {"tcpfsm states", "the state machine transitions are checked against"},

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/states.h"
+#include "trace/trace.h"
 
 namespace tcpfsm::cli {
 
@@ -38,6 +39,24 @@ void add_features(CLI::App& app, Command& run);
 void add_stuck(CLI::App& app, Command& run);
 void add_check(CLI::App& app, Command& run);
 void add_states(CLI::App& app, Command& run);
+void add_top(CLI::App& app, Command& run);
+
+// Options shared by the commands that run trace's pipeline (trace, top),
+// in trace_options.cpp. Each add_* registers its options on cmd and returns
+// what fills opts from them once parsed: call it in the command's callback.
+using Apply = std::function<void()>;
+// Which transitions reach the pipeline: ports, state, netns, cgroup, pid, family.
+Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts);
+// How it attaches and runs: model, attach mode, ring buffer, socket map and
+// table sizes, owners, libbpf's messages.
+Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts);
+// --stuck-state and --stuck-age, described for the command; needs: an
+// option they only make sense with (trace's --metrics), or none.
+struct StuckHelp {
+  std::string_view state, age;
+  CLI::Option* needs = nullptr;
+};
+Apply add_stuck_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts, const StuckHelp& help);
 
 // Validators shared by subcommands (tcpfsm/units.h parses; its message is shown).
 CLI::Validator duration_validator(std::chrono::nanoseconds min = std::chrono::nanoseconds(0));
@@ -49,7 +68,7 @@ CLI::Validator file_validator();  // a file name to create: not empty
 CLI::Validator state_validator();
 std::vector<State> parse_states(const std::vector<std::string>& canonical_names);  // in order, once each
 CLI::Validator listen_address_validator();  // 127.0.0.1:9464, [::1]:9464
-CLI::Validator netns_validator();
-CLI::Validator cgroup_validator();  // a cgroup2 directory, below the mount or with it  // /var/run/netns/NAME, /proc/PID/ns/net, an inode
+CLI::Validator netns_validator();   // /var/run/netns/NAME, /proc/PID/ns/net, an inode
+CLI::Validator cgroup_validator();  // a cgroup2 directory, below the mount or with it
 
 }  // namespace tcpfsm::cli

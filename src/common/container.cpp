@@ -142,6 +142,8 @@ std::optional<ContainerRef> container_at(const std::vector<std::string_view>& co
 
 }  // namespace
 
+std::string container_label(const ContainerRef& c) { return c.runtime + ":" + c.id.substr(0, 12); }
+
 std::optional<ContainerRef> container_of(std::string_view cgroup_path) {
   std::vector<std::string_view> components;
   while (!cgroup_path.empty()) {

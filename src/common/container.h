@@ -62,6 +62,10 @@ struct ContainerRef {
   std::string qos;      // "guaranteed", "burstable", "besteffort"; "" outside Kubernetes
 };
 
+// "docker:0123456789ab": the runtime and the id's first 12 characters, as
+// `docker ps` shortens it (a machined name may need escaping).
+std::string container_label(const ContainerRef& c);
+
 // The container a cgroup v2 path (relative to the mount: "/system.slice/
 // docker-<id>.scope") belongs to, or nullopt when it names none.
 std::optional<ContainerRef> container_of(std::string_view cgroup_path);

@@ -27,6 +27,13 @@ bool wide(char32_t c) {
           (c >= 0x30000 && c <= 0x3FFFD));
 }
 
+// Columns of the character at s[i] whose sequence is n bytes long (0 or 1:
+// a byte that is not well-formed UTF-8, shown as one column by whoever
+// escapes it).
+std::size_t columns_of(std::string_view s, std::size_t i, std::size_t n) {
+  return n > 1 && wide(code_point(s, i, n)) ? 2 : 1;
+}
+
 void append_hex(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += "\\x";
@@ -108,10 +115,22 @@ std::size_t display_width(std::string_view s) {
   std::size_t width = 0;
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = utf8_len(s, i);
-    width += n > 1 && wide(code_point(s, i, n)) ? 2 : 1;
+    width += columns_of(s, i, n);
     i += std::max<std::size_t>(n, 1);
   }
   return width;
+}
+
+std::string_view cut_to_width(std::string_view s, std::size_t columns) {
+  std::size_t end = 0, width = 0;
+  while (end < s.size()) {
+    const std::size_t n = utf8_len(s, end);
+    const std::size_t w = columns_of(s, end, n);
+    if (width + w > columns) break;
+    width += w;
+    end += std::max<std::size_t>(n, 1);
+  }
+  return s.substr(0, end);
 }
 
 void pad(std::string& out, std::string_view s, std::size_t width) {

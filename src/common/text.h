@@ -36,6 +36,10 @@ std::string quote(std::string_view s, std::size_t max = 64);
 // or fullwidth one. For escaped text, or any ASCII, that is its length.
 std::size_t display_width(std::string_view s);
 
+// The longest start of s that a terminal shows in at most `columns` columns,
+// not cutting a UTF-8 sequence in half.
+std::string_view cut_to_width(std::string_view s, std::size_t columns);
+
 // s, then spaces up to width columns (none when s is wider).
 void pad(std::string& out, std::string_view s, std::size_t width);
 // Spaces up to width columns, then s.

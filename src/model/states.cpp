@@ -49,4 +49,13 @@ std::string state_name(int n) {
   return std::to_string(n);
 }
 
+std::string state_names(std::span<const State> states) {
+  std::string s;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    if (i > 0) s += i + 1 == states.size() ? " or " : ", ";
+    s += state_name(static_cast<int>(states[i]));
+  }
+  return s;
+}
+
 }  // namespace tcpfsm

@@ -42,6 +42,10 @@ std::optional<State> state_from_name(std::string_view name);
 // "CLOSE_WAIT", or the bare number ("42") for a state the table does not know.
 std::string state_name(int number);
 
+// "CLOSE_WAIT", "CLOSE_WAIT or FIN_WAIT2", "A, B or C": states in a
+// sentence, in the order given.
+std::string state_names(std::span<const State> states);
+
 inline int number(State s) { return static_cast<int>(s); }
 
 }  // namespace tcpfsm

@@ -42,7 +42,7 @@ namespace {
 // -w: where the socket lives, its container if its cgroup names one
 // ("docker:0123456789ab"), else its cgroup's path.
 std::string cgroup_text(const Transition& t) {
-  if (t.container) return t.container->runtime + ":" + t.container->id.substr(0, 12);
+  if (t.container) return escaped(container_label(*t.container));
   if (!t.cgroup.empty()) return escaped(t.cgroup);  // anyone with a delegated cgroup names it
   return t.cgroup_id ? "#" + std::to_string(t.cgroup_id) : "-";
 }

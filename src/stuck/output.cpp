@@ -19,16 +19,6 @@ std::string plural(std::size_t n, std::string_view what) {
   return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
 }
 
-// "CLOSE_WAIT", "CLOSE_WAIT or FIN_WAIT2", "A, B or C".
-std::string states_text(const std::vector<State>& states) {
-  std::string s;
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    if (i > 0) s += i + 1 == states.size() ? " or " : ", ";
-    s += state_name(number(states[i]));
-  }
-  return s;
-}
-
 // The most common peer, else the most common local port: where the sockets lead.
 std::string destination_text(const Group& g) {
   std::map<std::string, std::size_t> peers, ports;
@@ -202,7 +192,7 @@ void append_owners(std::string& out, Ownership owner, const std::vector<Holder>&
 
 void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
   out += v.sockets.empty() ? "no sockets" : plural(v.sockets.size(), "socket");
-  out += (v.min_age.count() > 0 ? " stuck in " : " in ") + states_text(v.states);
+  out += (v.min_age.count() > 0 ? " stuck in " : " in ") + state_names(v.states);
   if (v.min_age.count() > 0) out += " for " + format_duration(v.min_age) + " or more";
   std::vector<std::string> others;
   if (v.younger) others.push_back(std::to_string(v.younger) + " younger");

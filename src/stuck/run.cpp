@@ -23,12 +23,6 @@
 namespace tcpfsm {
 namespace {
 
-std::string states_list(const std::vector<State>& states) {
-  std::string s;
-  for (State st : states) s += (s.empty() ? "" : ", ") + state_name(number(st));
-  return s;
-}
-
 std::string netns_scope(const StuckQuery& q) {
   if (q.netns.empty()) return q.all_netns ? "every network namespace" : "tcpfsm's own network namespace";
   std::string s = q.netns.size() == 1 ? "network namespace " : "network namespaces ";
@@ -115,7 +109,7 @@ int run_watch(const StuckOptions& o) {
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
                  tracer.fallback_reason().c_str());
   std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s), every %s... Ctrl-C to end.\n",
-               states_list(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
+               state_names(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
                netns_scope(o.query).c_str(), std::string(attach_mode_name(tracer.mode())).c_str(),
                format_duration(o.interval).c_str());
 

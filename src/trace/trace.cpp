@@ -73,9 +73,11 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_p
 // against the kernel after losses.
 class Session final : public EventHandler {
  public:
-  explicit Session(const TraceOptions& o)
+  Session(const TraceOptions& o, TraceView* view)
       : opts_(o),
-        formatter_(make_formatter(o.format, o.wide)),
+        view_(view),
+        own_formatter_(view ? nullptr : make_formatter(o.format, o.wide)),
+        formatter_(view ? view->formatter() : *own_formatter_),
         host_(HostFacts::read()),
         writer_({o.output_path, o.rotate_size, o.rotate_keep},
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
@@ -85,11 +87,9 @@ class Session final : public EventHandler {
   void begin(AttachMode mode, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
     const bool keys = mode == AttachMode::Tracepoint;
-    pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), *formatter_);
-    if (opts_.metrics)
-      metrics_ = std::make_unique<TraceMetrics>(
-          TraceMetrics::Options{opts_.stuck_states, opts_.stuck_age, opts_.load.ports, opts_.load.family,
-                                opts_.load.netns, keys});
+    pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), formatter_);
+    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, mode));
+    if (view_) view_->begin(mode);
     writer_.begin();
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
@@ -97,6 +97,7 @@ class Session final : public EventHandler {
   void on_event(const tcpfsm_event& e) override {
     ++received_;
     if (metrics_) metrics_->on_event(e);
+    if (view_) view_->on_event(e);
     if (!reader_gone_) pipeline_->on_event(e);
   }
 
@@ -120,7 +121,7 @@ class Session final : public EventHandler {
     const Losses delta{now.ringbuf - lost_.ringbuf, now.recursion - lost_.recursion, now.skstate - lost_.skstate};
     causes_lost_ = c.causes_lost;
     if (!delta.any()) return;
-    formatter_->lost(buf_, wall_now_ns(), delta);
+    formatter_.lost(buf_, wall_now_ns(), delta);
     pipeline_->note_loss(delta.events());
     lost_ = now;
   }
@@ -190,7 +191,7 @@ class Session final : public EventHandler {
               std::chrono::nanoseconds elapsed) {
     account(k);
     EndInfo e{wall_now_ns(), totals(), k.matched, static_cast<std::uint64_t>(elapsed.count()), reason, signal};
-    formatter_->end(buf_, e);
+    formatter_.end(buf_, e);
     flush();
     if (!reader_gone_) writer_.sync();
   }
@@ -234,7 +235,7 @@ class Session final : public EventHandler {
     s.pid = opts_.pid.value_or(0);
     s.ringbuf_bytes = opts_.load.ringbuf_bytes;
     s.mono_to_wall_ns = ClockMap::now().mono_to_wall_ns;
-    formatter_->start(out, s);
+    formatter_.start(out, s);
   }
 
   void stats_record(Clock::time_point now) {
@@ -242,13 +243,15 @@ class Session final : public EventHandler {
     const Totals t = totals();
     const double rate = static_cast<double>(t.transitions - transitions_at_stats_) * 1e9 /
                         static_cast<double>(interval.count());
-    formatter_->stats(buf_, {wall_now_ns(), t, static_cast<std::uint64_t>(interval.count()), rate});
+    formatter_.stats(buf_, {wall_now_ns(), t, static_cast<std::uint64_t>(interval.count()), rate});
     last_stats_ = now;
     transitions_at_stats_ = t.transitions;
   }
 
   const TraceOptions& opts_;
-  std::unique_ptr<Formatter> formatter_;
+  TraceView* view_;
+  std::unique_ptr<Formatter> own_formatter_;  // without a view
+  Formatter& formatter_;
   std::optional<Pipeline> pipeline_;  // made once the attach mode is known
   std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, likewise
   CrossCheck crosscheck_;
@@ -289,8 +292,12 @@ void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanos
 
 }  // namespace
 
-int run_trace(const TraceOptions& o) {
-  Session session(o);  // opens the output first: a bad path fails before tracing
+SocketGauges::Options socket_gauges_options(const TraceOptions& o, AttachMode mode) {
+  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, mode == AttachMode::Tracepoint};
+}
+
+int run_trace(const TraceOptions& o, TraceView* view) {
+  Session session(o, view);  // opens the output first: a bad path fails before tracing
   install_run_signals();
   // Bound before tracing starts: an address in use fails here. Served once
   // the session can answer (after begin), by threads that start after
@@ -346,6 +353,7 @@ int run_trace(const TraceOptions& o) {
         summary = sig == SIGTERM ? "terminated" : "interrupted";
         break;
       }
+      if (view && !view->poll()) { reason = summary = "quit"; break; }
       if (session.reader_gone()) { reason = summary = "output closed"; break; }
       if (session.done()) { reason = "count"; summary = "count reached"; break; }
       if (o.duration && Clock::now() - start >= *o.duration) { reason = "duration"; summary = "duration reached"; break; }

@@ -12,6 +12,7 @@
 #include "metrics/server.h"
 #include "model/model.h"
 #include "output/formatter.h"
+#include "trace/socket_gauges.h"
 
 namespace tcpfsm {
 
@@ -40,8 +41,28 @@ struct TraceOptions {
   std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
 };
 
-// Runs until SIGINT/SIGTERM, the duration or the count; returns the exit status.
-// Throws Error for failures before tracing starts.
-int run_trace(const TraceOptions& options);
+// A live view on a trace run (tcpfsm top): the same load, drain, decode,
+// check and owners, with the records going to the view's formatter instead
+// of the output (it must append nothing: the view owns the terminal).
+class TraceView {
+ public:
+  virtual ~TraceView() = default;
+  virtual Formatter& formatter() = 0;
+  // Once attached, before any event is read.
+  virtual void begin(AttachMode mode) = 0;
+  // Each event as read from the ring buffer (as --metrics sees it).
+  virtual void on_event(const tcpfsm_event& e) = 0;
+  // Once per poll, after the poll's records: false ends the run ("quit"),
+  // as cleanly as a signal does.
+  virtual bool poll() = 0;
+};
+
+// Runs until SIGINT/SIGTERM, the duration, the count, or the view quits;
+// returns the exit status. Throws Error for failures before tracing starts.
+int run_trace(const TraceOptions& options, TraceView* view = nullptr);
+
+// What the socket gauges (--metrics, tcpfsm top) look at: the stuck states
+// and age, and the run's port, family and namespace filters.
+SocketGauges::Options socket_gauges_options(const TraceOptions& options, AttachMode mode);
 
 }  // namespace tcpfsm

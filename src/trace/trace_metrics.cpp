@@ -1,13 +1,9 @@
 #include "trace/trace_metrics.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <map>
 
-#include "common/clock.h"
 #include "common/errors.h"
-#include "kernel/transition.h"
 
 namespace tcpfsm {
 namespace {
@@ -15,34 +11,15 @@ namespace {
 // Holders named per stuck state; the rest add up under "other".
 constexpr std::size_t kTopHolders = 10;
 
-StuckQuery query_of(const TraceMetrics::Options& o) {
-  StuckQuery q;
-  q.states = o.stuck_states;
-  q.min_age = o.stuck_age;
-  q.family = o.family;
-  // Every namespace on the host, as `tcpfsm stuck` looks (or those of --netns).
-  q.netns = o.netns;
-  q.all_netns = o.netns.empty();
-  return q;
-}
-
 }  // namespace
 
-TraceMetrics::TraceMetrics(Options options)
-    : options_(std::move(options)),
-      stuck_mask_(state_mask(options_.stuck_states)),
-      refresher_(query_of(options_)),
-      tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}
+TraceMetrics::TraceMetrics(SocketGauges::Options options) : gauges_(std::move(options)) {}
 
 void TraceMetrics::on_event(const tcpfsm_event& e) {
-  if (!((stuck_mask_ >> e.old_state) & 1U) && !((stuck_mask_ >> e.new_state) & 1U)) return;
-  std::uint64_t key = e.cookie;
-  if (options_.keys) {
-    const Transition t = decode(e, ClockMap{});
-    key = endpoints_key(t.netns, t.ipv6, t.local, t.remote);
-  }
+  const auto move = gauges_.move_of(e);
+  if (!move) return;
   std::lock_guard lock(mutex_);
-  moves_.push_back({key, e.old_state, e.new_state, e.ktime_ns});
+  moves_.push_back(*move);
 }
 
 void TraceMetrics::publish(const MetricsSnapshot& counters) {
@@ -53,13 +30,13 @@ void TraceMetrics::publish(const MetricsSnapshot& counters) {
 std::string TraceMetrics::render(ExpositionFormat f) {
   std::lock_guard scrape(scrape_mutex_);
   MetricsSnapshot s;
-  std::vector<Move> moves;
+  std::vector<SocketGauges::Move> moves;
   {
     std::lock_guard lock(mutex_);
     s = latest_;
     moves.swap(moves_);
   }
-  for (const Move& m : moves) tracker_.on_transition(m.key, m.old_state, m.new_state, m.ktime_ns);
+  for (const SocketGauges::Move& m : moves) gauges_.apply(m);
   try {
     collect_gauges(s);
   } catch (const Error&) {
@@ -70,27 +47,11 @@ std::string TraceMetrics::render(ExpositionFormat f) {
 }
 
 void TraceMetrics::collect_gauges(MetricsSnapshot& s) {
-  const auto wanted = [&](const DiagSocket& d) { return options_.ports.matches(d.local.port, d.remote.port); };
-
-  // Every socket, TIME_WAIT and handshakes included, by state.
-  sockets_.clear();
-  if (options_.family != AF_INET6) diag_.dump(AF_INET, ~0U, sockets_);
-  if (options_.family != AF_INET) diag_.dump(AF_INET6, ~0U, sockets_);
-  auto& by_state = s.sockets_by_state.emplace();
-  by_state.fill(0);
-  for (const DiagSocket& d : sockets_)
-    if (d.state >= 0 && d.state < TransitionCounts::kStates && wanted(d)) ++by_state[d.state];
-
-  // The stuck sockets, as `tcpfsm stuck` finds them, counted by holder.
-  const std::uint64_t dump_start = mono_now_ns();
-  std::vector<DiagSocket> in_state;
-  for (const DiagSocket& d : refresher_.dump())
-    if (wanted(d)) in_state.push_back(d);
-  auto r = tracker_.refresh(in_state, dump_start, mono_now_ns());
-  refresher_.settle_unstuck(r.unstuck);  // forgets their owners: the cache stays bounded
-  refresher_.attach_owners(r.stuck);
+  SocketGauges::Now now = gauges_.collect();
+  s.sockets_by_state = now.by_state;
+  // The stuck sockets counted by holder.
   std::map<std::pair<int, std::string>, std::uint64_t> counts;
-  for (const StuckSocket& st : r.stuck) {
+  for (const StuckSocket& st : now.stuck) {
     const std::string owner = st.owner == Ownership::Process && !st.holders.empty()
                                   ? st.holders.front().comm
                                   : std::string(ownership_name(st.owner));

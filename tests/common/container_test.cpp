@@ -104,6 +104,11 @@ TEST(ContainerOf, Podman) {
   EXPECT_EQ(got("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-" + kId + ".scope"), "none");
 }
 
+TEST(ContainerLabel, RuntimeAndShortId) {
+  EXPECT_EQ(container_label({"docker", std::string(64, 'f'), "", ""}), "docker:ffffffffffff");
+  EXPECT_EQ(container_label({"machined", "vm", "", ""}), "machined:vm");
+}
+
 TEST(ContainerOf, Machined) {
   EXPECT_EQ(got("/machine.slice/machine-web.scope"), expect("machined", "web"));
   EXPECT_EQ(got("/machine.slice/machine-debian\\x2dbox.scope/payload"), expect("machined", "debian-box"));

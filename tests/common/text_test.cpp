@@ -105,6 +105,16 @@ TEST(DisplayWidth, ColumnsNotBytes) {
   EXPECT_EQ(display_width(""), 0u);
 }
 
+TEST(CutToWidth, ColumnsNotBytesAndNeverHalvesASequence) {
+  EXPECT_EQ(cut_to_width("curl", 2), "cu");
+  EXPECT_EQ(cut_to_width("curl", 10), "curl");
+  EXPECT_EQ(cut_to_width("caf\xc3\xa9!", 4), "caf\xc3\xa9");
+  EXPECT_EQ(cut_to_width("\xe6\x97\xa5\xe6\x9c\xac", 3), "\xe6\x97\xa5");  // 日 fits, 本 would need columns 3-4
+  EXPECT_EQ(cut_to_width("\xe6\x97\xa5", 1), "");
+  EXPECT_EQ(cut_to_width("a\xff" "b", 2), "a\xff");  // a stray byte: one column, whoever escapes it
+  EXPECT_EQ(cut_to_width("abc", 0), "");
+}
+
 TEST(Pad, FillsToTheColumnByDisplayWidth) {
   const auto left = [](std::string_view s, std::size_t width) {
     std::string out = "|";

@@ -27,7 +27,7 @@ void PrintTo(const BadCommandLine& c, std::ostream* os) {
 // Printed by CLI11 after every usage error.
 constexpr std::string_view kHint = "Run with --help for more information.\n";
 
-const std::string kCommands = "(one of trace, check, states, stuck, features)";
+const std::string kCommands = "(one of trace, top, check, states, stuck, features)";
 const std::string kStates =
     "(one of ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, "
     "CLOSING, NEW_SYN_RECV, BOUND_INACTIVE)";
@@ -91,6 +91,18 @@ const BadCommandLine kCases[] = {
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
+
+    // top shares trace's filter and pipeline options (one registration):
+    // the same refusals, and its own.
+    {"TopIntervalTooShort", {"top", "--interval", "50ms"}, "--interval: invalid duration '50ms': must be at least 100ms"},
+    {"TopStuckAgeMalformed", {"top", "--stuck-age", "5q"},
+     "--stuck-age: invalid duration '5q': unknown unit 'q' (use ms, s, m, h or d)"},
+    {"TopStuckStateUnknown", {"top", "--stuck-state", "bogus"}, "--stuck-state: unknown TCP state 'bogus' " + kStates},
+    {"TopPortZero", {"top", "-p", "0"}, "--port: invalid port '0': must be from 1 to 65535"},
+    {"TopBothFamilies", {"top", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
+     "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
+    {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},
 
     {"CheckUnknownModel", {"check", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
     {"CheckUnknownFormat", {"check", "-f", "table"}, "--format: table not in {text,json}"},

@@ -103,26 +103,6 @@ std::size_t transitions_in(const std::string& log) {
   return n;
 }
 
-// A process named "leaky" that accepted three connections whose peers have
-// closed, and never closes its end: three CLOSE_WAIT sockets it holds.
-// 25 transitions: the listener's CLOSE -> LISTEN; per connection the client's
-// CLOSE -> SYN_SENT -> ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> CLOSE (closed,
-// so handed to a timewait socket as soon as its FIN is acked) and the
-// child's LISTEN -> SYN_RECV -> ESTABLISHED -> CLOSE_WAIT.
-std::unique_ptr<HoldingChild> plant_close_wait(std::uint16_t port) {
-  return std::make_unique<HoldingChild>("leaky", [port] {
-    static Socket listener;  // in the child: kept open until it exits
-    static Socket accepted[3];
-    listener = listen_on(Family::V4, port);
-    for (auto& a : accepted) {
-      Socket client = connect_to(Family::V4, port);
-      a = accept_from(listener);
-      client.close();  // the peer's FIN: `a` goes to CLOSE_WAIT
-      a.wait_event();
-    }
-  });
-}
-
 }  // namespace
 
 TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
@@ -139,7 +119,7 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   Prometheus prometheus;
 
   run_connections(Family::V4, kTrafficPort, 5);  // 52 transitions
-  auto leaky = plant_close_wait(kStuckPort);      // 25 transitions, 3 sockets left in CLOSE_WAIT
+  auto leaky = plant_close_wait("leaky", kStuckPort);  // 25 transitions, 3 sockets left in CLOSE_WAIT
   constexpr double kTransitions = 52 + 25;
 
   EXPECT_EQ(prometheus.await("sum(tcpfsm_transitions_total)", kTransitions), kTransitions) << prometheus.log();

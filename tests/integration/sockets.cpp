@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 namespace tcpfsm::itest {
 namespace {
@@ -132,6 +133,20 @@ void run_connections(Family f, std::uint16_t port, int n) {
 void enter_private_mountns() {
   if (unshare(CLONE_NEWNS)) fail("unshare(CLONE_NEWNS)");
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr)) fail("make / private");
+}
+
+std::unique_ptr<HoldingChild> plant_close_wait(const char* comm, std::uint16_t port, int n) {
+  return std::make_unique<HoldingChild>(comm, [port, n] {
+    static Socket listener;  // in the child: kept open until it exits
+    static std::vector<Socket> accepted;
+    listener = listen_on(Family::V4, port);
+    for (int i = 0; i < n; ++i) {
+      Socket client = connect_to(Family::V4, port);
+      accepted.push_back(accept_from(listener));
+      client.close();  // the peer's FIN: the accepted socket goes to CLOSE_WAIT
+      accepted.back().wait_event();
+    }
+  });
 }
 
 void enter_private_netns() {

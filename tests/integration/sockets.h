@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "harness.h"
 
 namespace tcpfsm::itest {
 
@@ -48,6 +51,15 @@ Connected connect_pair(Family f, std::uint16_t port);
 // closes first, the server closes on EOF. 12 transitions for n = 1, 10 more per
 // extra connection (the listener's two only once).
 void run_connections(Family f, std::uint16_t port, int n);
+
+// A process named `comm` that accepted n connections to a listener on port
+// whose peers have closed, and never closes its end: n CLOSE_WAIT sockets it
+// holds, beside its listener. 1 + 8n transitions: the listener's CLOSE ->
+// LISTEN; per connection the client's CLOSE -> SYN_SENT -> ESTABLISHED ->
+// FIN_WAIT1 -> FIN_WAIT2 -> CLOSE (closed, so handed to a timewait socket,
+// FIN_WAIT2 to sock_diag, as soon as its FIN is acked) and the child's
+// LISTEN -> SYN_RECV -> ESTABLISHED -> CLOSE_WAIT.
+std::unique_ptr<HoldingChild> plant_close_wait(const char* comm, std::uint16_t port, int n = 3);
 
 // Moves this process into a fresh network namespace with lo up, so test ports
 // never collide with the host's and TIME_WAIT stays out of the host's table.

@@ -38,3 +38,11 @@ TEST(States, NameRoundTrip) {
   EXPECT_FALSE(state_from_name("ESTABLISHED ").has_value());
   EXPECT_FALSE(state_from_name("established").has_value());
 }
+
+TEST(States, NamesInASentence) {
+  EXPECT_EQ(state_names(std::vector<State>{}), "");
+  EXPECT_EQ(state_names(std::vector<State>{State::CloseWait}), "CLOSE_WAIT");
+  EXPECT_EQ(state_names(std::vector<State>{State::CloseWait, State::FinWait2}), "CLOSE_WAIT or FIN_WAIT2");
+  EXPECT_EQ(state_names(std::vector<State>{State::LastAck, State::CloseWait, State::FinWait2}),
+            "LAST_ACK, CLOSE_WAIT or FIN_WAIT2");
+}

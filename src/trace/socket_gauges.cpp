@@ -1,0 +1,62 @@
+#include "trace/socket_gauges.h"
+
+#include <sys/socket.h>
+
+#include "common/clock.h"
+#include "kernel/transition.h"
+
+namespace tcpfsm {
+namespace {
+
+StuckQuery query_of(const SocketGauges::Options& o) {
+  StuckQuery q;
+  q.states = o.stuck_states;
+  q.min_age = o.stuck_age;
+  q.family = o.family;
+  // Every namespace on the host, as `tcpfsm stuck` looks (or those of --netns).
+  q.netns = o.netns;
+  q.all_netns = o.netns.empty();
+  return q;
+}
+
+}  // namespace
+
+SocketGauges::SocketGauges(Options options)
+    : options_(std::move(options)),
+      stuck_mask_(state_mask(options_.stuck_states)),
+      refresher_(query_of(options_)),
+      tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}
+
+std::optional<SocketGauges::Move> SocketGauges::move_of(const tcpfsm_event& e) const {
+  if (!((stuck_mask_ >> e.old_state) & 1U) && !((stuck_mask_ >> e.new_state) & 1U)) return std::nullopt;
+  std::uint64_t key = e.cookie;
+  if (options_.keys) {
+    const Transition t = decode(e, ClockMap{});
+    key = endpoints_key(t.netns, t.ipv6, t.local, t.remote);
+  }
+  return Move{key, e.old_state, e.new_state, e.ktime_ns};
+}
+
+SocketGauges::Now SocketGauges::collect() {
+  Now now;
+  // Every socket, TIME_WAIT and handshakes included, by state.
+  sockets_.clear();
+  if (options_.family != AF_INET6) diag_.dump(AF_INET, ~0U, sockets_);
+  if (options_.family != AF_INET) diag_.dump(AF_INET6, ~0U, sockets_);
+  for (const DiagSocket& d : sockets_)
+    if (d.state >= 0 && d.state < TransitionCounts::kStates && wanted(d)) ++now.by_state[d.state];
+
+  // The stuck sockets, as `tcpfsm stuck` finds them.
+  const std::uint64_t dump_start = mono_now_ns();
+  std::vector<DiagSocket> in_state;
+  for (const DiagSocket& d : refresher_.dump())
+    if (wanted(d)) in_state.push_back(d);
+  auto r = tracker_.refresh(in_state, dump_start, mono_now_ns());
+  refresher_.settle_unstuck(r.unstuck);  // forgets their owners: the cache stays bounded
+  refresher_.attach_owners(r.stuck);
+  now.stuck = std::move(r.stuck);
+  now.younger = r.younger + r.unknown_age;
+  return now;
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,70 @@
+// The sockets of the host now, as --metrics exports them and `tcpfsm top`
+// shows them: how many are in each state (sock_diag in tcpfsm's own network
+// namespace), and which are stuck in a state (sock_diag in every namespace,
+// or those of --netns), for how long and held by whom. Ages come from the
+// tracer's transitions where it saw the socket enter its state, else as
+// `tcpfsm stuck` estimates them.
+// Not thread-safe, except move_of(): --metrics serialises collect() and
+// apply() under its scrape lock while the trace thread calls move_of().
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "kernel/port_filter.h"
+#include "kernel/sockdiag.h"
+#include "metrics/transition_counts.h"
+#include "stuck/refresher.h"
+#include "stuck/tracker.h"
+
+namespace tcpfsm {
+
+class SocketGauges {
+ public:
+  struct Options {
+    std::vector<State> stuck_states{State::CloseWait};
+    std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
+    PortFilter ports;
+    std::uint16_t family = 0;
+    std::vector<std::uint32_t> netns;  // --netns; empty: every namespace
+    bool keys = false;  // events carry socket keys (tracepoint): stuck sockets are matched by endpoints
+  };
+  explicit SocketGauges(Options options);
+
+  // A transition into or out of a stuck state, for the tracker.
+  struct Move {
+    std::uint64_t key;
+    int old_state, new_state;
+    std::uint64_t ktime_ns;
+  };
+  // The move an event makes, if it enters or leaves a stuck state (cheap for
+  // every other event). Any thread.
+  std::optional<Move> move_of(const tcpfsm_event& e) const;
+  void apply(const Move& m) { tracker_.on_transition(m.key, m.old_state, m.new_state, m.ktime_ns); }
+
+  struct Now {
+    std::array<std::uint64_t, TransitionCounts::kStates> by_state{};  // every socket, TIME_WAIT included
+    std::vector<StuckSocket> stuck;  // for stuck_age or longer, with holders and place
+    std::size_t younger = 0;         // in a stuck state for less (or only known to be there for less)
+  };
+  // Dumps and looks up owners now, under the port and family filters.
+  // Throws Error when tcpfsm's own namespace cannot be dumped.
+  Now collect();
+
+  const Options& options() const { return options_; }
+
+ private:
+  bool wanted(const DiagSocket& d) const { return options_.ports.matches(d.local.port, d.remote.port); }
+
+  Options options_;
+  std::uint32_t stuck_mask_;
+  StuckRefresher refresher_;
+  StuckTracker tracker_;
+  SockDiag diag_;
+  std::vector<DiagSocket> sockets_;
+};
+
+}  // namespace tcpfsm
