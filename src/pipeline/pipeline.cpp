@@ -23,10 +23,10 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
       checker_(options.model),
       owners_({options.owner_cache, options.socket_files, features().io_kernel_threads}),
       cgroups_(options.cgroup2_mount),
-      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
-      }) {
+      }),
+      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()) {
   if (options_.count_transitions) counts_.emplace();
 }
 
