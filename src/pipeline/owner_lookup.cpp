@@ -28,8 +28,8 @@ constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
 // Accepted sockets taken from the kernel and not asked about yet: kept for
 // their first record with a file, so many at most (the oldest leave first).
-// They are taken at least this often: the kernel keeps the last 16384 of the
-// whole host's accept()s, which a busy host makes in a second.
+// They are taken at least this often: the kernel has room for 18724 of the
+// whole host's accept()s between two takes.
 constexpr std::size_t kMaxAccepted = 16384;
 constexpr auto kTakeInterval = std::chrono::milliseconds(50);
 
