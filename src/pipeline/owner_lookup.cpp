@@ -27,10 +27,10 @@ constexpr auto kWalkInterval = std::chrono::seconds(5);
 constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
 // Accepted sockets taken from the kernel and not asked about yet: kept for
-// their first record with a file, so many at most (the oldest leave first).
-// They are taken at least this often: the kernel has room for 18724 of the
-// whole host's accept()s between two takes.
-constexpr std::size_t kMaxAccepted = 16384;
+// their first record with a file, so many at most (the oldest leave first;
+// 4 MB at most, a few seconds of a busy host's accept()s). They are taken at
+// least this often: the kernel has room for 74898 between two takes.
+constexpr std::size_t kMaxAccepted = 65536;
 constexpr auto kTakeInterval = std::chrono::milliseconds(50);
 
 bool is(int state, State s) { return state == number(s); }
@@ -119,7 +119,7 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
 void OwnerLookup::take_accepted() {
   last_take_ = Clock::now();
   for (const tcpfsm_holder& h : options_.files->accepted()) {
-    if (accepted_.insert_or_assign(h.ino, holder_of(h)).second)
+    if (accepted_.insert_or_assign(h.ino, h).second)
       accepted_order_.push_back(h.ino);
     if (accepted_order_.size() > kMaxAccepted) {
       accepted_.erase(accepted_order_.front());
@@ -134,7 +134,7 @@ void OwnerLookup::take_accepted() {
     auto it = accepted_.find(i);
     if (it == accepted_.end()) return false;
     ++counts_.accepted;
-    cache_.set(i, {std::move(it->second)});
+    cache_.set(i, {holder_of(it->second)});
     accepted_.erase(it);
     return true;
   });
