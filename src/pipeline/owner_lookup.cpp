@@ -59,7 +59,14 @@ OwnerLookup::OwnerLookup(Options options)
 }
 
 void OwnerLookup::want(const Transition& t) {
-  if (!t.ino || t.owner_pid || by_holder(t)) return;
+  if (!t.ino || t.owner_pid) return;
+  // connect() or listen() will tell; the socket's later records in the
+  // batch then need nothing looked up either.
+  if (by_holder(t)) {
+    told_.try_emplace(t.ino);
+    return;
+  }
+  if (told_.contains(t.ino)) return;
   if (cache_.track(t.ino)) {
     pending_.push_back(t.ino);
     take_due_ = true;
@@ -95,7 +102,7 @@ std::optional<Owner> OwnerLookup::claim(const Transition& t) {
   // be told apart, being gone) holds no descriptor of its own.
   if (kernel_thread || !o.pid) return std::nullopt;
   ++counts_.claimed;
-  cache_.set(t.ino, {Holder{o.pid, -1, o.comm, {}}});
+  told_[t.ino] = o;
   return o;
 }
 
@@ -107,6 +114,8 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
     return o;
   }
   if (auto o = claim(t)) return o;
+  if (auto it = told_.find(t.ino); it != told_.end())  // a later record of a socket claimed above
+    return it->second.pid ? std::optional<Owner>(it->second) : std::nullopt;
   const auto* holders = cache_.lookup(t.ino);
   if (!holders || (holders->empty() && cache_.wanted(t.ino))) {
     pending_.push_back(t.ino);
@@ -193,6 +202,7 @@ void OwnerLookup::pass_listeners(Clock::time_point now) {
 void OwnerLookup::tick(Clock::time_point now) {
   const std::chrono::duration<double> since = now - last_tick_;
   last_tick_ = now;
+  told_.clear();  // the pipeline keeps their owners with the sockets
   listeners_.sweep();
   if (options_.files) {
     if (listeners_.pass_due(now)) pass_listeners(now);

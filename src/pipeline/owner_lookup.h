@@ -98,6 +98,9 @@ class OwnerLookup {
   OwnerCache cache_;
   Listeners listeners_;
   Counts counts_;
+  // Inodes whose connect() or listen() came since the last tick, and who
+  // called it (pid 0: not a certain owner).
+  std::unordered_map<std::uint32_t, Owner> told_;
   std::vector<std::uint32_t> pending_;  // inodes queued for the next pass of the iterator
   std::unordered_map<std::uint32_t, tcpfsm_holder> accepted_;  // by inode: from the accept hook, not asked for yet
   std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first
