@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "owners_accept.skel.h"
 #include "owners_iter.skel.h"
@@ -53,11 +54,18 @@ struct HolderIterator::Impl {
   bpf_link* holders = nullptr;
   bpf_link* listeners = nullptr;
   owners_accept_bpf* accept = nullptr;  // nothing: no accept hook
+  ring_buffer* accepted = nullptr;      // its records
+  std::vector<tcpfsm_holder> taken;     // filled by ring_buffer__consume()
   ~Impl() {
+    ring_buffer__free(accepted);
     owners_accept_bpf__destroy(accept);
     bpf_link__destroy(listeners);
     bpf_link__destroy(holders);
     owners_iter_bpf__destroy(skel);
+  }
+  static int on_accepted(void* ctx, void* data, std::size_t size) {
+    if (size >= sizeof(tcpfsm_holder)) static_cast<Impl*>(ctx)->taken.push_back(*static_cast<const tcpfsm_holder*>(data));
+    return 0;
   }
   // The accept hook, or why it cannot be had.
   std::string load_accept() {
@@ -70,6 +78,8 @@ struct HolderIterator::Impl {
       why = errno == ENOENT ? "tracefs is not mounted (/sys/kernel/tracing): no syscall tracepoints to attach to"
             : errno == EACCES ? "tracefs is not readable: the syscall tracepoints' ids need CAP_DAC_READ_SEARCH"
                               : std::string("cannot attach to syscalls:sys_exit_accept4: ") + std::strerror(errno);
+    else if (!(accepted = ring_buffer__new(bpf_map__fd(accept->maps.accepted), on_accepted, this, nullptr)))
+      why = std::string("cannot read its ring buffer: ") + std::strerror(errno);
     if (!why.empty()) {
       owners_accept_bpf__destroy(accept);
       accept = nullptr;
@@ -125,22 +135,9 @@ std::optional<std::vector<tcpfsm_holder>> HolderIterator::holding(std::span<cons
 std::optional<std::vector<tcpfsm_holder>> HolderIterator::listening() { return read_all(impl_->listeners); }
 
 std::vector<tcpfsm_holder> HolderIterator::accepted() {
-  std::vector<tcpfsm_holder> out;
-  if (!impl_->accept) return out;
-  const int map = bpf_map__fd(impl_->accept->maps.accepted);
-  // Taken out in batches: what the hook adds meanwhile waits for the next call.
-  constexpr std::uint32_t kBatch = 1024;
-  std::vector<std::uint32_t> keys(kBatch);
-  std::vector<tcpfsm_holder> values(kBatch);
-  std::uint32_t token = 0;
-  for (bool first = true;; first = false) {
-    std::uint32_t count = kBatch;
-    const int err = bpf_map_lookup_and_delete_batch(map, first ? nullptr : &token, &token, keys.data(),
-                                                    values.data(), &count, nullptr);
-    out.insert(out.end(), values.begin(), values.begin() + count);
-    if (err != 0) break;  // ENOENT: all taken
-  }
-  return out;
+  // Mapped memory: no system call when there is nothing new.
+  if (impl_->accepted) ring_buffer__consume(impl_->accepted);
+  return std::exchange(impl_->taken, {});
 }
 
 }  // namespace tcpfsm

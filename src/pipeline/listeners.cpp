@@ -1,9 +1,5 @@
 #include "pipeline/listeners.h"
 
-#include <poll.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <map>
 
@@ -22,11 +18,6 @@ bool wildcard(const std::array<std::uint8_t, 16>& addr) {
 }
 
 }  // namespace
-
-Listeners::~Listeners() {
-  for (auto& [ino, l] : listeners_)
-    if (l.pidfd >= 0) close(l.pidfd);
-}
 
 Listeners::Listener& Listeners::add(std::uint32_t ino, std::uint32_t netns, bool ipv6,
                                     const std::array<std::uint8_t, 16>& addr, std::uint16_t port) {
@@ -57,22 +48,20 @@ void Listeners::remove(std::uint32_t ino) {
       by_port_.erase(b);
       break;
     }
-  if (it->second.pidfd >= 0) close(it->second.pidfd);
+  set_owner(it->second, {}, 0);
   listeners_.erase(it);
 }
 
 void Listeners::set_owner(Listener& l, Owner owner, std::uint64_t since_ns) {
-  if (owner.pid == l.owner.pid && (l.pidfd >= 0 || !owner.pid)) {
+  if (owner.pid == l.owner.pid && (l.watched || !owner.pid)) {
     l.owner.comm = std::move(owner.comm);
     return;
   }
-  if (l.pidfd >= 0) close(l.pidfd);
-  l.pidfd = -1;
+  if (l.watched) owners_.unwatch(l.owner.pid);
   l.owner = std::move(owner);
   l.owner_since_ns = since_ns;
-  // A pidfd names this process, not whichever later gets its pid. None can
-  // be had when the process is gone already: then the owner is not certain.
-  if (l.owner.pid) l.pidfd = static_cast<int>(syscall(SYS_pidfd_open, l.owner.pid, 0));
+  // Not watched (gone already, or too many watched): not certain.
+  l.watched = owners_.watch(l.owner.pid);
 }
 
 void Listeners::refresh(const std::optional<std::vector<tcpfsm_holder>>& found, std::uint64_t ended_ns,
@@ -148,17 +137,14 @@ bool Listeners::matches(const Listener& l, const Transition& t) const {
 
 void Listeners::check_owners(std::uint64_t event_ns) {
   if (event_ns <= owners_checked_ns_) return;
-  std::vector<pollfd> fds;
-  std::vector<Listener*> of;
-  for (auto& [ino, l] : listeners_)
-    if (l.pidfd >= 0) {
-      fds.push_back({l.pidfd, POLLIN, 0});
-      of.push_back(&l);
-    }
   owners_checked_ns_ = mono_now_ns();
-  if (fds.empty() || poll(fds.data(), fds.size(), 0) <= 0) return;
-  for (std::size_t i = 0; i < fds.size(); ++i)
-    if (fds[i].revents) set_owner(*of[i], {}, 0);  // exited: whoever holds it now is for a pass to find
+  // Exited: whoever holds their listeners now is for a pass to find.
+  for (std::int32_t pid : owners_.exited())
+    for (auto& [ino, l] : listeners_)
+      if (l.watched && l.owner.pid == pid) {
+        l.watched = false;  // its watch is gone with it
+        l.owner = {};
+      }
 }
 
 std::optional<Owner> Listeners::owner_of_child(const Transition& t) {
@@ -170,8 +156,8 @@ std::optional<Owner> Listeners::owner_of_child(const Transition& t) {
     const Listener& l = *b->second;
     if (!matches(l, t)) continue;
     // No owner, one that cannot be watched, or not known to be it then.
-    if (l.pidfd < 0 || t.ktime_ns < l.owner_since_ns) {
-      owner_missing_ = l.pidfd < 0;
+    if (!l.watched || t.ktime_ns < l.owner_since_ns) {
+      owner_missing_ = !l.watched;
       return std::nullopt;
     }
     if (named && named->owner.pid != l.owner.pid) return std::nullopt;

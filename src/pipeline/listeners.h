@@ -11,7 +11,7 @@
 // socket on the host (the kernel's task_file iterator, every namespace) the
 // registry has followed each listen() and each listener's close() in the
 // events; after lost events only from the next pass on. An owner that exits
-// is noticed (a pidfd) before a later child is named after it; one that
+// is noticed (ProcessWatch) before a later child is named after it; one that
 // closes its copy of the listener while another process keeps it open, at
 // the next pass (at most kRefresh later while children come).
 #pragma once
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kernel/transition.h"
+#include "pipeline/process_watch.h"
 #include "pipeline/socket_table.h"
 #include "tcpfsm/holder.h"
 
@@ -36,10 +37,6 @@ class Listeners {
   // While children are named, listeners are looked at again this often.
   static constexpr auto kRefresh = std::chrono::seconds(5);
 
-  Listeners() = default;
-  ~Listeners();
-  Listeners(const Listeners&) = delete;
-  Listeners& operator=(const Listeners&) = delete;
 
   // Every descriptor of a listening socket a pass found
   // (SocketFiles::listening()); `ended_ns`: CLOCK_MONOTONIC when the pass
@@ -78,7 +75,7 @@ class Listeners {
     std::uint16_t port = 0;
     Owner owner;  // pid 0: not known
     std::uint64_t owner_since_ns = 0;  // known to be its owner from then on (CLOCK_MONOTONIC)
-    int pidfd = -1;  // the owner's, readable once it has exited; -1: not watched, not certain
+    bool watched = false;  // its owner is watched for its exit; else not certain
     bool closed = false;
   };
   static std::uint64_t port_key(std::uint32_t netns, std::uint16_t port) {
@@ -94,6 +91,7 @@ class Listeners {
   void check_owners(std::uint64_t event_ns);
 
   std::unordered_map<std::uint32_t, Listener> listeners_;  // by inode
+  ProcessWatch owners_;  // the listeners' owners
   std::unordered_multimap<std::uint64_t, Listener*> by_port_;  // port_key -> its listeners (nodes stay put)
   std::uint64_t complete_since_ns_ = kNever;  // children from then on can be named
   std::uint64_t owners_checked_ns_ = 0;

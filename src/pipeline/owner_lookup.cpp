@@ -27,10 +27,10 @@ constexpr auto kWalkInterval = std::chrono::seconds(5);
 constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
 // Accepted sockets taken from the kernel and not asked about yet: kept for
-// their first record with a file, so many at most (the oldest leave first).
-// They are taken at least this often: the kernel keeps the last 16384 of the
-// whole host's accept()s, which a busy host makes in a second.
-constexpr std::size_t kMaxAccepted = 16384;
+// their first record with a file, so many at most (the oldest leave first;
+// 4 MB at most, a few seconds of a busy host's accept()s). They are taken at
+// least this often: the kernel has room for 74898 between two takes.
+constexpr std::size_t kMaxAccepted = 65536;
 constexpr auto kTakeInterval = std::chrono::milliseconds(50);
 
 bool is(int state, State s) { return state == number(s); }
@@ -59,7 +59,14 @@ OwnerLookup::OwnerLookup(Options options)
 }
 
 void OwnerLookup::want(const Transition& t) {
-  if (!t.ino || t.owner_pid || by_holder(t)) return;
+  if (!t.ino || t.owner_pid) return;
+  // connect() or listen() will tell; the socket's later records in the
+  // batch then need nothing looked up either.
+  if (by_holder(t)) {
+    told_.try_emplace(t.ino);
+    return;
+  }
+  if (told_.contains(t.ino)) return;
   if (cache_.track(t.ino)) {
     pending_.push_back(t.ino);
     take_due_ = true;
@@ -95,7 +102,7 @@ std::optional<Owner> OwnerLookup::claim(const Transition& t) {
   // be told apart, being gone) holds no descriptor of its own.
   if (kernel_thread || !o.pid) return std::nullopt;
   ++counts_.claimed;
-  cache_.set(t.ino, {Holder{o.pid, -1, o.comm, {}}});
+  told_[t.ino] = o;
   return o;
 }
 
@@ -107,6 +114,8 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
     return o;
   }
   if (auto o = claim(t)) return o;
+  if (auto it = told_.find(t.ino); it != told_.end())  // a later record of a socket claimed above
+    return it->second.pid ? std::optional<Owner>(it->second) : std::nullopt;
   const auto* holders = cache_.lookup(t.ino);
   if (!holders || (holders->empty() && cache_.wanted(t.ino))) {
     pending_.push_back(t.ino);
@@ -119,7 +128,7 @@ std::optional<Owner> OwnerLookup::find(const Transition& t) {
 void OwnerLookup::take_accepted() {
   last_take_ = Clock::now();
   for (const tcpfsm_holder& h : options_.files->accepted()) {
-    if (accepted_.insert_or_assign(h.ino, holder_of(h)).second)
+    if (accepted_.insert_or_assign(h.ino, h).second)
       accepted_order_.push_back(h.ino);
     if (accepted_order_.size() > kMaxAccepted) {
       accepted_.erase(accepted_order_.front());
@@ -134,7 +143,7 @@ void OwnerLookup::take_accepted() {
     auto it = accepted_.find(i);
     if (it == accepted_.end()) return false;
     ++counts_.accepted;
-    cache_.set(i, {std::move(it->second)});
+    cache_.set(i, {holder_of(it->second)});
     accepted_.erase(it);
     return true;
   });
@@ -193,6 +202,7 @@ void OwnerLookup::pass_listeners(Clock::time_point now) {
 void OwnerLookup::tick(Clock::time_point now) {
   const std::chrono::duration<double> since = now - last_tick_;
   last_tick_ = now;
+  told_.clear();  // the pipeline keeps their owners with the sockets
   listeners_.sweep();
   if (options_.files) {
     if (listeners_.pass_due(now)) pass_listeners(now);

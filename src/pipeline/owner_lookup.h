@@ -98,8 +98,11 @@ class OwnerLookup {
   OwnerCache cache_;
   Listeners listeners_;
   Counts counts_;
+  // Inodes whose connect() or listen() came since the last tick, and who
+  // called it (pid 0: not a certain owner).
+  std::unordered_map<std::uint32_t, Owner> told_;
   std::vector<std::uint32_t> pending_;  // inodes queued for the next pass of the iterator
-  std::unordered_map<std::uint32_t, Holder> accepted_;  // by inode: taken from the accept hook, not asked for yet
+  std::unordered_map<std::uint32_t, tcpfsm_holder> accepted_;  // by inode: from the accept hook, not asked for yet
   std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first
   bool take_due_ = false;  // inodes were queued since accepted sockets were last taken
   Clock::time_point last_take_{};

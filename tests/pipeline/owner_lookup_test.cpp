@@ -4,8 +4,6 @@
 // with pidfds.
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +14,7 @@
 #include "pipeline/owner_lookup.h"
 #include "support/fake_proc.h"
 #include "support/fake_socket_files.h"
+#include "support/waiting_child.h"
 
 using namespace tcpfsm;
 using namespace std::chrono_literals;
@@ -83,35 +82,6 @@ OwnerLookup on_proc(const FakeProc& proc, bool io_kernel_threads = false) {
 OwnerLookup on_kernel(const FakeProc& proc, std::shared_ptr<FakeSocketFiles> files) {
   return OwnerLookup({{proc.root(), std::chrono::hours(1)}, std::move(files), false});
 }
-
-// A process that waits until it is told to exit.
-class Child {
- public:
-  Child() {
-    if (pipe(fds_) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ == 0) {
-      char c;
-      close(fds_[1]);
-      (void)!read(fds_[0], &c, 1);
-      _exit(0);
-    }
-    close(fds_[0]);
-  }
-  ~Child() { exit(); }
-  // Exits; returns once it has.
-  void exit() {
-    if (pid_ <= 0) return;
-    close(fds_[1]);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  std::uint32_t pid() const { return static_cast<std::uint32_t>(pid_); }
-
- private:
-  int fds_[2];
-  pid_t pid_ = -1;
-};
 
 const std::uint32_t kSelf = static_cast<std::uint32_t>(getpid());
 
@@ -277,12 +247,12 @@ TEST(OwnerLookupChildren, AChildNotAcceptedYetBelongsToItsListenersOwner) {
 // when every listener the child can belong to has the same owner.
 TEST(OwnerLookupChildren, OnlyWhenEveryListenerItCanBelongToHasOneOwner) {
   FakeProc proc;
-  Child other;
+  WaitingChild other;
   auto files = std::make_shared<FakeSocketFiles>();
   files->listen(80, kSelf, 3, "server", kNetns, "0.0.0.0", 9090);
-  files->listen(81, other.pid(), 3, "other", kNetns, "0.0.0.0", 9090);
+  files->listen(81, static_cast<std::uint32_t>(other.pid()), 3, "other", kNetns, "0.0.0.0", 9090);
   files->listen(82, kSelf, 4, "server", kNetns, "127.0.0.2", 9091);
-  files->listen(83, other.pid(), 4, "other", kNetns, "0.0.0.0", 9091);
+  files->listen(83, static_cast<std::uint32_t>(other.pid()), 4, "other", kNetns, "0.0.0.0", 9091);
   files->listen(84, kSelf, 5, "server", kNetns, "::", 9092);
   files->listen(85, kSelf, 6, "server", kNetns, "::", 9092);
   OwnerLookup lookup = on_kernel(proc, files);
@@ -291,7 +261,7 @@ TEST(OwnerLookupChildren, OnlyWhenEveryListenerItCanBelongToHasOneOwner) {
   EXPECT_FALSE(owner_of(lookup, e));
   e.lport = 9091;
   e.laddr = "127.0.0.3";  // the wildcard's only
-  expect_owner(owner_of(lookup, e), static_cast<std::int32_t>(other.pid()), "other");
+  expect_owner(owner_of(lookup, e), static_cast<std::int32_t>(static_cast<std::uint32_t>(other.pid())), "other");
   e.laddr = "127.0.0.2";  // either
   EXPECT_FALSE(owner_of(lookup, e));
   e.lport = 9092;
@@ -303,13 +273,13 @@ TEST(OwnerLookupChildren, OnlyWhenEveryListenerItCanBelongToHasOneOwner) {
 // the listener now.
 TEST(OwnerLookupChildren, AnOwnerThatExitedNamesNoLaterChild) {
   FakeProc proc;
-  Child daemon_parent;
+  WaitingChild daemon_parent;
   auto files = std::make_shared<FakeSocketFiles>();
-  files->listen(90, daemon_parent.pid(), 3, "parent", kNetns, "0.0.0.0", 9100);
+  files->listen(90, static_cast<std::uint32_t>(daemon_parent.pid()), 3, "parent", kNetns, "0.0.0.0", 9100);
   OwnerLookup lookup = on_kernel(proc, files);
   Event e{State::Listen, State::SynRecv};
   e.lport = 9100;
-  expect_owner(owner_of(lookup, e), static_cast<std::int32_t>(daemon_parent.pid()), "parent");
+  expect_owner(owner_of(lookup, e), static_cast<std::int32_t>(static_cast<std::uint32_t>(daemon_parent.pid())), "parent");
   daemon_parent.exit();
   files->close_all(90);
   files->listen(90, kSelf, 3, "server", kNetns, "0.0.0.0", 9100);  // its child kept it
