@@ -40,7 +40,7 @@ class SocketFiles {
   // Every descriptor of a listening TCP socket, with its namespace and
   // address; nothing when the pass failed.
   virtual std::optional<std::vector<tcpfsm_holder>> listening() = 0;
-  // The TCP sockets accept()ed since the last call (as many as 74898 fit in
+  // The TCP sockets accept()ed since the last call (as many as 18724 fit in
   // between), each with the process that accepted it and its descriptor
   // there. Empty without the accept hook.
   virtual std::vector<tcpfsm_holder> accepted() = 0;

@@ -28,9 +28,9 @@ constexpr auto kNameTtl = std::chrono::seconds(1);
 constexpr std::size_t kMaxNames = 4096;
 // Accepted sockets taken from the kernel and not asked about yet: kept for
 // their first record with a file, so many at most (the oldest leave first;
-// 4 MB at most, a few seconds of a busy host's accept()s). They are taken at
-// least this often: the kernel has room for 74898 between two takes.
-constexpr std::size_t kMaxAccepted = 65536;
+// 2.5 MB at most, a second or more of a busy host's accept()s). They are
+// taken at least this often: the kernel has room for 18724 between takes.
+constexpr std::size_t kMaxAccepted = 32768;
 constexpr auto kTakeInterval = std::chrono::milliseconds(50);
 
 bool is(int state, State s) { return state == number(s); }
