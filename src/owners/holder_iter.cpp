@@ -36,7 +36,7 @@ std::optional<std::vector<tcpfsm_holder>> read_all(bpf_link* link) {
   }
   close(fd);
   std::vector<tcpfsm_holder> out(bytes.size() / sizeof(tcpfsm_holder));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(tcpfsm_holder));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(tcpfsm_holder));  // never null
   return out;
 }
 

@@ -334,7 +334,9 @@ TEST(PipelineOwners, AChildBelongsToItsListenersOwnerUntilAccepted) {
   auto r = run.feed({event(2, kListen, kSynRecv, now, 8080, 0, 99), event(2, kSynRecv, kEstablished, now + 1, 8080, 0, 99),
                      event(2, kEstablished, kCloseWait, now + 2, 8080, 888, 99),
                      event(2, kCloseWait, kLastAck, now + 3, 8080, 888, 5555),
-                     event(2, kLastAck, kClose, now + 4, 8080, 0, 99)});
+                     event(2, kLastAck, kClose, now + 4, 8080, 0, 99)},
+                    /*last=*/true);  // the young -> CLOSE would wait for a reset report
+  ASSERT_EQ(r.size(), 5u);
   for (int i : {0, 1}) {
     EXPECT_EQ(r[i]["owner_pid"], self) << r[i].dump();
     EXPECT_EQ(r[i]["owner_comm"], "server") << r[i].dump();
