@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using namespace tcpfsm;
 
@@ -29,4 +30,49 @@ TEST(Rfc3339, AnythingElseIsNothing) {
         "2026-11-21T24:00:00Z", "2026-11-21T07:60:00Z", "1969-12-31T23:59:59Z", "2585-01-01T00:00:00Z",
         "2026-11-21T07:42:31.1a3Z", "+026-11-21T07:42:31Z", "2026-11-21T07:42:31ZZ"})
     EXPECT_EQ(json::parse_rfc3339(bad), std::nullopt) << bad;
+}
+
+TEST(Uint, EveryDigitCountAndEdgeAsToString) {
+  std::vector<std::uint64_t> values = {0, UINT32_MAX, std::uint64_t{UINT32_MAX} + 1, UINT64_MAX, UINT64_MAX - 1};
+  for (std::uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+    values.insert(values.end(), {p - 1, p, p + 1, 10 * p - 1, 10 * p});
+  }
+  for (std::uint64_t v : values) {
+    std::string s;
+    json::append_uint(s, v);
+    EXPECT_EQ(s, std::to_string(v));
+  }
+}
+
+TEST(Line, PiecesLongerThanItsBufferComeOutWholeAndInOrder) {
+  const std::string long_raw(3000, 'r'), long_text(5000, 'x');
+  std::string via_line, via_append = "head";
+  via_line = "head";
+  {
+    json::Line l(via_line);
+    l.raw(R"({"a":)").uint(UINT64_MAX).raw(',').string(long_text).raw(long_raw);
+    for (int i = 0; i < 200; ++i) l.raw(',').uint(static_cast<std::uint64_t>(i)).string("c\"\n\xff");
+    l.rfc3339(1'795'246'951'123'456'789u).raw("}\n");
+  }
+  via_append += R"({"a":)";
+  json::append_uint(via_append, UINT64_MAX);
+  via_append += ',';
+  json::append_string(via_append, long_text);
+  via_append += long_raw;
+  for (int i = 0; i < 200; ++i) {
+    via_append += ',';
+    json::append_uint(via_append, static_cast<std::uint64_t>(i));
+    json::append_string(via_append, "c\"\n\xff");
+  }
+  json::append_rfc3339(via_append, 1'795'246'951'123'456'789u);
+  via_append += "}\n";
+  EXPECT_EQ(via_line, via_append);
+  EXPECT_NE(via_line.find(R"("c\"\n\ufffd")"), std::string::npos);
+  EXPECT_NE(via_line.find("2026-11-21T07:42:31.123456789Z}"), std::string::npos);
+}
+
+TEST(String, PlainRunsCopiedEscapesAndUtf8AsJsonWants) {
+  std::string s;
+  json::append_string(s, std::string_view("ab\"\\\t\r\n\x01\x7f" "caf\xc3\xa9" "\xc3(" "\xed\xa0\x80" "z", 20));
+  EXPECT_EQ(s, "\"ab\\\"\\\\\\t\\r\\n\\u0001\x7f" "caf\xc3\xa9" "\\ufffd(\\ufffd\\ufffd\\ufffdz\"");
 }
