@@ -10,7 +10,7 @@
 #include <string>
 
 #include "kernel/rst_reasons.h"
-#include "kernel/vmlinux_btf.h"
+#include "kernel/kernel_btf.h"
 
 namespace tcpfsm {
 
@@ -25,25 +25,9 @@ namespace {
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
 
-
 bool has_tracepoint_dir() {
   return exists("/sys/kernel/tracing/events/sock/inet_sock_set_state") ||
          exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
-}
-
-bool raw_tracepoint(const char* name) { return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) > 0; }
-
-// Arguments of a raw tracepoint, from its btf_trace_<name> typedef (a pointer
-// to a function whose first argument is the tracepoint's data); -1 unknown.
-int raw_tracepoint_args(const std::string& name) {
-  const btf* b = vmlinux_btf();
-  if (!b) return -1;
-  const int id = btf__find_by_name_kind(b, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
-  if (id <= 0) return -1;
-  const btf_type* t = btf__type_by_id(b, btf__resolve_type(b, static_cast<__u32>(id)));
-  if (!t || !btf_is_ptr(t)) return -1;
-  t = btf__type_by_id(b, t->type);
-  return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
 }
 
 // Whether the running kernel is older than major.minor (uname's release).
@@ -59,17 +43,20 @@ Features probe() {
   f.btf = exists(kBtfPath);
   f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
   f.sk_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, nullptr) == 1;
-  f.tp_btf = f.btf && libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP) > 0;
+  // The kernel's own BTF: libbpf may find a vmlinux file elsewhere, but the
+  // kernel attaches tp_btf programs by the BTF it has itself.
+  const KernelBtf none;
+  const KernelBtf& k = f.btf ? kernel_btf() : none;
+  f.tp_btf = k.set_state_args >= 0;
   f.tracefs = exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events");
   f.tracepoint = has_tracepoint_dir();
-  f.rst_received_btf = f.btf && raw_tracepoint("tcp_receive_reset");
-  f.rst_sent_btf = f.btf && raw_tracepoint("tcp_send_reset");
-  f.rst_reason_arg = f.rst_sent_btf && raw_tracepoint_args("tcp_send_reset") >= 3;
+  f.rst_received_btf = k.receive_reset_args >= 0;
+  f.rst_sent_btf = k.send_reset_args >= 0;
+  f.rst_reason_arg = k.send_reset_args >= 3;
   f.rst_reason_names = !RstReasons::kernel().empty();
   f.rst_received_tp = tracefs_has_event("tcp/tcp_receive_reset");
   f.rst_sent_tp = tracefs_has_event("tcp/tcp_send_reset");
-  // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
-  f.task_file_iter = f.btf && libbpf_find_vmlinux_btf_id("task_file", BPF_TRACE_ITER) > 0;
+  f.task_file_iter = k.task_file_iter;
   f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
                   exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
   f.io_kernel_threads = kernel_older_than(5, 12);

@@ -1,8 +1,6 @@
 #include "kernel/rst_reasons.h"
 
-#include <bpf/btf.h>
-
-#include "kernel/vmlinux_btf.h"
+#include "kernel/kernel_btf.h"
 
 namespace tcpfsm {
 namespace {
@@ -12,24 +10,10 @@ constexpr std::string_view kPrefix = "SK_RST_REASON_";
 // far below it); a bound keeps a corrupt BTF from sizing the table.
 constexpr std::uint32_t kMaxValue = 4096;
 
-std::vector<std::pair<std::uint32_t, std::string>> kernel_enumerators() {
-  std::vector<std::pair<std::uint32_t, std::string>> out;
-  const btf* b = vmlinux_btf();
-  if (!b) return out;
-  const int id = btf__find_by_name_kind(b, "sk_rst_reason", BTF_KIND_ENUM);
-  if (id <= 0) return out;
-  const btf_type* t = btf__type_by_id(b, static_cast<__u32>(id));
-  const struct btf_enum* e = btf_enum(t);
-  for (int i = 0; i < btf_vlen(t); ++i)
-    if (const char* n = btf__name_by_offset(b, e[i].name_off))
-      out.emplace_back(static_cast<std::uint32_t>(e[i].val), n);
-  return out;
-}
-
 }  // namespace
 
 const RstReasons& RstReasons::kernel() {
-  static const RstReasons r(kernel_enumerators());
+  static const RstReasons r(kernel_btf().rst_reasons);
   return r;
 }
 

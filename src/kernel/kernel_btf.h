@@ -1,0 +1,31 @@
+// What tcpfsm asks the running kernel's BTF at run time (tracepoint
+// arguments, enum names) rather than hard-coding it: read once, at the first
+// question.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tcpfsm {
+
+struct KernelBtf {
+  bool read = false;  // /sys/kernel/btf/vmlinux was there and parsed
+  // Each raw tracepoint's arguments (from its btf_trace_<name> typedef), -1
+  // when the kernel has no such tracepoint.
+  int set_state_args = -1;      // inet_sock_set_state
+  int receive_reset_args = -1;  // tcp_receive_reset
+  int send_reset_args = -1;     // tcp_send_reset: 3 from 6.10 (enum sk_rst_reason)
+  bool task_file_iter = false;  // the task_file BPF iterator (bpf_iter_task_file)
+  // enum sk_rst_reason: value, name.
+  std::vector<std::pair<std::uint32_t, std::string>> rst_reasons;
+};
+
+// The answers, all taken in one reading. The parsed BTF itself (over 10 MB
+// for 5.5 MB of BTF) is freed before this returns: kept, it sat beside
+// libbpf's own copy while the programs load, a third of the tracer's peak
+// memory.
+const KernelBtf& kernel_btf();
+
+}  // namespace tcpfsm
