@@ -82,11 +82,17 @@ struct Tracer::Impl {
   std::vector<bpf_link*> cause_links;
   std::vector<std::string> causes_missing;
   ring_buffer* rb = nullptr;
+  // Woken by the ring buffer's wakeups only (edge-triggered): libbpf's own
+  // epoll set is level-triggered, so any unread record, however few, ended
+  // every wait at once and the reader drained in batches of a few hundred.
+  int wakeups = -1;
+  std::size_t drain_limit = SIZE_MAX, drained = 0;
   AttachMode mode = AttachMode::Auto;
   std::string fallback_reason;
   bool mounted_tracefs = false;
 
   ~Impl() {
+    if (wakeups >= 0) close(wakeups);
     ring_buffer__free(rb);
     detach_all();
     tcpfsm_bpf__destroy(skel);
@@ -101,11 +107,31 @@ struct Tracer::Impl {
   }
 
   // Two kinds of records, told apart by their size (include/tcpfsm/event.h).
+  // Maps the ring buffer at its first use rather than at load: loads that
+  // follow (the owners' iterator parses the kernel's BTF, over 10 MB, and
+  // frees it) then do not add to the ring buffer's pages at the peak of the
+  // process's memory. Events wait in the kernel's pages meanwhile.
+  ring_buffer* ring() {
+    if (rb) return rb;
+    rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_sample, this, nullptr);
+    if (!rb) throw Error(ExitCode::Failure, "cannot open the BPF ring buffer: " + errno_text(errno));
+    wakeups = epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    if (wakeups < 0 || epoll_ctl(wakeups, EPOLL_CTL_ADD, bpf_map__fd(skel->maps.events), &ev) != 0)
+      throw Error(ExitCode::Failure, "cannot wait on the BPF ring buffer: " + errno_text(errno));
+    return rb;
+  }
+
+  // What on_sample returns to stop the drain at its limit: libbpf has then
+  // consumed the record just handled, and returns this from consume().
+  static constexpr int kLimitReached = -ECANCELED;
+
   static int on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Impl*>(ctx);
     if (size == sizeof(tcpfsm_event)) self->handler->on_event(*static_cast<const tcpfsm_event*>(data));
     else if (size == sizeof(tcpfsm_cause)) self->handler->on_cause(*static_cast<const tcpfsm_cause*>(data));
-    return 0;
+    return ++self->drained >= self->drain_limit ? kLimitReached : 0;
   }
 
   // The reset programs of mode m this kernel has, by what it lacks otherwise.
@@ -259,11 +285,6 @@ Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::m
     throw Error(ExitCode::NoRingbuf, "kernel has no BPF ring buffer (needs Linux 5.8 or newer)");
 
   impl_->attach(options.mode);
-  impl_->rb = ring_buffer__new(bpf_map__fd(impl_->skel->maps.events), Impl::on_sample,
-                               impl_.get(), nullptr);
-  if (!impl_->rb)
-    throw Error(ExitCode::Failure,
-                "cannot open the BPF ring buffer: " + errno_text(errno));
 }
 
 Tracer::~Tracer() = default;
@@ -274,8 +295,9 @@ const std::string& Tracer::fallback_reason() const { return impl_->fallback_reas
 void Tracer::wait(int timeout_ms) {
   // Only waits: the caller reads the loss counters before draining, so a
   // lost record precedes the events whose gaps the loss explains.
+  impl_->ring();
   epoll_event ev{};
-  epoll_wait(ring_buffer__epoll_fd(impl_->rb), &ev, 1, timeout_ms);
+  epoll_wait(impl_->wakeups, &ev, 1, timeout_ms);
 }
 
 bool Tracer::poll(int timeout_ms) {
@@ -284,10 +306,14 @@ bool Tracer::poll(int timeout_ms) {
   return true;
 }
 
-void Tracer::drain() {
-  int n = ring_buffer__consume(impl_->rb);
+bool Tracer::drain(std::size_t limit) {
+  impl_->drain_limit = limit;
+  impl_->drained = 0;
+  const int n = ring_buffer__consume(impl_->ring());
+  if (n == Impl::kLimitReached) return true;
   if (n < 0 && n != -EINTR)
     throw Error(ExitCode::Failure, "reading the ring buffer failed: " + errno_text(-n));
+  return false;
 }
 
 void Tracer::detach() { impl_->detach_all(); }

@@ -1,6 +1,7 @@
 // Loads the BPF program, attaches it, and drains its ring buffer.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -75,8 +76,9 @@ class Tracer {
   // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
   // enough data waits) or a signal; reads nothing.
   void wait(int timeout_ms);
-  // Hands every waiting event to the handler (after detach: the rest).
-  void drain();
+  // Hands waiting events to the handler (after detach: the rest), at most
+  // limit of them: true when it stopped there, and more may wait.
+  bool drain(std::size_t limit = SIZE_MAX);
   // wait() then drain(), for callers that do not place losses in a stream.
   bool poll(int timeout_ms);
   // Stops new events; what is already in the ring buffer stays readable.

@@ -271,10 +271,15 @@ class Session final : public EventHandler {
 
 // Losses first, then the events (in that order in the stream), then their
 // records; then the counters for the metrics, if served.
+// Events drained per batch: a backlog (a ring buffer's worth is tens of
+// thousands) drained whole sat in memory at once, past the CPU's caches, and
+// in the reader's peak memory.
+constexpr std::size_t kBatchEvents = 2048;
+
 void pump(Tracer& tracer, Session& session, bool last = false) {
   const KernelCounters c = tracer.counters();
   session.account(c);
-  tracer.drain();
+  while (tracer.drain(kBatchEvents)) session.write_batch();
   session.write_batch(last);
   session.publish_metrics(c);
 }
