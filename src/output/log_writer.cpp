@@ -125,7 +125,8 @@ void LogWriter::reopen() {
 }
 
 void LogWriter::sync() {
-  if (is_file() && ::fsync(fd_) != 0)
+  // EINVAL, EROFS: a file with nothing to sync to (-o /dev/null, a FIFO).
+  if (is_file() && ::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS)
     throw Error(ExitCode::OutputError, "syncing " + name_ + " failed: " + std::strerror(errno));
 }
 
