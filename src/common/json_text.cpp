@@ -17,48 +17,6 @@ namespace {
 // backslash. Most strings (comm, addresses, names) are all such bytes.
 bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
-}  // namespace
-
-// Well-formed UTF-8 (common/text.h) goes out as it is: strict JSON parsers
-// reject anything else, and so would `tcpfsm check`.
-char* put_string(char* p, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  *p++ = '"';
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t run = i;
-    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
-    std::memcpy(p, s.data() + i, run - i);
-    p += run - i;
-    if ((i = run) == s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 1;
-    if (c == '"' || c == '\\') {
-      *p++ = '\\';
-      *p++ = static_cast<char>(c);
-    } else if (c == '\n') {
-      p = std::copy_n("\\n", 2, p);
-    } else if (c == '\t') {
-      p = std::copy_n("\\t", 2, p);
-    } else if (c == '\r') {
-      p = std::copy_n("\\r", 2, p);
-    } else if (c < 0x20) {
-      p = std::copy_n("\\u00", 4, p);
-      *p++ = kHex[c >> 4];
-      *p++ = kHex[c & 0xF];
-    } else if ((n = utf8_len(s, i)) != 0) {
-      p = std::copy_n(s.data() + i, n, p);
-    } else {
-      p = std::copy_n("\\ufffd", 6, p);
-      n = 1;
-    }
-    i += n;
-  }
-  *p++ = '"';
-  return p;
-}
-
-namespace {
-
 // "00" to "99": numbers are written two digits at a time.
 constexpr auto kPairs = [] {
   std::array<char, 200> pairs{};
@@ -101,6 +59,44 @@ void put_8_digits(char* p, std::uint32_t v) {
 }
 
 }  // namespace
+
+// Well-formed UTF-8 (common/text.h) goes out as it is: strict JSON parsers
+// reject anything else, and so would `tcpfsm check`.
+char* put_string(char* p, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *p++ = '"';
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t run = i;
+    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
+    std::memcpy(p, s.data() + i, run - i);
+    p += run - i;
+    if ((i = run) == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 1;
+    if (c == '"' || c == '\\') {
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
+    } else if (c == '\n') {
+      p = std::copy_n("\\n", 2, p);
+    } else if (c == '\t') {
+      p = std::copy_n("\\t", 2, p);
+    } else if (c == '\r') {
+      p = std::copy_n("\\r", 2, p);
+    } else if (c < 0x20) {
+      p = std::copy_n("\\u00", 4, p);
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 0xF];
+    } else if ((n = utf8_len(s, i)) != 0) {
+      p = std::copy_n(s.data() + i, n, p);
+    } else {
+      p = std::copy_n("\\ufffd", 6, p);
+      n = 1;
+    }
+    i += n;
+  }
+  *p++ = '"';
+  return p;
+}
 
 // std::to_chars counts the digits with a loop of divisions first, and was a
 // fifth of the reader's time in profiles: here a bit count and one compare.
