@@ -350,6 +350,20 @@ static __always_inline void submit(void *record, __u64 size)
 	bpf_ringbuf_submit(record, unread / line != before / line ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
+/* A record that passed the filters: counted as wanted, then reserved in the
+ * ring buffer; when the ring buffer is full, counted as lost instead, and
+ * NULL. Every wanted record is thus read or counted lost. */
+static __always_inline void *reserve(__u64 size, __u32 wanted, __u32 lost)
+{
+	void *record;
+
+	count(wanted);
+	record = bpf_ringbuf_reserve(&events, size, 0);
+	if (!record)
+		count(lost);
+	return record;
+}
+
 static __always_inline __u64 socket_id(const struct sock *sk, const bool btf)
 {
 	return btf ? bpf_get_socket_cookie((void *)sk) : socket_key(sk);
@@ -384,12 +398,9 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
 		return 0;
 
-	count(TCPFSM_CNT_MATCHED);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(TCPFSM_CNT_RINGBUF_FULL);
+	e = reserve(sizeof(*e), TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
+	if (!e)
 		return 0;
-	}
 	pid_tgid = bpf_get_current_pid_tgid();
 	e->ktime_ns = now;
 	e->flags = btf ? 0 : TCPFSM_F_SOCKET_KEY;
@@ -438,12 +449,9 @@ static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 
 	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
 		return 0;
 
-	count(TCPFSM_CNT_CAUSES);
-	c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
-	if (!c) {
-		count(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+	c = reserve(sizeof(*c), TCPFSM_CNT_CAUSES, TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+	if (!c)
 		return 0;
-	}
 	c->ktime_ns = bpf_ktime_get_ns();
 	c->cookie = socket_id(sk, btf);
 	c->rst_reason = reason;
