@@ -94,7 +94,9 @@ TEST(Filters, StateKeepsTransitionsIntoAndOutOfIt) {
                                                    "ESTABLISHED->CLOSE_WAIT", "CLOSE_WAIT->LAST_ACK"}));
   for (std::size_t i = 0; i < t.size(); ++i) {
     EXPECT_EQ(t[i]["verdict"], "ok");
-    if (i % 2) EXPECT_TRUE(t[i]["old_ns"].is_number()) << t[i].dump();  // time in CLOSE_WAIT
+    if (i % 2) {
+      EXPECT_TRUE(t[i]["old_ns"].is_number()) << t[i].dump();  // time in CLOSE_WAIT
+    }
   }
 }
 
