@@ -106,7 +106,6 @@ struct Tracer::Impl {
     cause_links.clear();
   }
 
-  // Two kinds of records, told apart by their size (include/tcpfsm/event.h).
   // Maps the ring buffer at its first use rather than at load: loads that
   // follow (the owners' iterator parses the kernel's BTF, over 10 MB, and
   // frees it) then do not add to the ring buffer's pages at the peak of the
@@ -127,6 +126,7 @@ struct Tracer::Impl {
   // consumed the record just handled, and returns this from consume().
   static constexpr int kLimitReached = -ECANCELED;
 
+  // Two kinds of records, told apart by their size (include/tcpfsm/event.h).
   static int on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Impl*>(ctx);
     if (size == sizeof(tcpfsm_event)) self->handler->on_event(*static_cast<const tcpfsm_event*>(data));
