@@ -17,6 +17,8 @@ void put_state(Line& l, int n) {
     l.uint(static_cast<std::uint64_t>(n));  // unknown: the number itself
 }
 
+// The keys come with their punctuation: addr_key as ,"laddr": and port_key
+// as ","lport": (the address's closing quote first).
 void put_endpoint(Line& l, std::string_view addr_key, std::string_view port_key, bool ipv6,
                   const Endpoint& ep) {
   char buf[kAddrTextMax];
