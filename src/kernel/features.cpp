@@ -1,6 +1,5 @@
 #include "kernel/features.h"
 
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <sys/utsname.h>
