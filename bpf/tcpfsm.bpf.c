@@ -50,6 +50,10 @@ const volatile __u32 netns_match[TCPFSM_MAX_NETNS_FILTERS] = {};
 const volatile __u32 cgroup_count = 0;
 const volatile __u64 cgroup_match_id[TCPFSM_MAX_CGROUP_FILTERS] = {};
 const volatile __u32 cgroup_match_level[TCPFSM_MAX_CGROUP_FILTERS] = {};
+/* Where struct cgroup keeps its ancestors (bytes; -1: unknown), and whether
+ * as ids (ancestor_ids[], before 6.1) rather than pointers (ancestors[]). */
+const volatile __s32 cgroup_ancestors_off = -1;
+const volatile bool cgroup_ancestor_ids = false;
 /* Per-socket time is kept in the kernel only when userspace cannot compute
  * it: under a port filter a socket's first events may be filtered out (lport
  * is 0 in SYN_SENT), under a state filter most of them are. (The namespace
@@ -65,6 +69,12 @@ const volatile __u64 key_secret = 0;
 const volatile __u64 wakeup_bytes = 0;
 /* tp_btf/tcp_send_reset passes the reset's reason (Linux 6.10+). */
 const volatile bool rst_reason_arg = false;
+/* tp_btf only: identify sockets by their cookie and keep per-socket time in
+ * socket-local storage. Tracing programs may call bpf_get_socket_cookie from
+ * Linux 5.12 and bpf_sk_storage_get from 5.11; before that the tp_btf
+ * program identifies sockets as the tracepoint fallback does (keys, a hash),
+ * and keeps its typed reads. */
+const volatile bool socket_cookies = true;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
@@ -90,7 +100,32 @@ struct {
 	__type(value, struct sk_slot);
 } sk_state SEC(".maps");
 
-/* tracepoint fallback: bounded; a full map is counted. */
+/* A child socket's birth (LISTEN -> SYN_RECV), held back on its CPU until
+ * the kernel has filled the child in. Up to Linux 6.12 at least (seen on
+ * 5.10, 6.1 and 6.12; 6.18 fills the child in first) inet_csk_clone_lock()
+ * sets the state first and only then the child's ports, addresses
+ * (tcp_v4_syn_recv_sock, after it returns) and cookie (copied from the
+ * request): reported at once, the birth shows the listener's endpoints and a
+ * cookie the socket then loses. The child's next transition follows in the
+ * same softirq (SYN_RECV -> ESTABLISHED, or -> CLOSE when the handshake
+ * fails), where its identity and endpoints are final: the birth is delivered
+ * first, with them. A TCP Fast Open child waits in SYN_RECV for the client's
+ * ACK: its birth goes out as it was seen at the CPU's next transition. */
+struct pending_birth {
+	__u64 sk;    /* the child's address (never leaves the kernel); 0: none */
+	bool wanted; /* it passed the filters as it looked at birth */
+	struct tcpfsm_event e;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_birth);
+} births SEC(".maps");
+
+/* Socket keys (tracepoint, and tp_btf without cookies): bounded; a full map
+ * is counted. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by userspace */
@@ -106,12 +141,29 @@ static __always_inline void count(__u32 idx)
 		*c += 1;
 }
 
+/* port_match[] indexed by a port. The ports come out of a byte swap, whose
+ * result older verifiers do not bound (5.10, 6.1 and 6.12 refused the lookup:
+ * "math between map_value pointer and register with unbounded min value";
+ * 6.18 takes it); the compiler drops a mask it knows to be redundant unless
+ * barrier_var() hides the value from it first. */
+static __always_inline __u8 port_bits(__u32 port)
+{
+	barrier_var(port);
+	return port_match[port & 0xffff];
+}
+
 static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 {
 	if (!filter_ports)
 		return true;
-	return (port_match[lport] & TCPFSM_PORT_LOCAL) ||
-	       (port_match[rport] & TCPFSM_PORT_REMOTE);
+	return (port_bits(lport) & TCPFSM_PORT_LOCAL) || (port_bits(rport) & TCPFSM_PORT_REMOTE);
+}
+
+/* Socket cookies and socket-local storage (tp_btf, when the kernel lets a
+ * tracing program use them), else keys and the hash. */
+static __always_inline bool by_cookie(const bool btf)
+{
+	return btf && socket_cookies;
 }
 
 /*
@@ -147,13 +199,27 @@ static __always_inline bool lifecycle_start(int oldstate, int newstate)
 	return oldstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV);
 }
 
+/* The socket's address as a number. The classic tracepoint passes one; a
+ * typed (tp_btf) pointer may be compared and stored but not mixed (the
+ * verifier refuses XOR and multiplication on pointers), so it is copied out
+ * as bytes. It never leaves the kernel as it is. */
+static __always_inline __u64 sk_addr(const struct sock *sk, const bool btf)
+{
+	__u64 addr = 0;
+
+	if (!btf)
+		return (__u64)sk;
+	bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
+	return addr;
+}
+
 /* Per-socket slot, hash keyed by socket address (tracepoint fallback). An
  * entry left by a socket whose CLOSE this program missed (it was skipped)
  * is not taken for the new socket's: a lifecycle start ignores it. */
 static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int oldstate, int newstate,
-						 __u64 *old_entered)
+						 __u64 *old_entered, const bool btf)
 {
-	__u64 key = (__u64)sk;
+	__u64 key = sk_addr(sk, btf);
 	struct sk_slot *s = bpf_map_lookup_elem(&sk_state_hash, &key);
 	struct sk_slot fresh = {};
 
@@ -172,11 +238,11 @@ static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int olds
 	return bpf_map_lookup_elem(&sk_state_hash, &key);
 }
 
-/* The fallback's event key: (address ^ secret) times an odd constant, a
+/* The socket keys' event key: (address ^ secret) times an odd constant, a
  * bijection, so distinct sockets alive together never share a key. */
-static __always_inline __u64 socket_key(const struct sock *sk)
+static __always_inline __u64 socket_key(const struct sock *sk, const bool btf)
 {
-	return ((__u64)sk ^ key_secret) * 0x9E3779B97F4A7C15ULL;
+	return (sk_addr(sk, btf) ^ key_secret) * 0x9E3779B97F4A7C15ULL;
 }
 
 /*
@@ -204,47 +270,62 @@ static __always_inline __u32 read_netns(const struct sock *sk, const bool btf)
 }
 
 /* The socket's cgroup (sk_cgrp_data: the cgroup v2 the socket was created
- * in; a child accepted from a listener inherits the listener's). */
+ * in; a child accepted from a listener inherits the listener's); NULL when
+ * the kernel does not know it.
+ * Before Linux 5.15 (and in 5.10 stable until 5.10.2xx: 5.10.218 still, not
+ * 5.10.262) sock_cgroup_data was a union: the cgroup pointer as a u64 `val`,
+ * or, once a v1 net_prio or net_cls controller had written into it, their
+ * ids with bit 0 set (the kernel then counts the socket to the root cgroup).
+ * Either way its first 8 bytes hold the pointer when it is one, so the old
+ * layout is read as those bytes: no relocation against a field this kernel
+ * lacks, and no BPF-to-BPF call, which 5.10.218 cannot take in a program
+ * whose typed loads fault (it oopsed searching the subprogram's exception
+ * table). */
 static __always_inline struct cgroup *sock_cgroup(const struct sock *sk, const bool btf)
 {
-	if (btf)
-		return sk->sk_cgrp_data.cgroup;
-	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	__u64 v = 0;
+
+	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		if (btf)
+			return sk->sk_cgrp_data.cgroup;
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	}
+	bpf_probe_read_kernel(&v, sizeof(v), &sk->sk_cgrp_data);
+	return v & 3 ? NULL : (struct cgroup *)v;
 }
 
 static __always_inline __u64 cgroup_id(const struct cgroup *cg, const bool btf)
 {
 	if (!cg)
 		return 0;
-	if (btf)
+	/* Typed only where sock_cgroup() returned a typed pointer. */
+	if (btf && bpf_core_field_exists(struct sock_cgroup_data, cgroup))
 		return cg->kn->id;
 	return BPF_CORE_READ(cg, kn, id);
 }
 
-/* Linux 6.2 and older kept the ancestors' ids (ancestor_ids[]), newer ones
- * the ancestors themselves (ancestors[]). */
-struct cgroup___ids {
-	int level;
-	__u64 ancestor_ids[];
-} __attribute__((preserve_access_index));
-
-/* A function of its own, so that the compiler cannot hoist its relocation
- * (unresolvable on newer kernels) above the check that skips it there. */
-static __noinline __u64 old_ancestor_id(const struct cgroup *cg, __u32 level)
-{
-	return BPF_CORE_READ((const struct cgroup___ids *)cg, ancestor_ids[level & (TCPFSM_MAX_CGROUP_LEVEL - 1)]);
-}
-
-/* The id of cg's ancestor at `level` (cg itself at its own level), or 0. */
+/* The id of cg's ancestor at `level` (cg itself at its own level), or 0.
+ * struct cgroup keeps its ancestors in a last, flexible member: their ids
+ * (ancestor_ids[], 5.10) or the ancestors themselves (ancestors[], 6.1+).
+ * Userspace finds which, and where, in the kernel's BTF
+ * (cgroup_ancestors_off): a CO-RE relocation against the member a kernel
+ * lacks fails to load there even behind bpf_core_field_exists (libbpf 1.1
+ * on 5.10: "failed to resolve CO-RE relocation ... struct cgroup.ancestors"),
+ * and a function of its own to keep it apart would be a BPF-to-BPF call,
+ * which 5.10.218 cannot take in a program whose typed loads fault. */
 static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg, __u32 level)
 {
-	if (!cg || level >= TCPFSM_MAX_CGROUP_LEVEL || (__u32)BPF_CORE_READ(cg, level) < level)
+	__u64 at = 0, slot = 0;
+
+	if (!cg || cgroup_ancestors_off < 0 || level >= TCPFSM_MAX_CGROUP_LEVEL ||
+	    (__u32)BPF_CORE_READ(cg, level) < level)
 		return 0;
-	if (bpf_core_field_exists(struct cgroup, ancestors)) {
-		const struct cgroup *a = BPF_CORE_READ(cg, ancestors[level]);
-		return a ? BPF_CORE_READ(a, kn, id) : 0;
-	}
-	return old_ancestor_id(cg, level);
+	bpf_probe_read_kernel(&at, sizeof(at), &cg); /* the address as a number */
+	at += cgroup_ancestors_off + (level & (TCPFSM_MAX_CGROUP_LEVEL - 1)) * sizeof(__u64);
+	bpf_probe_read_kernel(&slot, sizeof(slot), (const void *)at);
+	if (cgroup_ancestor_ids)
+		return slot;
+	return slot ? BPF_CORE_READ((const struct cgroup *)slot, kn, id) : 0;
 }
 
 /* The namespace and cgroup filters; the port filter runs first. */
@@ -366,19 +447,97 @@ static __always_inline void *reserve(__u64 size, __u32 wanted, __u32 lost)
 
 static __always_inline __u64 socket_id(const struct sock *sk, const bool btf)
 {
-	return btf ? bpf_get_socket_cookie((void *)sk) : socket_key(sk);
+	return by_cookie(btf) ? bpf_get_socket_cookie((void *)sk) : socket_key(sk, btf);
+}
+
+/* What the socket tells of itself: identity, endpoints, inode, namespace
+ * and cgroup (flags other than the identity's are left as they are). */
+static __always_inline void fill_socket(struct tcpfsm_event *e, const struct sock *sk, __u16 family,
+					__u16 lport, __u16 rport, __u32 netns, const struct cgroup *cg,
+					const bool btf)
+{
+	e->flags = (e->flags & ~TCPFSM_F_SOCKET_KEY) | (by_cookie(btf) ? 0 : TCPFSM_F_SOCKET_KEY);
+	e->cookie = socket_id(sk, btf);
+	e->family = family;
+	e->lport = lport;
+	e->rport = rport;
+	e->ino = read_ino(sk, btf);
+	e->netns = netns;
+	e->cgroup_id = cgroup_id(cg, btf);
+	read_addrs(sk, family, e, btf);
+}
+
+/* A whole event: the transition, the task on the CPU, the socket. */
+static __always_inline void fill_event(struct tcpfsm_event *e, const struct sock *sk, int oldstate,
+				       int newstate, __u64 now, __u64 old_entered, __u16 family,
+				       __u16 lport, __u16 rport, __u32 netns, const struct cgroup *cg,
+				       const bool btf)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->ktime_ns = now;
+	e->flags = old_entered ? TCPFSM_F_OLD_NS : 0;
+	e->old_ns = old_entered ? now - old_entered : 0;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->old_state = oldstate;
+	e->new_state = newstate;
+	/* The kernel sets the error before it ends a socket with one (a reset,
+	 * a timeout, an abort): the transition into CLOSE carries it. */
+	e->error = newstate == TCP_CLOSE ? (__u8)SK_READ(btf, sk, sk_err) : 0;
+	e->_pad[0] = e->_pad[1] = 0;
+	fill_socket(e, sk, family, lport, rport, netns, cg, btf);
+	read_comm(e->comm, btf);
+}
+
+/* Delivers this CPU's held-back birth before anything else happens here:
+ * with the child as it is now when sk is that child. */
+static __always_inline void deliver_birth(struct pending_birth *b, const struct sock *sk, const bool btf)
+{
+	const struct cgroup *cg = NULL;
+	__u16 family = 0, lport = 0, rport = 0;
+	struct tcpfsm_event *e;
+	bool wanted = b->wanted;
+	__u32 netns = 0;
+
+	if (b->sk == sk_addr(sk, btf)) {
+		wanted = socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf);
+		if (wanted)
+			fill_socket(&b->e, sk, family, lport, rport, netns, cg, btf);
+	}
+	b->sk = 0;
+	if (!wanted)
+		return;
+	e = reserve(sizeof(*e), TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
+	if (!e)
+		return;
+	__builtin_memcpy(e, &b->e, sizeof(*e));
+	submit(e, sizeof(*e));
+}
+
+static __always_inline struct pending_birth *pending_birth(const struct sock *sk, const bool btf)
+{
+	__u32 zero = 0;
+	struct pending_birth *b = bpf_map_lookup_elem(&births, &zero);
+
+	if (b && b->sk)
+		deliver_birth(b, sk, btf);
+	return b;
 }
 
 static __always_inline int handle(const struct sock *sk, int oldstate, int newstate,
 				  const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 old_entered = 0, pid_tgid;
+	__u64 old_entered = 0;
+	struct pending_birth *birth = pending_birth(sk, btf);
 	struct tcpfsm_event *e;
 	struct sk_slot *slot;
-	const struct cgroup *cg;
-	__u16 family, lport, rport;
-	__u32 netns;
+	const struct cgroup *cg = NULL;
+	__u16 family = 0, lport = 0, rport = 0;
+	__u32 netns = 0;
+	bool wanted;
 
 	if (SK_READ(btf, sk, sk_protocol) != IPPROTO_TCP)
 		return 0; /* MPTCP's connection-level socket (262) is not TCP */
@@ -386,45 +545,33 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	/* When kept, per-socket time runs for every socket, filtered or not. */
 	if (!kernel_state)
 		slot = NULL;
-	else if (btf)
+	else if (by_cookie(btf))
 		slot = slot_btf(sk, newstate, &old_entered);
 	else
-		slot = slot_hash(sk, oldstate, newstate, &old_entered);
+		slot = slot_hash(sk, oldstate, newstate, &old_entered, btf);
 	if (slot)
 		slot->entered_ns = now;
 
 	if (state_match && !(state_match & ((1U << (oldstate & 31)) | (1U << (newstate & 31)))))
 		return 0;
-	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
+	wanted = socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf);
+
+	/* A child not filled in yet (no peer port): held back, see births. */
+	if (birth && oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV &&
+	    !SK_READ(btf, sk, __sk_common.skc_dport)) {
+		fill_event(&birth->e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns,
+			   cg, btf);
+		birth->wanted = wanted;
+		birth->sk = sk_addr(sk, btf);
+		return 0;
+	}
+	if (!wanted)
 		return 0;
 
 	e = reserve(sizeof(*e), TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
 	if (!e)
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	e->ktime_ns = now;
-	e->flags = btf ? 0 : TCPFSM_F_SOCKET_KEY;
-	e->cookie = socket_id(sk, btf);
-	e->old_ns = old_entered ? now - old_entered : 0;
-	if (old_entered)
-		e->flags |= TCPFSM_F_OLD_NS;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->cpu = bpf_get_smp_processor_id();
-	e->family = family;
-	e->lport = lport;
-	e->rport = rport;
-	e->old_state = oldstate;
-	e->new_state = newstate;
-	/* The kernel sets the error before it ends a socket with one (a reset,
-	 * a timeout, an abort): the transition into CLOSE carries it. */
-	e->error = newstate == TCP_CLOSE ? (__u8)SK_READ(btf, sk, sk_err) : 0;
-	e->_pad[0] = e->_pad[1] = 0;
-	e->ino = read_ino(sk, btf);
-	e->netns = netns;
-	e->cgroup_id = cgroup_id(cg, btf);
-	read_addrs(sk, family, e, btf);
-	read_comm(e->comm, btf);
+	fill_event(e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns, cg, btf);
 	submit(e, sizeof(*e));
 	return 0;
 }
@@ -441,6 +588,7 @@ static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 
 
 	if (!sk)
 		return 0; /* a reset for a segment no socket wanted */
+	pending_birth(sk, btf);
 	state = SK_READ(btf, sk, __sk_common.skc_state);
 	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || state == TCP_LISTEN)
 		return 0;

@@ -1,7 +1,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/errors.h"
 #include "kernel/features.h"
+#include "kernel/loader.h"
 
 namespace tcpfsm::cli {
 
@@ -13,6 +15,20 @@ void add_features(CLI::App& app, Command& run) {
   cmd->callback([&run] {
     run = [] {
       std::fputs(describe(features()).c_str(), stdout);
+      // What trace loads, found by loading it (not attached): the same
+      // choices trace makes, so this cannot promise what the kernel refuses.
+      // A port filter takes another path in the program (time kept per socket).
+      LoadOptions plain, ports;
+      ports.ports.either = {1};
+      for (const auto& [what, opts] : {std::pair{"trace", plain}, std::pair{"trace -p PORT", ports}}) {
+        std::string line;
+        try {
+          line = describe(Tracer::probe(opts));
+        } catch (const Error& e) {
+          line = std::string("refused: ") + e.what();
+        }
+        std::printf("%s loads: %s\n", what, line.c_str());
+      }
       return 0;
     };
   });

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 
 #include <memory>
+#include <string_view>
 
 namespace tcpfsm {
 namespace {
@@ -35,6 +36,18 @@ std::vector<std::pair<std::uint32_t, std::string>> enumerators(const btf* b, con
   return out;
 }
 
+// Byte offset of member `member` of struct `type`; -1 when there is none.
+int member_offset(const btf* b, const char* type, const char* member) {
+  const int id = btf__find_by_name_kind(b, type, BTF_KIND_STRUCT);
+  if (id <= 0) return -1;
+  const btf_type* t = btf__type_by_id(b, static_cast<__u32>(id));
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i)
+    if (const char* n = btf__name_by_offset(b, m[i].name_off); n && std::string_view(n) == member)
+      return static_cast<int>(btf_member_bit_offset(t, static_cast<__u32>(i)) / 8);
+  return -1;
+}
+
 KernelBtf read_kernel_btf() {
   KernelBtf k;
   btf* parsed = btf__load_vmlinux_btf();
@@ -47,6 +60,11 @@ KernelBtf read_kernel_btf() {
   // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
   k.task_file_iter = btf__find_by_name_kind(b.get(), "bpf_iter_task_file", BTF_KIND_FUNC) > 0;
   k.rst_reasons = enumerators(b.get(), "sk_rst_reason");
+  k.cgroup_ancestors_offset = member_offset(b.get(), "cgroup", "ancestors");
+  if (k.cgroup_ancestors_offset < 0) {
+    k.cgroup_ancestors_offset = member_offset(b.get(), "cgroup", "ancestor_ids");
+    k.cgroup_ancestor_ids = k.cgroup_ancestors_offset >= 0;
+  }
   return k;
 }
 

@@ -18,6 +18,13 @@ struct KernelBtf {
   int receive_reset_args = -1;  // tcp_receive_reset
   int send_reset_args = -1;     // tcp_send_reset: 3 from 6.10 (enum sk_rst_reason)
   bool task_file_iter = false;  // the task_file BPF iterator (bpf_iter_task_file)
+  // Where struct cgroup keeps its ancestors, for the --cgroup filter: byte
+  // offset of `ancestors` (pointers, Linux 6.1+) or `ancestor_ids` (ids,
+  // before); -1 when neither is there. The program reads them at this offset
+  // rather than through a CO-RE relocation, which libbpf cannot resolve for
+  // the member a kernel lacks.
+  int cgroup_ancestors_offset = -1;
+  bool cgroup_ancestor_ids = false;
   // enum sk_rst_reason: value, name.
   std::vector<std::pair<std::uint32_t, std::string>> rst_reasons;
 };

@@ -11,20 +11,27 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "tcpfsm.skel.h"
 #include "common/errors.h"
 #include "kernel/features.h"
+#include "kernel/kernel_btf.h"
 #include "kernel/privileges.h"
 
 namespace tcpfsm {
 namespace {
 
 constexpr const char* kTracefs = "/sys/kernel/tracing";
+constexpr const char* kKeysNote =
+    "this kernel's tp_btf programs cannot use socket cookies (Linux 5.12+) or socket-local storage (5.11+): "
+    "sockets are told apart by keys, as with the classic tracepoint, so `cookie` is a lifecycle number, "
+    "not the kernel's socket cookie";
 
 // libbpf's messages: shown with -v; otherwise the tail is kept for errors.
 bool g_verbose = false;
@@ -49,9 +56,30 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+// The one line of libbpf's log that says why a load failed: the verifier's
+// last words before its statistics, or libbpf's own complaint (a CO-RE
+// relocation this kernel cannot resolve); the whole log is -v's.
 std::string libbpf_hint() {
   if (g_verbose || g_libbpf_tail.empty()) return "";
-  return "\nlibbpf said:\n" + g_libbpf_tail;
+  std::vector<std::string_view> lines;
+  std::string_view rest = g_libbpf_tail;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    if (!line.empty()) lines.push_back(line);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  std::string_view why;
+  for (std::size_t i = 1; i < lines.size() && why.empty(); ++i)
+    if (lines[i].starts_with("processed ") && lines[i].find(" insns") != std::string_view::npos) why = lines[i - 1];
+  for (std::size_t i = 0; i < lines.size() && why.empty(); ++i)
+    if (lines[i].find("failed to resolve CO-RE") != std::string_view::npos ||
+        lines[i].find("relo #") != std::string_view::npos)
+      why = lines[i];
+  for (std::size_t i = lines.size(); i-- > 0 && why.empty();)
+    if (lines[i].find("failed to load") == std::string_view::npos) why = lines[i];
+  if (why.empty()) return "";
+  return " (the kernel said: \"" + std::string(why) + "\"; -v shows libbpf's whole log)";
 }
 
 void destroy(tcpfsm_bpf*& skel) {
@@ -88,7 +116,12 @@ struct Tracer::Impl {
   int wakeups = -1;
   std::size_t drain_limit = SIZE_MAX, drained = 0;
   AttachMode mode = AttachMode::Auto;
+  // Events carry socket keys, not cookies: the tracepoint fallback, or a
+  // tp_btf program the kernel does not let read cookies (before 5.12).
+  bool socket_keys = false;
   std::string fallback_reason;
+  // Why the tp_btf program identifies sockets by keys; empty: it does not.
+  std::string keys_reason;
   bool mounted_tracefs = false;
 
   ~Impl() {
@@ -155,7 +188,7 @@ struct Tracer::Impl {
     want(btf ? s->progs.tcpfsm_rst_sent_btf : s->progs.tcpfsm_rst_sent_tp, sent);
   }
 
-  void configure(tcpfsm_bpf* s, AttachMode m, bool causes) {
+  void configure(tcpfsm_bpf* s, AttachMode m, bool causes, bool cookies) {
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
@@ -167,6 +200,12 @@ struct Tracer::Impl {
     ro->netns_count = static_cast<std::uint32_t>(opts.netns.size());
     for (std::size_t i = 0; i < opts.netns.size(); ++i) ro->netns_match[i] = opts.netns[i];
     ro->cgroup_count = static_cast<std::uint32_t>(opts.cgroups.size());
+    ro->cgroup_ancestors_off = kernel_btf().cgroup_ancestors_offset;
+    ro->cgroup_ancestor_ids = kernel_btf().cgroup_ancestor_ids;
+    if (!opts.cgroups.empty() && ro->cgroup_ancestors_off < 0)
+      throw Error(ExitCode::LoadFailed,
+                  "--cgroup: this kernel's struct cgroup has neither ancestors nor ancestor_ids "
+                  "(its BTF says so): the cgroup filter cannot run here");
     for (std::size_t i = 0; i < opts.cgroups.size(); ++i) {
       ro->cgroup_match_id[i] = opts.cgroups[i].id;
       ro->cgroup_match_level[i] = opts.cgroups[i].level;
@@ -179,12 +218,14 @@ struct Tracer::Impl {
     ro->key_secret = secret;
 
     bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
-    bpf_map__set_max_entries(s->maps.sk_state_hash, opts.socket_map_entries);
     const bool btf = m == AttachMode::TpBtf;
+    ro->socket_cookies = btf && cookies;
+    // The tp_btf program refers to both per-socket maps (which one it uses
+    // is a load-time setting): the unused hash is made as small as it gets.
+    bpf_map__set_max_entries(s->maps.sk_state_hash, ro->socket_cookies ? 1 : opts.socket_map_entries);
     bpf_program__set_autoload(s->progs.tcpfsm_btf, btf);
     bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
     bpf_map__set_autocreate(s->maps.sk_state, btf);
-    bpf_map__set_autocreate(s->maps.sk_state_hash, !btf);
     ro->rst_reason_arg = features().rst_reason_arg;
     choose_cause_programs(s, m);
     if (!causes) {
@@ -193,22 +234,23 @@ struct Tracer::Impl {
     }
   }
 
-  // Opens, configures, loads and attaches for one mode; the error if it failed.
-  std::optional<Error> try_attach(AttachMode m, bool causes = true) {
+  // Opens, configures and loads for one mode; the error if it failed. With
+  // attach, also attaches (a probe only loads: it needs no tracefs).
+  std::optional<Error> try_load(AttachMode m, bool cookies, bool attach, bool causes = true) {
     g_libbpf_tail.clear();
     const std::string what = std::string(attach_mode_name(m)) + "/inet_sock_set_state";
-    if (m == AttachMode::Tracepoint)
+    if (m == AttachMode::Tracepoint && attach)
       if (std::string why = ensure_tracefs(); !why.empty()) return Error(ExitCode::NoTracepoint, why);
     skel = tcpfsm_bpf__open();
     if (!skel) return Error(ExitCode::LoadFailed, "cannot open the BPF object: " + errno_text(errno));
-    configure(skel, m, causes);
+    configure(skel, m, causes, cookies);
     if (int err = tcpfsm_bpf__load(skel)) {
       destroy(skel);
       // The reset programs are extras: a kernel that refuses them still
       // gets the transitions, and is told what it misses.
       if (causes && err != -EPERM && err != -EACCES) {
         const std::string why = errno_text(-err) + libbpf_hint();
-        auto e = try_attach(m, false);
+        auto e = try_load(m, cookies, attach, false);
         if (!e) causes_missing.push_back("the kernel refused the reset programs (" + why + "): no rst_received or rst_sent causes");
         return e;
       }
@@ -221,6 +263,9 @@ struct Tracer::Impl {
                    "the kernel refused the " + what + " program: " + errno_text(-err) + libbpf_hint());
     }
     prog = m == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
+    mode = m;
+    socket_keys = !skel->rodata->socket_cookies;
+    if (!attach) return std::nullopt;
     link = bpf_program__attach(prog);
     if (!link) {
       Error e(ExitCode::NoTracepoint, "cannot attach " + what + ": " + errno_text(errno) + libbpf_hint());
@@ -232,21 +277,28 @@ struct Tracer::Impl {
       else causes_missing.push_back(std::string("cannot attach ") + bpf_program__section_name(p) + ": " +
                                     errno_text(errno) + ": its causes are not reported");
     }
-    mode = m;
     return std::nullopt;
   }
 
-  // tp_btf first; the classic tracepoint when tp_btf is missing or refused.
-  void attach(AttachMode wanted) {
+  // tp_btf with socket cookies; tp_btf with socket keys where the kernel
+  // refuses that (tracing programs get bpf_get_socket_cookie in 5.12 and
+  // socket-local storage in 5.11); the classic tracepoint when tp_btf is
+  // missing or refused. A probe (attach false) loads the same way.
+  void attach(AttachMode wanted, bool attach = true) {
     if (wanted != AttachMode::Tracepoint) {
-      auto err = features().tp_btf
-                     ? try_attach(AttachMode::TpBtf)
-                     : Error(ExitCode::NoTracepoint, "kernel BTF has no inet_sock_set_state raw tracepoint");
+      std::optional<Error> err;
+      if (!features().tp_btf) {
+        err = Error(ExitCode::NoTracepoint, "kernel BTF has no inet_sock_set_state raw tracepoint");
+      } else if (err = try_load(AttachMode::TpBtf, true, attach); err && err->code() == ExitCode::LoadFailed) {
+        const std::string why = err->what();
+        err = try_load(AttachMode::TpBtf, false, attach);
+        if (!err) keys_reason = why;
+      }
       if (!err) return;
       if (wanted == AttachMode::TpBtf || err->code() == ExitCode::NoPrivilege) throw *err;
       fallback_reason = err->what();
     }
-    if (auto err = try_attach(AttachMode::Tracepoint)) {
+    if (auto err = try_load(AttachMode::Tracepoint, false, attach)) {
       if (fallback_reason.empty()) throw *err;
       throw Error(err->code(), "tp_btf: " + fallback_reason + "\ntracepoint: " + err->what());
     }
@@ -269,12 +321,12 @@ struct Tracer::Impl {
   }
 };
 
-Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::make_unique<Impl>()) {
-  impl_->opts = options;
-  impl_->handler = &handler;
+namespace {
+
+// What every load needs first; throws Error for the user.
+void prepare_load(const LoadOptions& options) {
   g_verbose = options.verbose;
   libbpf_set_print(libbpf_print);
-
   require_bpf_privileges();
   const Features& f = features();
   if (!f.btf)
@@ -283,14 +335,46 @@ Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::m
                 "Linux 5.4+): tcpfsm's CO-RE program cannot be relocated without it");
   if (!f.ringbuf)
     throw Error(ExitCode::NoRingbuf, "kernel has no BPF ring buffer (needs Linux 5.8 or newer)");
+}
 
+}  // namespace
+
+Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::make_unique<Impl>()) {
+  impl_->opts = options;
+  impl_->handler = &handler;
+  prepare_load(options);
   impl_->attach(options.mode);
+}
+
+LoadProbe Tracer::probe(const LoadOptions& options) {
+  Impl impl;
+  impl.opts = options;
+  prepare_load(options);
+  impl.attach(options.mode, /*attach=*/false);
+  return {impl.mode, impl.socket_keys, impl.fallback_reason, impl.keys_reason};
 }
 
 Tracer::~Tracer() = default;
 
+std::string describe(const LoadProbe& p) {
+  std::string s(attach_mode_name(p.mode));
+  s += p.socket_keys ? ", sockets by key" : ", sockets by cookie";
+  if (!p.fallback_reason.empty()) s += " (tp_btf: " + p.fallback_reason + ")";
+  if (!p.keys_reason.empty()) s += ", `cookie` a lifecycle number (" + p.keys_reason + ")";
+  return s;
+}
+
+void report_load(const Tracer& t) {
+  if (!t.fallback_reason().empty())
+    std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n", t.fallback_reason().c_str());
+  if (!t.keys_reason().empty())
+    std::fprintf(stderr, "tcpfsm: %s: %s\n", kKeysNote, t.keys_reason().c_str());
+}
+
 AttachMode Tracer::mode() const { return impl_->mode; }
+bool Tracer::socket_keys() const { return impl_->socket_keys; }
 const std::string& Tracer::fallback_reason() const { return impl_->fallback_reason; }
+const std::string& Tracer::keys_reason() const { return impl_->keys_reason; }
 
 void Tracer::wait(int timeout_ms) {
   // Only waits: the caller reads the loss counters before draining, so a

@@ -58,17 +58,34 @@ class EventHandler {
   virtual void on_cause(const tcpfsm_cause& c) = 0;
 };
 
+// What a Tracer with these options loads on this kernel (Tracer::probe).
+struct LoadProbe {
+  AttachMode mode = AttachMode::Auto;
+  bool socket_keys = false;     // events carry socket keys, not cookies
+  std::string fallback_reason;  // why not tp_btf, when mode is Tracepoint
+  std::string keys_reason;      // why keys, when mode is TpBtf and socket_keys
+};
+
 class Tracer {
  public:
   // Loads and attaches; throws Error with a message for the user.
   Tracer(const LoadOptions& options, EventHandler& handler);
+  // Loads what the constructor would, the same way, and attaches nothing
+  // (so it needs no tracefs): `tcpfsm features` says what `trace` gets.
+  // Throws Error as the constructor does.
+  static LoadProbe probe(const LoadOptions& options);
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
   AttachMode mode() const;
+  // Events carry socket keys (TCPFSM_F_SOCKET_KEY), not cookies: the
+  // tracepoint fallback, or tp_btf on a kernel before 5.12.
+  bool socket_keys() const;
   // Why tp_btf was not used, when the tracepoint fallback is active.
   const std::string& fallback_reason() const;
+  // Why the tp_btf program identifies sockets by keys; empty when it does not.
+  const std::string& keys_reason() const;
   // What tcpfsm cannot tell about the causes of ends on this kernel (a
   // missing tracepoint, a program the kernel refused); empty: nothing.
   const std::vector<std::string>& causes_missing() const;
@@ -90,5 +107,13 @@ class Tracer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One line on stderr for each way the loaded program falls short of the
+// best this tool has (the classic tracepoint; socket keys for cookies).
+void report_load(const Tracer& tracer);
+
+// What Tracer::probe found, for `tcpfsm features`: the attach mode, the
+// socket identity, and why each fallback was taken.
+std::string describe(const LoadProbe& probe);
 
 }  // namespace tcpfsm

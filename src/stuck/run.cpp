@@ -101,13 +101,11 @@ int run_watch(const StuckOptions& o) {
   if (o.query.netns.size() <= TCPFSM_MAX_NETNS_FILTERS) load.netns = o.query.netns;
   Tracer tracer(load, feed);
   // Attached: from here on every entry into a watched state is seen.
-  StuckTracker tracker(refresher.tracker_options(tracer.mode() == AttachMode::Tracepoint, /*netns_in_key=*/true),
+  StuckTracker tracker(refresher.tracker_options(tracer.socket_keys(), /*netns_in_key=*/true),
                        mono_now_ns());
   feed.tracker = &tracker;
 
-  if (!tracer.fallback_reason().empty())
-    std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
-                 tracer.fallback_reason().c_str());
+  report_load(tracer);
   std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s), every %s... Ctrl-C to end.\n",
                state_names(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
                netns_scope(o.query).c_str(), std::string(attach_mode_name(tracer.mode())).c_str(),

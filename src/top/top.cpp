@@ -40,11 +40,11 @@ class Top final : public TraceView {
 
   Formatter& formatter() override { return model_; }
 
-  void begin(AttachMode mode) override {
+  void begin(bool socket_keys) override {
     // Made once attached, as for --metrics: a socket first seen in a stuck
-    // state was there when tracing began, and the attach mode says how
+    // state was there when tracing began, and the loaded program says how
     // events name their sockets.
-    gauges_.emplace(socket_gauges_options(o_.trace, mode));
+    gauges_.emplace(socket_gauges_options(o_.trace, socket_keys));
     last_ = Clock::now();
     next_ = last_ + o_.interval;
   }

@@ -82,14 +82,13 @@ class Session final : public EventHandler {
         writer_({o.output_path, o.rotate_size, o.rotate_keep},
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
 
-  // Once attached: events carry cookies (tp_btf) or socket keys (tracepoint).
+  // Once attached: events carry cookies or socket keys (Tracer::socket_keys).
   // `files`: the task_file iterator for owners, or nothing (/proc).
-  void begin(AttachMode mode, std::shared_ptr<SocketFiles> files) {
+  void begin(AttachMode mode, bool keys, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
-    const bool keys = mode == AttachMode::Tracepoint;
     pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), formatter_);
-    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, mode));
-    if (view_) view_->begin(mode);
+    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys));
+    if (view_) view_->begin(keys);
     writer_.begin();
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
@@ -297,8 +296,8 @@ void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanos
 
 }  // namespace
 
-SocketGauges::Options socket_gauges_options(const TraceOptions& o, AttachMode mode) {
-  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, mode == AttachMode::Tracepoint};
+SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_keys) {
+  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, socket_keys};
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {
@@ -324,12 +323,10 @@ int run_trace(const TraceOptions& o, TraceView* view) {
                    accept_why.c_str());
   }
   if (!o.user.empty()) drop_to_user(o.user);
-  if (!tracer.fallback_reason().empty())
-    std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n",
-                 tracer.fallback_reason().c_str());
+  report_load(tracer);
   // Ready before saying so: the owners' first look at every listener is
   // taken here, and children from then on are named.
-  session.begin(tracer.mode(), std::move(files));
+  session.begin(tracer.mode(), tracer.socket_keys(), std::move(files));
   for (const std::string& m : tracer.causes_missing())
     std::fprintf(stderr, "tcpfsm: causes: %s\n", m.c_str());
   std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",

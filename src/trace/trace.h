@@ -48,8 +48,9 @@ class TraceView {
  public:
   virtual ~TraceView() = default;
   virtual Formatter& formatter() = 0;
-  // Once attached, before any event is read.
-  virtual void begin(AttachMode mode) = 0;
+  // Once attached, before any event is read: whether events carry socket
+  // keys rather than cookies (Tracer::socket_keys).
+  virtual void begin(bool socket_keys) = 0;
   // Each event as read from the ring buffer (as --metrics sees it).
   virtual void on_event(const tcpfsm_event& e) = 0;
   // Once per poll, after the poll's records: false ends the run ("quit"),
@@ -62,7 +63,8 @@ class TraceView {
 int run_trace(const TraceOptions& options, TraceView* view = nullptr);
 
 // What the socket gauges (--metrics, tcpfsm top) look at: the stuck states
-// and age, and the run's port, family and namespace filters.
-SocketGauges::Options socket_gauges_options(const TraceOptions& options, AttachMode mode);
+// and age, the run's port, family and namespace filters, and whether events
+// carry socket keys (Tracer::socket_keys).
+SocketGauges::Options socket_gauges_options(const TraceOptions& options, bool socket_keys);
 
 }  // namespace tcpfsm
