@@ -56,28 +56,9 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// The one line of libbpf's log that says why a load failed: the verifier's
-// last words before its statistics, or libbpf's own complaint (a CO-RE
-// relocation this kernel cannot resolve); the whole log is -v's.
 std::string libbpf_hint() {
-  if (g_verbose || g_libbpf_tail.empty()) return "";
-  std::vector<std::string_view> lines;
-  std::string_view rest = g_libbpf_tail;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    if (!line.empty()) lines.push_back(line);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-  }
-  std::string_view why;
-  for (std::size_t i = 1; i < lines.size() && why.empty(); ++i)
-    if (lines[i].starts_with("processed ") && lines[i].find(" insns") != std::string_view::npos) why = lines[i - 1];
-  for (std::size_t i = 0; i < lines.size() && why.empty(); ++i)
-    if (lines[i].find("failed to resolve CO-RE") != std::string_view::npos ||
-        lines[i].find("relo #") != std::string_view::npos)
-      why = lines[i];
-  for (std::size_t i = lines.size(); i-- > 0 && why.empty();)
-    if (lines[i].find("failed to load") == std::string_view::npos) why = lines[i];
+  if (g_verbose) return "";
+  const std::string_view why = load_failure_line(g_libbpf_tail);
   if (why.empty()) return "";
   return " (the kernel said: \"" + std::string(why) + "\"; -v shows libbpf's whole log)";
 }
@@ -88,6 +69,24 @@ void destroy(tcpfsm_bpf*& skel) {
 }
 
 }  // namespace
+
+std::string_view load_failure_line(std::string_view log) {
+  std::vector<std::string_view> lines;
+  while (!log.empty()) {
+    const auto nl = log.find('\n');
+    if (const std::string_view line = log.substr(0, nl); !line.empty()) lines.push_back(line);
+    log = nl == std::string_view::npos ? std::string_view() : log.substr(nl + 1);
+  }
+  // The verifier's last words come just before its statistics.
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    if (lines[i].starts_with("processed ") && lines[i].find(" insns") != std::string_view::npos) return lines[i - 1];
+  // libbpf's own complaint: a CO-RE relocation this kernel cannot resolve.
+  for (const std::string_view line : lines)
+    if (line.find("failed to resolve CO-RE") != std::string_view::npos) return line;
+  for (std::size_t i = lines.size(); i-- > 0;)
+    if (lines[i].find("failed to load") == std::string_view::npos) return lines[i];
+  return {};
+}
 
 std::string_view attach_mode_name(AttachMode m) {
   switch (m) {
