@@ -75,15 +75,37 @@ const volatile bool rst_reason_arg = false;
  * program identifies sockets as the tracepoint fallback does (keys, a hash),
  * and keeps its typed reads. */
 const volatile bool socket_cookies = true;
+/* The transport: the BPF ring buffer (5.8+), or per-CPU perf buffers (the
+ * events map's type is then set to PERF_EVENT_ARRAY before load). A constant
+ * to the verifier, which prunes the other path: the ring buffer's helpers
+ * are never checked against a perf map, nor the other way round. */
+const volatile bool use_ringbuf = true;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
 };
 
+/* RINGBUF, or PERF_EVENT_ARRAY (one perf buffer per CPU): set by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* resized by userspace */
 } events SEC(".maps");
+
+/* Perf path: a record is built here, then copied out by
+ * bpf_perf_event_output(). A slot per record kind, as a reset's program can
+ * interrupt a transition's on the same CPU (not the same program: the kernel
+ * skips a program that would nest in itself). */
+union record_slot {
+	struct tcpfsm_event event;
+	struct tcpfsm_cause cause;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, union record_slot);
+} scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -413,17 +435,25 @@ static __always_inline bool socket_passes(const struct sock *sk, __u16 *family, 
 	return socket_wanted(*netns, *cg);
 }
 
-/* Wakes the reader only when this record takes the unread data across a
- * multiple of wakeup_bytes: a reader that is already awake (or about to be)
+/* Ring: wakes the reader only when this record takes the unread data across
+ * a multiple of wakeup_bytes: a reader that is already awake (or about to be)
  * needs no more wakeups, and each one is an IPI, an exit to the hypervisor
  * on a VM. Forcing one on every record past the line cost 6% of the
  * program under churn. Up to four per ring's worth, so a reader that missed
  * one (two CPUs reserving across a line at once may both see it crossed by
  * the other) is woken at the next; below the first, or in between, it
  * drains on its poll timer. `size` is the record's; the ring adds an 8-byte
- * header (and both record sizes are multiples of 8). */
-static __always_inline void submit(void *record, __u64 size)
+ * header (and both record sizes are multiples of 8).
+ * Perf: copies the record into this CPU's perf buffer, whose watermark
+ * (set by userspace) wakes the reader likewise; a record that does not fit
+ * (or finds no buffer) is counted lost, as a failed reserve is. */
+static __always_inline void submit(void *ctx, void *record, __u64 size, __u32 lost)
 {
+	if (!use_ringbuf) {
+		if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, record, size))
+			count(lost);
+		return;
+	}
 	__u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA); /* this record included */
 	__u64 line = wakeup_bytes ? wakeup_bytes : 1;
 	__u64 before = unread > size + 8 ? unread - size - 8 : 0;
@@ -432,14 +462,21 @@ static __always_inline void submit(void *record, __u64 size)
 }
 
 /* A record that passed the filters: counted as wanted, then reserved in the
- * ring buffer; when the ring buffer is full, counted as lost instead, and
- * NULL. Every wanted record is thus read or counted lost. */
+ * ring buffer (perf: this CPU's scratch slot for its kind); when the ring
+ * buffer is full, counted as lost instead, and NULL. Every wanted record is
+ * thus read or counted lost. */
 static __always_inline void *reserve(__u64 size, __u32 wanted, __u32 lost)
 {
 	void *record;
 
 	count(wanted);
-	record = bpf_ringbuf_reserve(&events, size, 0);
+	if (!use_ringbuf) {
+		__u32 slot = size == sizeof(struct tcpfsm_event) ? 0 : 1;
+
+		record = bpf_map_lookup_elem(&scratch, &slot);
+	} else {
+		record = bpf_ringbuf_reserve(&events, size, 0);
+	}
 	if (!record)
 		count(lost);
 	return record;
@@ -493,7 +530,8 @@ static __always_inline void fill_event(struct tcpfsm_event *e, const struct sock
 
 /* Delivers this CPU's held-back birth before anything else happens here:
  * with the child as it is now when sk is that child. */
-static __always_inline void deliver_birth(struct pending_birth *b, const struct sock *sk, const bool btf)
+static __always_inline void deliver_birth(void *ctx, struct pending_birth *b, const struct sock *sk,
+					  const bool btf)
 {
 	const struct cgroup *cg = NULL;
 	__u16 family = 0, lport = 0, rport = 0;
@@ -513,25 +551,30 @@ static __always_inline void deliver_birth(struct pending_birth *b, const struct 
 	if (!e)
 		return;
 	__builtin_memcpy(e, &b->e, sizeof(*e));
-	submit(e, sizeof(*e));
+	submit(ctx, e, sizeof(*e), TCPFSM_CNT_RINGBUF_FULL);
 }
 
-static __always_inline struct pending_birth *pending_birth(const struct sock *sk, const bool btf)
+/* Only the transition program delivers births: a reset's program may
+ * interrupt it on its CPU, and would then write into the record it is
+ * building (the perf path's scratch slot) or the birth it is holding back. A
+ * reset on a child before its next transition thus comes before its birth;
+ * userspace joins resets to the transition into CLOSE, which comes after. */
+static __always_inline struct pending_birth *pending_birth(void *ctx, const struct sock *sk, const bool btf)
 {
 	__u32 zero = 0;
 	struct pending_birth *b = bpf_map_lookup_elem(&births, &zero);
 
 	if (b && b->sk)
-		deliver_birth(b, sk, btf);
+		deliver_birth(ctx, b, sk, btf);
 	return b;
 }
 
-static __always_inline int handle(const struct sock *sk, int oldstate, int newstate,
+static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate, int newstate,
 				  const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 old_entered = 0;
-	struct pending_birth *birth = pending_birth(sk, btf);
+	struct pending_birth *birth = pending_birth(ctx, sk, btf);
 	struct tcpfsm_event *e;
 	struct sk_slot *slot;
 	const struct cgroup *cg = NULL;
@@ -572,13 +615,13 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	if (!e)
 		return 0;
 	fill_event(e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns, cg, btf);
-	submit(e, sizeof(*e));
+	submit(ctx, e, sizeof(*e), TCPFSM_CNT_RINGBUF_FULL);
 	return 0;
 }
 
 /* A reset on a full socket that may end it: not a listener's (it stays),
  * not a timewait or request mini-socket's (they have no transitions). */
-static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 reason, const bool btf)
+static __always_inline int handle_reset(void *ctx, const struct sock *sk, __u8 kind, __u32 reason, const bool btf)
 {
 	struct tcpfsm_cause *c;
 	const struct cgroup *cg;
@@ -588,7 +631,6 @@ static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 
 
 	if (!sk)
 		return 0; /* a reset for a segment no socket wanted */
-	pending_birth(sk, btf);
 	state = SK_READ(btf, sk, __sk_common.skc_state);
 	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV || state == TCP_LISTEN)
 		return 0;
@@ -606,26 +648,26 @@ static __always_inline int handle_reset(const struct sock *sk, __u8 kind, __u32 
 	c->kind = kind;
 	c->state = state;
 	c->_pad[0] = c->_pad[1] = 0;
-	submit(c, sizeof(*c));
+	submit(ctx, c, sizeof(*c), TCPFSM_CNT_CAUSE_RINGBUF_FULL);
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcpfsm_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
-	return handle(sk, oldstate, newstate, true);
+	return handle(ctx, sk, oldstate, newstate, true);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int tcpfsm_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
-	return handle((const struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, false);
+	return handle(ctx, (const struct sock *)ctx->skaddr, ctx->oldstate, ctx->newstate, false);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int tcpfsm_rst_received_btf(__u64 *ctx)
 {
-	return handle_reset((const struct sock *)ctx[0], TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE, true);
+	return handle_reset(ctx, (const struct sock *)ctx[0], TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE, true);
 }
 
 /* Raw context: the reason is a third argument only on 6.10+, and the
@@ -637,13 +679,13 @@ int tcpfsm_rst_sent_btf(__u64 *ctx)
 
 	if (rst_reason_arg)
 		reason = (__u32)ctx[2];
-	return handle_reset((const struct sock *)ctx[0], TCPFSM_CAUSE_RST_SENT, reason, true);
+	return handle_reset(ctx, (const struct sock *)ctx[0], TCPFSM_CAUSE_RST_SENT, reason, true);
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tcpfsm_rst_received_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return handle_reset((const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE,
+	return handle_reset(ctx, (const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_RECEIVED, TCPFSM_RST_REASON_NONE,
 			    false);
 }
 
@@ -663,7 +705,7 @@ struct tcp_send_reset_record {
 SEC("tracepoint/tcp/tcp_send_reset")
 int tcpfsm_rst_sent_tp(struct tcp_send_reset_record *ctx)
 {
-	return handle_reset((const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_SENT,
+	return handle_reset(ctx, (const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_SENT,
 			    rst_reason_arg ? ctx->reason : TCPFSM_RST_REASON_NONE, false);
 }
 

@@ -46,12 +46,12 @@ _tcpfsm()
             if [[ $cmd == top ]]; then
                 opts="-h --help --interval -p --port --lport --rport
                     --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6
-                    --stuck-state --stuck-age --model --attach --ringbuf-size
+                    --stuck-state --stuck-age --model --attach --buffer --ringbuf-size
                     --socket-map-size --max-sockets --no-owners -v --verbose"
             else
                 opts="-h --help -f --format -o --output -p --port --lport --rport
                     --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6 -d --duration -n --count
-                    --model --attach
+                    --model --attach --buffer
                     --ringbuf-size --rotate-size --rotate-keep --flush-interval
                     --stats-interval --socket-map-size --user --max-sockets
                     --metrics --stuck-state --stuck-age -w --wide --no-owners -v --verbose"
@@ -71,6 +71,10 @@ _tcpfsm()
                     ;;
                 --attach)
                     COMPREPLY=($(compgen -W "auto tp_btf tracepoint" -- "$cur"))
+                    return
+                    ;;
+                --buffer)
+                    COMPREPLY=($(compgen -W "auto ring perf" -- "$cur"))
                     return
                     ;;
                 --stuck-state | --state)
@@ -150,8 +154,12 @@ _tcpfsm()
             ;;
         stuck)
             opts="-h --help --state --min-age -p --port --netns -4 --ipv4 -6 --ipv6
-                --once --interval -f --format"
+                --once --interval --buffer -f --format"
             case $prev in
+                --buffer)
+                    COMPREPLY=($(compgen -W "auto ring perf" -- "$cur"))
+                    return
+                    ;;
                 --state)
                     COMPREPLY=($(compgen -W "$_tcpfsm_states" -- "$cur"))
                     return

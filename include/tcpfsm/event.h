@@ -4,7 +4,8 @@
  * C++ userspace. Plain C with fixed-width types so both compilers agree; the
  * C++ side checks the size and offsets with static_assert (src/decode.cpp).
  *
- * The ring buffer carries two kinds of records, told apart by their size:
+ * The event buffer (the BPF ring buffer, or a perf buffer per CPU) carries
+ * two kinds of records, told apart by their size:
  * one tcpfsm_event per TCP state transition, and one tcpfsm_cause per TCP
  * reset sent or received on a socket (the cause of an abnormal end, which
  * the kernel reports apart from the state change, before or just after it).
@@ -33,13 +34,14 @@ enum tcpfsm_event_flags {
 enum tcpfsm_counter {
 	/* TCP transitions that passed the filters (delivered + lost). */
 	TCPFSM_CNT_MATCHED = 0,
-	/* Ring buffer full: event dropped. */
+	/* Event buffer full (the ring buffer, or this CPU's perf buffer):
+	 * event dropped. */
 	TCPFSM_CNT_RINGBUF_FULL = 1,
 	/* Per-socket storage could not be created: old_ns unknown next time. */
 	TCPFSM_CNT_SKSTATE_FULL = 2,
 	/* Resets on sockets that passed the filters (delivered + lost). */
 	TCPFSM_CNT_CAUSES = 3,
-	/* Ring buffer full: a reset's record dropped. */
+	/* Event buffer full: a reset's record dropped. */
 	TCPFSM_CNT_CAUSE_RINGBUF_FULL = 4,
 	TCPFSM_CNT_MAX = 5,
 };

@@ -37,6 +37,8 @@ void add_stuck(CLI::App& app, Command& run) {
   cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default 2s)")
       ->check(duration_validator(std::chrono::milliseconds(100)))
       ->excludes(once);
+  auto buffer = std::make_shared<std::string>("auto");
+  add_buffer_option(*cmd, *buffer)->excludes(once);
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
 
@@ -52,6 +54,7 @@ void add_stuck(CLI::App& app, Command& run) {
     if (!states->empty()) opts->query.states = parse_states(*states);
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
+    opts->buffer = parse_buffer_mode(*buffer);
     opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
     opts->query.all_netns = true;
     for (const auto& n : *netns) {

@@ -47,9 +47,12 @@ void add_top(CLI::App& app, Command& run);
 using Apply = std::function<void()>;
 // Which transitions reach the pipeline: ports, state, netns, cgroup, pid, family.
 Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts);
-// How it attaches and runs: model, attach mode, ring buffer, socket map and
+// How it attaches and runs: model, attach mode, event buffer, socket map and
 // table sizes, owners, libbpf's messages.
 Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts);
+// --buffer auto|ring|perf alone (stuck's watch starts the tracer too).
+CLI::Option* add_buffer_option(CLI::App& cmd, std::string& buffer);
+BufferMode parse_buffer_mode(const std::string& s);
 // --stuck-state and --stuck-age, described for the command; needs: an
 // option they only make sense with (trace's --metrics), or none.
 struct StuckHelp {

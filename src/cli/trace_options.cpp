@@ -61,15 +61,31 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
   };
 }
 
+CLI::Option* add_buffer_option(CLI::App& cmd, std::string& buffer) {
+  return cmd
+      .add_option("--buffer", buffer,
+                  "event transport: auto (the ring buffer where the kernel has it, else perf), ring (BPF ring "
+                  "buffer, Linux 5.8+) or perf (a perf buffer per CPU)")
+      ->check(CLI::IsMember({"auto", "ring", "perf"}));
+}
+
+BufferMode parse_buffer_mode(const std::string& s) {
+  return s == "ring" ? BufferMode::Ring : s == "perf" ? BufferMode::Perf : BufferMode::Auto;
+}
+
 Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts) {
   auto model = std::make_shared<std::string>("linux");
   auto attach = std::make_shared<std::string>("auto");
   auto ringbuf = std::make_shared<std::string>("8M");
+  auto buffer = std::make_shared<std::string>("auto");
   cmd.add_option("--model", *model, "state machine to check against: linux or rfc")
       ->check(CLI::IsMember({"linux", "rfc"}));
   cmd.add_option("--attach", *attach, "auto (tp_btf, else tracepoint), tp_btf or tracepoint")
       ->check(CLI::IsMember({"auto", "tp_btf", "tracepoint"}));
-  cmd.add_option("--ringbuf-size", *ringbuf, "BPF ring buffer size, a power of two (default 8M)")
+  add_buffer_option(cmd, *buffer);
+  cmd.add_option("--ringbuf-size", *ringbuf,
+                 "event buffer size, a power of two (default 8M): the ring buffer's, or the perf buffers' "
+                 "together")
       ->check(size_validator())
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
@@ -94,6 +110,7 @@ Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& o
                       : *attach == "tracepoint" ? AttachMode::Tracepoint
                                                 : AttachMode::Auto;
     opts->load.ringbuf_bytes = static_cast<std::uint32_t>(parse_size(*ringbuf));
+    opts->load.buffer = parse_buffer_mode(*buffer);
     opts->owners = !no_owners->count();
     // tp_btf keeps per-socket state in socket-local storage: no map to size.
     if (socket_map->count() && opts->load.mode == AttachMode::TpBtf)

@@ -74,6 +74,8 @@ std::string describe(const Features& f) {
   std::string s;
   s += std::string("kernel BTF (/sys/kernel/btf/vmlinux): ") + yn(f.btf) + "\n";
   s += std::string("BPF ring buffer: ") + yn(f.ringbuf) + "\n";
+  s += std::string("event buffer (--buffer auto): ") +
+       (f.ringbuf ? "ring (the BPF ring buffer)" : "perf (a perf buffer per CPU: no ring buffer here)") + "\n";
   s += std::string("tp_btf/inet_sock_set_state: ") + yn(f.tp_btf) + "\n";
   s += std::string("socket-local storage: ") + yn(f.sk_storage) + "\n";
   s += std::string("tracefs mounted: ") + yn(f.tracefs) + "\n";

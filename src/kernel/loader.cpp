@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -13,6 +14,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -23,6 +25,7 @@
 #include "kernel/features.h"
 #include "kernel/kernel_btf.h"
 #include "kernel/privileges.h"
+#include "kernel/time_order.h"
 
 namespace tcpfsm {
 namespace {
@@ -97,6 +100,34 @@ std::string_view attach_mode_name(AttachMode m) {
   return "?";
 }
 
+std::string_view buffer_mode_name(BufferMode m) {
+  switch (m) {
+    case BufferMode::Auto: return "auto";
+    case BufferMode::Ring: return "ring";
+    case BufferMode::Perf: return "perf";
+  }
+  return "?";
+}
+
+BufferMode auto_buffer_mode() { return features().ringbuf ? BufferMode::Ring : BufferMode::Perf; }
+
+namespace {
+
+std::uint64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// The largest power of two not above n (n >= 1).
+std::size_t floor_pow2(std::size_t n) {
+  std::size_t p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+}  // namespace
+
 struct Tracer::Impl {
   LoadOptions opts;
   EventHandler* handler = nullptr;
@@ -114,6 +145,16 @@ struct Tracer::Impl {
   // every wait at once and the reader drained in batches of a few hundred.
   int wakeups = -1;
   std::size_t drain_limit = SIZE_MAX, drained = 0;
+  // The perf path (BufferMode::Perf): a buffer per CPU, opened before the
+  // program is attached (the program finds a CPU's buffer in the events
+  // map only once it is open: before, its records would be lost), and what
+  // was read from them, put back in time order (kernel/time_order.h).
+  BufferMode buffer = BufferMode::Ring;
+  perf_buffer* pb = nullptr;
+  TimeOrder order;
+  std::uint64_t horizon = 0;  // records stamped before it may go
+  std::uint64_t perf_lost_reported = 0;
+  bool detached = false;
   AttachMode mode = AttachMode::Auto;
   // Events carry socket keys, not cookies: the tracepoint fallback, or a
   // tp_btf program the kernel does not let read cookies (before 5.12).
@@ -126,12 +167,14 @@ struct Tracer::Impl {
   ~Impl() {
     if (wakeups >= 0) close(wakeups);
     ring_buffer__free(rb);
+    perf_buffer__free(pb);
     detach_all();
     tcpfsm_bpf__destroy(skel);
     if (mounted_tracefs) umount(kTracefs);
   }
 
   void detach_all() {
+    detached = true;
     bpf_link__destroy(link);
     link = nullptr;
     for (bpf_link* l : cause_links) bpf_link__destroy(l);
@@ -166,6 +209,73 @@ struct Tracer::Impl {
     return ++self->drained >= self->drain_limit ? kLimitReached : 0;
   }
 
+  // Perf: the bytes of each CPU's buffer (a power of two of pages), and the
+  // unread bytes at which the kernel wakes the reader: a quarter, as the
+  // ring buffer's wakeup_bytes; below it the reader drains on its timer.
+  std::size_t perf_pages() const {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const int n = libbpf_num_possible_cpus();
+    const std::size_t cpus = n > 0 ? static_cast<std::size_t>(n) : 1;
+    return floor_pow2(std::max<std::size_t>(1, opts.ringbuf_bytes / cpus / page));
+  }
+
+  void open_perf() {
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t pages = perf_pages();
+    perf_event_attr attr{};
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+    attr.sample_type = PERF_SAMPLE_RAW;
+    attr.sample_period = 1;
+    // A wakeup per record (libbpf's default, wakeup_events 1) is an IPI per
+    // record; a watermark wakes the reader once a quarter is unread.
+    attr.watermark = 1;
+    attr.wakeup_watermark = static_cast<std::uint32_t>(std::max<std::size_t>(pages * page / 4, 1));
+    pb = perf_buffer__new_raw(bpf_map__fd(skel->maps.events), pages, &attr, on_perf_record, this, nullptr);
+    if (!pb) throw Error(ExitCode::Failure, "cannot open the perf buffers: " + errno_text(errno));
+  }
+
+  // Perf records: samples go to the time order; losses are counted.
+  static bpf_perf_event_ret on_perf_record(void* ctx, int, perf_event_header* h) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (h->type == PERF_RECORD_SAMPLE) {
+      struct Raw {
+        perf_event_header header;
+        std::uint32_t size;
+        char data[];
+      };
+      const auto* r = reinterpret_cast<const Raw*>(h);
+      self->order.push(r->data, r->size);
+    } else if (h->type == PERF_RECORD_LOST) {
+      struct Lost {
+        perf_event_header header;
+        std::uint64_t id, lost;
+      };
+      self->perf_lost_reported += reinterpret_cast<const Lost*>(h)->lost;
+    }
+    return LIBBPF_PERF_EVENT_CONT;
+  }
+
+  // Perf: hands on what was read in time order, at most limit records;
+  // reads the buffers first when fewer than that are ready. True when it
+  // stopped at the limit.
+  bool drain_perf(std::size_t limit) {
+    if (order.ready(horizon) < limit) {
+      // Taken before the read begins: what was stamped before it, less the
+      // slack, has been committed, and is read now.
+      const std::uint64_t start = mono_ns();
+      const int err = perf_buffer__consume(pb);
+      if (err < 0 && err != -EINTR)
+        throw Error(ExitCode::Failure, "reading the perf buffers failed: " + errno_text(-err));
+      horizon = detached ? UINT64_MAX : start > TimeOrder::kSlackNs ? start - TimeOrder::kSlackNs : 0;
+    }
+    const std::size_t n = order.release(
+        horizon, limit, [this](const tcpfsm_event& e) { handler->on_event(e); },
+        [this](const tcpfsm_cause& c) { handler->on_cause(c); });
+    return n >= limit;
+  }
+
   // The reset programs of mode m this kernel has, by what it lacks otherwise.
   void choose_cause_programs(tcpfsm_bpf* s, AttachMode m) {
     const Features& f = features();
@@ -191,6 +301,7 @@ struct Tracer::Impl {
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
+    ro->use_ringbuf = buffer == BufferMode::Ring;
     // rodata is const volatile for the verifier; userspace writes it before load.
     opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
     ro->filter_ports = opts.ports.active();
@@ -216,7 +327,18 @@ struct Tracer::Impl {
       secret = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x2545F4914F6CDD1DULL;
     ro->key_secret = secret;
 
-    bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
+    if (buffer == BufferMode::Perf) {
+      // One map, two types (as libbpf-tools' compat.c): an array of perf
+      // events, one per possible CPU (max_entries 0: libbpf counts them).
+      bpf_map__set_type(s->maps.events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+      bpf_map__set_key_size(s->maps.events, sizeof(int));
+      bpf_map__set_value_size(s->maps.events, sizeof(int));
+      bpf_map__set_max_entries(s->maps.events, 0);
+    } else {
+      // scratch stays: libbpf 1.1 cannot load a program that names a map
+      // it did not create, even in code the verifier would prune.
+      bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
+    }
     const bool btf = m == AttachMode::TpBtf;
     ro->socket_cookies = btf && cookies;
     // The tp_btf program refers to both per-socket maps (which one it uses
@@ -265,9 +387,19 @@ struct Tracer::Impl {
     mode = m;
     socket_keys = !skel->rodata->socket_cookies;
     if (!attach) return std::nullopt;
+    if (buffer == BufferMode::Perf) {
+      try {
+        open_perf();
+      } catch (const Error& e) {
+        destroy(skel);
+        return e;
+      }
+    }
     link = bpf_program__attach(prog);
     if (!link) {
       Error e(ExitCode::NoTracepoint, "cannot attach " + what + ": " + errno_text(errno) + libbpf_hint());
+      perf_buffer__free(pb);
+      pb = nullptr;
       destroy(skel);
       return e;
     }
@@ -332,8 +464,16 @@ void prepare_load(const LoadOptions& options) {
     throw Error(ExitCode::NoBtf,
                 "kernel has no BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y, "
                 "Linux 5.4+): tcpfsm's CO-RE program cannot be relocated without it");
-  if (!f.ringbuf)
-    throw Error(ExitCode::NoRingbuf, "kernel has no BPF ring buffer (needs Linux 5.8 or newer)");
+}
+
+// The transport: the ring buffer where the kernel has one (auto), else a
+// perf buffer per CPU.
+BufferMode choose_buffer(const LoadOptions& options) {
+  const BufferMode b = options.buffer == BufferMode::Auto ? auto_buffer_mode() : options.buffer;
+  if (b == BufferMode::Ring && !features().ringbuf)
+    throw Error(ExitCode::NoRingbuf,
+                "kernel has no BPF ring buffer (needs Linux 5.8 or newer): use --buffer perf (or auto)");
+  return b;
 }
 
 }  // namespace
@@ -342,6 +482,7 @@ Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::m
   impl_->opts = options;
   impl_->handler = &handler;
   prepare_load(options);
+  impl_->buffer = choose_buffer(options);
   impl_->attach(options.mode);
 }
 
@@ -349,6 +490,7 @@ LoadProbe Tracer::probe(const LoadOptions& options) {
   Impl impl;
   impl.opts = options;
   prepare_load(options);
+  impl.buffer = choose_buffer(options);
   impl.attach(options.mode, /*attach=*/false);
   return {impl.mode, impl.socket_keys, impl.fallback_reason, impl.keys_reason};
 }
@@ -372,15 +514,23 @@ void report_load(const Tracer& t) {
 
 AttachMode Tracer::mode() const { return impl_->mode; }
 bool Tracer::socket_keys() const { return impl_->socket_keys; }
+BufferMode Tracer::buffer() const { return impl_->buffer; }
 const std::string& Tracer::fallback_reason() const { return impl_->fallback_reason; }
 const std::string& Tracer::keys_reason() const { return impl_->keys_reason; }
 
 void Tracer::wait(int timeout_ms) {
   // Only waits: the caller reads the loss counters before draining, so a
   // lost record precedes the events whose gaps the loss explains.
+  epoll_event ev[8];
+  if (impl_->pb) {
+    // libbpf's epoll set of the CPUs' buffers: level-triggered, but a perf
+    // event reports each wakeup once (perf_poll() takes it), so unread
+    // records below the watermark do not end every wait.
+    epoll_wait(perf_buffer__epoll_fd(impl_->pb), ev, 8, timeout_ms);
+    return;
+  }
   impl_->ring();
-  epoll_event ev{};
-  epoll_wait(impl_->wakeups, &ev, 1, timeout_ms);
+  epoll_wait(impl_->wakeups, ev, 1, timeout_ms);
 }
 
 bool Tracer::poll(int timeout_ms) {
@@ -390,6 +540,7 @@ bool Tracer::poll(int timeout_ms) {
 }
 
 bool Tracer::drain(std::size_t limit) {
+  if (impl_->pb) return impl_->drain_perf(limit);
   impl_->drain_limit = limit;
   impl_->drained = 0;
   const int n = ring_buffer__consume(impl_->ring());
@@ -416,9 +567,11 @@ KernelCounters Tracer::counters() const {
   };
   c.matched = sum(TCPFSM_CNT_MATCHED);
   c.ringbuf_full = sum(TCPFSM_CNT_RINGBUF_FULL);
+  c.perf_lost_reported = impl_->perf_lost_reported;
   c.skstate_full = sum(TCPFSM_CNT_SKSTATE_FULL);
   c.causes = sum(TCPFSM_CNT_CAUSES);
-  c.causes_lost = sum(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+  c.causes_full = sum(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+  c.causes_lost = c.causes_full;
   auto info_of = [](bpf_program* p) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof info;

@@ -1,4 +1,5 @@
-// Loads the BPF program, attaches it, and drains its ring buffer.
+// Loads the BPF program, attaches it, and drains its event buffer (the BPF
+// ring buffer, or per-CPU perf buffers).
 #pragma once
 
 #include <cstddef>
@@ -22,6 +23,13 @@ std::string_view attach_mode_name(AttachMode m);
 // is not libbpf's "failed to load"; empty when there is none. The refusal
 // shows it; the whole log is -v's.
 std::string_view load_failure_line(std::string_view log);
+// How events reach userspace: the BPF ring buffer (Linux 5.8+), or a perf
+// buffer per CPU (any kernel tcpfsm runs on). Auto: the ring buffer where
+// the kernel has it.
+enum class BufferMode { Auto, Ring, Perf };
+std::string_view buffer_mode_name(BufferMode m);  // "auto", "ring", "perf"
+// What Auto picks on this kernel.
+BufferMode auto_buffer_mode();
 
 struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
@@ -34,7 +42,11 @@ struct LoadOptions {
     std::uint32_t level;  // depth below the cgroup2 root
   };
   std::vector<Cgroup> cgroups;          // sockets of these cgroups and their descendants; empty: all
-  std::uint32_t ringbuf_bytes = 8u << 20;  // power of two, at least a page
+  BufferMode buffer = BufferMode::Auto;
+  // The event buffer's size, a power of two, at least a page: the ring
+  // buffer's, or the perf buffers' together (split over the CPUs, at least
+  // a page each).
+  std::uint32_t ringbuf_bytes = 8u << 20;
   std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
   bool verbose = false;                 // libbpf's own messages to stderr
 
@@ -48,7 +60,12 @@ struct LoadOptions {
 // Counters the kernel keeps, summed over CPUs, since load.
 struct KernelCounters {
   std::uint64_t matched = 0;        // TCP transitions that passed the filters
-  std::uint64_t ringbuf_full = 0;   // dropped: ring buffer full
+  std::uint64_t ringbuf_full = 0;   // dropped: the event buffer (ring, or this CPU's perf buffer) was full
+  // Perf buffers only: records the kernel reported lost in them
+  // (PERF_RECORD_LOST), read so far. The same losses as ringbuf_full counts
+  // (less those of other causes, and those not reported yet: a buffer
+  // reports its losses with its next record), so not added to it.
+  std::uint64_t perf_lost_reported = 0;
   std::uint64_t skstate_full = 0;   // per-socket state could not be stored
   std::uint64_t recursion = 0;      // program skipped: another BPF program ran on the CPU
   // The program's runs and time in it, counted only while
@@ -57,6 +74,7 @@ struct KernelCounters {
   // Reset reports (tcpfsm_cause) on matched sockets, and those not delivered:
   // ring buffer full, or their program skipped (recursion).
   std::uint64_t causes = 0, causes_lost = 0;
+  std::uint64_t causes_full = 0;  // of causes_lost: the event buffer was full
 };
 
 class EventHandler {
@@ -90,6 +108,8 @@ class Tracer {
   // Events carry socket keys (TCPFSM_F_SOCKET_KEY), not cookies: the
   // tracepoint fallback, or tp_btf on a kernel before 5.12.
   bool socket_keys() const;
+  // The event buffer in use: Ring or Perf.
+  BufferMode buffer() const;
   // Why tp_btf was not used, when the tracepoint fallback is active.
   const std::string& fallback_reason() const;
   // Why the tp_btf program identifies sockets by keys; empty when it does not.
@@ -106,7 +126,7 @@ class Tracer {
   bool drain(std::size_t limit = SIZE_MAX);
   // wait() then drain(), for callers that do not place losses in a stream.
   bool poll(int timeout_ms);
-  // Stops new events; what is already in the ring buffer stays readable.
+  // Stops new events; what is already in the buffer stays readable.
   void detach();
 
   KernelCounters counters() const;

@@ -191,8 +191,10 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
     w.sample("tcpfsm_bpf_program_run_seconds_total", {}, seconds_text(static_cast<double>(*s.bpf_run_ns) / 1e9));
   }
 
-  w.family("tcpfsm_build_info", "info", "tcpfsm's version, how it attached, and the kernel it runs on.");
-  w.sample("tcpfsm_build_info", {{"version", s.version}, {"attach", s.attach}, {"kernel", s.kernel}}, 1);
+  w.family("tcpfsm_build_info", "info",
+           "tcpfsm's version, how it attached, its event buffer, and the kernel it runs on.");
+  w.sample("tcpfsm_build_info", {{"version", s.version}, {"attach", s.attach}, {"buffer", s.buffer}, {"kernel", s.kernel}},
+           1);
   w.end();
   return out;
 }

@@ -27,7 +27,7 @@ struct MetricsSnapshot {
   std::uint64_t sockets_tracked = 0, sockets_untracked = 0, sockets_stale = 0;
   std::uint64_t crosscheck_errors = 0, owners_unresolved = 0;
   std::uint64_t causes_lost = 0;
-  std::string version, attach, kernel;
+  std::string version, attach, buffer, kernel;  // buffer: "ring" or "perf"
   // The BPF program's run count and time (kernel.bpf_stats_enabled=1 only).
   std::optional<std::uint64_t> bpf_runs, bpf_run_ns;
   // From sock_diag at scrape time.

@@ -18,7 +18,7 @@ enum class Format { Table, Json, None };  // None: no records (a metrics-only ag
 
 // Losses over some span of time, by kind.
 struct Losses {
-  std::uint64_t ringbuf = 0;    // events dropped: ring buffer full
+  std::uint64_t ringbuf = 0;    // events dropped: the event buffer (ring, or perf: StartInfo::buffer) full
   std::uint64_t recursion = 0;  // events skipped: another BPF program was running
   std::uint64_t skstate = 0;    // per-socket state not stored: old_ns unknown later
   std::uint64_t events() const { return ringbuf + recursion; }
@@ -33,6 +33,7 @@ struct StartInfo {
   std::uint64_t wall_ns = 0;
   std::string_view cause;  // "run" (tracing began), "rotate", "reopen" (SIGHUP)
   std::string_view version, host, kernel, boot_id, attach, model;
+  std::string_view buffer;  // "ring", "perf"; empty: not written
   int family = 0;          // 0 (both), 4 or 6
   const PortFilter* ports = nullptr;
   std::uint32_t states = 0;              // bit 1 << state; 0: all

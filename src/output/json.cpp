@@ -87,6 +87,7 @@ class JsonFormatter final : public Formatter {
     put_field(l, "kernel", s.kernel);
     put_field(l, "boot_id", s.boot_id);
     put_field(l, "attach", s.attach);
+    if (!s.buffer.empty()) put_field(l, "buffer", s.buffer);
     put_field(l, "model", s.model);
     l.raw(R"(,"filters":{"family":)");
     l.raw(s.family == 4 ? R"("ipv4")" : s.family == 6 ? R"("ipv6")" : R"("any")");

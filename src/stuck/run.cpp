@@ -95,6 +95,7 @@ int run_watch(const StuckOptions& o) {
   LogWriter stdout_writer({}, {});  // EPIPE-aware: a reader that went away ends the watch
   TransitionFeed feed;
   LoadOptions load;
+  load.buffer = o.buffer;
   load.family = o.query.family;
   load.ports.either = o.query.ports;
   // Only the namespaces asked for, when the kernel can filter on that many.
@@ -106,9 +107,10 @@ int run_watch(const StuckOptions& o) {
   feed.tracker = &tracker;
 
   report_load(tracer);
-  std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s), every %s... Ctrl-C to end.\n",
+  std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s, %s buffer), every %s... Ctrl-C to end.\n",
                state_names(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
                netns_scope(o.query).c_str(), std::string(attach_mode_name(tracer.mode())).c_str(),
+               std::string(buffer_mode_name(tracer.buffer())).c_str(),
                format_duration(o.interval).c_str());
 
   const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);
@@ -132,9 +134,10 @@ int run_watch(const StuckOptions& o) {
 
     const KernelCounters c = tracer.counters();
     if (c.ringbuf_full != reported_losses.ringbuf_full || c.recursion != reported_losses.recursion) {
-      std::fprintf(stderr, "tcpfsm: %llu transitions lost so far (ring buffer full %llu, recursion %llu): "
+      std::fprintf(stderr, "tcpfsm: %llu transitions lost so far (%s buffer full %llu, recursion %llu): "
                            "sockets they concerned show lower-bound ages\n",
                    static_cast<unsigned long long>(c.ringbuf_full + c.recursion),
+                   std::string(buffer_mode_name(tracer.buffer())).c_str(),
                    static_cast<unsigned long long>(c.ringbuf_full), static_cast<unsigned long long>(c.recursion));
       reported_losses = c;
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include "kernel/loader.h"
 #include "output/formatter.h"
 #include "stuck/refresher.h"
 
@@ -13,6 +14,7 @@ struct StuckOptions {
   bool once = false;
   Format format = Format::Table;
   std::chrono::nanoseconds interval{std::chrono::seconds(2)};  // watch: between refreshes
+  BufferMode buffer = BufferMode::Auto;  // watch: the event buffer (--buffer)
 };
 
 // --once: 0 when nothing is stuck, 1 when something is. Watch: runs until

@@ -84,8 +84,9 @@ class Session final : public EventHandler {
 
   // Once attached: events carry cookies or socket keys (Tracer::socket_keys).
   // `files`: the task_file iterator for owners, or nothing (/proc).
-  void begin(AttachMode mode, bool keys, std::shared_ptr<SocketFiles> files) {
+  void begin(AttachMode mode, BufferMode buffer, bool keys, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
+    buffer_ = buffer_mode_name(buffer);
     pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), formatter_);
     if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys));
     if (view_) view_->begin(keys);
@@ -142,6 +143,7 @@ class Session final : public EventHandler {
     s.causes_lost = t.causes_lost;
     s.version = TCPFSM_VERSION;
     s.attach = attach_;
+    s.buffer = buffer_;
     s.kernel = host_.kernel;
     if (k.runs) {  // counted only while kernel.bpf_stats_enabled=1
       s.bpf_runs = k.runs;
@@ -225,6 +227,7 @@ class Session final : public EventHandler {
     s.kernel = host_.kernel;
     s.boot_id = host_.boot_id;
     s.attach = attach_;
+    s.buffer = buffer_;
     s.model = model_name(opts_.model);
     s.family = opts_.load.family == 0 ? 0 : opts_.load.family == 2 ? 4 : 6;
     s.ports = &opts_.load.ports;
@@ -255,7 +258,7 @@ class Session final : public EventHandler {
   std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, likewise
   CrossCheck crosscheck_;
   HostFacts host_;
-  std::string attach_;
+  std::string attach_, buffer_;
   std::string buf_;
   LogWriter writer_;  // last: its preamble callback uses the members above
   bool reader_gone_ = false;
@@ -283,7 +286,7 @@ void pump(Tracer& tracer, Session& session, bool last = false) {
   session.publish_metrics(c);
 }
 
-void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanoseconds elapsed,
+void print_summary(const Session& s, const KernelCounters& k, BufferMode buffer, std::chrono::nanoseconds elapsed,
                    std::string_view why) {
   std::fprintf(stderr, "tcpfsm: %.*s after %s: %s\n", static_cast<int>(why.size()), why.data(),
                format_duration(elapsed).c_str(), describe(s.totals()).c_str());
@@ -292,6 +295,14 @@ void print_summary(const Session& s, const KernelCounters& k, std::chrono::nanos
   if (unaccounted != 0)
     std::fprintf(stderr, "tcpfsm: warning: %lld events matched in the kernel were neither read nor counted lost\n",
                  unaccounted);
+  // Perf buffers report their own losses too: the same drops, seen from the
+  // buffer (those it had reported by the end), not added to the counts.
+  if (buffer == BufferMode::Perf && (k.ringbuf_full || k.causes_full || k.perf_lost_reported))
+    std::fprintf(stderr,
+                 "tcpfsm: perf buffer full: %llu transitions and %llu reset reports lost (%llu records reported "
+                 "lost by the perf buffers)\n",
+                 static_cast<unsigned long long>(k.ringbuf_full), static_cast<unsigned long long>(k.causes_full),
+                 static_cast<unsigned long long>(k.perf_lost_reported));
 }
 
 }  // namespace
@@ -326,11 +337,12 @@ int run_trace(const TraceOptions& o, TraceView* view) {
   report_load(tracer);
   // Ready before saying so: the owners' first look at every listener is
   // taken here, and children from then on are named.
-  session.begin(tracer.mode(), tracer.socket_keys(), std::move(files));
+  session.begin(tracer.mode(), tracer.buffer(), tracer.socket_keys(), std::move(files));
   for (const std::string& m : tracer.causes_missing())
     std::fprintf(stderr, "tcpfsm: causes: %s\n", m.c_str());
-  std::fprintf(stderr, "Tracing TCP state transitions (%s)... Ctrl-C to end.\n",
-               std::string(attach_mode_name(tracer.mode())).c_str());
+  std::fprintf(stderr, "Tracing TCP state transitions (%s, %s buffer)... Ctrl-C to end.\n",
+               std::string(attach_mode_name(tracer.mode())).c_str(),
+               std::string(buffer_mode_name(tracer.buffer())).c_str());
   if (metrics) {
     pump(tracer, session);  // a first snapshot: a scrape never sees an empty one
     metrics->start();
@@ -372,7 +384,7 @@ int run_trace(const TraceOptions& o, TraceView* view) {
     summary = "output error";
     status = static_cast<int>(ExitCode::OutputError);
   }
-  print_summary(session, tracer.counters(), Clock::now() - start, summary);
+  print_summary(session, tracer.counters(), tracer.buffer(), Clock::now() - start, summary);
   return status;
 }
 

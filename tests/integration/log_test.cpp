@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -317,18 +318,20 @@ TEST(Log, StatsRecordsCountTheRun) {
   expect_schema_valid({log});
 }
 
-TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
-  REQUIRE_BPF();
+// A 4K event buffer (ring, or with --buffer perf a page per CPU) under two
+// churning threads: it overflows, and every loss is counted.
+void tiny_buffer_loses_only_what_it_counts(const std::string& buffer, std::uint16_t port4, std::uint16_t port6) {
   TempDir dir;
   const fs::path log = dir.path / "t.json";
   constexpr int kConnections = 400;
   // The kernel's own count of the churn's transitions, and of those made in
   // PID 1's context (which some kernels run no BPF program for; docs/benchmarks.md).
-  const std::string ours = "sport == 21010 || dport == 21010 || sport == 21011 || dport == 21011";
+  const std::string p4 = std::to_string(port4), p6 = std::to_string(port6);
+  const std::string ours = "sport == " + p4 + " || dport == " + p4 + " || sport == " + p6 + " || dport == " + p6;
   KernelEventCount kernel(ours), in_pid1(ours, KernelEventCount::Context::Pid1);
-  TraceRun run({"-o", log.string(), "-p", "21010", "-p", "21011", "--ringbuf-size", "4K"});
-  std::thread a([] { run_connections(Family::V4, 21010, kConnections); });
-  std::thread b([] { run_connections(Family::V6, 21011, kConnections); });
+  TraceRun run({"-o", log.string(), "-p", p4, "-p", p6, "--ringbuf-size", "4K", "--buffer", buffer});
+  std::thread a([port4] { run_connections(Family::V4, port4, kConnections); });
+  std::thread b([port6] { run_connections(Family::V6, port6, kConnections); });
   a.join();
   b.join();
   ASSERT_EQ(run.stop(), 0) << run.process().err();
@@ -350,7 +353,8 @@ TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
   // The lost records add up to the run's totals...
   EXPECT_EQ(end["lost"]["ringbuf"], ringbuf);
   EXPECT_EQ(end["lost"]["recursion"], recursion);
-  EXPECT_GT(ringbuf, 0u) << "a 4K ring buffer should overflow under two churning threads";
+  EXPECT_GT(ringbuf, 0u) << "a 4K " << buffer << " buffer should overflow under two churning threads";
+  EXPECT_EQ(records.front()["buffer"], buffer);
   // ...the BPF program's own count is exactly what was read plus what it dropped...
   EXPECT_EQ(end["kernel_matched"], written + ringbuf);
   // ...and every transition the churn made, as the kernel counted them, is
@@ -365,8 +369,32 @@ TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
     EXPECT_EQ(written + ringbuf + hidden, fired);
   }
   EXPECT_EQ(run.process().err().find("neither read nor counted lost"), std::string::npos) << run.process().err();
-  // A loss may cut lifecycles short (gaps), never make an edge illegal.
+  if (buffer == "perf") {
+    const std::string& err = run.process().err();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(perf buffer full: (\d+) transitions and (\d+) reset reports )"
+                                                     R"(lost \((\d+) records reported lost by the perf buffers\))")))
+        << err;
+    EXPECT_EQ(std::stoull(m[1].str()), ringbuf);
+    EXPECT_GT(std::stoull(m[3].str()), 0u) << err;
+    EXPECT_LE(std::stoull(m[3].str()), std::stoull(m[1].str()) + std::stoull(m[2].str())) << err;
+  }
+  // A loss may cut lifecycles short (gaps), never make an edge illegal (nor
+  // may perf's per-CPU buffers, read one after the other, reorder a socket's).
   EXPECT_EQ(end["violations"]["illegal"], 0);
+}
+
+TEST(Log, TinyRingBufferLosesOnlyWhatItCounts) {
+  REQUIRE_BPF();
+  tiny_buffer_loses_only_what_it_counts("ring", 21010, 21011);
+}
+
+// The perf buffers' losses: counted by the program when
+// bpf_perf_event_output() fails, and reported by the buffers themselves
+// (PERF_RECORD_LOST) with their next record: at most as many, and some.
+TEST(Log, TinyPerfBufferLosesOnlyWhatItCounts) {
+  REQUIRE_BPF();
+  tiny_buffer_loses_only_what_it_counts("perf", 21012, 21013);
 }
 
 TEST(Log, FullSocketMapIsCountedAndLosesNoTransition) {

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <set>
 
 #include "harness.h"
 #include "sockets.h"
@@ -40,6 +43,7 @@ void expect_clean_stop(TraceRun& run) {
   EXPECT_EQ(records.front()["type"], "start");
   EXPECT_EQ(records.front()["cause"], "run");
   EXPECT_EQ(records.front()["schema"], 3);
+  EXPECT_TRUE(records.front()["buffer"] == "ring" || records.front()["buffer"] == "perf") << records.front().dump();
   const json& end = records.back();
   EXPECT_EQ(end["type"], "end");
   EXPECT_EQ(end["reason"], "signal");
@@ -135,6 +139,78 @@ void client_initiated_close(Family f, std::uint16_t port, std::vector<std::strin
 TEST(Trace, ClientInitiatedClose) {
   REQUIRE_BPF();
   client_initiated_close(Family::V4, 20001, {});
+}
+
+// --buffer perf: the same exact sequences through a perf buffer per CPU,
+// in both attach modes.
+TEST(Trace, PerfBufferClientInitiatedCloseTpBtf) {
+  REQUIRE_BPF();
+  client_initiated_close(Family::V4, 20041, {"--buffer", "perf", "--attach", "tp_btf"});
+}
+
+TEST(Trace, PerfBufferClientInitiatedCloseTracepoint) {
+  REQUIRE_BPF();
+  client_initiated_close(Family::V6, 20042, {"--buffer", "perf", "--attach", "tracepoint"});
+}
+
+TEST(Trace, StartRecordNamesTheBuffer) {
+  REQUIRE_BPF();
+  for (const char* buffer : {"ring", "perf"}) {
+    TraceRun run({"--buffer", buffer, "-p", "20043"});
+    EXPECT_NE(run.process().err().find(std::string(buffer) + " buffer)... Ctrl-C"), std::string::npos)
+        << run.process().err();
+    EXPECT_EQ(run.stop(), 0) << run.process().err();
+    EXPECT_EQ(run.records().front()["buffer"], buffer);
+  }
+}
+
+// Each CPU's perf buffer is in order, not the CPUs' together, and the reader
+// empties them one after the other (CPU 0's first). A socket whose first
+// transitions run on CPU 1 and its last on CPU 0, all read in one drain,
+// comes out in order only because the reader sorts by time.
+TEST(Trace, PerfBufferKeepsASocketsOrderAcrossCpus) {
+  REQUIRE_BPF();
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "SKIPPED: needs two CPUs";
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  auto pin = [](int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set) == 0;
+  };
+  constexpr int kConnections = 20;
+  TraceRun run({"--buffer", "perf", "-p", "20044"});
+  {
+    // Listener and connections made on CPU 1, closed on CPU 0.
+    ASSERT_TRUE(pin(1));
+    Socket listener = listen_on(Family::V4, 20044);
+    std::vector<std::pair<Socket, Socket>> pairs;
+    for (int i = 0; i < kConnections; ++i) {
+      Socket client = connect_to(Family::V4, 20044);
+      Socket server = accept_from(listener);
+      pairs.emplace_back(std::move(client), std::move(server));
+    }
+    ASSERT_TRUE(pin(0));
+    for (auto& [client, server] : pairs) {
+      client.close();
+      server.wait_eof();
+      server.close();
+    }
+    listener.close();
+  }
+  sched_setaffinity(0, sizeof saved, &saved);
+  ASSERT_TRUE(run.wait_for_transitions(2 + 10 * kConnections)) << run.process().out();
+  expect_clean_stop(run);
+  auto t = run.transitions();
+  std::set<int> cpus;
+  for (const auto& e : t) cpus.insert(e["cpu"].get<int>());
+  EXPECT_GE(cpus.size(), 2u) << "the transitions should have run on two CPUs";
+  for (const auto& [cookie, edges] : edges_by_cookie(t)) {
+    if (edges.front() == "CLOSE->LISTEN") EXPECT_EQ(edges, kListener);
+    else if (edges.front() == "CLOSE->SYN_SENT") EXPECT_EQ(edges, kActiveCloser) << cookie;
+    else EXPECT_EQ(edges, kPassiveChild) << cookie;
+  }
 }
 
 TEST(Trace, OwnerIsTheProcessHoldingTheSocketNotTheTaskOnTheCpu) {

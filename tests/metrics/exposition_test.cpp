@@ -60,6 +60,7 @@ TEST(Exposition, PrometheusTextFormat) {
   s.sockets_tracked = 5;
   s.version = "0.1.0";
   s.attach = "tp_btf";
+  s.buffer = "ring";
   s.kernel = "6.18";
   s.stuck = {{kCloseWait, "java", 4}, {kCloseWait, "orphan", 1}};
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
@@ -76,7 +77,7 @@ TEST(Exposition, PrometheusTextFormat) {
   EXPECT_TRUE(has_line(text, "tcpfsm_sockets_tracked 5"));
   EXPECT_TRUE(has_line(text, "tcpfsm_stuck_sockets{state=\"CLOSE_WAIT\",owner=\"java\"} 4"));
   EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_build_info gauge"));
-  EXPECT_TRUE(has_line(text, "tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\",kernel=\"6.18\"} 1"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\",buffer=\"ring\",kernel=\"6.18\"} 1"));
   EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
   EXPECT_EQ(text.find("tcpfsm_bpf_program_runs"), std::string::npos);  // bpf_stats off
   EXPECT_EQ(text.find("# EOF"), std::string::npos);

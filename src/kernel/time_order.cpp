@@ -1,0 +1,52 @@
+#include "kernel/time_order.h"
+
+#include <algorithm>
+
+namespace tcpfsm {
+
+bool TimeOrder::push(const void* data, std::size_t size) {
+  Item it{};
+  if (size >= sizeof(tcpfsm_event) && size < sizeof(tcpfsm_event) + 8) {
+    std::memcpy(&it.u.event, data, sizeof(tcpfsm_event));
+    it.ktime_ns = it.u.event.ktime_ns;
+  } else if (size >= sizeof(tcpfsm_cause) && size < sizeof(tcpfsm_cause) + 8) {
+    std::memcpy(&it.u.cause, data, sizeof(tcpfsm_cause));
+    it.ktime_ns = it.u.cause.ktime_ns;
+    it.cause = true;
+  } else {
+    return false;
+  }
+  items_.push_back(it);
+  return true;
+}
+
+void TimeOrder::settle() {
+  if (sorted_ >= items_.size()) return;
+  auto by_time = [](const Item& a, const Item& b) { return a.ktime_ns < b.ktime_ns; };
+  const auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_);
+  const auto mid = items_.begin() + static_cast<std::ptrdiff_t>(std::max(sorted_, head_));
+  std::stable_sort(mid, items_.end(), by_time);
+  std::inplace_merge(first, mid, items_.end(), by_time);  // stable: what waited first goes first
+  sorted_ = items_.size();
+}
+
+std::size_t TimeOrder::ready(std::uint64_t horizon) {
+  settle();
+  const auto first = items_.begin() + static_cast<std::ptrdiff_t>(head_);
+  const auto end = std::lower_bound(first, items_.end(), horizon,
+                                    [](const Item& it, std::uint64_t h) { return it.ktime_ns < h; });
+  return static_cast<std::size_t>(end - first);
+}
+
+void TimeOrder::compact() {
+  if (head_ == items_.size()) {
+    items_.clear();
+    head_ = sorted_ = 0;
+  } else if (head_ >= 4096 && head_ * 2 >= items_.size()) {
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    sorted_ -= head_;
+    head_ = 0;
+  }
+}
+
+}  // namespace tcpfsm

@@ -1,0 +1,81 @@
+// Puts the records of per-CPU perf buffers back in time order.
+//
+// Each CPU's perf buffer is in order, but the reader empties them one after
+// the other: a socket whose transitions ran on two CPUs can come out of
+// them late-first, and the pipeline checks each socket's transitions in
+// order (a swap reads as an illegal edge or a gap). So the perf path holds
+// what it reads here, sorted by ktime_ns (stable: ties keep the order they
+// were read in, which is each CPU's own), and hands on only records older
+// than a horizon: the time the read began, less a slack. A record stamped
+// before that was committed to its buffer before the read began (the
+// program's run from bpf_ktime_get_ns() to bpf_perf_event_output() is a few
+// microseconds, with preemption off; the slack covers interrupts), so it
+// was read: nothing read later can be older than what was handed on.
+// Newer records wait for the next read. After the program is detached,
+// everything goes (horizon UINT64_MAX).
+//
+// Cost: a copy of each record and a sort of each read's batch (merged into
+// what waits, which is sorted); the ring buffer, one buffer for all CPUs in
+// commit order, needs none of this.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "tcpfsm/event.h"
+
+namespace tcpfsm {
+
+class TimeOrder {
+ public:
+  // How far before the read's start a record must be stamped to go.
+  static constexpr std::uint64_t kSlackNs = 10'000'000;
+
+  // A record as read (its first 8 bytes are its ktime_ns; both kinds of
+  // records are told apart by size, which a perf sample pads to 8 bytes
+  // past its 4-byte size: sizes from sizeof up to sizeof + 7 are accepted).
+  // False if it is neither kind.
+  bool push(const void* data, std::size_t size);
+
+  // Records waiting, and those of them older than horizon.
+  std::size_t size() const { return items_.size() - head_; }
+  std::size_t ready(std::uint64_t horizon);
+
+  // Hands the records older than horizon to on_event/on_cause, oldest first,
+  // at most limit of them; returns how many.
+  template <typename OnEvent, typename OnCause>
+  std::size_t release(std::uint64_t horizon, std::size_t limit, OnEvent&& on_event, OnCause&& on_cause) {
+    settle();
+    std::size_t n = 0;
+    while (head_ < items_.size() && n < limit && items_[head_].ktime_ns < horizon) {
+      const Item& it = items_[head_++];
+      if (it.cause) on_cause(it.u.cause);
+      else on_event(it.u.event);
+      ++n;
+    }
+    compact();
+    return n;
+  }
+
+ private:
+  struct Item {
+    std::uint64_t ktime_ns;
+    bool cause;
+    union {
+      tcpfsm_event event;
+      tcpfsm_cause cause;
+    } u;
+  };
+
+  // Sorts what was pushed since the last settle into place.
+  void settle();
+  void compact();
+
+  std::vector<Item> items_;
+  std::size_t head_ = 0;    // items_[head_..] wait
+  std::size_t sorted_ = 0;  // items_[head_..sorted_) are in order
+};
+
+}  // namespace tcpfsm
