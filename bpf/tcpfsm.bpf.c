@@ -35,6 +35,7 @@
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 #define TCP_NEW_SYN_RECV 12
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
 /* Load-time settings, written by userspace between open and load. */
 const volatile __u16 target_family = 0;      /* 0: both */
@@ -526,6 +527,10 @@ static __always_inline void fill_event(struct tcpfsm_event *e, const struct sock
 	e->_pad[0] = e->_pad[1] = 0;
 	fill_socket(e, sk, family, lport, rport, netns, cg, btf);
 	read_comm(e->comm, btf);
+	/* connect() and listen() run in their caller's context: is it a process? */
+	if (oldstate == TCP_CLOSE &&
+	    BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags) & PF_KTHREAD)
+		e->flags |= TCPFSM_F_KERNEL_TASK;
 }
 
 /* Delivers this CPU's held-back birth before anything else happens here:

@@ -28,6 +28,11 @@ enum tcpfsm_event_flags {
 	 * bijection of the socket's address, reused when the address is. It
 	 * never leaves userspace, which numbers lifecycles itself. */
 	TCPFSM_F_SOCKET_KEY = 1 << 1,
+	/* The task on the CPU is a kernel thread (PF_KTHREAD): it holds no
+	 * descriptor, so it owns nothing even where it called connect() or
+	 * listen() (io_uring's workers before Linux 5.12). Set on transitions
+	 * out of CLOSE only, where the task on the CPU can be the owner. */
+	TCPFSM_F_KERNEL_TASK = 1 << 2,
 };
 
 /* Indices into the per-CPU counters map (bpf: counters). */

@@ -2,7 +2,6 @@
 
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -29,14 +28,6 @@ bool has_tracepoint_dir() {
          exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
 }
 
-// Whether the running kernel is older than major.minor (uname's release).
-bool kernel_older_than(int major, int minor) {
-  utsname u{};
-  int ma = 0, mi = 0;
-  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
-  return ma < major || (ma == major && mi < minor);
-}
-
 Features probe() {
   Features f;
   f.btf = exists(kBtfPath);
@@ -58,7 +49,6 @@ Features probe() {
   f.task_file_iter = k.task_file_iter;
   f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
                   exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
-  f.io_kernel_threads = kernel_older_than(5, 12);
   return f;
 }
 

@@ -28,9 +28,6 @@ struct Features {
   bool rst_sent_tp = false;       // tcp/tcp_send_reset in tracefs
   bool task_file_iter = false;  // BPF task_file iterator (5.8+, BTF): socket owners without /proc
   bool accept_hook = false;     // syscalls:sys_exit_accept4 in tracefs: the owners of accepted sockets
-  // Before 5.12 io_uring ran requests (connect() among them) in kernel
-  // threads of their own, not in threads of the submitting process.
-  bool io_kernel_threads = false;
 };
 
 // Probes on first call; later calls return the cached result.

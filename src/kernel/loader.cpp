@@ -379,7 +379,7 @@ struct Tracer::Impl {
         return Error(ExitCode::NoPrivilege,
                      "the kernel refused to load the BPF program (" + errno_text(-err) +
                          "): needs root or CAP_BPF+CAP_PERFMON, and no lockdown or seccomp "
-                         "policy that forbids BPF" + libbpf_hint());
+                         "policy that forbids BPF" + memlock_hint() + libbpf_hint());
       return Error(ExitCode::LoadFailed,
                    "the kernel refused the " + what + " program: " + errno_text(-err) + libbpf_hint());
     }

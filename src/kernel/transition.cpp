@@ -38,6 +38,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.wall_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(e.ktime_ns) + clock.mono_to_wall_ns);
   t.cookie = e.cookie;
   if (e.flags & TCPFSM_F_OLD_NS) t.old_ns = e.old_ns;
+  t.kernel_task = (e.flags & TCPFSM_F_KERNEL_TASK) != 0;
   t.netns = e.netns;
   t.cgroup_id = e.cgroup_id;
   t.pid = e.pid;

@@ -23,6 +23,9 @@ struct Transition {
   std::uint64_t cookie = 0;
   std::optional<std::uint64_t> old_ns;  // time in old_state; none when first seen
   std::uint32_t pid = 0, tid = 0, cpu = 0;
+  // The task on the CPU is a kernel thread (TCPFSM_F_KERNEL_TASK: known on
+  // transitions out of CLOSE): it holds no descriptor.
+  bool kernel_task = false;
   std::uint32_t ino = 0;  // socket inode, 0 if the socket has no file
   bool ipv6 = false;
   std::uint32_t netns = 0;  // network namespace inode

@@ -72,27 +72,6 @@ std::string read_comm(const std::string& proc_root, std::int32_t pid) {
   return comm;
 }
 
-std::optional<bool> is_kernel_thread(const std::string& proc_root, std::int32_t pid) {
-  // "PID (COMM) STATE PPID ... FLAGS": COMM may hold spaces and ')', so the
-  // fields are counted from the last ')'. FLAGS is the 9th field.
-  const std::string stat = read_small_file(proc_root + "/" + std::to_string(pid) + "/stat", 512);
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::string_view rest = std::string_view(stat).substr(close + 1);
-  for (int field = 3; field <= 9; ++field) {
-    rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
-    const auto end = std::min(rest.find(' '), rest.size());
-    if (field == 9) {
-      constexpr unsigned kPfKthread = 0x00200000;  // include/linux/sched.h
-      const auto flags = parse_number<unsigned>(rest.substr(0, end));
-      if (!flags) return std::nullopt;
-      return (*flags & kPfKthread) != 0;
-    }
-    rest.remove_prefix(end);
-  }
-  return std::nullopt;
-}
-
 OwnerCache::OwnerCache(Options options) : options_(std::move(options)) {}
 
 const std::vector<Holder>* OwnerCache::lookup(std::uint32_t ino) {

@@ -31,10 +31,6 @@ std::string short_cmdline(std::string_view raw, std::size_t max_chars = 60);
 // read (the process is gone).
 std::string read_comm(const std::string& proc_root, std::int32_t pid);
 
-// Whether `pid` is a kernel thread (PF_KTHREAD in proc_root/PID/stat);
-// nothing when that cannot be read.
-std::optional<bool> is_kernel_thread(const std::string& proc_root, std::int32_t pid);
-
 class OwnerCache {
  public:
   struct Options {

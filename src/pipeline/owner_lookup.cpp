@@ -73,34 +73,29 @@ void OwnerLookup::want(const Transition& t) {
   }
 }
 
-std::string OwnerLookup::process_name(const Transition& t, bool& kernel_thread) {
-  kernel_thread = false;
+std::string OwnerLookup::process_name(const Transition& t) {
   // The main thread's name is the process's (/proc/PID/comm); another
   // thread's may differ, so the process's is read, once in a while.
-  if (t.tid == t.pid && !options_.io_kernel_threads) return std::string(t.comm);
+  if (t.tid == t.pid) return std::string(t.comm);
   const auto now = last_tick_;  // close enough for kNameTtl, without a clock read per call
   auto it = names_.find(static_cast<std::int32_t>(t.pid));
   if (it == names_.end() || now - it->second.read_at >= kNameTtl) {
     if (names_.size() >= kMaxNames) names_.clear();
     Name& n = names_[static_cast<std::int32_t>(t.pid)];
-    const auto pid = static_cast<std::int32_t>(t.pid);
-    n.comm = read_comm(options_.proc.proc_root, pid);
-    n.kernel_thread = options_.io_kernel_threads && is_kernel_thread(options_.proc.proc_root, pid) != false;
+    n.comm = read_comm(options_.proc.proc_root, static_cast<std::int32_t>(t.pid));
     n.read_at = now;
-    it = names_.find(pid);
+    it = names_.find(static_cast<std::int32_t>(t.pid));
   }
-  kernel_thread = it->second.kernel_thread;
   // Gone already: the name of its thread that made the call.
   return it->second.comm.empty() ? std::string(t.comm) : it->second.comm;
 }
 
 std::optional<Owner> OwnerLookup::claim(const Transition& t) {
   if (!by_holder(t)) return std::nullopt;
-  bool kernel_thread = false;
-  Owner o{static_cast<std::int32_t>(t.pid), process_name(t, kernel_thread)};
-  // A kernel thread (an io_uring worker before 5.12; or one that could not
-  // be told apart, being gone) holds no descriptor of its own.
-  if (kernel_thread || !o.pid) return std::nullopt;
+  // A kernel thread (an io_uring worker before Linux 5.12, which the BPF
+  // program tells by its PF_KTHREAD) holds no descriptor of its own.
+  if (t.kernel_task || !t.pid) return std::nullopt;
+  Owner o{static_cast<std::int32_t>(t.pid), process_name(t)};
   ++counts_.claimed;
   told_[t.ino] = o;
   return o;

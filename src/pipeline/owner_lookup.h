@@ -47,9 +47,6 @@ class OwnerLookup {
     // The kernel's task_file iterator; nothing: /proc only, and no child is
     // named after its listener (the listeners are not all known).
     std::shared_ptr<SocketFiles> files;
-    // io_uring may run connect() in a kernel thread of its own (Linux
-    // before 5.12): the task on the CPU is then checked in /proc.
-    bool io_kernel_threads = false;
   };
   explicit OwnerLookup(Options options);
 
@@ -88,7 +85,7 @@ class OwnerLookup {
 
  private:
   std::optional<Owner> claim(const Transition& t);
-  std::string process_name(const Transition& t, bool& kernel_thread);
+  std::string process_name(const Transition& t);
   void take_accepted();
   const std::vector<Holder>* look_in_kernel(std::uint32_t ino);
   const std::vector<Holder>* look_in_proc(const Transition& t);
@@ -110,7 +107,6 @@ class OwnerLookup {
   Clock::time_point allowance_at_ = Clock::now();
   struct Name {
     std::string comm;
-    bool kernel_thread = false;
     Clock::time_point read_at;
   };
   std::unordered_map<std::int32_t, Name> names_;  // process names read from /proc, by pid

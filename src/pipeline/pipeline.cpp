@@ -21,7 +21,7 @@ Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
     : options_(options),
       formatter_(formatter),
       checker_(options.model),
-      owners_({options.owner_cache, options.socket_files, features().io_kernel_threads}),
+      owners_({options.owner_cache, options.socket_files}),
       cgroups_(options.cgroup2_mount),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);

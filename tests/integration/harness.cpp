@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -72,8 +74,24 @@ bool Process::pump(std::chrono::milliseconds timeout) {
   return out_fd_ >= 0 || err_fd_ >= 0;
 }
 
+bool kernel_before(int major, int minor) {
+  utsname u{};
+  int ma = 0, mi = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+  return ma < major || (ma == major && mi < minor);
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds timeout) {
+  static const long scale = [] {
+    const char* v = std::getenv("TCPFSM_TEST_TIMEOUT_SCALE");
+    const long n = v ? std::strtol(v, nullptr, 10) : 1;
+    return n >= 1 ? n : 1;
+  }();
+  return timeout * scale;
+}
+
 bool Process::wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
+  const auto end = std::chrono::steady_clock::now() + scaled(timeout);
   while (err_.find(needle) == std::string::npos) {
     if (std::chrono::steady_clock::now() > end || !pump(50ms)) return err_.find(needle) != std::string::npos;
   }
@@ -82,7 +100,7 @@ bool Process::wait_for_stderr(std::string_view needle, std::chrono::milliseconds
 
 bool Process::wait_for_stdout(const std::function<bool(const std::string&)>& pred,
                               std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
+  const auto end = std::chrono::steady_clock::now() + scaled(timeout);
   while (!pred(out_)) {
     if (std::chrono::steady_clock::now() > end || !pump(50ms)) return pred(out_);
   }
@@ -94,7 +112,7 @@ void Process::signal(int sig) {
 }
 
 int Process::wait(std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
+  const auto end = std::chrono::steady_clock::now() + scaled(timeout);
   while (pump(50ms) && std::chrono::steady_clock::now() < end) {
   }
   if (!exited_) {

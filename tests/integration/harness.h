@@ -30,6 +30,15 @@ bool must_not_skip();
     GTEST_SKIP() << "SKIPPED: " << why;                                            \
   }
 
+// A wait's limit times TCPFSM_TEST_TIMEOUT_SCALE (default 1): the kernel
+// matrix's guests run under software emulation, several times slower (a
+// python3 schema check of a log takes 22-34 s there, 2 s on the host).
+// Process's waits apply it; a test's own fixed limits call it.
+std::chrono::milliseconds scaled(std::chrono::milliseconds timeout);
+
+// Whether the running kernel is older than major.minor (uname's release).
+bool kernel_before(int major, int minor);
+
 // A child process with its stdout and stderr captured.
 class Process {
  public:

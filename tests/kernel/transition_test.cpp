@@ -65,6 +65,13 @@ TEST(Decode, OldNsIsAbsentWhenTheSocketWasFirstSeen) {
   EXPECT_FALSE(decode(e, {}).old_ns.has_value());
 }
 
+TEST(Decode, KernelTaskFlag) {
+  auto e = v4_event();
+  EXPECT_FALSE(decode(e, {}).kernel_task);
+  e.flags |= TCPFSM_F_KERNEL_TASK;
+  EXPECT_TRUE(decode(e, {}).kernel_task);
+}
+
 TEST(Decode, Netns) {
   auto e = v4_event();
   e.netns = 4026531840;

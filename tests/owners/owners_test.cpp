@@ -152,19 +152,13 @@ TEST(OwnerCache, KernelThreadShowsItsCommInBrackets) {
   EXPECT_EQ(cache.lookup(77)->front().cmdline, "[kworker/0:1]");
 }
 
-TEST(OwnerProcess, NameAndKernelThreadFromProc) {
+TEST(OwnerProcess, NameFromProc) {
   FakeProc proc;
   proc.process(300, "kworker/0:1", "");
-  proc.stat(300, "kworker/0:1", 0x00208040);  // PF_KTHREAD among others
-  proc.process(400, "a) S 1 (b", "x");         // a name made to confuse a parser
-  proc.stat(400, "a) S 1 (b", 0x00400140);
+  proc.process(400, "a) S 1 (b", "x");  // a name made to confuse a parser
   EXPECT_EQ(read_comm(proc.root(), 300), "kworker/0:1");
   EXPECT_EQ(read_comm(proc.root(), 400), "a) S 1 (b");
   EXPECT_EQ(read_comm(proc.root(), 500), "");  // gone
-  EXPECT_EQ(is_kernel_thread(proc.root(), 300), true);
-  EXPECT_EQ(is_kernel_thread(proc.root(), 400), false);
-  EXPECT_EQ(is_kernel_thread(proc.root(), 500), std::nullopt);
-  EXPECT_EQ(is_kernel_thread("/proc", getpid()), false);  // the real thing
 }
 
 TEST(OwnerCache, HoldersFoundElsewhereAreTakenAsTheyAre) {

@@ -32,6 +32,7 @@ struct Event {
   std::uint16_t lport = 8080;
   std::uint32_t netns = kNetns;
   std::uint64_t ktime_ns = 0;  // 0: now
+  bool kernel_task = false;    // the task on the CPU is a kernel thread
 };
 
 Transition transition(const Event& e) {
@@ -42,6 +43,7 @@ Transition transition(const Event& e) {
   t.pid = e.pid;
   t.tid = e.tid;
   t.comm = e.comm;
+  t.kernel_task = e.kernel_task;
   t.netns = e.netns;
   t.ipv6 = std::strchr(e.laddr, ':') != nullptr;
   inet_pton(t.ipv6 ? AF_INET6 : AF_INET, e.laddr, t.local.addr.data());
@@ -75,12 +77,12 @@ void expect_owner(const std::optional<Owner>& o, std::int32_t pid, const std::st
   EXPECT_EQ(o->comm, comm);
 }
 
-OwnerLookup on_proc(const FakeProc& proc, bool io_kernel_threads = false) {
-  return OwnerLookup({{proc.root(), std::chrono::hours(1)}, nullptr, io_kernel_threads});
+OwnerLookup on_proc(const FakeProc& proc) {
+  return OwnerLookup({{proc.root(), std::chrono::hours(1)}, nullptr});
 }
 
 OwnerLookup on_kernel(const FakeProc& proc, std::shared_ptr<FakeSocketFiles> files) {
-  return OwnerLookup({{proc.root(), std::chrono::hours(1)}, std::move(files), false});
+  return OwnerLookup({{proc.root(), std::chrono::hours(1)}, std::move(files)});
 }
 
 const std::uint32_t kSelf = static_cast<std::uint32_t>(getpid());
@@ -133,18 +135,18 @@ TEST(OwnerLookupClaims, NeverTheTaskForWhatOtherTasksCanRun) {
   EXPECT_EQ(lookup.counts().claimed, 0u);
 }
 
-// Before Linux 5.12 io_uring ran connect() in kernel threads of its own.
-TEST(OwnerLookupClaims, BeforeLinux512AKernelThreadIsNoOwner) {
+// Before Linux 5.12 io_uring ran connect() in kernel threads of its own:
+// the BPF program flags a kernel thread (PF_KTHREAD), which owns nothing; a
+// process is the owner even once it is gone (it called connect()).
+TEST(OwnerLookupClaims, AKernelThreadIsNoOwnerAProcessIsEvenGone) {
   FakeProc proc;
-  proc.process(900, "io_wqe_worker-0", "");
-  proc.stat(900, "io_wqe_worker-0", 0x00208040);
   proc.process(901, "client", "client");
-  proc.stat(901, "client", 0x00400040);
-  OwnerLookup lookup = on_proc(proc, /*io_kernel_threads=*/true);
-  EXPECT_FALSE(owner_of(lookup, {State::Close, State::SynSent, 40, 900, 900, "io_wqe_worker-0"}));
+  OwnerLookup lookup = on_proc(proc);
+  Event worker{State::Close, State::SynSent, 40, 900, 900, "io_wqe_worker-0"};
+  worker.kernel_task = true;
+  EXPECT_FALSE(owner_of(lookup, worker));
   expect_owner(owner_of(lookup, {State::Close, State::SynSent, 41, 901, 901, "client"}), 901, "client");
-  // Gone: it cannot be told apart from a kernel thread.
-  EXPECT_FALSE(owner_of(lookup, {State::Close, State::SynSent, 42, 902, 902, "client"}));
+  expect_owner(owner_of(lookup, {State::Close, State::SynSent, 42, 902, 902, "gone"}), 902, "gone");
 }
 
 // One pass of the iterator for all of a batch's unknown inodes; what it does

@@ -23,12 +23,6 @@ class FakeProc {
     std::ofstream(dir(pid) / "comm") << comm << '\n';
     std::ofstream(dir(pid) / "cmdline") << cmdline;
   }
-  // /proc/PID/stat with these flags (PF_KTHREAD 0x00200000 for a kernel
-  // thread); the name in parentheses may hold spaces and ')'.
-  void stat(int pid, const std::string& comm, unsigned flags) {
-    std::ofstream(dir(pid) / "stat") << pid << " (" << comm << ") S 2 0 0 0 -1 " << flags
-                                     << " 0 0 0 0 0 0 0 0 20 0 1 0 42 0 0\n";
-  }
   // fd -> target, as the kernel shows it ("socket:[123]", "/dev/null", ...).
   void fd(int pid, int fd, const std::string& target) {
     std::filesystem::create_symlink(target, dir(pid) / "fd" / std::to_string(fd));
