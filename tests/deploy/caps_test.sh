@@ -68,6 +68,15 @@ if [ -n "$ambient" ] && [ "$ambient" = "$bounding" ]; then
 else
   fail "AmbientCapabilities ($ambient) differs from CapabilityBoundingSet ($bounding)"
 fi
+# LimitMEMLOCK=: before Linux 5.11 the kernel counts BPF maps against it, and
+# nobody cannot raise it; every process below inherits it from this shell.
+if [ "$(unit_values LimitMEMLOCK)" = infinity ]; then
+  if prlimit --pid $$ --memlock=unlimited:unlimited 2>/dev/null; then
+    pass "LimitMEMLOCK=infinity applied"
+  else
+    echo "  note: cannot raise RLIMIT_MEMLOCK here (no CAP_SYS_RESOURCE): LimitMEMLOCK=infinity not applied; from Linux 5.11 the kernel counts BPF maps in the memory cgroup instead"
+  fi
+fi
 # CAP_BPF CAP_PERFMON -> bpf,perfmon (setpriv's names)
 setpriv_caps() { tr '[:upper:]' '[:lower:]' <<<"$1" | sed 's/^cap_//' | paste -sd, -; }
 unit_caps="$(setpriv_caps "$ambient")"

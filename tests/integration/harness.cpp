@@ -81,6 +81,16 @@ bool kernel_before(int major, int minor) {
   return ma < major || (ma == major && mi < minor);
 }
 
+bool trace_uses_socket_keys() {
+  static const bool keys = [] {
+    Process p({binary(), "features"});
+    p.wait();
+    return p.out().find("trace -p PORT loads: tp_btf, sockets by key") != std::string::npos ||
+           p.out().find("trace -p PORT loads: tracepoint") != std::string::npos;
+  }();
+  return keys;
+}
+
 std::chrono::milliseconds scaled(std::chrono::milliseconds timeout) {
   static const long scale = [] {
     const char* v = std::getenv("TCPFSM_TEST_TIMEOUT_SCALE");
@@ -91,7 +101,7 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds timeout) {
 }
 
 bool Process::wait_for_stderr(std::string_view needle, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + scaled(timeout);
+  const auto end = std::chrono::steady_clock::now() + timeout;
   while (err_.find(needle) == std::string::npos) {
     if (std::chrono::steady_clock::now() > end || !pump(50ms)) return err_.find(needle) != std::string::npos;
   }
@@ -100,7 +110,7 @@ bool Process::wait_for_stderr(std::string_view needle, std::chrono::milliseconds
 
 bool Process::wait_for_stdout(const std::function<bool(const std::string&)>& pred,
                               std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + scaled(timeout);
+  const auto end = std::chrono::steady_clock::now() + timeout;
   while (!pred(out_)) {
     if (std::chrono::steady_clock::now() > end || !pump(50ms)) return pred(out_);
   }

@@ -33,8 +33,14 @@ bool must_not_skip();
 // A wait's limit times TCPFSM_TEST_TIMEOUT_SCALE (default 1): the kernel
 // matrix's guests run under software emulation, several times slower (a
 // python3 schema check of a log takes 22-34 s there, 2 s on the host).
-// Process's waits apply it; a test's own fixed limits call it.
+// Process::wait applies it (a helper's exit); wait_for_stdout/stderr do not,
+// as they also bound negative checks ("nothing within 600 ms").
 std::chrono::milliseconds scaled(std::chrono::milliseconds timeout);
+
+// Whether `trace` (default attach, with a port filter) tells sockets apart by
+// keys rather than cookies here: tp_btf before Linux 5.12, or the tracepoint
+// (`tcpfsm features`' "trace -p PORT loads:" line).
+bool trace_uses_socket_keys();
 
 // Whether the running kernel is older than major.minor (uname's release).
 bool kernel_before(int major, int minor);

@@ -475,7 +475,14 @@ TEST(Stuck, OrphanLeavingFinWait2WithoutATransitionIsUnstuck) {
   const auto unstuck = watch.wait_for("unstuck", client_port, 3s);
   ASSERT_TRUE(unstuck) << watch.process().out();
   EXPECT_EQ((*unstuck)["state"], "FIN_WAIT2");
-  EXPECT_EQ((*unstuck)["new"], "TIME_WAIT");
+  // The timewait socket inherits the full socket's cookie, so with cookies
+  // it is followed into TIME_WAIT. With socket keys (tp_btf before 5.12)
+  // the full socket's FIN_WAIT2 -> CLOSE at the takeover may end it first,
+  // or the refresh find the timewait socket first (both seen on 5.10).
+  if (trace_uses_socket_keys())
+    EXPECT_TRUE((*unstuck)["new"] == "CLOSE" || (*unstuck)["new"] == "TIME_WAIT") << unstuck->dump();
+  else
+    EXPECT_EQ((*unstuck)["new"], "TIME_WAIT");
   EXPECT_EQ((*unstuck)["owner"], "orphan");
   watch.process().signal(SIGTERM);
   EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
