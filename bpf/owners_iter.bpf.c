@@ -9,7 +9,12 @@
  *   socket_holders  the descriptors of the socket inodes in `wanted`,
  *                   which userspace fills before each read;
  *   tcp_listeners   the descriptors of every listening TCP socket, in every
- *                   network namespace, with its address.
+ *                   network namespace, with its address;
+ *   held_sockets    the descriptors of every TCP socket in the states of
+ *                   `held_states`, in every network namespace, with what
+ *                   sock_diag would say of it: the stuck-socket gauges of
+ *                   namespaces tcpfsm cannot enter (setns needs
+ *                   CAP_SYS_ADMIN; this needs CAP_BPF and CAP_PERFMON).
  *
  * Userspace reads them between drains of the event ring buffer
  * (src/owners/holder_iter.cpp).
@@ -19,6 +24,7 @@
 #include <bpf/bpf_core_read.h>
 #include "tcpfsm/holder.h"
 #include "socket_file.h"
+#include "sock_cgroup.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -92,6 +98,68 @@ int tcp_listeners(struct bpf_iter__task_file *ctx)
 	h.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	h.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	write_holder(ctx, task, &h);
+	return 0;
+}
+
+/* The states held_sockets reports (bit 1 << state), set by userspace before
+ * each read: a global, not a rodata setting, so one loaded program serves
+ * every query. */
+__u32 held_states = 0;
+
+SEC("iter/task_file")
+int held_sockets(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct tcpfsm_held_socket h = {};
+	struct tcp_sock *tp;
+	struct inode *inode;
+	struct sock *sk;
+
+	if (!task || !file)
+		return 0;
+	inode = socket_inode(file);
+	if (!inode)
+		return 0;
+	sk = tcp_sock_of(file);
+	if (!sk)
+		return 0;
+	h.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (h.state >= 32 || !((held_states >> h.state) & 1))
+		return 0;
+	h.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (h.family == AF_INET) {
+		__u32 addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+		__builtin_memcpy(h.laddr, &addr, sizeof addr);
+		addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(h.raddr, &addr, sizeof addr);
+	} else if (h.family == AF_INET6) {
+		BPF_CORE_READ_INTO(&h.laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&h.raddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return 0;
+	}
+	h.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	h.rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	h.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	h.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	h.cgroup_id = cgroup_id(sock_cgroup(sk, false), false);
+	h.uid = BPF_CORE_READ(sk, sk_uid.val);
+	/* As tcp_diag_get_info() counts the queues of a socket not listening. */
+	tp = (struct tcp_sock *)sk;
+	if (h.state != TCP_LISTEN) {
+		__s32 unread = (__s32)(BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq));
+
+		h.rqueue = unread > 0 ? unread : 0;
+		h.wqueue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	}
+	h.mstamp_us = BPF_CORE_READ(tp, tcp_mstamp);
+	h.ino = BPF_CORE_READ(inode, i_ino);
+	h.pid = task->tgid;
+	h.fd = ctx->fd;
+	read_process_comm(task, h.comm, sizeof h.comm);
+	bpf_seq_write(ctx->meta->seq, &h, sizeof h);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "metrics/exposition.h"
 
+#include <array>
 #include <cstdio>
+#include <span>
 #include <string_view>
 
 #include "common/text.h"
@@ -46,8 +48,12 @@ class Writer {
   // name{k="v",...} value
   void sample(std::string_view name, std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
               std::string_view value) {
+    sample(name, std::span(labels.begin(), labels.size()), value);
+  }
+  void sample(std::string_view name, std::span<const std::pair<std::string_view, std::string_view>> labels,
+              std::string_view value) {
     out_ += name;
-    if (labels.size()) {
+    if (!labels.empty()) {
       out_ += '{';
       bool first = true;
       for (const auto& [k, v] : labels) {
@@ -169,15 +175,38 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   w.sample("tcpfsm_owners_unresolved_total", {}, s.owners_unresolved);
 
   if (s.sockets_by_state) {
-    w.family("tcpfsm_sockets", "gauge", "TCP sockets in each state now (sock_diag, tcpfsm's network namespace).");
+    w.family("tcpfsm_sockets", "gauge",
+             "TCP sockets in each state now, in every network namespace tcpfsm reads (tcpfsm_netns).");
     for (int st = 1; st < TransitionCounts::kStates; ++st)
       if ((*s.sockets_by_state)[st] || st <= number(State::Closing))
         w.sample("tcpfsm_sockets", {{"state", state_label(st)}}, (*s.sockets_by_state)[st]);
   }
+  std::vector<std::string> states;  // the label values must outlive the samples
+  for (const StuckCount& c : s.stuck) states.push_back(state_label(c.state));
+  auto stuck_labels = [&](std::size_t i) {
+    const StuckCount& c = s.stuck[i];
+    return std::array<std::pair<std::string_view, std::string_view>, 7>{
+        {{"state", states[i]}, {"owner", c.owner}, {"container", c.container}, {"pod_uid", c.pod_uid},
+         {"netns", c.netns}, {"port", c.port}, {"role", c.role}}};
+  };
   w.family("tcpfsm_stuck_sockets", "gauge",
-           "Sockets in a --stuck-state for at least --stuck-age, by holder (comm, orphan, not_accepted, unknown; "
-           "past the top holders: other).");
-  for (const StuckCount& c : s.stuck) w.sample("tcpfsm_stuck_sockets", {{"state", state_label(c.state)}, {"owner", c.owner}}, c.sockets);
+           "Sockets in a --stuck-state for at least --stuck-age, by holder (comm, orphan, not_accepted, unknown), "
+           "container, pod, network namespace and service port (past the 10 largest groups per state: "
+           "owner=\"other\").");
+  for (std::size_t i = 0; i < s.stuck.size(); ++i)
+    w.sample("tcpfsm_stuck_sockets", stuck_labels(i), std::to_string(s.stuck[i].sockets));
+  w.family("tcpfsm_stuck_oldest_seconds", "gauge",
+           "Time the oldest socket of each tcpfsm_stuck_sockets group has spent in its state.");
+  for (std::size_t i = 0; i < s.stuck.size(); ++i)
+    w.sample("tcpfsm_stuck_oldest_seconds", stuck_labels(i), seconds_text(s.stuck[i].oldest_seconds));
+  if (s.netns) {
+    w.family("tcpfsm_netns", "gauge",
+             "Network namespaces the socket gauges looked in, by how: sock_diag (every socket), held_sockets (not "
+             "entered, no CAP_SYS_ADMIN: the sockets processes hold), unreadable (not read).");
+    w.sample("tcpfsm_netns", {{"read", "sock_diag"}}, s.netns->sock_diag);
+    w.sample("tcpfsm_netns", {{"read", "held_sockets"}}, s.netns->held_sockets);
+    w.sample("tcpfsm_netns", {{"read", "unreadable"}}, s.netns->unreadable);
+  }
   w.family("tcpfsm_scrape_errors_total", "counter",
            "Failures while collecting the socket gauges (sock_diag, /proc).");
   w.sample("tcpfsm_scrape_errors_total", {}, s.scrape_errors);

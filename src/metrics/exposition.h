@@ -13,11 +13,24 @@
 
 namespace tcpfsm {
 
-// Sockets held in a stuck state, by holder: the alert metric.
+// Sockets held in a stuck state, by holder and where: the alert metric.
 struct StuckCount {
   int state = 0;
   std::string owner;  // holder's comm, or "orphan", "not_accepted", "unknown", "other"
+  std::string container;  // "docker:0123456789ab", "" on the host
+  std::string pod_uid;    // Kubernetes pod UID, "" outside Kubernetes
+  std::string netns;      // the namespace's inode, "" for "other"
+  std::string port;       // the service's port: local for a server's socket, remote for a client's
+  std::string role;       // "server", "client"; "" for "other"
   std::uint64_t sockets = 0;
+  double oldest_seconds = 0;  // the oldest socket's time in the state
+};
+
+// Network namespaces the socket gauges looked in, by how they were read.
+struct NetnsCounts {
+  std::uint64_t sock_diag = 0;     // entered (or tcpfsm's own): every socket
+  std::uint64_t held_sockets = 0;  // not entered: the sockets processes hold, through the task_file iterator
+  std::uint64_t unreadable = 0;    // neither: not counted at all
 };
 
 struct MetricsSnapshot {
@@ -33,6 +46,7 @@ struct MetricsSnapshot {
   // From sock_diag at scrape time.
   std::optional<std::array<std::uint64_t, TransitionCounts::kStates>> sockets_by_state;
   std::vector<StuckCount> stuck;
+  std::optional<NetnsCounts> netns;
   std::uint64_t scrape_errors = 0;  // sock_diag or /proc failures while collecting the gauges
 };
 

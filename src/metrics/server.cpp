@@ -47,14 +47,20 @@ std::optional<ListenAddress> parse_listen_address(const std::string& text, std::
   return a;
 }
 
-MetricsServer::MetricsServer(const ListenAddress& address, Render render)
+MetricsServer::MetricsServer(const ListenAddress& address, Render render, Health health)
     : server_(std::make_unique<httplib::Server>()) {
+  server_->Get("/healthz", [health = std::move(health)](const httplib::Request&, httplib::Response& res) {
+    const std::string wrong = health();
+    res.status = wrong.empty() ? 200 : 503;
+    res.set_content(wrong.empty() ? "ok\n" : wrong + "\n", "text/plain; charset=utf-8");
+  });
   server_->Get("/metrics", [render = std::move(render)](const httplib::Request& req, httplib::Response& res) {
     const ExpositionFormat f = format_for_accept(req.get_header_value("Accept"));
     res.set_content(render(f), content_type(f));
   });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("<html><body><a href=\"/metrics\">/metrics</a></body></html>\n", "text/html");
+    res.set_content("<html><body><a href=\"/metrics\">/metrics</a> <a href=\"/healthz\">/healthz</a></body></html>\n",
+                    "text/html");
   });
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
   // second tcpfsm would bind the same port and take half the scrapes.

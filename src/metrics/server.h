@@ -30,10 +30,15 @@ class MetricsServer {
  public:
   // Renders the exposition for one scrape (called on a server thread).
   using Render = std::function<std::string(ExpositionFormat)>;
+  // Whether the tracer is alive, for /healthz (a server thread; cheap: no
+  // socket is read): an empty string when it is, else what is wrong.
+  using Health = std::function<std::string()>;
 
   // Binds now, so that an address in use or not bindable fails before
-  // tracing starts: throws Error naming the address.
-  MetricsServer(const ListenAddress& address, Render render);
+  // tracing starts: throws Error naming the address. Serves /metrics
+  // (render) and /healthz (200 "ok", or 503 and what is wrong), for probes
+  // that must not cost a socket dump each.
+  MetricsServer(const ListenAddress& address, Render render, Health health);
   ~MetricsServer();  // stops serving and joins
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -2,7 +2,7 @@
 
 namespace tcpfsm {
 
-std::unique_ptr<Formatter> make_table_formatter(bool wide);  // table.cpp
+std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners);  // table.cpp
 std::unique_ptr<Formatter> make_json_formatter();   // json.cpp
 
 namespace {
@@ -19,10 +19,10 @@ class NoneFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide) {
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners) {
   switch (f) {
     case Format::Json: return make_json_formatter();
-    case Format::Table: return make_table_formatter(wide);
+    case Format::Table: return make_table_formatter(wide, owners);
     case Format::None: return std::make_unique<NoneFormatter>();
   }
   return nullptr;

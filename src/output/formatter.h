@@ -95,8 +95,12 @@ class Formatter {
   virtual void end(std::string& out, const EndInfo& e) = 0;
 };
 
-// wide: the table adds NETNS and CGROUP (container) columns.
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false);
+// wide: the table adds NETNS, CGROUP (container) and TASK (the task on the
+// CPU, where the owner is shown) columns.
+// owners: whether transitions carry their socket's owner (not --no-owners):
+// the table's PID and OWNER columns then name the owner, and -w adds the
+// task that was on the CPU; without, they name that task (PID, COMM).
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true);
 
 // "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states;
 // 3 sockets tracked" and what the socket table could not do, if anything.

@@ -12,6 +12,7 @@ namespace {
 
 constexpr int kStateWidth = 11;  // "ESTABLISHED"
 constexpr int kCauseWidth = 28;  // "rst_sent TCP_ABORT_ON_LINGER"
+constexpr int kCgroupWidth = 24;  // "docker:0123456789ab", most systemd units
 
 std::string losses_text(const Losses& l) {
   return std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
@@ -59,10 +60,11 @@ std::string cause_text(const Transition& t) {
 
 class TableFormatter final : public Formatter {
  public:
-  explicit TableFormatter(bool wide) : wide_(wide) {}
+  TableFormatter(bool wide, bool owners) : wide_(wide), owners_(owners) {}
 
   void start(std::string& out, const StartInfo&) override {
-    row(out, "TIME", "PID", "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS", "CAUSE", "NETNS", "CGROUP");
+    row(out, "TIME", "PID", owners_ ? "OWNER" : "COMM", "LADDR:LPORT", "RADDR:RPORT", "OLD", "NEW", "MS", "CAUSE",
+        "NETNS", "CGROUP", owners_ ? "TASK" : "");
   }
 
   void transition(std::string& out, const Transition& t, const Verdict& v) override {
@@ -72,10 +74,23 @@ class TableFormatter final : public Formatter {
     addr_width_ = std::max({addr_width_, local.size(), remote.size()});
     char ms[32] = "-";
     if (t.old_ns) std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(*t.old_ns) / 1e6);
+    // Whose socket it is: its owner, not the task that happened to be on the
+    // CPU (in softirq that is anyone: a peer on loopback, an idle task),
+    // which -w shows apart. "-" when the owner is not known.
     // The name any process can give itself: escaped, so it cannot drive the terminal.
-    row(out, clock_text_us(t.wall_ns), std::to_string(t.pid), escaped(t.comm), local, remote,
-        state_name(t.old_state), state_name(t.new_state), ms, cause_text(t), wide_ ? std::to_string(t.netns) : "",
-        wide_ ? cgroup_text(t) : "");
+    std::string pid = "-", name = "-", task;
+    if (!owners_) {
+      pid = std::to_string(t.pid);
+      name = escaped(t.comm);
+    } else {
+      if (t.owner_pid) {
+        pid = std::to_string(t.owner_pid);
+        name = escaped(t.owner_comm);
+      }
+      if (wide_) task = std::to_string(t.pid) + " " + escaped(t.comm);
+    }
+    row(out, clock_text_us(t.wall_ns), pid, name, local, remote, state_name(t.old_state), state_name(t.new_state),
+        ms, cause_text(t), wide_ ? std::to_string(t.netns) : "", wide_ ? cgroup_text(t) : "", task);
     if (v.kind != VerdictKind::Ok) {
       out.pop_back();  // the row's newline
       out += "  !! ";
@@ -103,7 +118,7 @@ class TableFormatter final : public Formatter {
   void row(std::string& out, std::string_view time, std::string_view pid, std::string_view comm,
            std::string_view local, std::string_view remote, std::string_view old_state,
            std::string_view new_state, std::string_view ms, std::string_view cause, std::string_view netns,
-           std::string_view cgroup) const {
+           std::string_view cgroup, std::string_view task) const {
     pad(out, time, 16);
     out += ' ';
     pad(out, pid, 7);
@@ -125,19 +140,27 @@ class TableFormatter final : public Formatter {
       out += ' ';
       pad(out, netns, 10);
       out += ' ';
-      out += cgroup;
+      if (task.empty()) {
+        out += cgroup;
+      } else {
+        pad(out, cgroup, kCgroupWidth);
+        out += ' ';
+        out += task;
+      }
     } else {
       out += cause;
     }
     out += '\n';
   }
 
-  bool wide_;
+  bool wide_, owners_;
   std::size_t addr_width_ = 21;  // "255.255.255.255:65535"
 };
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_table_formatter(bool wide) { return std::make_unique<TableFormatter>(wide); }
+std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners) {
+  return std::make_unique<TableFormatter>(wide, owners);
+}
 
 }  // namespace tcpfsm

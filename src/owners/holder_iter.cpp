@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,12 +15,15 @@
 namespace tcpfsm {
 namespace {
 
+constexpr const char* kTracefs = "/sys/kernel/tracing";
+
 // Inodes asked about per read of the iterator; more are asked in turns.
 constexpr std::uint32_t kWantedMax = 8192;
 
 // Every record one read of the iterator linked at `link` writes; nothing if
 // the read failed part way.
-std::optional<std::vector<tcpfsm_holder>> read_all(bpf_link* link) {
+template <typename Record>
+std::optional<std::vector<Record>> read_all(bpf_link* link) {
   const int fd = bpf_iter_create(bpf_link__fd(link));
   if (fd < 0) return std::nullopt;
   std::vector<char> bytes;
@@ -35,8 +39,8 @@ std::optional<std::vector<tcpfsm_holder>> read_all(bpf_link* link) {
     bytes.insert(bytes.end(), buf, buf + n);
   }
   close(fd);
-  std::vector<tcpfsm_holder> out(bytes.size() / sizeof(tcpfsm_holder));
-  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(tcpfsm_holder));  // never null
+  std::vector<Record> out(bytes.size() / sizeof(Record));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(Record));  // never null
   return out;
 }
 
@@ -53,12 +57,14 @@ struct HolderIterator::Impl {
   owners_iter_bpf* skel = nullptr;
   bpf_link* holders = nullptr;
   bpf_link* listeners = nullptr;
+  bpf_link* held = nullptr;
   owners_accept_bpf* accept = nullptr;  // nothing: no accept hook
   ring_buffer* accepted = nullptr;      // its records
   std::vector<tcpfsm_holder> taken;     // filled by ring_buffer__consume()
   ~Impl() {
     ring_buffer__free(accepted);
     owners_accept_bpf__destroy(accept);
+    bpf_link__destroy(held);
     bpf_link__destroy(listeners);
     bpf_link__destroy(holders);
     owners_iter_bpf__destroy(skel);
@@ -71,19 +77,32 @@ struct HolderIterator::Impl {
   std::string load_accept() {
     accept = owners_accept_bpf__open();
     if (!accept) return std::string("cannot open its BPF object: ") + std::strerror(errno);
-    std::string why;
-    if (const int err = owners_accept_bpf__load(accept))
-      why = refused(err, "syscall tracepoints");
-    else if (owners_accept_bpf__attach(accept) != 0)
-      why = errno == ENOENT ? "tracefs is not mounted (/sys/kernel/tracing): no syscall tracepoints to attach to"
-            : errno == EACCES ? "tracefs is not readable: the syscall tracepoints' ids need CAP_DAC_READ_SEARCH"
-                              : std::string("cannot attach to syscalls:sys_exit_accept4: ") + std::strerror(errno);
-    else if (!(accepted = ring_buffer__new(bpf_map__fd(accept->maps.accepted), on_accepted, this, nullptr)))
-      why = std::string("cannot read its ring buffer: ") + std::strerror(errno);
-    if (!why.empty()) {
-      owners_accept_bpf__destroy(accept);
-      accept = nullptr;
+    if (const int err = owners_accept_bpf__load(accept)) return give_up(refused(err, "syscall tracepoints"));
+    if (int err = attach_accept()) {
+      return give_up(err == ENOENT ? "tracefs is not mounted (/sys/kernel/tracing) and tcpfsm cannot mount it "
+                                     "(needs CAP_SYS_ADMIN): no syscall tracepoints to attach to"
+                     : err == EACCES ? "tracefs is not readable: the syscall tracepoints' ids need CAP_DAC_READ_SEARCH"
+                                     : std::string("cannot attach to syscalls:sys_exit_accept4: ") + std::strerror(err));
     }
+    if (!(accepted = ring_buffer__new(bpf_map__fd(accept->maps.accepted), on_accepted, this, nullptr)))
+      return give_up(std::string("cannot read its ring buffer: ") + std::strerror(errno));
+    return "";
+  }
+  // Attaches the accept hook; 0 or an errno. The tracepoint's id is read
+  // from tracefs at attach time only: where tracefs is not mounted, it is
+  // mounted for that (as systemd does at boot; needs CAP_SYS_ADMIN) and
+  // taken away again.
+  int attach_accept() {
+    if (owners_accept_bpf__attach(accept) == 0) return 0;
+    if (errno != ENOENT) return errno;
+    if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0) return ENOENT;
+    const int err = owners_accept_bpf__attach(accept) == 0 ? 0 : errno;
+    umount(kTracefs);
+    return err;
+  }
+  std::string give_up(std::string why) {
+    owners_accept_bpf__destroy(accept);
+    accept = nullptr;
     return why;
   }
 };
@@ -102,7 +121,8 @@ std::unique_ptr<HolderIterator> HolderIterator::load(std::string& why, std::stri
   }
   impl->holders = bpf_program__attach_iter(impl->skel->progs.socket_holders, nullptr);
   if (impl->holders) impl->listeners = bpf_program__attach_iter(impl->skel->progs.tcp_listeners, nullptr);
-  if (!impl->holders || !impl->listeners) {
+  if (impl->listeners) impl->held = bpf_program__attach_iter(impl->skel->progs.held_sockets, nullptr);
+  if (!impl->holders || !impl->listeners || !impl->held) {
     why = std::string("cannot attach it: ") + std::strerror(errno);
     return nullptr;
   }
@@ -123,7 +143,7 @@ std::optional<std::vector<tcpfsm_holder>> HolderIterator::holding(std::span<cons
     // Batched: one system call to ask, one to forget.
     std::uint32_t count = static_cast<std::uint32_t>(turn.size());
     if (bpf_map_update_batch(map, turn.data(), ones.data(), &count, nullptr) != 0) return std::nullopt;
-    auto part = read_all(impl_->holders);
+    auto part = read_all<tcpfsm_holder>(impl_->holders);
     count = static_cast<std::uint32_t>(turn.size());
     const bool forgotten = bpf_map_delete_batch(map, turn.data(), &count, nullptr) == 0;
     if (!part || !forgotten) return std::nullopt;
@@ -132,7 +152,15 @@ std::optional<std::vector<tcpfsm_holder>> HolderIterator::holding(std::span<cons
   return found;
 }
 
-std::optional<std::vector<tcpfsm_holder>> HolderIterator::listening() { return read_all(impl_->listeners); }
+std::optional<std::vector<tcpfsm_holder>> HolderIterator::listening() {
+  return read_all<tcpfsm_holder>(impl_->listeners);
+}
+
+std::optional<std::vector<tcpfsm_held_socket>> HolderIterator::held(std::uint32_t states) {
+  // Read by the program at each file; nothing else reads this iterator.
+  impl_->skel->bss->held_states = states;
+  return read_all<tcpfsm_held_socket>(impl_->held);
+}
 
 std::vector<tcpfsm_holder> HolderIterator::accepted() {
   // Mapped memory: no system call when there is nothing new.

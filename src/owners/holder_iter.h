@@ -40,6 +40,10 @@ class SocketFiles {
   // Every descriptor of a listening TCP socket, with its namespace and
   // address; nothing when the pass failed.
   virtual std::optional<std::vector<tcpfsm_holder>> listening() = 0;
+  // Every descriptor of a TCP socket whose state is in `states` (bit
+  // 1 << state), in every process and network namespace, with the socket's
+  // endpoints, queues and cgroup; nothing when the pass failed.
+  virtual std::optional<std::vector<tcpfsm_held_socket>> held(std::uint32_t states) = 0;
   // The TCP sockets accept()ed since the last call (as many as 18724 fit in
   // between), each with the process that accepted it and its descriptor
   // there. Empty without the accept hook.
@@ -58,6 +62,7 @@ class HolderIterator final : public SocketFiles {
 
   std::optional<std::vector<tcpfsm_holder>> holding(std::span<const std::uint32_t> inodes) override;
   std::optional<std::vector<tcpfsm_holder>> listening() override;
+  std::optional<std::vector<tcpfsm_held_socket>> held(std::uint32_t states) override;
   std::vector<tcpfsm_holder> accepted() override;
 
  private:

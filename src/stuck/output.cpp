@@ -219,6 +219,10 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
     out += "\nnote: " + plural(n.unreadable.size(), "network namespace") + " (" + inodes_text(n.unreadable) +
            ") could not be read, " + (n.unreadable.size() == 1 ? "its" : "their") +
            " sockets are not shown: " + escaped(n.error) + "\n";
+  if (!n.held_only.empty())
+    out += "\nnote: " + plural(n.held_only.size(), "network namespace") + " (" + inodes_text(n.held_only) +
+           ") could not be entered (needs CAP_SYS_ADMIN): read through the sockets processes hold there, "
+           "without orphans or connections not accept()ed yet\n";
 }
 
 void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wall_ns) {
@@ -315,6 +319,8 @@ void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uin
     out += ",\"error\":";
     json::append_string(out, n.error);
   }
+  out += ",\"held_only\":";
+  append_inodes(out, n.held_only);
   out += "}\n";
 }
 

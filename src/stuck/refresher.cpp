@@ -3,9 +3,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "kernel/rst_reasons.h"
 
@@ -22,15 +25,52 @@ std::chrono::milliseconds read_fin_timeout() {
   return std::chrono::seconds(seconds > 0 ? seconds : 60);
 }
 
+// What sock_diag would say of a held socket. The age estimate sock_diag
+// gives (tcpi_last_ack_recv) comes from the last segment in or out instead
+// (tcp_mstamp): for a socket in CLOSE_WAIT, the FIN that moved it there, or
+// what its process sent since; either way never more than its age.
+DiagSocket diag_socket_of(const tcpfsm_held_socket& h, std::uint64_t now_us) {
+  DiagSocket d;
+  d.cookie = h.cookie;
+  d.state = h.state;
+  d.kind = SocketKind::Full;
+  d.ipv6 = h.family == AF_INET6;
+  std::memcpy(d.local.addr.data(), h.laddr, sizeof h.laddr);
+  std::memcpy(d.remote.addr.data(), h.raddr, sizeof h.raddr);
+  d.local.port = h.lport;
+  d.remote.port = h.rport;
+  d.rqueue = h.rqueue;
+  d.wqueue = h.wqueue;
+  d.uid = h.uid;
+  d.ino = h.ino;
+  d.netns = h.netns;
+  d.cgroup_id = h.cgroup_id;
+  if (h.mstamp_us && h.mstamp_us <= now_us)
+    d.last_ack_recv_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>((now_us - h.mstamp_us) / 1000, UINT32_MAX));
+  return d;
+}
+
+// A process's command line, as the owner cache shortens it; "[comm]" when
+// it has none (a kernel thread) or it cannot be read.
+std::string cmdline_of(std::int32_t pid, const std::string& comm) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string raw;
+  if (f) raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  std::string line = short_cmdline(raw);
+  return line.empty() ? "[" + comm + "]" : line;
+}
+
 }  // namespace
 
-StuckRefresher::StuckRefresher(StuckQuery query, OwnerCache::Options owners)
+StuckRefresher::StuckRefresher(StuckQuery query, OwnerCache::Options owners, std::shared_ptr<SocketFiles> files,
+                               std::uint32_t dump_states)
     : query_(std::move(query)),
-      mask_(state_mask(query_.states)),
+      mask_(dump_states ? dump_states : state_mask(query_.states)),
       own_netns_(own_netns()),
       fin_timeout_(read_fin_timeout()),
       owners_(std::move(owners)),
-      cgroups_(cgroup2_mount()) {}
+      cgroups_(cgroup2_mount()),
+      files_(std::move(files)) {}
 
 StuckTracker::Options StuckRefresher::tracker_options(bool key_by_endpoints, bool netns_in_key) const {
   StuckTracker::Options o{query_.states, query_.min_age, fin_timeout_, key_by_endpoints, netns_in_key, {}};
@@ -44,6 +84,13 @@ StuckTracker::Options StuckRefresher::tracker_options(bool key_by_endpoints, boo
 std::vector<NetnsRef> StuckRefresher::targets() const {
   if (query_.netns.empty() && !query_.all_netns) return {NetnsRef{own_netns_, 0, {}}};
   std::vector<NetnsRef> all = list_netns();
+  // Namespaces /proc does not show this user (other users' processes need
+  // CAP_SYS_PTRACE), but whose sockets the held pass saw, with a holder in
+  // each as the way in.
+  if (held_)
+    for (const tcpfsm_held_socket& h : *held_)
+      if (std::none_of(all.begin(), all.end(), [&](const NetnsRef& r) { return r.inode == h.netns; }))
+        all.push_back(NetnsRef{h.netns, static_cast<std::int32_t>(h.pid), {}});
   if (query_.netns.empty()) return all;
   std::vector<NetnsRef> wanted;
   for (std::uint32_t inode : query_.netns) {
@@ -62,11 +109,52 @@ void StuckRefresher::dump_with(SockDiag& diag, std::uint32_t netns) {
   for (std::size_t i = from; i < sockets_.size(); ++i) sockets_[i].netns = netns;
 }
 
+void StuckRefresher::add_held(std::uint32_t netns, std::uint64_t now_us) {
+  for (const tcpfsm_held_socket& h : *held_) {
+    if (h.netns != netns) continue;
+    if (query_.family && h.family != query_.family) continue;
+    // One socket, several descriptors (dup, fork): one socket.
+    if (std::any_of(sockets_.rbegin(), sockets_.rend(), [&](const DiagSocket& d) { return d.ino == h.ino; })) continue;
+    sockets_.push_back(diag_socket_of(h, now_us));
+  }
+}
+
+const std::vector<Holder>* StuckRefresher::held_holders(std::uint32_t ino) const {
+  if (!held_) return nullptr;
+  static const std::vector<Holder> none;
+  const auto it = holders_.find(ino);
+  return it != holders_.end() ? &it->second : &none;
+}
+
 const std::vector<DiagSocket>& StuckRefresher::dump() {
   previous_.swap(sockets_);
   sockets_.clear();
   skipped_ = {};
   read_ = 0;
+  // One pass of the held-socket iterator first: the holders of every socket
+  // with a file, and the sockets of namespaces that cannot be entered.
+  held_.reset();
+  holders_.clear();
+  const std::uint64_t now_us = mono_now_ns() / 1000;
+  if (files_) held_ = files_->held(mask_);
+  if (held_) {
+    std::unordered_map<std::int32_t, std::string> cmdlines;
+    for (const tcpfsm_held_socket& h : *held_) {
+      const auto pid = static_cast<std::int32_t>(h.pid);
+      Holder holder = holder_of(tcpfsm_holder{h.ino, h.pid, h.fd, 0, 0, 0, {}, {}});
+      holder.comm = std::string(h.comm, strnlen(h.comm, sizeof h.comm));
+      auto known = cmdlines.find(pid);
+      if (known == cmdlines.end()) {
+        auto cached = cmdlines_.find(pid);  // a process's command line is read once while it holds sockets
+        known = cmdlines.emplace(pid, cached != cmdlines_.end() ? cached->second : cmdline_of(pid, holder.comm)).first;
+      }
+      holder.cmdline = known->second;
+      auto& list = holders_[h.ino];
+      if (std::none_of(list.begin(), list.end(), [&](const Holder& x) { return x.pid == holder.pid; }))
+        list.push_back(std::move(holder));
+    }
+    cmdlines_.swap(cmdlines);
+  }
   std::unordered_map<std::uint32_t, NetnsRef> ways;
   std::unordered_map<std::uint32_t, std::chrono::milliseconds> fin_timeouts;
   auto carry_over = [&](std::uint32_t netns) {
@@ -85,6 +173,18 @@ const std::vector<DiagSocket>& StuckRefresher::dump() {
     }
     std::chrono::milliseconds fin_timeout = fin_timeout_;
     NetnsDiag in = sock_diag_in(ref, [&] { fin_timeout = read_fin_timeout(); });
+    if (!in.diag && held_) {
+      // Not entered: its held sockets stand for it, with a holder as the
+      // way in for the user (nsenter -t PID -n).
+      add_held(ref.inode, now_us);
+      skipped_.held_only.push_back(ref.inode);
+      NetnsRef way = ref;
+      for (const tcpfsm_held_socket& h : *held_)
+        if (h.netns == ref.inode && !way.pid) way.pid = static_cast<std::int32_t>(h.pid);
+      ways[ref.inode] = way;
+      if (!in.no_way_in) skipped_.error = in.why;
+      continue;
+    }
     if (!in.diag) {
       // Nothing leads in any more: the namespace is gone, with its sockets.
       if (in.no_way_in) {
@@ -138,6 +238,16 @@ Place StuckRefresher::place_of(const DiagSocket& s) {
 }
 
 void StuckRefresher::attach_owners(std::vector<StuckSocket>& stuck) {
+  if (held_) {
+    // The held pass named every holder: no /proc.
+    for (StuckSocket& s : stuck) {
+      s.holders = *held_holders(s.sock.ino);
+      if (!s.holders.empty()) last_holders_[s.sock.ino] = s.holders;  // for when it leaves
+      s.owner = ownership_of(s.sock, s.holders);
+      s.place = place_of(s.sock);
+    }
+    return;
+  }
   owners_.revalidate();
   for (const StuckSocket& s : stuck) owners_.lookup(s.sock.ino);
   owners_.resolve_pending();
@@ -152,7 +262,15 @@ void StuckRefresher::settle_unstuck(std::vector<Unstuck>& unstuck) {
   // One sock_diag socket per namespace that has unstuck sockets to look up.
   std::map<std::uint32_t, std::vector<Unstuck*>> lookups;
   for (Unstuck& u : unstuck) {
-    if (const auto* h = owners_.lookup(u.sock.ino)) u.holders = *h;
+    if (held_) {
+      // The holders it had while stuck: its descriptor may be closed by now.
+      if (auto it = last_holders_.find(u.sock.ino); it != last_holders_.end()) {
+        u.holders = std::move(it->second);
+        last_holders_.erase(it);
+      }
+    } else if (const auto* h = owners_.lookup(u.sock.ino)) {
+      u.holders = *h;
+    }
     u.rst_reason = RstReasons::kernel().name(u.why.rst_reason);
     u.owner = ownership_of(u.sock, u.holders);
     u.place = place_of(u.sock);
@@ -194,7 +312,7 @@ StuckView StuckRefresher::view(StuckTracker::Result& r) const {
   v.sockets = std::move(r.stuck);
   v.younger = r.younger;
   v.unknown_age = r.unknown_age;
-  v.owners_unreadable = owners_.stats().pids_unreadable > 0;
+  v.owners_unreadable = !held_ && owners_.stats().pids_unreadable > 0;
   v.netns_skipped = skipped_;
   return v;
 }

@@ -30,10 +30,20 @@ std::string netns_scope(const StuckQuery& q) {
   return s;
 }
 
-bool same(const NetnsSkipped& a, const NetnsSkipped& b) { return a.gone == b.gone && a.unreadable == b.unreadable; }
+// The held-socket iterator where it loads (CAP_BPF+CAP_PERFMON, Linux
+// 5.8+): without it, namespaces that cannot be entered are not read, and
+// owners come from /proc.
+std::shared_ptr<SocketFiles> held_sockets() {
+  std::string why, accept_why;
+  return HolderIterator::load(why, accept_why);
+}
+
+bool same(const NetnsSkipped& a, const NetnsSkipped& b) {
+  return a.gone == b.gone && a.unreadable == b.unreadable && a.held_only == b.held_only;
+}
 
 int run_once(const StuckOptions& o) {
-  StuckRefresher refresher(o.query);
+  StuckRefresher refresher(o.query, {}, held_sockets());
   const std::uint64_t start = mono_now_ns();
   StuckTracker tracker(refresher.tracker_options(false), start);
   const auto& sockets = refresher.dump();
@@ -90,7 +100,7 @@ class TransitionFeed final : public EventHandler {
 constexpr std::size_t kWatchRowsPerGroup = 10;
 
 int run_watch(const StuckOptions& o) {
-  StuckRefresher refresher(o.query);
+  StuckRefresher refresher(o.query, {}, held_sockets());
   install_run_signals();
   LogWriter stdout_writer({}, {});  // EPIPE-aware: a reader that went away ends the watch
   TransitionFeed feed;

@@ -135,7 +135,11 @@ std::string ss_kill_command(std::span<const StuckSocket* const> sockets);
 struct NetnsSkipped {
   std::vector<std::uint32_t> gone, unreadable;  // inodes
   std::string error;  // why the last unreadable one could not be read
-  bool empty() const { return gone.empty() && unreadable.empty(); }
+  // Not entered (as unreadable), but read through the held-socket iterator:
+  // every socket a process holds, none that no process does (orphans, and
+  // connections not accept()ed yet).
+  std::vector<std::uint32_t> held_only;
+  bool empty() const { return gone.empty() && unreadable.empty() && held_only.empty(); }
 };
 
 // Everything one refresh found.

@@ -40,11 +40,11 @@ class Top final : public TraceView {
 
   Formatter& formatter() override { return model_; }
 
-  void begin(bool socket_keys) override {
+  void begin(bool socket_keys, std::shared_ptr<SocketFiles> files) override {
     // Made once attached, as for --metrics: a socket first seen in a stuck
     // state was there when tracing began, and the loaded program says how
     // events name their sockets.
-    gauges_.emplace(socket_gauges_options(o_.trace, socket_keys));
+    gauges_.emplace(socket_gauges_options(o_.trace, socket_keys, std::move(files)));
     last_ = Clock::now();
     next_ = last_ + o_.interval;
   }

@@ -24,7 +24,8 @@ StuckQuery query_of(const SocketGauges::Options& o) {
 SocketGauges::SocketGauges(Options options)
     : options_(std::move(options)),
       stuck_mask_(state_mask(options_.stuck_states)),
-      refresher_(query_of(options_)),
+      // Every state: the gauges count them all, in the same namespaces.
+      refresher_(query_of(options_), {}, options_.files, ~0U),
       tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}
 
 std::optional<SocketGauges::Move> SocketGauges::move_of(const tcpfsm_event& e) const {
@@ -39,18 +40,17 @@ std::optional<SocketGauges::Move> SocketGauges::move_of(const tcpfsm_event& e) c
 
 SocketGauges::Now SocketGauges::collect() {
   Now now;
-  // Every socket, TIME_WAIT and handshakes included, by state.
-  sockets_.clear();
-  if (options_.family != AF_INET6) diag_.dump(AF_INET, ~0U, sockets_);
-  if (options_.family != AF_INET) diag_.dump(AF_INET6, ~0U, sockets_);
-  for (const DiagSocket& d : sockets_)
-    if (d.state >= 0 && d.state < TransitionCounts::kStates && wanted(d)) ++now.by_state[d.state];
-
-  // The stuck sockets, as `tcpfsm stuck` finds them.
+  // Every socket, TIME_WAIT and handshakes included, by state; those in a
+  // stuck state to the tracker, as `tcpfsm stuck` finds them.
   const std::uint64_t dump_start = mono_now_ns();
   std::vector<DiagSocket> in_state;
-  for (const DiagSocket& d : refresher_.dump())
-    if (wanted(d)) in_state.push_back(d);
+  for (const DiagSocket& d : refresher_.dump()) {
+    if (!wanted(d) || d.state < 0 || d.state >= TransitionCounts::kStates) continue;
+    ++now.by_state[d.state];
+    if ((stuck_mask_ >> d.state) & 1U) in_state.push_back(d);
+  }
+  now.netns = refresher_.netns_skipped();
+  now.netns_read = refresher_.netns_read();
   auto r = tracker_.refresh(in_state, dump_start, mono_now_ns());
   refresher_.settle_unstuck(r.unstuck);  // forgets their owners: the cache stays bounded
   refresher_.attach_owners(r.stuck);

@@ -1,9 +1,10 @@
 // The sockets of the host now, as --metrics exports them and `tcpfsm top`
-// shows them: how many are in each state (sock_diag in tcpfsm's own network
-// namespace), and which are stuck in a state (sock_diag in every namespace,
-// or those of --netns), for how long and held by whom. Ages come from the
-// tracer's transitions where it saw the socket enter its state, else as
-// `tcpfsm stuck` estimates them.
+// shows them: how many are in each state, and which are stuck in a state,
+// for how long and held by whom, in every network namespace (or those of
+// --netns) as `tcpfsm stuck` reads them (sock_diag where tcpfsm can enter,
+// the held-socket iterator where it cannot). Ages come from the tracer's
+// transitions where it saw the socket enter its state, else as `tcpfsm
+// stuck` estimates them.
 // Not thread-safe, except move_of(): --metrics serialises collect() and
 // apply() under its scrape lock while the trace thread calls move_of().
 #pragma once
@@ -11,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -31,6 +33,7 @@ class SocketGauges {
     std::uint16_t family = 0;
     std::vector<std::uint32_t> netns;  // --netns; empty: every namespace
     bool keys = false;  // events carry socket keys (tracepoint): stuck sockets are matched by endpoints
+    std::shared_ptr<SocketFiles> files;  // the held-socket iterator, or nothing (sock_diag and /proc only)
   };
   explicit SocketGauges(Options options);
 
@@ -49,9 +52,12 @@ class SocketGauges {
     std::array<std::uint64_t, TransitionCounts::kStates> by_state{};  // every socket, TIME_WAIT included
     std::vector<StuckSocket> stuck;  // for stuck_age or longer, with holders and place
     std::size_t younger = 0;         // in a stuck state for less (or only known to be there for less)
+    NetnsSkipped netns;              // namespaces not read whole
+    std::size_t netns_read = 0;      // namespaces read whole (sock_diag)
   };
   // Dumps and looks up owners now, under the port and family filters.
-  // Throws Error when tcpfsm's own namespace cannot be dumped.
+  // Throws Error when tcpfsm's own namespace cannot be dumped. The held-socket
+  // iterator may be used by another thread meanwhile (it reads its own link).
   Now collect();
 
   const Options& options() const { return options_; }
@@ -63,8 +69,6 @@ class SocketGauges {
   std::uint32_t stuck_mask_;
   StuckRefresher refresher_;
   StuckTracker tracker_;
-  SockDiag diag_;
-  std::vector<DiagSocket> sockets_;
 };
 
 }  // namespace tcpfsm

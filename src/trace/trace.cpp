@@ -76,7 +76,7 @@ class Session final : public EventHandler {
   Session(const TraceOptions& o, TraceView* view)
       : opts_(o),
         view_(view),
-        own_formatter_(view ? nullptr : make_formatter(o.format, o.wide)),
+        own_formatter_(view ? nullptr : make_formatter(o.format, o.wide, o.owners)),
         formatter_(view ? view->formatter() : *own_formatter_),
         host_(HostFacts::read()),
         writer_({o.output_path, o.rotate_size, o.rotate_keep},
@@ -87,9 +87,9 @@ class Session final : public EventHandler {
   void begin(AttachMode mode, BufferMode buffer, bool keys, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
     buffer_ = buffer_mode_name(buffer);
-    pipeline_.emplace(pipeline_options(opts_, keys, std::move(files)), formatter_);
-    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys));
-    if (view_) view_->begin(keys);
+    pipeline_.emplace(pipeline_options(opts_, keys, files), formatter_);
+    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys, files));
+    if (view_) view_->begin(keys, files);
     writer_.begin();
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
@@ -107,6 +107,8 @@ class Session final : public EventHandler {
 
   // One scrape of --metrics (on the server's thread).
   std::string render_metrics(ExpositionFormat f) { return metrics_->render(f); }
+  // /healthz (on the server's thread).
+  std::string metrics_health() { return metrics_->health(); }
 
   // After each drain: the drained records, owners found first; last: all
   // of them, none held back for a reset report still to come.
@@ -307,8 +309,9 @@ void print_summary(const Session& s, const KernelCounters& k, BufferMode buffer,
 
 }  // namespace
 
-SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_keys) {
-  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, socket_keys};
+SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_keys,
+                                           std::shared_ptr<SocketFiles> files) {
+  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, socket_keys, std::move(files)};
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {
@@ -318,7 +321,10 @@ int run_trace(const TraceOptions& o, TraceView* view) {
   // the session can answer (after begin), by threads that start after
   // privileges are dropped.
   std::optional<MetricsServer> metrics;
-  if (o.metrics) metrics.emplace(*o.metrics, [&session](ExpositionFormat f) { return session.render_metrics(f); });
+  if (o.metrics)
+    metrics.emplace(
+        *o.metrics, [&session](ExpositionFormat f) { return session.render_metrics(f); },
+        [&session] { return session.metrics_health(); });
   Tracer tracer(o.load, session);
   // Owners from the kernel's task_file iterator, loaded while privileged;
   // where it cannot be had, from /proc.

@@ -49,8 +49,9 @@ class TraceView {
   virtual ~TraceView() = default;
   virtual Formatter& formatter() = 0;
   // Once attached, before any event is read: whether events carry socket
-  // keys rather than cookies (Tracer::socket_keys).
-  virtual void begin(bool socket_keys) = 0;
+  // keys rather than cookies (Tracer::socket_keys), and the held-socket
+  // iterator if it loaded.
+  virtual void begin(bool socket_keys, std::shared_ptr<SocketFiles> files) = 0;
   // Each event as read from the ring buffer (as --metrics sees it).
   virtual void on_event(const tcpfsm_event& e) = 0;
   // Once per poll, after the poll's records: false ends the run ("quit"),
@@ -63,8 +64,9 @@ class TraceView {
 int run_trace(const TraceOptions& options, TraceView* view = nullptr);
 
 // What the socket gauges (--metrics, tcpfsm top) look at: the stuck states
-// and age, the run's port, family and namespace filters, and whether events
-// carry socket keys (Tracer::socket_keys).
-SocketGauges::Options socket_gauges_options(const TraceOptions& options, bool socket_keys);
+// and age, the run's port, family and namespace filters, whether events
+// carry socket keys (Tracer::socket_keys), and the held-socket iterator.
+SocketGauges::Options socket_gauges_options(const TraceOptions& options, bool socket_keys,
+                                           std::shared_ptr<SocketFiles> files);
 
 }  // namespace tcpfsm

@@ -1,19 +1,25 @@
 #include "trace/trace_metrics.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <map>
+#include <tuple>
 
+#include "common/container.h"
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm {
 namespace {
 
-// Holders named per stuck state; the rest add up under "other".
-constexpr std::size_t kTopHolders = 10;
+// Groups named per stuck state; the rest add up under "other".
+constexpr std::size_t kTopGroups = 10;
 
 }  // namespace
 
-TraceMetrics::TraceMetrics(SocketGauges::Options options) : gauges_(std::move(options)) {}
+TraceMetrics::TraceMetrics(SocketGauges::Options options)
+    : gauges_(std::move(options)), ports_(EphemeralPorts::read()) {}
 
 void TraceMetrics::on_event(const tcpfsm_event& e) {
   const auto move = gauges_.move_of(e);
@@ -25,6 +31,20 @@ void TraceMetrics::on_event(const tcpfsm_event& e) {
 void TraceMetrics::publish(const MetricsSnapshot& counters) {
   std::lock_guard lock(mutex_);
   latest_ = counters;
+  published_ = std::chrono::steady_clock::now();
+}
+
+std::string TraceMetrics::health() {
+  // Ten seconds without a poll: the trace thread is stuck (it polls every
+  // 100 ms, and a drain takes milliseconds).
+  constexpr auto kStale = std::chrono::seconds(10);
+  std::lock_guard lock(mutex_);
+  if (published_ == std::chrono::steady_clock::time_point{}) return "starting: not tracing yet";
+  const auto since = std::chrono::steady_clock::now() - published_;
+  if (since > kStale)
+    return "the trace thread has not polled for " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + " s";
+  return "";
 }
 
 std::string TraceMetrics::render(ExpositionFormat f) {
@@ -49,29 +69,61 @@ std::string TraceMetrics::render(ExpositionFormat f) {
 void TraceMetrics::collect_gauges(MetricsSnapshot& s) {
   SocketGauges::Now now = gauges_.collect();
   s.sockets_by_state = now.by_state;
-  // The stuck sockets counted by holder.
-  std::map<std::pair<int, std::string>, std::uint64_t> counts;
+  s.netns = NetnsCounts{now.netns_read, now.netns.held_only.size(),
+                        now.netns.unreadable.size()};
+  if (!now.netns.held_only.empty() && !said_held_only_) {
+    std::fprintf(stderr,
+                 "tcpfsm: metrics: %zu network namespace(s) cannot be entered (needs CAP_SYS_ADMIN): their sockets "
+                 "are read from the processes holding them (task_file iterator), without orphans or connections "
+                 "not accept()ed yet (tcpfsm_netns)\n",
+                 now.netns.held_only.size());
+    said_held_only_ = true;
+  }
+  if (!now.netns.unreadable.empty() && !said_unreadable_) {
+    std::fprintf(stderr, "tcpfsm: metrics: %zu network namespace(s) cannot be read, their sockets are not counted: %s\n",
+                 now.netns.unreadable.size(), escaped(now.netns.error).c_str());
+    said_unreadable_ = true;
+  }
+  // The stuck sockets counted by holder and place.
+  std::map<std::tuple<int, std::string, std::string, std::string, std::uint32_t, std::uint16_t, bool>, StuckCount> groups;
   for (const StuckSocket& st : now.stuck) {
     const std::string owner = st.owner == Ownership::Process && !st.holders.empty()
                                   ? st.holders.front().comm
                                   : std::string(ownership_name(st.owner));
-    ++counts[{st.sock.state, owner}];
+    const ServicePort sp = service_port(st.sock, ports_);
+    std::string container, pod;
+    if (st.place.container) {
+      container = container_label(*st.place.container);
+      pod = st.place.container->pod_uid;
+    }
+    StuckCount& c = groups[{st.sock.state, owner, container, pod, st.sock.netns, sp.port, sp.client}];
+    if (!c.sockets) {
+      c = {st.sock.state, owner, container, pod, std::to_string(st.sock.netns), std::to_string(sp.port),
+           sp.client ? "client" : "server", 0, 0};
+    }
+    ++c.sockets;
+    c.oldest_seconds = std::max(c.oldest_seconds, std::chrono::duration<double>(st.age.value).count());
   }
   std::vector<StuckCount> all;
-  for (const auto& [k, n] : counts) all.push_back({k.first, k.second, n});
-  // Most sockets first, per state; past the top holders, "other".
+  for (auto& [k, c] : groups) all.push_back(std::move(c));
+  // Most sockets first, per state; past the top groups, "other".
   std::stable_sort(all.begin(), all.end(), [](const StuckCount& a, const StuckCount& b) {
     return a.state != b.state ? a.state < b.state : a.sockets > b.sockets;
   });
   std::map<int, std::size_t> named;
-  std::map<int, std::uint64_t> other;
+  std::map<int, StuckCount> other;
   for (StuckCount& c : all) {
-    if (named[c.state]++ < kTopHolders)
+    if (named[c.state]++ < kTopGroups) {
       s.stuck.push_back(std::move(c));
-    else
-      other[c.state] += c.sockets;
+      continue;
+    }
+    StuckCount& o = other[c.state];
+    o.state = c.state;
+    o.owner = "other";
+    o.sockets += c.sockets;
+    o.oldest_seconds = std::max(o.oldest_seconds, c.oldest_seconds);
   }
-  for (const auto& [state, n] : other) s.stuck.push_back({state, "other", n});
+  for (auto& [state, o] : other) s.stuck.push_back(std::move(o));
 }
 
 }  // namespace tcpfsm

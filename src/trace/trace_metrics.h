@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "metrics/exposition.h"
+#include "stuck/service_port.h"
 #include "trace/socket_gauges.h"
 
 namespace tcpfsm {
@@ -27,17 +28,23 @@ class TraceMetrics {
 
   // Server thread: one scrape.
   std::string render(ExpositionFormat f);
+  // Server thread, for /healthz: "" while the trace thread publishes (it
+  // does once per poll, 100 ms), else what is wrong.
+  std::string health();
 
  private:
   void collect_gauges(MetricsSnapshot& s);
 
-  std::mutex mutex_;  // guards latest_ and moves_
+  std::mutex mutex_;  // guards latest_, published_ and moves_
   MetricsSnapshot latest_;
+  std::chrono::steady_clock::time_point published_{};  // the trace thread's last publish
   std::vector<SocketGauges::Move> moves_;
 
   std::mutex scrape_mutex_;  // one scrape at a time; guards what follows (but move_of, which is const)
   SocketGauges gauges_;
+  EphemeralPorts ports_;
   std::uint64_t scrape_errors_ = 0;
+  bool said_held_only_ = false, said_unreadable_ = false;  // once on stderr
 };
 
 }  // namespace tcpfsm

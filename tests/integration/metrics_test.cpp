@@ -31,7 +31,8 @@ std::string prometheus_skip_reason() {
 }
 
 // A Prometheus server scraping tcpfsm every second, with the rules of
-// deploy/prometheus/tcpfsm.rules.yml made to fire at once (for: 0s).
+// deploy/prometheus/tcpfsm.rules.yml made to fire at once (for: 0s, and the
+// leak alert's 600 s age threshold 1 s).
 class Prometheus {
  public:
   Prometheus() : dir_(fs::temp_directory_path() / ("tcpfsm-prom-" + std::to_string(getpid()))) {
@@ -40,7 +41,10 @@ class Prometheus {
     std::ifstream in(std::string(TCPFSM_SOURCE_DIR) + "/deploy/prometheus/tcpfsm.rules.yml");
     std::stringstream rules;
     rules << in.rdbuf();
-    std::ofstream(dir_ / "rules.yml") << std::regex_replace(rules.str(), std::regex("for: \\w+"), "for: 0s");
+    std::string text = std::regex_replace(rules.str(), std::regex("for: \\w+"), "for: 0s");
+    text = std::regex_replace(text, std::regex("oldest_seconds\\{state=\"CLOSE_WAIT\"\\}\\) > 600"),
+                              "oldest_seconds{state=\"CLOSE_WAIT\"}) > 1");
+    std::ofstream(dir_ / "rules.yml") << text;
     std::ofstream(dir_ / "prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
         << "rule_files: [" << (dir_ / "rules.yml") << "]\n"
@@ -126,7 +130,10 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   EXPECT_EQ(transitions_in(log), kTransitions);
   EXPECT_EQ(prometheus.await(R"(tcpfsm_transitions_total{old="ESTABLISHED",new="CLOSE_WAIT"})", 5 + 3), 8);
   EXPECT_EQ(prometheus.await(R"(tcpfsm_verdicts_total{verdict="ok"})", kTransitions), kTransitions);
-  EXPECT_EQ(prometheus.await(R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="leaky"})", 3), 3);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="leaky",role="server",port=")" +
+                                 std::to_string(kStuckPort) + R"("})",
+                             3),
+            3);
   EXPECT_EQ(prometheus.await(R"(tcpfsm_sockets{state="CLOSE_WAIT"})", 3), 3);
   // Every SYN_SENT left was timed: 5 + 3 clients.
   EXPECT_EQ(prometheus.await(R"(tcpfsm_state_duration_seconds_count{state="SYN_SENT"})", 8), 8);
@@ -143,7 +150,8 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   for (int i = 0; i < 100 && !fired; ++i) {
     for (const json& a : prometheus.alerts())
       fired |= a["labels"]["alertname"] == "TcpfsmCloseWaitLeak" && a["labels"]["owner"] == "leaky" &&
-               a["state"] == "firing";
+               a["labels"]["port"] == std::to_string(kStuckPort) && a["labels"]["role"] == "server" &&
+               a["labels"].value("container", "") == "" && a["state"] == "firing";
     if (!fired) std::this_thread::sleep_for(200ms);
   }
   EXPECT_TRUE(fired) << prometheus.alerts().dump();
@@ -153,6 +161,11 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   auto res = scrape.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  // The probes' endpoint: alive, without a socket dump.
+  auto health = scrape.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
   const std::string exposition_file = log + ".prom";
   std::ofstream(exposition_file) << res->body;
   Process lint({"sh", "-c", "promtool check metrics < " + exposition_file});

@@ -62,7 +62,10 @@ TEST(Exposition, PrometheusTextFormat) {
   s.attach = "tp_btf";
   s.buffer = "ring";
   s.kernel = "6.18";
-  s.stuck = {{kCloseWait, "java", 4}, {kCloseWait, "orphan", 1}};
+  s.stuck = {{kCloseWait, "java", "docker:0123456789ab", "6f1c2d3e-0000-4000-8000-000000000001", "4026532296", "8080",
+              "server", 4, 187.25},
+             {kCloseWait, "orphan", "", "", "4026531840", "443", "client", 1, 30}};
+  s.netns = NetnsCounts{1, 2, 0};
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
   EXPECT_TRUE(text.starts_with("# HELP tcpfsm_transitions_total TCP state transitions written, by edge.\n"
                                "# TYPE tcpfsm_transitions_total counter\n"
@@ -75,7 +78,18 @@ TEST(Exposition, PrometheusTextFormat) {
   EXPECT_TRUE(has_line(text, "tcpfsm_state_duration_seconds_sum{state=\"SYN_SENT\"} 5e-05"));
   EXPECT_TRUE(has_line(text, "tcpfsm_lost_events_total{reason=\"ringbuf\"} 3"));
   EXPECT_TRUE(has_line(text, "tcpfsm_sockets_tracked 5"));
-  EXPECT_TRUE(has_line(text, "tcpfsm_stuck_sockets{state=\"CLOSE_WAIT\",owner=\"java\"} 4"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="java",container="docker:0123456789ab",)"
+                             R"(pod_uid="6f1c2d3e-0000-4000-8000-000000000001",netns="4026532296",port="8080",)"
+                             R"(role="server"} 4)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_oldest_seconds{state="CLOSE_WAIT",owner="java",container="docker:0123456789ab",)"
+                             R"(pod_uid="6f1c2d3e-0000-4000-8000-000000000001",netns="4026532296",port="8080",)"
+                             R"(role="server"} 187.25)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="orphan",container="",pod_uid="",)"
+                             R"(netns="4026531840",port="443",role="client"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="sock_diag"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="held_sockets"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="unreadable"} 0)"));
   EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_build_info gauge"));
   EXPECT_TRUE(has_line(text, "tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\",buffer=\"ring\",kernel=\"6.18\"} 1"));
   EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
@@ -101,9 +115,10 @@ TEST(Exposition, OpenMetricsNamesFamiliesWithoutSuffixesAndEnds) {
 
 TEST(Exposition, LabelValuesAreEscapedForTheTerminalAndTheFormat) {
   MetricsSnapshot s;
-  s.stuck = {{kCloseWait, "a\"b\\c\x1b]0;x\x07", 1}};
+  s.stuck = {{kCloseWait, "a\"b\\c\x1b]0;x\x07", "", "", "1", "80", "server", 1, 0}};
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
-  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="a\"b\\\\c\\x1b]0;x\\x07"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="a\"b\\\\c\\x1b]0;x\\x07",container="",)"
+                             R"(pod_uid="",netns="1",port="80",role="server"} 1)")) << text;
 }
 
 TEST(Exposition, ContentNegotiation) {

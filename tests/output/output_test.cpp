@@ -208,6 +208,15 @@ TEST(JsonOutput, StatsAndEndRecords) {
             "\n");
 }
 
+// A transition whose socket's owner is known: the task on the CPU (pid,
+// comm) was its owner.
+Transition owned(bool ipv6 = false) {
+  Transition t = transition(ipv6);
+  t.owner_pid = t.pid;
+  t.owner_comm = t.comm;
+  return t;
+}
+
 class TableOutput : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -220,14 +229,14 @@ TEST_F(TableOutput, HeaderAndRowsAlign) {
   auto f = make_formatter(Format::Table);
   std::string out;
   f->start(out, StartInfo{});
-  f->transition(out, transition(), {});
-  Transition first = transition();
+  f->transition(out, owned(), {});
+  Transition first = owned();
   first.old_ns.reset();
   first.old_state = 7;
   first.new_state = 2;
   f->transition(out, first, {});
   EXPECT_EQ(out,
-            "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS        CAUSE\n"
+            "TIME             PID     OWNER            LADDR:LPORT           RADDR:RPORT           OLD         -> NEW         MS        CAUSE\n"
             "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> ESTABLISHED 0.250     -\n"
             "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         CLOSE       -> SYN_SENT    -         -\n");
 }
@@ -235,7 +244,7 @@ TEST_F(TableOutput, HeaderAndRowsAlign) {
 TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  f->transition(out, transition(true), {VerdictKind::Gap, "events lost"});
+  f->transition(out, owned(true), {VerdictKind::Gap, "events lost"});
   EXPECT_EQ(out,
             "07:42:31.000001  4242    curl             [::1]:40000            [::ffff:10.0.0.5]:8080 "
             "SYN_SENT    -> ESTABLISHED 0.250     -  !! gap: events lost\n");
@@ -246,10 +255,10 @@ TEST_F(TableOutput, Ipv6WidensTheAddressColumnsAndViolationsAreMarked) {
 TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  Transition t = transition();
-  t.comm = "\x1b]0;x\x07";
+  Transition t = owned();
+  t.owner_comm = "\x1b]0;x\x07";
   f->transition(out, t, {});
-  t.comm = "\xe6\x97\xa5\xe6\x9c\xac";  // 日本: 6 bytes, 4 columns
+  t.owner_comm = "\xe6\x97\xa5\xe6\x9c\xac";  // 日本: 6 bytes, 4 columns
   f->transition(out, t, {});
   EXPECT_EQ(out,
             R"(07:42:31.000001  4242    \x1b]0;x\x07     127.0.0.1:40000       10.0.0.5:8080         )"
@@ -261,7 +270,7 @@ TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
 TEST_F(TableOutput, CauseWithTheErrorOrTheResetsReason) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  Transition t = transition();
+  Transition t = owned();
   t.old_state = 2;
   t.new_state = 7;
   t.cause = Cause::RstReceived;
@@ -282,7 +291,7 @@ TEST_F(TableOutput, CauseWithTheErrorOrTheResetsReason) {
 TEST_F(TableOutput, UnknownStateShowsItsNumber) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  Transition t = transition();
+  Transition t = owned();
   t.old_state = 99;
   f->transition(out, t, {});
   EXPECT_NE(out.find("99          -> ESTABLISHED"), std::string::npos) << out;
@@ -298,7 +307,7 @@ TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {
   auto f = make_formatter(Format::Table, true);
   std::string out;
   f->start(out, StartInfo{});
-  Transition t = transition();
+  Transition t = owned();
   const ContainerRef docker{"docker", std::string(64, 'a'), "", ""};
   t.cgroup = "/system.slice/docker-aaaa.scope";
   t.container = &docker;
@@ -309,12 +318,53 @@ TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {
   t.cgroup = "";
   f->transition(out, t, {});
   EXPECT_EQ(out,
+            "TIME             PID     OWNER            LADDR:LPORT           RADDR:RPORT           OLD         -> NEW "
+            "        MS        CAUSE                        NETNS      CGROUP                   TASK\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -                            4026531840 docker:aaaaaaaaaaaa      4242 curl\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -                            4026531840 /evil\\x1b[2J             4242 curl\n"
+            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -                            4026531840 #8589                    4242 curl\n");
+}
+
+// The PID and OWNER columns name the socket's owner, never the task that was
+// on the CPU (here a client on loopback whose ACK moved the server's socket
+// to CLOSE_WAIT); -w keeps that task apart. Without owners (--no-owners)
+// the columns are the task's, and say so (COMM).
+TEST_F(TableOutput, TheOwnerIsNamedAndTheTaskOnTheCpuOnlyInWide) {
+  Transition t = transition();
+  t.owner_pid = 9627;
+  t.owner_comm = "server";
+  t.pid = 13306;
+  t.comm = "python3";
+  Transition unknown = transition();
+  std::string out;
+  auto plain = make_formatter(Format::Table);
+  plain->transition(out, t, {});
+  plain->transition(out, unknown, {});
+  EXPECT_EQ(out,
+            "07:42:31.000001  9627    server           127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -\n"
+            "07:42:31.000001  -       -                127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -\n");
+  out.clear();
+  auto wide = make_formatter(Format::Table, true);
+  wide->start(out, StartInfo{});
+  t.comm = "\x1b[2J";
+  wide->transition(out, t, {});
+  EXPECT_EQ(out,
+            "TIME             PID     OWNER            LADDR:LPORT           RADDR:RPORT           OLD         -> NEW "
+            "        MS        CAUSE                        NETNS      CGROUP                   TASK\n"
+            "07:42:31.000001  9627    server           127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -                            4026531840 #8589                    13306 \\x1b[2J\n");
+  out.clear();
+  auto no_owners = make_formatter(Format::Table, false, false);
+  no_owners->start(out, StartInfo{});
+  no_owners->transition(out, t, {});
+  EXPECT_EQ(out,
             "TIME             PID     COMM             LADDR:LPORT           RADDR:RPORT           OLD         -> NEW "
-            "        MS        CAUSE                        NETNS      CGROUP\n"
-            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     -                            4026531840 docker:aaaaaaaaaaaa\n"
-            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     -                            4026531840 /evil\\x1b[2J\n"
-            "07:42:31.000001  4242    curl             127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
-            "ESTABLISHED 0.250     -                            4026531840 #8589\n");
+            "        MS        CAUSE\n"
+            "07:42:31.000001  13306   \\x1b[2J          127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
+            "ESTABLISHED 0.250     -\n");
 }

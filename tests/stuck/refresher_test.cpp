@@ -16,6 +16,7 @@
 #include "kernel/cgroup.h"
 #include "kernel/netns.h"
 #include "stuck/refresher.h"
+#include "support/fake_socket_files.h"
 
 using namespace tcpfsm;
 using namespace std::chrono_literals;
@@ -141,4 +142,106 @@ TEST(StuckRefresher, EveryNamespaceIncludesTheOwn) {
                           [&](const DiagSocket& s) { return s.netns == own_netns() && s.remote.port == cw.port; }),
             1);
   EXPECT_GE(refresher.netns_read(), 1u);
+}
+
+namespace {
+
+// What the held-socket iterator reports of a socket in CLOSE_WAIT.
+tcpfsm_held_socket held_close_wait(std::uint32_t netns, std::uint32_t ino, std::uint32_t pid, const char* comm,
+                                   std::uint16_t lport, std::uint16_t rport) {
+  tcpfsm_held_socket h{};
+  h.netns = netns;
+  h.ino = ino;
+  h.pid = pid;
+  h.fd = 7;
+  h.family = AF_INET;
+  h.state = 8;  // CLOSE_WAIT
+  h.lport = lport;
+  h.rport = rport;
+  inet_pton(AF_INET, "10.0.0.2", h.laddr);
+  inet_pton(AF_INET, "10.0.0.1", h.raddr);
+  h.rqueue = 1;  // the FIN, not read
+  h.cgroup_id = 0;
+  std::strncpy(h.comm, comm, sizeof h.comm - 1);
+  return h;
+}
+
+}  // namespace
+
+// The agent without CAP_SYS_ADMIN: a namespace it cannot enter (here one
+// that does not exist, so nothing leads in) is read through the sockets
+// processes hold there, and says so; their holders come from the same pass.
+TEST(StuckRefresher, ANamespaceNotEnteredIsReadThroughItsHeldSockets) {
+  auto files = std::make_shared<FakeSocketFiles>();
+  constexpr std::uint32_t kOther = 4000000001u;  // no such namespace
+  const std::uint32_t missing_pid = 0x7ffffff0;  // no such process
+  files->hold_socket(held_close_wait(kOther, 90001, missing_pid, "leaky", 8080, 51234));
+  files->hold_socket(held_close_wait(kOther, 90002, missing_pid, "leaky", 8080, 51236));
+  // The same socket through a second descriptor (dup): one socket.
+  auto dup = held_close_wait(kOther, 90002, missing_pid, "leaky", 8080, 51236);
+  dup.fd = 8;
+  files->hold_socket(dup);
+  StuckQuery q;
+  q.min_age = 0s;
+  q.ports = {8080};
+  q.all_netns = true;
+  StuckRefresher refresher(q, {}, files);
+  const auto& sockets = refresher.dump();
+  EXPECT_EQ(files->held_calls, 1);
+  ASSERT_EQ(sockets.size(), 2u);
+  EXPECT_EQ(sockets[0].netns, kOther);
+  EXPECT_EQ(sockets[0].ino, 90001u);
+  EXPECT_EQ(sockets[0].state, 8);
+  EXPECT_EQ(sockets[0].local.port, 8080);
+  EXPECT_EQ(sockets[0].remote.port, 51234);
+  EXPECT_EQ(sockets[0].rqueue, 1u);
+  EXPECT_EQ(refresher.netns_skipped().held_only, std::vector<std::uint32_t>{kOther});
+  EXPECT_TRUE(refresher.netns_skipped().gone.empty());
+  EXPECT_TRUE(refresher.netns_skipped().unreadable.empty());
+
+  StuckTracker tracker(refresher.tracker_options(false, true), 1);
+  auto r = tracker.refresh(sockets, 1, 2);
+  refresher.attach_owners(r.stuck);
+  ASSERT_EQ(r.stuck.size(), 2u);
+  for (const StuckSocket& st : r.stuck) {
+    ASSERT_EQ(st.holders.size(), 1u);
+    EXPECT_EQ(st.holders[0].pid, static_cast<std::int32_t>(missing_pid));
+    EXPECT_EQ(st.holders[0].comm, "leaky");
+    EXPECT_EQ(st.holders[0].cmdline, "[leaky]");  // its /proc/PID/cmdline is not there
+    EXPECT_EQ(st.owner, Ownership::Process);
+    EXPECT_FALSE(st.place.own_netns);
+    // The way in for the user: a holder's namespace.
+    EXPECT_EQ(st.place.netns_pid, static_cast<std::int32_t>(missing_pid));
+  }
+  EXPECT_EQ(refresher.view(r).netns_skipped.held_only, std::vector<std::uint32_t>{kOther});
+
+  // Its holder closed one of them: it left.
+  files->close_all(90001);
+  files->clear_held(90001);
+  const auto& later = refresher.dump();
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].ino, 90002u);
+}
+
+// Holders of sockets in tcpfsm's own namespace come from the held pass too:
+// no /proc/PID/fd is read (what CAP_SYS_PTRACE would be needed for).
+TEST(StuckRefresher, HoldersComeFromTheHeldPassWhenThereIsOne) {
+  CloseWait cw;
+  struct stat st{};
+  ASSERT_EQ(fstat(cw.client, &st), 0);
+  auto files = std::make_shared<FakeSocketFiles>();
+  auto h = held_close_wait(own_netns(), static_cast<std::uint32_t>(st.st_ino), 4242, "from-iterator", 0, cw.port);
+  files->hold_socket(h);
+  StuckRefresher refresher(query_for(cw.port), {}, files);
+  const auto& sockets = refresher.dump();
+  ASSERT_EQ(sockets.size(), 1u);  // sock_diag's, in the own namespace
+  EXPECT_TRUE(refresher.netns_skipped().empty());
+  StuckTracker tracker(refresher.tracker_options(false), 1);
+  auto r = tracker.refresh(sockets, 1, 2);
+  refresher.attach_owners(r.stuck);
+  ASSERT_EQ(r.stuck.size(), 1u);
+  ASSERT_EQ(r.stuck[0].holders.size(), 1u);
+  EXPECT_EQ(r.stuck[0].holders[0].pid, 4242);
+  EXPECT_EQ(r.stuck[0].holders[0].comm, "from-iterator");
+  EXPECT_EQ(refresher.owner_stats().walks, 0u);
 }

@@ -507,6 +507,7 @@ TEST(StuckView, SkippedNamespacesAreSaid) {
   v.netns_skipped.gone = {4026532296U};
   v.netns_skipped.unreadable = {4026532297U, 4026532298U, 4026532299U, 4026532300U, 4026532301U};
   v.netns_skipped.error = "cannot enter network namespace 4026532301: Operation not permitted (needs CAP_SYS_ADMIN)";
+  v.netns_skipped.held_only = {4026532302U};
   std::string out;
   append_view(out, v, 0);
   EXPECT_EQ(out,
@@ -516,7 +517,10 @@ TEST(StuckView, SkippedNamespacesAreSaid) {
             "\n"
             "note: 5 network namespaces (4026532297, 4026532298, 4026532299 and 2 more) could not be read, their "
             "sockets are not shown: cannot enter network namespace 4026532301: Operation not permitted (needs "
-            "CAP_SYS_ADMIN)\n");
+            "CAP_SYS_ADMIN)\n"
+            "\n"
+            "note: 1 network namespace (4026532302) could not be entered (needs CAP_SYS_ADMIN): read through the "
+            "sockets processes hold there, without orphans or connections not accept()ed yet\n");
 }
 
 TEST(StuckJson, NetnsSkippedRecord) {
@@ -527,7 +531,7 @@ TEST(StuckJson, NetnsSkippedRecord) {
   n.gone = {4026532296U, 4026532297U};
   append_netns_skipped_json(out, n, kWall);
   EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[4026532296,4026532297],)"
-                 R"("unreadable":[]})"
+                 R"("unreadable":[],"held_only":[]})"
                  "\n");
   n.gone.clear();
   n.unreadable = {4026532298U};
@@ -535,6 +539,14 @@ TEST(StuckJson, NetnsSkippedRecord) {
   out.clear();
   append_netns_skipped_json(out, n, kWall);
   EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[],)"
-                 R"("unreadable":[4026532298],"error":"no \"way\""})"
+                 R"("unreadable":[4026532298],"error":"no \"way\"","held_only":[]})"
+                 "\n");
+  // Not entered, read through the sockets processes hold there.
+  n = {};
+  n.held_only = {4026532299U};
+  out.clear();
+  append_netns_skipped_json(out, n, kWall);
+  EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[],)"
+                 R"("unreadable":[],"held_only":[4026532299]})"
                  "\n");
 }

@@ -57,8 +57,22 @@ class FakeSocketFiles final : public SocketFiles {
 
   std::vector<tcpfsm_holder> accepted() override { return std::exchange(accepted_, {}); }
 
+  // A TCP socket in `state` held by a process, for held().
+  void hold_socket(const tcpfsm_held_socket& s) { sockets_.push_back(s); }
+  void clear_held(std::uint32_t ino) {
+    std::erase_if(sockets_, [&](const tcpfsm_held_socket& s) { return s.ino == ino; });
+  }
+  std::optional<std::vector<tcpfsm_held_socket>> held(std::uint32_t states) override {
+    ++held_calls;
+    if (fail) return std::nullopt;
+    std::vector<tcpfsm_held_socket> out;
+    for (const auto& s : sockets_)
+      if ((states >> s.state) & 1U) out.push_back(s);
+    return out;
+  }
+
   bool fail = false;  // every pass fails
-  int holding_calls = 0, listening_calls = 0;
+  int holding_calls = 0, listening_calls = 0, held_calls = 0;
   std::vector<std::uint32_t> asked;  // by the last holding()
 
  private:
@@ -71,6 +85,7 @@ class FakeSocketFiles final : public SocketFiles {
     return h;
   }
   std::vector<tcpfsm_holder> held_, listeners_, accepted_;
+  std::vector<tcpfsm_held_socket> sockets_;
 };
 
 }  // namespace tcpfsm
