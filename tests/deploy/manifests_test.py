@@ -52,13 +52,16 @@ check(sorted(sc["capabilities"]["add"]) == sorted(x.removeprefix("CAP_") for x i
       f"adds the unit's capabilities {unit_caps}: {sc['capabilities']['add']}")
 check(all(m.get("readOnly") is True for m in c.get("volumeMounts", [])), "every volume mount is read-only")
 paths = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
-check(set(paths.values()) == {"/sys/kernel/btf", "/sys/fs/cgroup"}, f"host paths: {paths}")
+check(set(paths.values()) == {"/sys/kernel/btf", "/sys/fs/cgroup", "/sys/kernel/tracing"}, f"host paths: {paths}")
 res = c["resources"]
 check({"cpu", "memory"} <= set(res["requests"]) and "memory" in res["limits"], f"resources: {res}")
 check([p["containerPort"] for p in c["ports"]] == [9464], "container port 9464")
-check("--metrics=0.0.0.0:9464" in c["args"], "--metrics on the pod's IP, port 9464")
+check("--metrics=$(POD_IP):9464" in c["args"], "--metrics on the pod's IP only, port 9464")
+env = {e["name"]: e for e in c.get("env", [])}
+check(env.get("POD_IP", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "status.podIP",
+      "POD_IP from the downward API")
 for probe in ("readinessProbe", "livenessProbe"):
-    check(c[probe]["httpGet"]["path"] == "/metrics", f"{probe} on /metrics")
+    check(c[probe]["httpGet"]["path"] == "/healthz", f"{probe} on /healthz (no socket dump per probe)")
 
 # Every option passed to tcpfsm is one that `tcpfsm trace --help` lists.
 help_text = subprocess.run([tcpfsm, "trace", "--help"], capture_output=True, text=True, check=True).stdout
@@ -68,6 +71,11 @@ cmd = yaml.safe_load(re.search(r"^CMD (\[.*\])$", containerfile, re.M).group(1))
 for source, args in (("DaemonSet args", c["args"]), ("Containerfile CMD", cmd)):
     check(args[0] == "trace", f"{source} runs tcpfsm trace")
     for a in args[1:]:
+        if a.startswith("--metrics="):
+            # The address, after Kubernetes expands $(POD_IP), as tcpfsm parses it.
+            addr = a.split("=", 1)[1].replace("$(POD_IP)", "10.244.1.7")
+            r = subprocess.run([tcpfsm, "trace", "--metrics", addr, "--help"], capture_output=True, text=True)
+            check(r.returncode == 0, f"{source}: {a}: {r.stderr.strip()}")
         if a.startswith("-"):
             check(a.split("=")[0] in known, f"{source}: {a} is not an option of {tcpfsm} trace")
 froms = re.findall(r"^FROM (\S+)", containerfile, re.M)
