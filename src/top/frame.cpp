@@ -108,7 +108,7 @@ void sockets_pane(Builder& b, const TopModel& m, const FrameSettings& s, const s
   pad(h, "STATE", kStateWidth);
   pad_left(h, "NOW", kCountWidth);
   pad_left(h, "PEAK", kCountWidth);
-  h += "  LAST MINUTE   sockets in tcpfsm's network namespace";
+  h += "  LAST MINUTE   sockets in every traced network namespace";
   b.add(h, Style::Heading);
   for (int st : states) {
     const auto samples = m.history(st);

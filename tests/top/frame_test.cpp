@@ -103,7 +103,7 @@ TEST(TopFrame, ShowsEveryPaneExactly) {
   EXPECT_EQ(t[0], "tcpfsm top  " + clock_text(1'795'246'951'000'000'000ULL) +
                       "  every 1.0s  tp_btf, linux model  filters: -p 8080");
   EXPECT_EQ(lines[0].style, Style::Title);
-  EXPECT_EQ(t[1], "STATE             NOW     PEAK  LAST MINUTE   sockets in tcpfsm's network namespace");
+  EXPECT_EQ(t[1], "STATE             NOW     PEAK  LAST MINUTE   sockets in every traced network namespace");
   EXPECT_EQ(lines[1].style, Style::Heading);
   EXPECT_EQ(t[2], "ESTABLISHED         4        4  \u2585\u2588");
   EXPECT_EQ(t[3], "SYN_SENT            0        0  \u2581\u2581");
