@@ -141,7 +141,7 @@ void Pipeline::write(Pending& p, std::string& out, const Spill& spill) {
   Transition& t = p.t;
   t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
   if (options_.owners) attach_owner(p);
-  if (!held_by_wanted_pid(t)) return;
+  if (!held_by_wanted_pid(t, p.key)) return;
   ++totals_.transitions;
   count_verdict(p.v.kind);
   if (const CgroupName* c = cgroups_.find(t.cgroup_id)) {
@@ -167,13 +167,20 @@ Totals Pipeline::totals() const {
   return t;
 }
 
-bool Pipeline::held_by_wanted_pid(const Transition& t) const {
+bool Pipeline::held_by_wanted_pid(const Transition& t, std::uint64_t key) {
   if (!options_.pid) return true;
+  const bool ends = t.new_state == number(State::Close);
+  if (auto it = pid_sockets_.find(key); it != pid_sockets_.end()) {
+    if (ends) pid_sockets_.erase(it);
+    return true;
+  }
   // The owner when known (for a child not accepted yet: its listener's).
   // Else, for a socket with a file, the task on the CPU: its holder for
   // connect(), listen() and close().
   const std::int32_t holder = t.owner_pid ? t.owner_pid : t.ino ? static_cast<std::int32_t>(t.pid) : 0;
-  return holder == *options_.pid;
+  if (holder != *options_.pid) return false;
+  if (!ends && pid_sockets_.size() < kMaxPidSockets) pid_sockets_.insert(key);
+  return true;
 }
 
 void Pipeline::count_verdict(VerdictKind k) {

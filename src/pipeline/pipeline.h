@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "kernel/transition.h"
@@ -96,7 +97,10 @@ class Pipeline {
   };
   void attach_owner(Pending& p);
   void write(Pending& p, std::string& out, const Spill& spill);
-  bool held_by_wanted_pid(const Transition& t) const;
+  // --pid: whether the socket `key` is that process's, by its owner, or
+  // because an earlier record of it was (the end of a connection the
+  // process closed has no owner: FIN_WAIT2, LAST_ACK, -> CLOSE).
+  bool held_by_wanted_pid(const Transition& t, std::uint64_t key);
   void count_verdict(VerdictKind k);
 
   PipelineOptions options_;
@@ -111,6 +115,10 @@ class Pipeline {
   const RstReasons& rst_reasons_;
   Totals totals_;
   std::optional<TransitionCounts> counts_;
+  // --pid: the sockets kept so far, until they reach CLOSE; at most
+  // kMaxPidSockets (a process holds a bounded number).
+  static constexpr std::size_t kMaxPidSockets = 1 << 16;
+  std::unordered_set<std::uint64_t> pid_sockets_;
 };
 
 }  // namespace tcpfsm

@@ -386,6 +386,29 @@ TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {
   EXPECT_EQ(p.totals().gaps, 0u);
 }
 
+// --pid keeps a connection whole: once a socket is that process's, the end
+// of it is written too, though no process holds it any more (it closed it:
+// FIN_WAIT2 and -> CLOSE run in softirq, on whoever was on the CPU).
+TEST(Pipeline, PidKeepsTheEndOfAConnectionItsProcessClosed) {
+  auto formatter = make_formatter(Format::Json);
+  PipelineOptions o;
+  o.owners = false;
+  o.pid = 4242;
+  Pipeline p(o, *formatter);
+  p.on_event(event(1, kClose, kSynSent, 1000, 0, 51, 4242));           // connect() by 4242
+  p.on_event(event(1, kSynSent, kEstablished, 1100, 40000, 51, 777));  // softirq, someone else on the CPU
+  p.on_event(event(1, kEstablished, kFinWait1, 1200, 40000, 51, 4242));  // close() by 4242
+  p.on_event(event(1, kFinWait1, kFinWait2, 1300, 40000, 0, 0));       // no file any more
+  p.on_event(event(1, kFinWait2, kClose, 1400, 40000, 0, 0));
+  p.on_event(event(2, kClose, kSynSent, 1500, 0, 52, 777));  // someone else's
+  p.on_event(event(2, kSynSent, kClose, 1600, 0, 0, 0));
+  std::string out;
+  p.write_batch(out, [](std::string&) {});
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 5) << out;
+  EXPECT_EQ(p.totals().transitions, 5u);
+  EXPECT_NE(out.find("\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\""), std::string::npos) << out;
+}
+
 TEST(Pipeline, PidWritesOnlyWhatThatProcessHolds) {
   auto formatter = make_formatter(Format::Json);
   PipelineOptions o;
