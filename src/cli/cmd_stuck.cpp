@@ -26,8 +26,9 @@ void add_stuck(CLI::App& app, Command& run) {
       ->check(port_validator());
   auto netns = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--netns", *netns,
-                  "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
-                  "(repeatable; default: every namespace of the host)")
+                  "only sockets of this network namespace: its name as ip netns gives it, a path "
+                  "(/var/run/netns/NAME, /proc/PID/ns/net) or its inode (repeatable; default: every namespace of "
+                  "the host)")
       ->check(netns_validator());
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");

@@ -89,6 +89,12 @@ const BadCommandLine kCases[] = {
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"}, "--user: no such user 'no-such-user-tcpfsm'"},
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TraceNetnsNoSuchName", {"trace", "--netns", "no-such-netns-tcpfsm"},
+     "--netns: no network namespace named 'no-such-netns-tcpfsm' (no /var/run/netns/no-such-netns-tcpfsm; ip netns "
+     "list shows the names)"},
+    {"TraceNetnsNotANamespace", {"trace", "--netns", "/proc/self/ns/mnt"},
+     "--netns: '/proc/self/ns/mnt' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
+     "/proc/PID/ns/net)"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
 
