@@ -49,7 +49,8 @@ void add_trace(CLI::App& app, Command& run) {
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto metrics = std::make_shared<std::string>();
   auto* metrics_opt = cmd->add_option("--metrics", *metrics,
-                                      "serve Prometheus metrics at http://ADDR:PORT/metrics (127.0.0.1:9464, [::1]:9464)")
+                                      "serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464, [::1]:9464, "
+                                      "localhost:9464, or :9464 for every address, IPv4 and IPv6")
                           ->check(listen_address_validator());
   const Apply stuck = add_stuck_options(
       *cmd, opts,

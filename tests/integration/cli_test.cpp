@@ -55,9 +55,13 @@ const BadCommandLine kCases[] = {
     {"TraceUnknownFormat", {"trace", "-f", "xml"}, "--format: xml not in {table,json,none}"},
     {"TraceFormatNoneWithOutput", {"trace", "-f", "none", "-o", "t.json"}, "--format none: writes no records: not with -o"},
     {"TraceMetricsNoPort", {"trace", "--metrics", "127.0.0.1"},
-     "--metrics: '127.0.0.1' is not ADDRESS:PORT (IPv6 goes in brackets: [::1]:9464)"},
-    {"TraceMetricsHostName", {"trace", "--metrics", "localhost:9464"},
-     "--metrics: 'localhost:9464': 'localhost' is not an IPv4 or IPv6 address"},
+     "--metrics: '127.0.0.1' is not HOST:PORT (127.0.0.1:9464, [::1]:9464, localhost:9464, or :9464 for every "
+     "address)"},
+    {"TraceMetricsIPv6WithoutBrackets", {"trace", "--metrics", "::1:9464"},
+     "--metrics: '::1:9464' is not HOST:PORT: an IPv6 address goes in brackets ([::1]:9464)"},
+    // (an empty label: refused without a DNS query, here in a namespace with no network too)
+    {"TraceMetricsUnknownHost", {"trace", "--metrics", "no..such.host:9464"},
+     "--metrics: 'no..such.host:9464': cannot resolve host 'no..such.host': Name or service not known"},
     {"TraceMetricsPortZero", {"trace", "--metrics", "[::1]:0"}, "--metrics: '[::1]:0': port must be a number from 1 to 65535"},
     {"TraceStuckAgeWithoutMetrics", {"trace", "--stuck-age", "1s"}, "--stuck-age requires --metrics"},
     {"TraceStuckStateUnknown", {"trace", "--metrics", "127.0.0.1:9464", "--stuck-state", "bogus"},
