@@ -21,7 +21,7 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
   auto states = std::make_shared<std::vector<std::string>>();
   auto netns = std::make_shared<std::vector<std::string>>();
   cmd.add_option("--state", *states, "only transitions into or out of this state (repeatable)")
-      ->transform(state_validator());
+      ->transform(traced_state_validator());
   cmd.add_option("--netns", *netns,
                  "only sockets of this network namespace: its name as ip netns gives it, a path "
                  "(/var/run/netns/NAME, /proc/PID/ns/net) or its inode (repeatable)")

@@ -68,6 +68,22 @@ const Edge* find_edge(int from, int to) {
   return index[from * kSide + to];
 }
 
+std::string_view never_reported(State s) {
+  for (const auto& e : kEdges)
+    if (e.linux && (e.from == s || e.to == s)) return "";
+  switch (s) {
+    case S::TimeWait:
+      return "a timewait mini-socket takes over, and the RFC's -> TIME_WAIT is reported as FIN_WAIT2 -> CLOSE or "
+             "CLOSING -> CLOSE (cause time_wait)";
+    case S::NewSynRecv:
+      return "a connection request is a mini-socket that sets it without the tracepoint; the child is reported as "
+             "LISTEN -> SYN_RECV";
+    case S::BoundInactive:
+      return "the kernel (6.5+) sets it on a bound socket without the tracepoint";
+    default: return "no edge of the linux model has it";
+  }
+}
+
 bool allowed(Model m, int from, int to) {
   const Edge* e = find_edge(from, to);
   return e && allowed(m, *e);

@@ -93,6 +93,9 @@ const BadCommandLine kCases[] = {
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"}, "--user: no such user 'no-such-user-tcpfsm'"},
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TraceStateNeverReported", {"trace", "--state", "TIME_WAIT"},
+     "--state: TIME_WAIT never matches: Linux reports no transition into or out of it; a timewait mini-socket takes "
+     "over, and the RFC's -> TIME_WAIT is reported as FIN_WAIT2 -> CLOSE or CLOSING -> CLOSE (cause time_wait)"},
     {"TraceNetnsNoSuchName", {"trace", "--netns", "no-such-netns-tcpfsm"},
      "--netns: no network namespace named 'no-such-netns-tcpfsm' (no /var/run/netns/no-such-netns-tcpfsm; ip netns "
      "list shows the names)"},
@@ -110,6 +113,9 @@ const BadCommandLine kCases[] = {
     {"TopStuckStateUnknown", {"top", "--stuck-state", "bogus"}, "--stuck-state: unknown TCP state 'bogus' " + kStates},
     {"TopPortZero", {"top", "-p", "0"}, "--port: invalid port '0': must be from 1 to 65535"},
     {"TopBothFamilies", {"top", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TopStateNeverReported", {"top", "--state", "bound-inactive"},
+     "--state: BOUND_INACTIVE never matches: Linux reports no transition into or out of it; the kernel (6.5+) sets "
+     "it on a bound socket without the tracepoint"},
     {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},
