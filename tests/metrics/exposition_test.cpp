@@ -106,6 +106,16 @@ TEST(Exposition, LabelValuesAreEscapedForTheTerminalAndTheFormat) {
   EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="a\"b\\\\c\\x1b]0;x\\x07"} 1)")) << text;
 }
 
+// An alert's text quotes the owner label: a bidi override or a zero-width
+// character in a process name is escaped there too.
+TEST(Exposition, BidiAndFormatCharactersInLabelValuesAreEscaped) {
+  MetricsSnapshot s;
+  s.stuck = {{kCloseWait, "evil\xe2\x80\xae" "gpj\xe2\x80\x8b", 1}};
+  const std::string text = exposition(s, ExpositionFormat::Prometheus);
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="evil\\xe2\\x80\\xaegpj\\xe2\\x80\\x8b"} 1)"))
+      << text;
+}
+
 TEST(Exposition, ContentNegotiation) {
   EXPECT_EQ(format_for_accept("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"),
             ExpositionFormat::OpenMetrics);

@@ -256,6 +256,21 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
             "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'\n");
 }
 
+// A bidi isolate in a name or an override in a command line would make the
+// view read as something else: escaped as well.
+TEST(StuckView, BidiControlsAreEscaped) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  const Holder h{4242, 12, "w\xe2\x81\xa6" "x", "run \xe2\x80\xae--flag"};
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s}, {h}));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out.find("\xe2\x81\xa6"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\xe2\x80\xae"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(pid 4242 (w\xe2\x81\xa6x) holds 1 CLOSE_WAIT socket)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(  command: run \xe2\x80\xae--flag)" "\n"), std::string::npos) << out;
+}
+
 TEST(StuckView, NothingStuck) {
   StuckView v;
   v.states = {State::CloseWait};
