@@ -155,6 +155,26 @@ std::string_view cut_to_width(std::string_view s, std::size_t columns) {
   return s.substr(0, end);
 }
 
+std::string_view cut_escaped_to_width(std::string_view s, std::size_t columns) {
+  std::size_t end = 0, width = 0;
+  while (end < s.size()) {
+    // The next unit: an escape, shown as its bytes, or one character.
+    std::size_t bytes = 1, w = 1;
+    if (s[end] == '\\' && end + 1 < s.size() && s[end + 1] == '\\') {
+      bytes = w = 2;  // "\\"
+    } else if (s[end] == '\\' && end + 3 < s.size() && s[end + 1] == 'x') {
+      bytes = w = 4;  // "\xHH"
+    } else if (const std::size_t n = utf8_len(s, end); n > 1) {
+      bytes = n;
+      w = columns_of(s, end, n);
+    }
+    if (width + w > columns) break;
+    width += w;
+    end += bytes;
+  }
+  return s.substr(0, end);
+}
+
 void pad(std::string& out, std::string_view s, std::size_t width) {
   const std::size_t w = display_width(s);
   out += s;

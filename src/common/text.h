@@ -45,6 +45,10 @@ std::size_t display_width(std::string_view s);
 // not cutting a UTF-8 sequence in half.
 std::string_view cut_to_width(std::string_view s, std::size_t columns);
 
+// The same for escaped text (what escaped() gives): "\xHH" and "\\" are
+// cut whole or not at all, so a cut name never ends in half an escape.
+std::string_view cut_escaped_to_width(std::string_view escaped_text, std::size_t columns);
+
 // s, then spaces up to width columns (none when s is wider).
 void pad(std::string& out, std::string_view s, std::size_t width);
 // Spaces up to width columns, then s.

@@ -154,6 +154,23 @@ TEST(CutToWidth, ColumnsNotBytesAndNeverHalvesASequence) {
   EXPECT_EQ(cut_to_width("abc", 0), "");
 }
 
+TEST(CutEscapedToWidth, NeverHalvesAnEscape) {
+  const std::string e = escaped("ab\x01\x02\x03");  // ab\x01\x02\x03
+  EXPECT_EQ(e, R"(ab\x01\x02\x03)");
+  EXPECT_EQ(cut_escaped_to_width(e, 14), R"(ab\x01\x02\x03)");
+  EXPECT_EQ(cut_escaped_to_width(e, 13), R"(ab\x01\x02)");  // not "ab\x01\x02\x0"
+  EXPECT_EQ(cut_escaped_to_width(e, 10), R"(ab\x01\x02)");
+  EXPECT_EQ(cut_escaped_to_width(e, 9), R"(ab\x01)");
+  EXPECT_EQ(cut_escaped_to_width(e, 3), "ab");
+  EXPECT_EQ(cut_escaped_to_width(escaped(R"(a\b)"), 2), "a");      // not "a\"
+  EXPECT_EQ(cut_escaped_to_width(escaped(R"(a\b)"), 3), R"(a\\)");
+  EXPECT_EQ(cut_escaped_to_width(escaped("\xe2\x80\xae" "x"), 12), R"(\xe2\x80\xae)");
+  EXPECT_EQ(cut_escaped_to_width(escaped("\xe2\x80\xae" "x"), 11), R"(\xe2\x80)");
+  EXPECT_EQ(cut_escaped_to_width("caf\xc3\xa9!", 4), "caf\xc3\xa9");           // as cut_to_width
+  EXPECT_EQ(cut_escaped_to_width("\xe6\x97\xa5\xe6\x9c\xac", 3), "\xe6\x97\xa5");
+  EXPECT_EQ(cut_escaped_to_width("abc", 0), "");
+}
+
 TEST(Pad, FillsToTheColumnByDisplayWidth) {
   const auto left = [](std::string_view s, std::size_t width) {
     std::string out = "|";
