@@ -63,9 +63,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/debian/lintian-overrides
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tcpfsm)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_VENDOR "tcpfsm maintainers")
-# The Maintainer field: set it to a real address for a public release.
-set(TCPFSM_MAINTAINER "tcpfsm maintainers <maintainers@users.noreply.h-seed-932761ab.example>"
+set(CPACK_PACKAGE_VENDOR "tcpfsm developers")
+# The Maintainer field: the project's address, as deploy/debian/copyright's
+# Upstream-Contact and deploy/debian/changelog's trailer name it (scripts/package
+# checks that the three agree).
+set(TCPFSM_MAINTAINER "tcpfsm developers <tcpfsm@users.noreply.github.com>"
     CACHE STRING "the Debian package's Maintainer field")
 set(CPACK_PACKAGE_CONTACT "${TCPFSM_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
