@@ -7,7 +7,7 @@ namespace {
 
 using S = State;
 
-// Facts: shared/reference/linux-tcp-transitions.md (what Linux reports) and
+// Facts: docs/linux-tcp-transitions.md (what Linux reports) and
 // RFC 9293 Figure 5. Linux never reports TIME_WAIT on the full socket: its
 // "-> TIME_WAIT" is "-> CLOSE" when a timewait mini-socket takes over.
 constexpr std::array kEdges = std::to_array<Edge>({

@@ -1,4 +1,4 @@
-// The edge table against the facts in shared/reference/linux-tcp-transitions.md
+// The edge table against the facts in docs/linux-tcp-transitions.md
 // and RFC 9293 Figure 5, written out here independently of src/model.cpp.
 #include <gtest/gtest.h>
 
