@@ -3,7 +3,9 @@
 # (completions/tcpfsm.bash) against the real binary: every subcommand and
 # every option that `tcpfsm [CMD] --help` lists must be in both, and nothing
 # that the binary does not have. Every relative link of README.md and
-# docs/*.md resolves in the repository (a file, and a heading for #anchor).
+# docs/*.md resolves in the repository (a file, and a heading for #anchor);
+# given the packaged binary (ROOT/usr/bin/tcpfsm), every relative link of
+# the pages installed in ROOT/usr/share/doc/tcpfsm resolves in ROOT too.
 # Needs no privilege.
 # Usage: tests/deploy/docs_test.sh [TCPFSM]   (default: build/tcpfsm)
 set -euo pipefail
@@ -49,6 +51,16 @@ check_links() {
 for page in "$repo/README.md" "$repo"/docs/*.md; do
   check_links "$page" "${page#"$repo"/}"
 done
+
+# The packaged pages, where the package put them.
+doc="$(dirname "$tcpfsm")/../share/doc/tcpfsm"
+if [ -d "$doc" ]; then
+  pages=("$doc"/*.md)
+  [ -e "${pages[0]}" ] || fail "no pages installed in $doc"
+  for page in "${pages[@]}"; do
+    [ -e "$page" ] && check_links "$page" "installed ${page##*/}"
+  done
+fi
 
 # Options of a --help text: every -x / --long on the option lines (CLI11
 # prints them at the start of a line, before the type or the description).
