@@ -12,13 +12,15 @@ void add_check(CLI::App& app, Command& run) {
   auto model = std::make_shared<std::string>("linux");
   auto format = std::make_shared<std::string>("text");
 
-  cmd->add_option("files", opts->files, "logs to read in order, as one stream; - is standard input (default: standard input)")
+  cmd->add_option("files", opts->files,
+                  "logs to read in order, as one stream; - is standard input (default: standard input)")
       ->type_name("FILE");
   cmd->add_option("--model", *model, "state machine to check against: linux or rfc (default: linux)")
       ->check(CLI::IsMember({"linux", "rfc"}));
   cmd->add_option("-f,--format", *format, "report format: text or json (default: text)")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--dot", opts->dot_path, "also write the observed transition graph (Graphviz) to FILE (default: none)")
+  cmd->add_option("--dot", opts->dot_path,
+                  "also write the observed transition graph (Graphviz) to FILE (default: none)")
       ->check(file_validator());
   cmd->add_option("--html", opts->html_path,
                   "also write the report as one self-contained HTML page to FILE, its graph laid out by Graphviz's "

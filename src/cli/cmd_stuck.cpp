@@ -22,7 +22,8 @@ void add_stuck(CLI::App& app, Command& run) {
       ->transform(state_validator());
   cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default: 30s)")
       ->check(duration_validator());
-  cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable; default: every port)")
+  cmd->add_option("-p,--port", opts->query.ports,
+                  "only sockets with this port, either side (repeatable; default: every port)")
       ->check(port_validator());
   auto netns = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--netns", *netns,
@@ -34,7 +35,8 @@ void add_stuck(CLI::App& app, Command& run) {
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
   auto* once = cmd->add_flag("--once", opts->once,
-                             "print what is stuck now and exit: 1 if anything is, 0 if not; needs no BPF (without it: watch)");
+                             "print what is stuck now and exit: 1 if anything is, 0 if not; needs no BPF "
+                             "(without it: watch)");
   cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default: 2s)")
       ->check(duration_validator(std::chrono::milliseconds(100)))
       ->excludes(once);

@@ -17,19 +17,22 @@ void add_trace(CLI::App& app, Command& run) {
   auto count = std::make_shared<std::uint64_t>(0);
 
   cmd->add_option("-f,--format", *format,
-                  "table, json, or none (no records: metrics only) (default: table on a terminal, json otherwise and with -o)")
+                  "table, json, or none (no records: metrics only) (default: table on a terminal, json "
+                  "otherwise and with -o)")
       ->check(CLI::IsMember({"table", "json", "none"}));
   auto* output = cmd->add_option("-o,--output", opts->output_path, "append to FILE (default: standard output)")
                      ->check(file_validator());
   const Apply filters = add_filter_options(*cmd, opts);
-  cmd->add_option("-d,--duration", *duration, "stop after DURATION, e.g. 30, 30s, 5m, 1h (default: run until Ctrl-C or SIGTERM)")
+  cmd->add_option("-d,--duration", *duration,
+                  "stop after DURATION, e.g. 30, 30s, 5m, 1h (default: run until Ctrl-C or SIGTERM)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
   cmd->add_option("-n,--count", *count, "stop after N transitions (default: no limit)")->check(count_validator(1));
   const Apply pipeline = add_pipeline_options(*cmd, opts);
   auto rotate_size = std::make_shared<std::string>();
   auto flush_interval = std::make_shared<std::string>();
   auto stats_interval = std::make_shared<std::string>();
-  auto* rotate = cmd->add_option("--rotate-size", *rotate_size, "with -o: rotate FILE -> FILE.1 ... at SIZE, e.g. 100M (default: no rotation)")
+  auto* rotate = cmd->add_option("--rotate-size", *rotate_size,
+                                 "with -o: rotate FILE -> FILE.1 ... at SIZE, e.g. 100M (default: no rotation)")
                      ->check(size_validator())
                      ->check(CLI::Validator(
                          [](std::string& s) -> std::string {
@@ -45,12 +48,15 @@ void add_trace(CLI::App& app, Command& run) {
       ->needs(output);
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION, e.g. 1m (default: none)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
-  cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER, keeping no capability (default: stay the user that started it)")
+  cmd->add_option("--user", opts->user,
+                  "once loaded, drop root and run as USER, keeping no capability (default: stay the user that "
+                  "started it)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto metrics = std::make_shared<std::string>();
   auto* metrics_opt = cmd->add_option("--metrics", *metrics,
-                                      "serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464, [::1]:9464, "
-                                      "localhost:9464, or :9464 for every address, IPv4 and IPv6 (default: none)")
+                                      "serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464, "
+                                      "[::1]:9464, localhost:9464, or :9464 for every address, IPv4 and IPv6 "
+                                      "(default: none)")
                           ->check(listen_address_validator());
   const Apply stuck = add_stuck_options(
       *cmd, opts,

@@ -16,8 +16,10 @@ namespace tcpfsm::cli {
 Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts) {
   cmd.add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable; default: every port)")
       ->check(port_validator());
-  cmd.add_option("--lport", opts->load.ports.local, "only this local port (repeatable; default: every port)")->check(port_validator());
-  cmd.add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable; default: every port)")->check(port_validator());
+  cmd.add_option("--lport", opts->load.ports.local, "only this local port (repeatable; default: every port)")
+      ->check(port_validator());
+  cmd.add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable; default: every port)")
+      ->check(port_validator());
   auto states = std::make_shared<std::vector<std::string>>();
   auto netns = std::make_shared<std::vector<std::string>>();
   cmd.add_option("--state", *states, "only transitions into or out of this state (repeatable; default: every state)")
@@ -32,7 +34,8 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
                  "/system.slice/nginx.service (repeatable; default: every cgroup)")
       ->check(cgroup_validator());
   auto pid = std::make_shared<std::int32_t>(0);
-  cmd.add_option("--pid", *pid, "only sockets this process holds: its owner, else the task on the CPU (default: every process)")
+  cmd.add_option("--pid", *pid,
+                 "only sockets this process holds: its owner, else the task on the CPU (default: every process)")
       ->check(CLI::Range(1, std::numeric_limits<std::int32_t>::max()));
   auto* v4 = cmd.add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd.add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
@@ -81,7 +84,8 @@ Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& o
   auto buffer = std::make_shared<std::string>("auto");
   cmd.add_option("--model", *model, "state machine to check against: linux or rfc (default: linux)")
       ->check(CLI::IsMember({"linux", "rfc"}));
-  cmd.add_option("--attach", *attach, "how to attach: auto (tp_btf, else tracepoint), tp_btf or tracepoint (default: auto)")
+  cmd.add_option("--attach", *attach,
+                 "how to attach: auto (tp_btf, else tracepoint), tp_btf or tracepoint (default: auto)")
       ->check(CLI::IsMember({"auto", "tp_btf", "tracepoint"}));
   add_buffer_option(cmd, *buffer);
   cmd.add_option("--ringbuf-size", *ringbuf,

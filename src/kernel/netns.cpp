@@ -155,7 +155,8 @@ std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::stri
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (named && errno == ENOENT)
-      why = "no network namespace named '" + escaped(arg) + "' (no " + escaped(path) + "; ip netns list shows the names)";
+      why = "no network namespace named '" + escaped(arg) + "' (no " + escaped(path) +
+            "; ip netns list shows the names)";
     else
       why = "cannot open '" + escaped(path) + "': " + std::strerror(errno);
     return std::nullopt;
