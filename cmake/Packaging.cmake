@@ -38,8 +38,25 @@ install(FILES ${CMAKE_SOURCE_DIR}/completions/tcpfsm.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME tcpfsm)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/tcpfsm.service DESTINATION ${TCPFSM_SYSTEMD_UNIT_DIR})
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/tcpfsm.default DESTINATION ${TCPFSM_DEFAULT_DIR} RENAME tcpfsm)
-file(GLOB doc_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md ${CMAKE_SOURCE_DIR}/docs/*.json)
-install(FILES ${CMAKE_SOURCE_DIR}/README.md ${doc_files} ${CMAKE_SOURCE_DIR}/deploy/debian/copyright
+# The README and docs/ pages in one directory, each link rewritten to where
+# its target is installed (cmake/DocLinks.cmake), with the files they link to.
+file(GLOB doc_pages CONFIGURE_DEPENDS RELATIVE ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/docs/*.md)
+set(installed_pages "")
+foreach(page README.md ${doc_pages})
+  get_filename_component(name ${page} NAME)
+  set(installed_page ${CMAKE_BINARY_DIR}/doc/${name})
+  add_custom_command(
+    OUTPUT ${installed_page}
+    COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -DFILE=${page} -DOUT=${installed_page}
+            -P ${CMAKE_SOURCE_DIR}/cmake/DocLinks.cmake
+    DEPENDS ${CMAKE_SOURCE_DIR}/${page} ${CMAKE_SOURCE_DIR}/cmake/DocLinks.cmake
+    COMMENT "doc/${name}: links as installed"
+    VERBATIM)
+  list(APPEND installed_pages ${installed_page})
+endforeach()
+add_custom_target(tcpfsm_docs ALL DEPENDS ${installed_pages})
+file(GLOB doc_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.json ${CMAKE_SOURCE_DIR}/docs/*.png)
+install(FILES ${installed_pages} ${doc_files} ${CMAKE_SOURCE_DIR}/deploy/debian/copyright
         DESTINATION ${TCPFSM_DOC_DIR})
 # Examples: the Prometheus alerting rules and the Kubernetes DaemonSet.
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/prometheus/tcpfsm.rules.yml
@@ -63,9 +80,11 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/debian/lintian-overrides
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME tcpfsm)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_VENDOR "tcpfsm maintainers")
-# The Maintainer field: set it to a real address for a public release.
-set(TCPFSM_MAINTAINER "tcpfsm maintainers <maintainers@users.noreply.h-seed-932761ab.example>"
+set(CPACK_PACKAGE_VENDOR "tcpfsm developers")
+# The Maintainer field: the project's address, as deploy/debian/copyright's
+# Upstream-Contact and deploy/debian/changelog's trailer name it (scripts/package
+# checks that the three agree).
+set(TCPFSM_MAINTAINER "tcpfsm developers <tcpfsm@users.noreply.github.com>"
     CACHE STRING "the Debian package's Maintainer field")
 set(CPACK_PACKAGE_CONTACT "${TCPFSM_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

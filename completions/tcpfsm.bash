@@ -184,11 +184,14 @@ _tcpfsm()
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 
-# Named network namespaces (ip netns), else paths such as /proc/PID/ns/net.
+# Named network namespaces (ip netns), by name or path, else paths such as
+# /proc/PID/ns/net.
 _tcpfsm_netns()
 {
     if [[ $cur != */* && -d /var/run/netns ]]; then
-        COMPREPLY=($(compgen -W "$(command ls /var/run/netns 2>/dev/null | sed 's|^|/var/run/netns/|')" -- "$cur"))
+        local names
+        names="$(command ls /var/run/netns 2>/dev/null)"
+        COMPREPLY=($(compgen -W "$names $(sed 's|^|/var/run/netns/|' <<<"$names")" -- "$cur"))
     fi
     [[ ${#COMPREPLY[@]} -gt 0 ]] || _tcpfsm_files
 }

@@ -12,23 +12,24 @@ void add_check(CLI::App& app, Command& run) {
   auto model = std::make_shared<std::string>("linux");
   auto format = std::make_shared<std::string>("text");
 
-  cmd->add_option("files", opts->files, "logs to read in order, as one stream; - or none: standard input")
+  cmd->add_option("files", opts->files,
+                  "logs to read in order, as one stream; - is standard input (default: standard input)")
       ->type_name("FILE");
-  cmd->add_option("--model", *model, "state machine to check against")
-      ->check(CLI::IsMember({"linux", "rfc"}))
-      ->capture_default_str();
-  cmd->add_option("-f,--format", *format, "report format")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  cmd->add_option("--dot", opts->dot_path, "write the observed transition graph (Graphviz) to FILE")
+  cmd->add_option("--model", *model, "state machine to check against: linux or rfc (default: linux)")
+      ->check(CLI::IsMember({"linux", "rfc"}));
+  cmd->add_option("-f,--format", *format, "report format: text or json (default: text)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--dot", opts->dot_path,
+                  "also write the observed transition graph (Graphviz) to FILE (default: none)")
       ->check(file_validator());
   cmd->add_option("--html", opts->html_path,
-                  "write the report as one self-contained HTML page to FILE (graph laid out by Graphviz's dot "
-                  "when on PATH)")
+                  "also write the report as one self-contained HTML page to FILE, its graph laid out by Graphviz's "
+                  "dot when on PATH (default: none)")
       ->check(file_validator());
-  cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
-      ->check(count_validator())
-      ->capture_default_str();
+  cmd->add_option("--show", opts->show,
+                  "list at most N violations and N input errors, 0 for all (default: " + std::to_string(opts->show) +
+                      ")")
+      ->check(count_validator());
 
   cmd->footer(examples({
       {"tcpfsm check /var/log/tcpfsm.json", "totals, violations with file:line, time in states"},

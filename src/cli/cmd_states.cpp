@@ -9,9 +9,8 @@ namespace tcpfsm::cli {
 void add_states(CLI::App& app, Command& run) {
   auto* cmd = app.add_subcommand("states", "Show the TCP states and the transitions a model allows");
   auto model = std::make_shared<std::string>("linux");
-  cmd->add_option("--model", *model, "state machine to show")
-      ->check(CLI::IsMember({"linux", "rfc"}))
-      ->capture_default_str();
+  cmd->add_option("--model", *model, "state machine to show: linux or rfc (default: linux)")
+      ->check(CLI::IsMember({"linux", "rfc"}));
   auto* dot = cmd->add_flag("--dot")->description("print the model's state diagram as Graphviz");
 
   cmd->footer(examples({

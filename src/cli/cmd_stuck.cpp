@@ -18,23 +18,26 @@ void add_stuck(CLI::App& app, Command& run) {
   auto interval = std::make_shared<std::string>("2s");
   auto format = std::make_shared<std::string>();
 
-  cmd->add_option("--state", *states, "state to look for (repeatable; default CLOSE_WAIT)")
+  cmd->add_option("--state", *states, "state to look for (repeatable; default: CLOSE_WAIT)")
       ->transform(state_validator());
-  cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default 30s)")
+  cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default: 30s)")
       ->check(duration_validator());
-  cmd->add_option("-p,--port", opts->query.ports, "only sockets with this port, either side (repeatable)")
+  cmd->add_option("-p,--port", opts->query.ports,
+                  "only sockets with this port, either side (repeatable; default: every port)")
       ->check(port_validator());
   auto netns = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--netns", *netns,
-                  "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
-                  "(repeatable; default: every namespace of the host)")
+                  "only sockets of this network namespace: its name as ip netns gives it, a path "
+                  "(/var/run/netns/NAME, /proc/PID/ns/net) or its inode (repeatable; default: every namespace of "
+                  "the host)")
       ->check(netns_validator());
   auto* v4 = cmd->add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd->add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);
   auto* once = cmd->add_flag("--once", opts->once,
-                             "print what is stuck now and exit: 1 if anything is, 0 if not (needs no BPF)");
-  cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default 2s)")
+                             "print what is stuck now and exit: 1 if anything is, 0 if not; needs no BPF "
+                             "(without it: watch)");
+  cmd->add_option("--interval", *interval, "watch: refresh every DURATION (default: 2s)")
       ->check(duration_validator(std::chrono::milliseconds(100)))
       ->excludes(once);
   auto buffer = std::make_shared<std::string>("auto");

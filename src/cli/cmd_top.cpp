@@ -13,13 +13,13 @@ void add_top(CLI::App& app, Command& run) {
   auto trace = std::shared_ptr<TraceOptions>(opts, &opts->trace);
   auto interval = std::make_shared<std::string>("1s");
 
-  cmd->add_option("--interval", *interval, "refresh every DURATION (default 1s)")
+  cmd->add_option("--interval", *interval, "refresh every DURATION (default: 1s)")
       ->check(duration_validator(std::chrono::milliseconds(100)));
   const Apply filters = add_filter_options(*cmd, trace);
   const Apply stuck = add_stuck_options(
       *cmd, trace,
-      {"state whose sockets' holders are listed (repeatable; default CLOSE_WAIT)",
-       "list sockets in the state for DURATION or more (default 30s)"});
+      {"state whose sockets' holders are listed (repeatable; default: CLOSE_WAIT)",
+       "list sockets in the state for DURATION or more (default: 30s)"});
   const Apply pipeline = add_pipeline_options(*cmd, trace);
   cmd->footer(
       "Keys: q quits (so do Ctrl-C and SIGTERM); e sorts the transitions by rate, total or edge; s sorts the "

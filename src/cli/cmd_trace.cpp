@@ -17,19 +17,22 @@ void add_trace(CLI::App& app, Command& run) {
   auto count = std::make_shared<std::uint64_t>(0);
 
   cmd->add_option("-f,--format", *format,
-                  "table, json, or none (no records: metrics only); default: table on a terminal, json otherwise")
+                  "table, json, or none (no records: metrics only) (default: table on a terminal, json "
+                  "otherwise and with -o)")
       ->check(CLI::IsMember({"table", "json", "none"}));
-  auto* output = cmd->add_option("-o,--output", opts->output_path, "append to FILE instead of standard output")
+  auto* output = cmd->add_option("-o,--output", opts->output_path, "append to FILE (default: standard output)")
                      ->check(file_validator());
   const Apply filters = add_filter_options(*cmd, opts);
-  cmd->add_option("-d,--duration", *duration, "stop after DURATION (30, 30s, 5m, 1h)")
+  cmd->add_option("-d,--duration", *duration,
+                  "stop after DURATION, e.g. 30, 30s, 5m, 1h (default: run until Ctrl-C or SIGTERM)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
-  cmd->add_option("-n,--count", *count, "stop after N transitions")->check(count_validator(1));
+  cmd->add_option("-n,--count", *count, "stop after N transitions (default: no limit)")->check(count_validator(1));
   const Apply pipeline = add_pipeline_options(*cmd, opts);
   auto rotate_size = std::make_shared<std::string>();
   auto flush_interval = std::make_shared<std::string>();
   auto stats_interval = std::make_shared<std::string>();
-  auto* rotate = cmd->add_option("--rotate-size", *rotate_size, "with -o: rotate FILE -> FILE.1 ... at SIZE (10M)")
+  auto* rotate = cmd->add_option("--rotate-size", *rotate_size,
+                                 "with -o: rotate FILE -> FILE.1 ... at SIZE, e.g. 100M (default: no rotation)")
                      ->check(size_validator())
                      ->check(CLI::Validator(
                          [](std::string& s) -> std::string {
@@ -37,24 +40,28 @@ void add_trace(CLI::App& app, Command& run) {
                          },
                          "", "at least 4K"))
                      ->needs(output);
-  cmd->add_option("--rotate-keep", opts->rotate_keep, "with --rotate-size: keep N rotated files (default 5)")
+  cmd->add_option("--rotate-keep", opts->rotate_keep, "with --rotate-size: keep N rotated files (default: 5)")
       ->check(count_validator(1, 1000))
       ->needs(rotate);
-  cmd->add_option("--flush-interval", *flush_interval, "with -o: on disk within DURATION (default 1s)")
+  cmd->add_option("--flush-interval", *flush_interval, "with -o: on disk within DURATION (default: 1s)")
       ->check(duration_validator())
       ->needs(output);
-  cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION (default off)")
+  cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION, e.g. 1m (default: none)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
-  cmd->add_option("--user", opts->user, "once loaded, drop root and run as USER (keeps no capability)")
+  cmd->add_option("--user", opts->user,
+                  "once loaded, drop root and run as USER, keeping no capability (default: stay the user that "
+                  "started it)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto metrics = std::make_shared<std::string>();
   auto* metrics_opt = cmd->add_option("--metrics", *metrics,
-                                      "serve Prometheus metrics at http://ADDR:PORT/metrics (127.0.0.1:9464, [::1]:9464)")
+                                      "serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464, "
+                                      "[::1]:9464, localhost:9464, or :9464 for every address, IPv4 and IPv6 "
+                                      "(default: none)")
                           ->check(listen_address_validator());
   const Apply stuck = add_stuck_options(
       *cmd, opts,
-      {"with --metrics: state counted by tcpfsm_stuck_sockets (repeatable; default CLOSE_WAIT)",
-       "with --metrics: counted as stuck after DURATION in the state (default 30s)", metrics_opt});
+      {"with --metrics: state counted by tcpfsm_stuck_sockets (repeatable; default: CLOSE_WAIT)",
+       "with --metrics: counted as stuck after DURATION in the state (default: 30s)", metrics_opt});
   cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
 
   cmd->footer(examples({

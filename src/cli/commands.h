@@ -69,9 +69,12 @@ CLI::Validator count_validator(std::uint64_t min = 0, std::uint64_t max = UINT64
 CLI::Validator file_validator();  // a file name to create: not empty
 // A TCP state name, any case, '-' for '_' (close-wait): made canonical.
 CLI::Validator state_validator();
+// The same, for a filter on traced transitions: a state Linux never reports
+// a transition into or out of (TIME_WAIT, ...) is refused, with the reason.
+CLI::Validator traced_state_validator();
 std::vector<State> parse_states(const std::vector<std::string>& canonical_names);  // in order, once each
-CLI::Validator listen_address_validator();  // 127.0.0.1:9464, [::1]:9464
-CLI::Validator netns_validator();   // /var/run/netns/NAME, /proc/PID/ns/net, an inode
+CLI::Validator listen_address_validator();  // 127.0.0.1:9464, [::1]:9464, localhost:9464, :9464
+CLI::Validator netns_validator();   // NAME (ip netns), /var/run/netns/NAME, /proc/PID/ns/net, an inode
 CLI::Validator cgroup_validator();  // a cgroup2 directory, below the mount or with it
 
 }  // namespace tcpfsm::cli

@@ -14,24 +14,28 @@
 namespace tcpfsm::cli {
 
 Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts) {
-  cmd.add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable)")
+  cmd.add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable; default: every port)")
       ->check(port_validator());
-  cmd.add_option("--lport", opts->load.ports.local, "only this local port (repeatable)")->check(port_validator());
-  cmd.add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable)")->check(port_validator());
+  cmd.add_option("--lport", opts->load.ports.local, "only this local port (repeatable; default: every port)")
+      ->check(port_validator());
+  cmd.add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable; default: every port)")
+      ->check(port_validator());
   auto states = std::make_shared<std::vector<std::string>>();
   auto netns = std::make_shared<std::vector<std::string>>();
-  cmd.add_option("--state", *states, "only transitions into or out of this state (repeatable)")
-      ->transform(state_validator());
+  cmd.add_option("--state", *states, "only transitions into or out of this state (repeatable; default: every state)")
+      ->transform(traced_state_validator());
   cmd.add_option("--netns", *netns,
-                 "only sockets of this network namespace: /var/run/netns/NAME, /proc/PID/ns/net or its inode "
-                 "(repeatable)")
+                 "only sockets of this network namespace: its name as ip netns gives it, a path "
+                 "(/var/run/netns/NAME, /proc/PID/ns/net) or its inode (repeatable; default: every namespace)")
       ->check(netns_validator());
   auto cgroups = std::make_shared<std::vector<std::string>>();
   cmd.add_option("--cgroup", *cgroups,
-                 "only sockets of this cgroup v2 or below it: a path under the cgroup2 mount (repeatable)")
+                 "only sockets of this cgroup v2 or below it: a path under the cgroup2 mount, e.g. "
+                 "/system.slice/nginx.service (repeatable; default: every cgroup)")
       ->check(cgroup_validator());
   auto pid = std::make_shared<std::int32_t>(0);
-  cmd.add_option("--pid", *pid, "only sockets this process holds (its owner, else the task on the CPU)")
+  cmd.add_option("--pid", *pid,
+                 "only sockets this process holds: its owner, else the task on the CPU (default: every process)")
       ->check(CLI::Range(1, std::numeric_limits<std::int32_t>::max()));
   auto* v4 = cmd.add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd.add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
@@ -65,7 +69,7 @@ CLI::Option* add_buffer_option(CLI::App& cmd, std::string& buffer) {
   return cmd
       .add_option("--buffer", buffer,
                   "event transport: auto (the ring buffer where the kernel has it, else perf), ring (BPF ring "
-                  "buffer, Linux 5.8+) or perf (a perf buffer per CPU)")
+                  "buffer, Linux 5.8+) or perf (a perf buffer per CPU) (default: auto)")
       ->check(CLI::IsMember({"auto", "ring", "perf"}));
 }
 
@@ -78,14 +82,15 @@ Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& o
   auto attach = std::make_shared<std::string>("auto");
   auto ringbuf = std::make_shared<std::string>("8M");
   auto buffer = std::make_shared<std::string>("auto");
-  cmd.add_option("--model", *model, "state machine to check against: linux or rfc")
+  cmd.add_option("--model", *model, "state machine to check against: linux or rfc (default: linux)")
       ->check(CLI::IsMember({"linux", "rfc"}));
-  cmd.add_option("--attach", *attach, "auto (tp_btf, else tracepoint), tp_btf or tracepoint")
+  cmd.add_option("--attach", *attach,
+                 "how to attach: auto (tp_btf, else tracepoint), tp_btf or tracepoint (default: auto)")
       ->check(CLI::IsMember({"auto", "tp_btf", "tracepoint"}));
   add_buffer_option(cmd, *buffer);
   cmd.add_option("--ringbuf-size", *ringbuf,
-                 "event buffer size, a power of two (default 8M): the ring buffer's, or the perf buffers' "
-                 "together")
+                 "event buffer size, a power of two: the ring buffer's, or the perf buffers' together "
+                 "(default: 8M)")
       ->check(size_validator())
       ->check(CLI::Validator(
           [](std::string& s) -> std::string {
@@ -96,10 +101,10 @@ Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& o
           },
           "", "power of two"));
   auto* socket_map = cmd.add_option("--socket-map-size", opts->load.socket_map_entries,
-                                    "with --attach tracepoint and a port filter: sockets whose state is kept (default 65536)")
+                                    "with --attach tracepoint and a port filter: sockets whose state is kept (default: 65536)")
                          ->check(count_validator(1, 1u << 24));
   cmd.add_option("--max-sockets", opts->max_sockets,
-                 "sockets tracked at once (default 262144); past it, new sockets are counted, not tracked")
+                 "sockets tracked at once; past it, new sockets are counted, not tracked (default: 262144)")
       ->check(count_validator(1, 1u << 26));
   auto* no_owners = cmd.add_flag("--no-owners")->description("do not look up socket owners");
   cmd.add_flag("-v,--verbose", opts->load.verbose, "show libbpf's own messages");

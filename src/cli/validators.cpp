@@ -8,6 +8,7 @@
 #include "kernel/cgroup.h"
 #include "kernel/netns.h"
 #include "metrics/server.h"
+#include "model/model.h"
 
 namespace tcpfsm::cli {
 namespace {
@@ -32,17 +33,33 @@ std::string canonical_state_name(std::string s) {
   return s;
 }
 
+std::string unknown_state(const std::string& s) {
+  std::string known;
+  for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
+  return "unknown TCP state '" + s + "' (one of " + known + ")";
+}
+
 }  // namespace
 
 CLI::Validator state_validator() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
         const std::string name = canonical_state_name(s);
-        if (!state_from_name(name)) {
-          std::string known;
-          for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
-          return "unknown TCP state '" + s + "' (one of " + known + ")";
-        }
+        if (!state_from_name(name)) return unknown_state(s);
+        s = name;
+        return "";
+      },
+      "STATE", "TCP state");
+}
+
+CLI::Validator traced_state_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const std::string name = canonical_state_name(s);
+        const auto state = state_from_name(name);
+        if (!state) return unknown_state(s);
+        if (const auto why = never_reported(*state); !why.empty())
+          return name + " never matches: Linux reports no transition into or out of it; " + std::string(why);
         s = name;
         return "";
       },

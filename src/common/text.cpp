@@ -34,6 +34,28 @@ std::size_t columns_of(std::string_view s, std::size_t i, std::size_t n) {
   return n > 1 && wide(code_point(s, i, n)) ? 2 : 1;
 }
 
+// Unicode's format characters (General_Category Cf, Unicode 15.1), which a
+// terminal does not show but obeys or hides: the bidirectional controls
+// (U+200E/F marks, U+202A-202E embeddings and overrides such as U+202E
+// RIGHT-TO-LEFT OVERRIDE, U+2066-2069 isolates, U+061C ARABIC LETTER MARK),
+// zero-width characters (U+200B-200D, U+2060, U+FEFF), the soft hyphen,
+// tags; and the line and paragraph separators U+2028/2029 (Zl, Zp), which
+// some viewers break lines at. Any of them can make a name read as another.
+bool format_character(char32_t c) {
+  constexpr struct {
+    char32_t first, last;
+  } kRanges[] = {
+      {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},   {0x070F, 0x070F},
+      {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},   {0x200B, 0x200F},   {0x2028, 0x202E},
+      {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+      {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+      {0xE0020, 0xE007F},
+  };
+  for (const auto& r : kRanges)
+    if (c >= r.first && c <= r.last) return true;
+  return false;
+}
+
 void append_hex(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += "\\x";
@@ -77,8 +99,8 @@ void append_escaped(std::string& out, std::string_view s) {
       out += "\\\\";
     } else if (n == 1 && c >= 0x20 && c != 0x7F) {
       out += static_cast<char>(c);
-    } else if (n > 1 && !(n == 2 && code_point(s, i, n) <= 0x9F)) {  // not C1
-      out.append(s.substr(i, n));
+    } else if (n > 1 && !(n == 2 && code_point(s, i, n) <= 0x9F) && !format_character(code_point(s, i, n))) {
+      out.append(s.substr(i, n));  // neither C1 nor a format character
     } else {
       for (std::size_t k = 0; k < unit; ++k) append_hex(out, static_cast<unsigned char>(s[i + k]));
     }
@@ -129,6 +151,26 @@ std::string_view cut_to_width(std::string_view s, std::size_t columns) {
     if (width + w > columns) break;
     width += w;
     end += std::max<std::size_t>(n, 1);
+  }
+  return s.substr(0, end);
+}
+
+std::string_view cut_escaped_to_width(std::string_view s, std::size_t columns) {
+  std::size_t end = 0, width = 0;
+  while (end < s.size()) {
+    // The next unit: an escape, shown as its bytes, or one character.
+    std::size_t bytes = 1, w = 1;
+    if (s[end] == '\\' && end + 1 < s.size() && s[end + 1] == '\\') {
+      bytes = w = 2;  // "\\"
+    } else if (s[end] == '\\' && end + 3 < s.size() && s[end + 1] == 'x') {
+      bytes = w = 4;  // "\xHH"
+    } else if (const std::size_t n = utf8_len(s, end); n > 1) {
+      bytes = n;
+      w = columns_of(s, end, n);
+    }
+    if (width + w > columns) break;
+    width += w;
+    end += bytes;
   }
   return s.substr(0, end);
 }

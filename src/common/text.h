@@ -20,7 +20,12 @@ std::size_t utf8_len(std::string_view s, std::size_t i);
 // Appends s with printable ASCII and well-formed printable UTF-8 as they are,
 // a backslash as "\\", and every other byte as "\xHH" (lowercase, like ss):
 // C0 controls, DEL, C1 controls (U+0080-U+009F, which some terminals obey
-// like ESC sequences) and bytes that are not part of well-formed UTF-8.
+// like ESC sequences), bytes that are not part of well-formed UTF-8, and
+// each byte of a Unicode format character (category Cf: the bidirectional
+// controls such as U+202E RIGHT-TO-LEFT OVERRIDE, U+2066-2069, U+200E/F,
+// U+061C; zero-width U+200B-200D, U+2060, U+FEFF; ...) or a line or
+// paragraph separator (U+2028/2029), which would make text read as other
+// text: U+202E is "\xe2\x80\xae".
 void append_escaped(std::string& out, std::string_view s);
 std::string escaped(std::string_view s);
 
@@ -39,6 +44,10 @@ std::size_t display_width(std::string_view s);
 // The longest start of s that a terminal shows in at most `columns` columns,
 // not cutting a UTF-8 sequence in half.
 std::string_view cut_to_width(std::string_view s, std::size_t columns);
+
+// The same for escaped text (what escaped() gives): "\xHH" and "\\" are
+// cut whole or not at all, so a cut name never ends in half an escape.
+std::string_view cut_escaped_to_width(std::string_view escaped_text, std::size_t columns);
 
 // s, then spaces up to width columns (none when s is wider).
 void pad(std::string& out, std::string_view s, std::size_t width);

@@ -93,7 +93,7 @@ NetnsDiag no_way_in(std::uint32_t inode, bool denied) {
   return r;
 }
 
-constexpr const char* kNamedDir = "/var/run/netns";
+constexpr const char* kNamedDir = "/var/run/netns";  // as netns.h's default
 
 }  // namespace
 
@@ -136,16 +136,29 @@ std::vector<NetnsRef> list_netns() {
   return out;
 }
 
-std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why) {
+std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why,
+                                               const std::string& named_dir) {
   if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos) {
     unsigned long long n = 0;
     if (arg.size() <= 10 && (n = std::stoull(arg)) > 0 && n <= UINT32_MAX) return static_cast<std::uint32_t>(n);
     why = "'" + arg + "' is not a namespace inode (1 to 4294967295)";
     return std::nullopt;
   }
-  const int fd = open(arg.c_str(), O_RDONLY | O_CLOEXEC);
+  // A name as `ip netns` gives it never holds a '/' (nor is "." or ".."):
+  // anything else is a path.
+  const bool named = arg.find('/') == std::string::npos;
+  if (named && (arg.empty() || arg == "." || arg == "..")) {
+    why = "'" + escaped(arg) + "' is not a network namespace name, inode or path";
+    return std::nullopt;
+  }
+  const std::string path = named ? named_dir + "/" + arg : arg;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    why = "cannot open '" + escaped(arg) + "': " + std::strerror(errno);
+    if (named && errno == ENOENT)
+      why = "no network namespace named '" + escaped(arg) + "' (no " + escaped(path) +
+            "; ip netns list shows the names)";
+    else
+      why = "cannot open '" + escaped(path) + "': " + std::strerror(errno);
     return std::nullopt;
   }
   struct stat st{};
@@ -153,7 +166,8 @@ std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::stri
   const bool ok = type == CLONE_NEWNET && fstat(fd, &st) == 0;
   close(fd);
   if (!ok) {
-    why = "'" + escaped(arg) + "' is not a network namespace (try /var/run/netns/NAME or /proc/PID/ns/net)";
+    why = "'" + escaped(path) + "' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
+          "/proc/PID/ns/net)";
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(st.st_ino);

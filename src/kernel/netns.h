@@ -19,9 +19,12 @@ namespace tcpfsm {
 std::uint32_t own_netns();
 
 // The network namespace a --netns argument names: an inode number as lsns
-// shows it, or a path (/var/run/netns/NAME, /proc/PID/ns/net). Nothing, with
-// `why` set, when the path does not exist or is not a network namespace.
-std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why);
+// shows it; a name as `ip netns` gives it (nc1: named_dir/nc1, that is
+// /var/run/netns/nc1; a name has no '/'); or a path (/var/run/netns/NAME,
+// /proc/PID/ns/net, ./nc1). Nothing, with `why` set, when there is no such
+// name or path, or it is not a network namespace.
+std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why,
+                                               const std::string& named_dir = "/var/run/netns");
 
 // A network namespace of this host, and where its file was found: nothing
 // is held open, so listing pins no namespace that is being deleted.

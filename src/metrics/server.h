@@ -19,11 +19,14 @@ class Server;
 namespace tcpfsm {
 
 struct ListenAddress {
-  std::string host;  // "127.0.0.1", "::1", "0.0.0.0"
+  std::string host;  // numeric: "127.0.0.1", "::1", "0.0.0.0", "::"
   std::uint16_t port = 0;
 };
-// "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"; nothing, with `why` set,
-// for anything else.
+// "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464"; "localhost:9464" (a host
+// name, resolved here with getaddrinfo: its first IPv4 address, else its
+// first IPv6 one); ":9464", every address as Prometheus exporters read it
+// ("::", which takes IPv4 too, or "0.0.0.0" where the kernel has no IPv6).
+// Nothing, with `why` naming the problem, for anything else.
 std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& why);
 
 class MetricsServer {

@@ -7,7 +7,7 @@ namespace {
 
 using S = State;
 
-// Facts: shared/reference/linux-tcp-transitions.md (what Linux reports) and
+// Facts: docs/linux-tcp-transitions.md (what Linux reports) and
 // RFC 9293 Figure 5. Linux never reports TIME_WAIT on the full socket: its
 // "-> TIME_WAIT" is "-> CLOSE" when a timewait mini-socket takes over.
 constexpr std::array kEdges = std::to_array<Edge>({
@@ -66,6 +66,22 @@ const Edge* find_edge(int from, int to) {
   }();
   if (from < 0 || from >= kSide || to < 0 || to >= kSide) return nullptr;
   return index[from * kSide + to];
+}
+
+std::string_view never_reported(State s) {
+  for (const auto& e : kEdges)
+    if (e.linux && (e.from == s || e.to == s)) return "";
+  switch (s) {
+    case S::TimeWait:
+      return "a timewait mini-socket takes over, and the RFC's -> TIME_WAIT is reported as FIN_WAIT2 -> CLOSE or "
+             "CLOSING -> CLOSE (cause time_wait)";
+    case S::NewSynRecv:
+      return "a connection request is a mini-socket that sets it without the tracepoint; the child is reported as "
+             "LISTEN -> SYN_RECV";
+    case S::BoundInactive:
+      return "the kernel (6.5+) sets it on a bound socket without the tracepoint";
+    default: return "no edge of the linux model has it";
+  }
 }
 
 bool allowed(Model m, int from, int to) {

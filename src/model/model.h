@@ -30,6 +30,11 @@ std::span<const Edge> all_edges();
 // The row for (from, to), or nullptr if neither model has it.
 const Edge* find_edge(int from, int to);
 
+// "" when Linux reports transitions into or out of `s` at
+// sock:inet_sock_set_state (an edge of the linux model has it at one end);
+// else why it never does, as a clause: a filter on `s` can match nothing.
+std::string_view never_reported(State s);
+
 // Whether `m` allows from -> to.
 bool allowed(Model m, int from, int to);
 inline bool allowed(Model m, const Edge& e) { return m == Model::Linux ? e.linux : e.rfc; }

@@ -51,13 +51,13 @@ std::optional<std::uint32_t> socket_inode_of_link(std::string_view link) {
   return parse_number<std::uint32_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
 }
 
-std::string short_cmdline(std::string_view raw, std::size_t max_chars) {
+std::string short_cmdline(std::string_view raw, std::size_t max_bytes) {
   while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
   std::string s(raw);
   for (char& c : s)
     if (c == '\0' || c == '\n' || c == '\t') c = ' ';
-  if (s.size() > max_chars) {
-    std::size_t cut = max_chars > 3 ? max_chars - 3 : 0;
+  if (s.size() > max_bytes) {
+    std::size_t cut = max_bytes > 3 ? max_bytes - 3 : 0;
     // Never cut a UTF-8 sequence in half.
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
     s.resize(cut);
@@ -172,7 +172,9 @@ void OwnerCache::record(Found& found, bool only_found) {
 
 void OwnerCache::describe(Holder& h) {
   h.comm = read_comm(options_.proc_root, h.pid);
-  h.cmdline = short_cmdline(read_small_file(options_.proc_root + "/" + std::to_string(h.pid) + "/cmdline", 4096));
+  // One byte past the bound: a longer command line is then cut, and says so.
+  h.cmdline = short_cmdline(
+      read_small_file(options_.proc_root + "/" + std::to_string(h.pid) + "/cmdline", kCmdlineMax + 1));
   if (h.cmdline.empty()) h.cmdline = "[" + h.comm + "]";
 }
 

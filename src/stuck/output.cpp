@@ -90,7 +90,8 @@ void append_group(std::string& out, const Group& g, std::size_t max_rows) {
   out += '\n';
   out += group_title(g);
   out += '\n';
-  if (g.owner == Ownership::Process) out += "  command: " + escaped(g.holder.cmdline) + '\n';
+  if (g.owner == Ownership::Process)
+    out += "  command: " + escaped(short_cmdline(g.holder.cmdline, kCmdlineShown)) + '\n';
   out += "  in: " + escaped(group_place(g)) + '\n';
   out += "  hint: " + group_hint(g) + '\n';
   std::size_t width = kAddrWidth;

@@ -40,6 +40,12 @@ std::string shown(std::string_view outside, bool utf8) {
   return ascii;
 }
 
+// Shown text in a column `width` wide: cut to leave a space before the
+// next column, after escaping, and never in the middle of an escape.
+std::string_view in_column(std::string_view shown_text, std::size_t width) {
+  return cut_escaped_to_width(shown_text, width > 0 ? width - 1 : 0);
+}
+
 std::string number_text(std::uint64_t n) { return std::to_string(n); }
 
 std::string rate_text(double per_second) {
@@ -165,8 +171,9 @@ void holders_pane(Builder& b, const TopModel& m, const FrameSettings& s, std::si
     const HolderRow& r = rowsv[i];
     std::string row;
     pad(row, r.owner == Ownership::Process ? std::to_string(r.pid) : "-", kPidWidth);
-    pad(row, holder_comm(r, s.utf8), kCommWidth);
-    pad(row, r.container ? shown(container_label(*r.container), s.utf8) : "-", kContainerWidth);
+    pad(row, in_column(holder_comm(r, s.utf8), kCommWidth), kCommWidth);
+    pad(row, in_column(r.container ? shown(container_label(*r.container), s.utf8) : "-", kContainerWidth),
+        kContainerWidth);
     pad(row, state_name(r.state), kStateWidth);
     pad_left(row, number_text(r.sockets), kCountWidth);
     row += "  " + age_text(r.oldest);

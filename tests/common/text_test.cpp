@@ -30,6 +30,45 @@ TEST(Escaped, C1ControlsInUtf8BecomeHex) {
   EXPECT_EQ(escaped("\xc2\xa0"), "\xc2\xa0");     // U+00A0 (no-break space) is printable
 }
 
+// A name with U+202E RIGHT-TO-LEFT OVERRIDE shows "evil\u202Egpj.exe" as
+// "evilexe.jpg"; zero-width characters make two names look the same.
+TEST(Escaped, BidiControlsAndFormatCharactersBecomeHex) {
+  EXPECT_EQ(escaped("evil\xe2\x80\xaegpj.exe"), R"(evil\xe2\x80\xaegpj.exe)");  // U+202E RLO
+  EXPECT_EQ(escaped("\xe2\x80\xaa"), R"(\xe2\x80\xaa)");                        // U+202A LRE
+  EXPECT_EQ(escaped("\xe2\x80\xad"), R"(\xe2\x80\xad)");                        // U+202D LRO
+  EXPECT_EQ(escaped("\xe2\x81\xa6"), R"(\xe2\x81\xa6)");                        // U+2066 LRI
+  EXPECT_EQ(escaped("\xe2\x81\xa7"), R"(\xe2\x81\xa7)");                        // U+2067 RLI
+  EXPECT_EQ(escaped("\xe2\x81\xa8"), R"(\xe2\x81\xa8)");                        // U+2068 FSI
+  EXPECT_EQ(escaped("\xe2\x81\xa9"), R"(\xe2\x81\xa9)");                        // U+2069 PDI
+  EXPECT_EQ(escaped("\xe2\x80\x8e"), R"(\xe2\x80\x8e)");                        // U+200E LRM
+  EXPECT_EQ(escaped("\xe2\x80\x8f"), R"(\xe2\x80\x8f)");                        // U+200F RLM
+  EXPECT_EQ(escaped("\xd8\x9c"), R"(\xd8\x9c)");                                // U+061C ALM
+  EXPECT_EQ(escaped("a\xe2\x80\x8b" "b"), R"(a\xe2\x80\x8bb)");                 // U+200B zero width space
+  EXPECT_EQ(escaped("\xe2\x80\x8c"), R"(\xe2\x80\x8c)");                        // U+200C ZWNJ
+  EXPECT_EQ(escaped("\xe2\x80\x8d"), R"(\xe2\x80\x8d)");                        // U+200D ZWJ
+  EXPECT_EQ(escaped("\xe2\x81\xa0"), R"(\xe2\x81\xa0)");                        // U+2060 word joiner
+  EXPECT_EQ(escaped("\xef\xbb\xbf" "x"), R"(\xef\xbb\xbfx)");                   // U+FEFF BOM
+  EXPECT_EQ(escaped("\xc2\xad"), R"(\xc2\xad)");                                // U+00AD soft hyphen
+  EXPECT_EQ(escaped("\xe2\x80\xa8"), R"(\xe2\x80\xa8)");                        // U+2028 line separator
+  EXPECT_EQ(escaped("\xe2\x80\xa9"), R"(\xe2\x80\xa9)");                        // U+2029 paragraph separator
+  EXPECT_EQ(escaped("\xf3\xa0\x80\x81"), R"(\xf3\xa0\x80\x81)");                // U+E0001 language tag
+  EXPECT_EQ(escaped("\xf3\xa0\x81\xbf"), R"(\xf3\xa0\x81\xbf)");                // U+E007F cancel tag
+  EXPECT_EQ(escaped("\xf0\x93\x90\xbf"), R"(\xf0\x93\x90\xbf)");                // U+1343F (Unicode 15)
+  // Their neighbours are printable.
+  EXPECT_EQ(escaped("\xe2\x80\x8a"), "\xe2\x80\x8a");          // U+200A hair space
+  EXPECT_EQ(escaped("\xe2\x80\xaf"), "\xe2\x80\xaf");          // U+202F narrow no-break space
+  EXPECT_EQ(escaped("\xe2\x80\xa7"), "\xe2\x80\xa7");          // U+2027 hyphenation point
+  EXPECT_EQ(escaped("\xd8\x9b"), "\xd8\x9b");                  // U+061B Arabic semicolon
+  EXPECT_EQ(escaped("\xef\xbb\xbe"), "\xef\xbb\xbe");          // U+FEFE
+  EXPECT_EQ(escaped("\xf3\xa0\x82\x80"), "\xf3\xa0\x82\x80");  // U+E0080
+}
+
+// Each output that shows a name quotes it through escaped(): a quoted
+// message too.
+TEST(Quote, EscapesFormatCharacters) {
+  EXPECT_EQ(quote("a\xe2\x80\xae" "b"), R"("a\xe2\x80\xaeb")");
+}
+
 TEST(Escaped, BytesOutsideWellFormedUtf8BecomeHex) {
   EXPECT_EQ(escaped("\xff"), R"(\xff)");
   EXPECT_EQ(escaped("a\xff\xfe" "b"), R"(a\xff\xfeb)");
@@ -113,6 +152,23 @@ TEST(CutToWidth, ColumnsNotBytesAndNeverHalvesASequence) {
   EXPECT_EQ(cut_to_width("\xe6\x97\xa5", 1), "");
   EXPECT_EQ(cut_to_width("a\xff" "b", 2), "a\xff");  // a stray byte: one column, whoever escapes it
   EXPECT_EQ(cut_to_width("abc", 0), "");
+}
+
+TEST(CutEscapedToWidth, NeverHalvesAnEscape) {
+  const std::string e = escaped("ab\x01\x02\x03");  // ab\x01\x02\x03
+  EXPECT_EQ(e, R"(ab\x01\x02\x03)");
+  EXPECT_EQ(cut_escaped_to_width(e, 14), R"(ab\x01\x02\x03)");
+  EXPECT_EQ(cut_escaped_to_width(e, 13), R"(ab\x01\x02)");  // not "ab\x01\x02\x0"
+  EXPECT_EQ(cut_escaped_to_width(e, 10), R"(ab\x01\x02)");
+  EXPECT_EQ(cut_escaped_to_width(e, 9), R"(ab\x01)");
+  EXPECT_EQ(cut_escaped_to_width(e, 3), "ab");
+  EXPECT_EQ(cut_escaped_to_width(escaped(R"(a\b)"), 2), "a");      // not "a\"
+  EXPECT_EQ(cut_escaped_to_width(escaped(R"(a\b)"), 3), R"(a\\)");
+  EXPECT_EQ(cut_escaped_to_width(escaped("\xe2\x80\xae" "x"), 12), R"(\xe2\x80\xae)");
+  EXPECT_EQ(cut_escaped_to_width(escaped("\xe2\x80\xae" "x"), 11), R"(\xe2\x80)");
+  EXPECT_EQ(cut_escaped_to_width("caf\xc3\xa9!", 4), "caf\xc3\xa9");           // as cut_to_width
+  EXPECT_EQ(cut_escaped_to_width("\xe6\x97\xa5\xe6\x9c\xac", 3), "\xe6\x97\xa5");
+  EXPECT_EQ(cut_escaped_to_width("abc", 0), "");
 }
 
 TEST(Pad, FillsToTheColumnByDisplayWidth) {

@@ -2,7 +2,11 @@
 # The man page (docs/tcpfsm.8.scd) and the bash completion
 # (completions/tcpfsm.bash) against the real binary: every subcommand and
 # every option that `tcpfsm [CMD] --help` lists must be in both, and nothing
-# that the binary does not have. Needs no privilege.
+# that the binary does not have. Every relative link of README.md and
+# docs/*.md resolves in the repository (a file, and a heading for #anchor);
+# given the packaged binary (ROOT/usr/bin/tcpfsm), every relative link of
+# the pages installed in ROOT/usr/share/doc/tcpfsm resolves in ROOT too.
+# Needs no privilege.
 # Usage: tests/deploy/docs_test.sh [TCPFSM]   (default: build/tcpfsm)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -15,6 +19,48 @@ fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
 expect() {
   if grep -qx -- "$1" <<<"$2"; then passed=$((passed + 1)); else fail "$3"; fi
 }
+
+# The anchors of a Markdown page's headings, as GitHub makes them: lower
+# case, punctuation dropped, spaces as '-'.
+anchors_of() {
+  sed -nE 's/^#+ +//p' "$1" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'
+}
+# check_links PAGE NAME: each relative link target of PAGE ([text](target),
+# outside fenced code) is a file relative to PAGE's directory, and its
+# #anchor a heading of that file (or of PAGE for a bare #anchor).
+check_links() {
+  local page="$1" name="$2" dir target path anchor file
+  dir="$(dirname "$page")"
+  while read -r target; do
+    [ -n "$target" ] || continue
+    case "$target" in *://* | mailto:*) continue ;; esac
+    path="${target%%#*}" anchor=""
+    [[ $target == *#* ]] && anchor="${target#*#}"
+    file="$page"
+    [ -z "$path" ] || file="$dir/$path"
+    if [ ! -e "$file" ]; then
+      fail "$name: link to $target: no such file"
+    elif [ -n "$anchor" ] && [[ $file == *.md ]] && ! grep -qx -- "$anchor" <<<"$(anchors_of "$file")"; then
+      fail "$name: link to $target: no heading for #$anchor"
+    else
+      passed=$((passed + 1))
+    fi
+  done < <(awk '/^ *```/{code=!code; next} !code' "$page" | grep -oE '\]\([^) ]+\)' | sed -E 's/^\]\(//; s/\)$//' | sort -u)
+}
+
+for page in "$repo/README.md" "$repo"/docs/*.md; do
+  check_links "$page" "${page#"$repo"/}"
+done
+
+# The packaged pages, where the package put them.
+doc="$(dirname "$tcpfsm")/../share/doc/tcpfsm"
+if [ -d "$doc" ]; then
+  pages=("$doc"/*.md)
+  [ -e "${pages[0]}" ] || fail "no pages installed in $doc"
+  for page in "${pages[@]}"; do
+    [ -e "$page" ] && check_links "$page" "installed ${page##*/}"
+  done
+fi
 
 # Options of a --help text: every -x / --long on the option lines (CLI11
 # prints them at the start of a line, before the type or the description).

@@ -55,9 +55,13 @@ const BadCommandLine kCases[] = {
     {"TraceUnknownFormat", {"trace", "-f", "xml"}, "--format: xml not in {table,json,none}"},
     {"TraceFormatNoneWithOutput", {"trace", "-f", "none", "-o", "t.json"}, "--format none: writes no records: not with -o"},
     {"TraceMetricsNoPort", {"trace", "--metrics", "127.0.0.1"},
-     "--metrics: '127.0.0.1' is not ADDRESS:PORT (IPv6 goes in brackets: [::1]:9464)"},
-    {"TraceMetricsHostName", {"trace", "--metrics", "localhost:9464"},
-     "--metrics: 'localhost:9464': 'localhost' is not an IPv4 or IPv6 address"},
+     "--metrics: '127.0.0.1' is not HOST:PORT (127.0.0.1:9464, [::1]:9464, localhost:9464, or :9464 for every "
+     "address)"},
+    {"TraceMetricsIPv6WithoutBrackets", {"trace", "--metrics", "::1:9464"},
+     "--metrics: '::1:9464' is not HOST:PORT: an IPv6 address goes in brackets ([::1]:9464)"},
+    // (an empty label: refused without a DNS query, here in a namespace with no network too)
+    {"TraceMetricsUnknownHost", {"trace", "--metrics", "no..such.host:9464"},
+     "--metrics: 'no..such.host:9464': cannot resolve host 'no..such.host': Name or service not known"},
     {"TraceMetricsPortZero", {"trace", "--metrics", "[::1]:0"}, "--metrics: '[::1]:0': port must be a number from 1 to 65535"},
     {"TraceStuckAgeWithoutMetrics", {"trace", "--stuck-age", "1s"}, "--stuck-age requires --metrics"},
     {"TraceStuckStateUnknown", {"trace", "--metrics", "127.0.0.1:9464", "--stuck-state", "bogus"},
@@ -89,6 +93,15 @@ const BadCommandLine kCases[] = {
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"}, "--user: no such user 'no-such-user-tcpfsm'"},
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TraceStateNeverReported", {"trace", "--state", "TIME_WAIT"},
+     "--state: TIME_WAIT never matches: Linux reports no transition into or out of it; a timewait mini-socket takes "
+     "over, and the RFC's -> TIME_WAIT is reported as FIN_WAIT2 -> CLOSE or CLOSING -> CLOSE (cause time_wait)"},
+    {"TraceNetnsNoSuchName", {"trace", "--netns", "no-such-netns-tcpfsm"},
+     "--netns: no network namespace named 'no-such-netns-tcpfsm' (no /var/run/netns/no-such-netns-tcpfsm; ip netns "
+     "list shows the names)"},
+    {"TraceNetnsNotANamespace", {"trace", "--netns", "/proc/self/ns/mnt"},
+     "--netns: '/proc/self/ns/mnt' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
+     "/proc/PID/ns/net)"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
 
@@ -100,6 +113,9 @@ const BadCommandLine kCases[] = {
     {"TopStuckStateUnknown", {"top", "--stuck-state", "bogus"}, "--stuck-state: unknown TCP state 'bogus' " + kStates},
     {"TopPortZero", {"top", "-p", "0"}, "--port: invalid port '0': must be from 1 to 65535"},
     {"TopBothFamilies", {"top", "-4", "-6"}, "--ipv4 excludes --ipv6"},
+    {"TopStateNeverReported", {"top", "--state", "bound-inactive"},
+     "--state: BOUND_INACTIVE never matches: Linux reports no transition into or out of it; the kernel (6.5+) sets "
+     "it on a bound socket without the tracepoint"},
     {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},

@@ -38,6 +38,7 @@ class NamedNetns {
     Process({"ip", "-n", name_, "link", "set", "lo", "up"}).wait();
   }
   ~NamedNetns() { Process({"ip", "netns", "del", name_}).wait(); }
+  const std::string& name() const { return name_; }
   std::string path() const { return "/var/run/netns/" + name_; }
   std::vector<std::string> exec() const { return {"ip", "netns", "exec", name_}; }
 
@@ -49,26 +50,33 @@ class NamedNetns {
 
 // A workload in its own network namespace (as a container's) and the same on
 // the host: --netns keeps exactly the namespace's records, each carrying its
-// inode; unfiltered, every record carries its own namespace.
+// inode, whether it is given by path or by name (as `ip netns` names it);
+// unfiltered, every record carries its own namespace.
 TEST(Filters, NetnsKeepsExactlyThatNamespacesSockets) {
   REQUIRE_BPF();
   NamedNetns ns;
   const std::uint64_t inode = inode_of(ns.path());
   ASSERT_NE(inode, 0u);
   TraceRun filtered({"--netns", ns.path()});
+  TraceRun by_name({"--netns", ns.name()});
   TraceRun all({"-p", "20901"});
   auto churn = ns.exec();
   churn.insert(churn.end(), {TCPFSM_CHURN, "-n", "3", "-p", "20901"});
   ASSERT_EQ(Process(churn).wait(), 0);
   run_connections(Family::V4, 20901, 3);  // the host's twin, in the test's namespace
   ASSERT_TRUE(filtered.wait_for_transitions(32));
+  ASSERT_TRUE(by_name.wait_for_transitions(32));
   ASSERT_TRUE(all.wait_for_transitions(64));
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(filtered.stop(), 0);
+  EXPECT_EQ(by_name.stop(), 0);
   EXPECT_EQ(all.stop(), 0);
   const auto mine = filtered.transitions();
   EXPECT_EQ(mine.size(), 32u);  // 3 connections x 10, the listener's 2
   for (const json& t : mine) EXPECT_EQ(t["netns"], inode) << t.dump();
+  const auto named = by_name.transitions();
+  EXPECT_EQ(named.size(), 32u);
+  for (const json& t : named) EXPECT_EQ(t["netns"], inode) << t.dump();
   const std::uint64_t host = inode_of("/proc/self/ns/net");
   std::size_t in_ns = 0, on_host = 0;
   for (const json& t : all.transitions()) {

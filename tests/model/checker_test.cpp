@@ -38,7 +38,7 @@ struct Sequence {
   std::vector<std::string> ended;
 };
 
-// Every sequence Linux emits (shared/reference/linux-tcp-transitions.md).
+// Every sequence Linux emits (docs/linux-tcp-transitions.md).
 const std::vector<Sequence> kLinuxSequences = {
     {"client, active close", {S::Close, S::SynSent, S::Established, S::FinWait1, S::FinWait2, S::Close}, {"completed"}},
     {"server child, passive close",

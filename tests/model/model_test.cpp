@@ -1,4 +1,4 @@
-// The edge table against the facts in shared/reference/linux-tcp-transitions.md
+// The edge table against the facts in docs/linux-tcp-transitions.md
 // and RFC 9293 Figure 5, written out here independently of src/model.cpp.
 #include <gtest/gtest.h>
 
@@ -84,4 +84,19 @@ TEST(Model, LabelsSayWhatTheEdgeMeans) {
   EXPECT_EQ(find_edge(number(S::FinWait1), number(S::FinWait1))->label, "close after shutdown");
   EXPECT_EQ(model_name(Model::Linux), "linux");
   EXPECT_EQ(model_name(Model::Rfc), "rfc");
+}
+
+// A --state filter on these can match nothing: each says why.
+TEST(Model, NeverReportedAreTheStatesOfNoLinuxEdge) {
+  for (const auto& info : all_states()) {
+    const bool reported = info.state != S::TimeWait && info.state != S::NewSynRecv && info.state != S::BoundInactive;
+    EXPECT_EQ(never_reported(info.state).empty(), reported) << info.name;
+  }
+  EXPECT_EQ(never_reported(S::TimeWait),
+            "a timewait mini-socket takes over, and the RFC's -> TIME_WAIT is reported as FIN_WAIT2 -> CLOSE or "
+            "CLOSING -> CLOSE (cause time_wait)");
+  EXPECT_EQ(never_reported(S::NewSynRecv),
+            "a connection request is a mini-socket that sets it without the tracepoint; the child is reported as "
+            "LISTEN -> SYN_RECV");
+  EXPECT_EQ(never_reported(S::BoundInactive), "the kernel (6.5+) sets it on a bound socket without the tracepoint");
 }

@@ -40,6 +40,39 @@ TEST(OwnerLinks, ShortCmdline) {
   EXPECT_EQ(short_cmdline("abcdef\xc3\xa9zzzz", 10), "abcdef...");
 }
 
+// Kept whole up to kCmdlineMax bytes: the script or the jar comes last.
+TEST(OwnerLinks, CmdlineIsWholeUpTo4096Bytes) {
+  using namespace std::string_literals;
+  EXPECT_EQ(kCmdlineMax, 4096u);
+  const std::string options(200, 'x');
+  EXPECT_EQ(short_cmdline("java\0-D"s + options + "\0-jar\0/opt/app/server.jar\0"s),
+            "java -D" + options + " -jar /opt/app/server.jar");
+  EXPECT_EQ(short_cmdline(std::string(4096, 'a')), std::string(4096, 'a'));
+  EXPECT_EQ(short_cmdline(std::string(4097, 'a')), std::string(4093, 'a') + "...");
+}
+
+// The command line read from /proc: whole, past the 60 characters a text
+// view shows, and cut (with "...") only past kCmdlineMax.
+TEST(OwnerCache, KeepsTheWholeCommandLine) {
+  FakeProc proc;
+  const std::string flags(100, 'v');
+  const std::string python = std::string("python3\0-W\0", 11) + flags + std::string("\0/srv/app/leaky_worker.py\0", 26);
+  proc.process(100, "python3", python);
+  proc.fd(100, 12, "socket:[5001]");
+  proc.process(200, "java", std::string(5000, 'j'));
+  proc.fd(200, 12, "socket:[5002]");
+  OwnerCache cache = cache_on(proc);
+  cache.lookup(5001);
+  cache.lookup(5002);
+  cache.resolve_pending();
+  ASSERT_NE(cache.lookup(5001), nullptr);
+  ASSERT_EQ(cache.lookup(5001)->size(), 1u);
+  EXPECT_EQ(cache.lookup(5001)->front().cmdline, "python3 -W " + flags + " /srv/app/leaky_worker.py");
+  ASSERT_NE(cache.lookup(5002), nullptr);
+  ASSERT_EQ(cache.lookup(5002)->size(), 1u);
+  EXPECT_EQ(cache.lookup(5002)->front().cmdline, std::string(4093, 'j') + "...");
+}
+
 TEST(OwnerCache, FindsEveryHolderOnOneWalk) {
   FakeProc proc;
   proc.process(100, "java", std::string("java\0-jar\0app.jar", 17));

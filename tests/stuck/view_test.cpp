@@ -256,6 +256,38 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
             "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'\n");
 }
 
+// A bidi isolate in a name or an override in a command line would make the
+// view read as something else: escaped as well.
+TEST(StuckView, BidiControlsAreEscaped) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  const Holder h{4242, 12, "w\xe2\x81\xa6" "x", "run \xe2\x80\xae--flag"};
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s}, {h}));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_EQ(out.find("\xe2\x81\xa6"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\xe2\x80\xae"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(pid 4242 (w\xe2\x81\xa6x) holds 1 CLOSE_WAIT socket)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(  command: run \xe2\x80\xae--flag)" "\n"), std::string::npos) << out;
+}
+
+// The text view's "command:" line shows the first 60 bytes; the JSON record
+// the whole command line (tcpfsm keeps up to 4096 bytes of it).
+TEST(StuckView, LongCommandLinesAreShortOnlyInTheView) {
+  const std::string cmdline = "java -Xmx4g -Dlog.config=/etc/app/log4j2.xml -Dfile.encoding=UTF-8 -jar /opt/app/server.jar";
+  const Holder h{4242, 12, "java", cmdline};
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s}, {h}));
+  std::string text;
+  append_view(text, v, 0);
+  EXPECT_NE(text.find("  command: java -Xmx4g -Dlog.config=/etc/app/log4j2.xml -Dfile.encod...\n"), std::string::npos)
+      << text;
+  std::string json;
+  append_stuck_json(json, v.sockets.front(), kWall);
+  EXPECT_EQ(nlohmann::json::parse(json)["owners"][0]["cmdline"], cmdline);
+}
+
 TEST(StuckView, NothingStuck) {
   StuckView v;
   v.states = {State::CloseWait};

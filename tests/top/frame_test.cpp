@@ -189,6 +189,40 @@ TEST(TopFrame, EscapesNamesAndSpeaksAsciiWithoutUtf8) {
   EXPECT_EQ(texts(frame(cafe, s))[2], "ESTABLISHED         4        4  +#");
 }
 
+// A name escaped to more than its column (a comm of 15 control bytes is 60
+// characters) is cut to the column, at an escape's end, and the next column
+// stays where the heading says.
+TEST(TopFrame, LongEscapedNamesAreCutToTheirColumn) {
+  FrameSettings s = settings(40, 120);
+  const auto row = [&](const TopModel& m) { return texts(frame(m, s))[17].substr(0, 46); };
+  // PID, COMM and CONTAINER as the heading places them, then STATE's first letter.
+  const auto columns = [](std::string pid, std::string comm, std::string container) {
+    pid.resize(8, ' ');
+    comm.resize(17, ' ');
+    container.resize(20, ' ');
+    return pid + comm + container + "C";
+  };
+  EXPECT_EQ(texts(frame(sample_model(), s))[16].substr(0, 46), "PID     COMM             CONTAINER           S");
+  EXPECT_EQ(row(sample_model("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f")),
+            columns("4242", R"(\x01\x02\x03\x04)", "-"));
+  EXPECT_EQ(row(sample_model("ab\x01\x02\x03\x04")), columns("4242", R"(ab\x01\x02\x03)", "-"));
+  // A bidi override is escaped there too, and cut whole or not at all.
+  EXPECT_EQ(row(sample_model("leaky\xe2\x80\xae" "1")), columns("4242", R"(leaky\xe2\x80)", "-"));
+  s.utf8 = false;
+  EXPECT_EQ(row(sample_model("caf\xc3\xa9-caf\xc3\xa9")), columns("4242", R"(caf\xc3\xa9-caf)", "-"));
+  // A container label past its column (a machine's name is anyone's).
+  s.utf8 = true;
+  TopModel m(60);
+  SocketGauges::Now now;
+  now.stuck = {held(4242, "leaky", 45s, 1, ContainerRef{"machined", "a-machine-with-a-long-name", {}, {}})};
+  m.close_interval(1s);
+  m.sockets(now);
+  std::string holder;
+  for (const auto& line : texts(frame(m, s)))
+    if (line.starts_with("4242")) holder = line.substr(0, 46);
+  EXPECT_EQ(holder, columns("4242", "leaky", "machined:a-machine-"));
+}
+
 TEST(TopFrame, SaysWhenThereIsNothingAndFlagsLosses) {
   TopModel m(60);
   std::string out;
