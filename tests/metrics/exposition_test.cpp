@@ -125,9 +125,10 @@ TEST(Exposition, LabelValuesAreEscapedForTheTerminalAndTheFormat) {
 // character in a process name is escaped there too.
 TEST(Exposition, BidiAndFormatCharactersInLabelValuesAreEscaped) {
   MetricsSnapshot s;
-  s.stuck = {{kCloseWait, "evil\xe2\x80\xae" "gpj\xe2\x80\x8b", 1}};
+  s.stuck = {{kCloseWait, "evil\xe2\x80\xae" "gpj\xe2\x80\x8b", "", "", "1", "80", "server", 1, 0}};
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
-  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="evil\\xe2\\x80\\xaegpj\\xe2\\x80\\x8b"} 1)"))
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_stuck_sockets{state="CLOSE_WAIT",owner="evil\\xe2\\x80\\xaegpj\\xe2\\x80\\x8b",container="",)"
+                             R"(pod_uid="",netns="1",port="80",role="server"} 1)"))
       << text;
 }
 

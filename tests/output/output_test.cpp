@@ -271,8 +271,8 @@ TEST_F(TableOutput, CommIsEscapedAndKeepsTheColumns) {
 TEST_F(TableOutput, BidiControlsInCommAreEscaped) {
   auto f = make_formatter(Format::Table);
   std::string out;
-  Transition t = transition();
-  t.comm = "a\xe2\x80\xae" "b";
+  Transition t = owned();
+  t.owner_comm = "a\xe2\x80\xae" "b";
   f->transition(out, t, {});
   EXPECT_EQ(out,
             R"(07:42:31.000001  4242    a\xe2\x80\xaeb   127.0.0.1:40000       10.0.0.5:8080         )"
