@@ -2,7 +2,7 @@
 // lines come from /proc, where any process writes its own: the text view
 // escapes them (common/text.h), the JSON strings escape themselves.
 #include <algorithm>
-#include <map>
+#include <set>
 
 #include "common/endpoint.h"
 #include "common/json_text.h"
@@ -19,20 +19,26 @@ std::string plural(std::size_t n, std::string_view what) {
   return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
 }
 
-// The most common peer, else the most common local port: where the sockets lead.
-std::string destination_text(const Group& g) {
-  std::map<std::string, std::size_t> peers, ports;
+// The port a group's sockets share, and their peers: " on local port 8080,
+// from 10.0.0.5" (or "from 12 addresses"); " to 10.0.0.9:5432" (or " to port
+// 5432 at 2 addresses").
+std::string port_text(const Group& g) {
+  if (!g.side) return "";
+  std::set<std::string> peers;
   for (const StuckSocket* s : g.sockets) {
-    ++peers[endpoint_text(s->sock.ipv6, s->sock.remote)];
-    ++ports[std::to_string(s->sock.local.port)];
+    char addr[kAddrTextMax];
+    peers.insert(std::string(addr, format_addr(addr, s->sock.ipv6, s->sock.remote.addr)));
   }
-  auto top = [](const std::map<std::string, std::size_t>& m) {
-    return *std::max_element(m.begin(), m.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-  };
-  if (g.sockets.size() == 1) return ", to " + peers.begin()->first;
-  if (auto [peer, n] = top(peers); n > 1) return ", " + std::to_string(n) + " to " + peer;
-  if (auto [port, n] = top(ports); n > 1) return ", " + std::to_string(n) + " on local port " + port;
-  return "";
+  const StuckSocket& first = *g.sockets.front();
+  const std::string port = std::to_string(g.port);
+  if (*g.side == PortSide::Remote) {
+    if (peers.size() == 1) return " to " + endpoint_text(first.sock.ipv6, first.sock.remote);
+    return " to port " + port + " at " + std::to_string(peers.size()) + " addresses";
+  }
+  std::string t = " on local port " + port;
+  if (peers.size() > 1) return t + ", from " + std::to_string(peers.size()) + " addresses";
+  if (first.sock.remote.port != 0) t += ", from " + *peers.begin();  // a listener has no peer
+  return t;
 }
 
 std::string group_title(const Group& g) {
@@ -46,7 +52,7 @@ std::string group_title(const Group& g) {
     case Ownership::NotAccepted: t = "not accepted, in a listener's accept queue: " + what; break;
     case Ownership::Unknown: t = "no process found holding them: " + what; break;
   }
-  return t + ", oldest " + age_text(g.sockets.front()->age) + destination_text(g);
+  return t + port_text(g) + ", oldest " + age_text(g.sockets.front()->age);
 }
 
 // The fds `pid` holds the socket on ("12", "12,15"); "-" without a process.
@@ -108,7 +114,7 @@ void append_group(std::string& out, const Group& g, std::size_t max_rows) {
   }
   if (rows < g.sockets.size()) out += "  ... and " + std::to_string(g.sockets.size() - rows) + " more\n";
   if (g.state == number(State::CloseWait))
-    if (const std::string kill = ss_kill_command(g.sockets); !kill.empty()) out += "  kill: " + escaped(kill) + '\n';
+    if (const std::string kill = ss_kill_command(g); !kill.empty()) out += "  kill: " + escaped(kill) + '\n';
 }
 
 void append_endpoints(std::string& out, const DiagSocket& s) {
@@ -202,7 +208,7 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
   out += others.empty() ? "\n" : ")\n";
 
   bool unknown_owner = false;
-  for (const Group& g : group_sockets(v.sockets)) {
+  for (const Group& g : group_sockets_by_port(v.sockets)) {
     append_group(out, g, max_rows);
     unknown_owner |= g.owner == Ownership::Unknown;
   }
@@ -251,8 +257,7 @@ void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wal
   out += ",\"hint\":";
   json::append_string(out, hint(s, s.holders.empty() ? nullptr : &s.holders.front()));
   if (s.sock.state == number(State::CloseWait)) {
-    const StuckSocket* one[] = {&s};
-    if (const std::string kill = ss_kill_command(one); !kill.empty()) {
+    if (const std::string kill = ss_kill_command(s); !kill.empty()) {
       out += ",\"kill\":";
       json::append_string(out, kill);
     }

@@ -134,6 +134,39 @@ std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
   return groups;
 }
 
+std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets) {
+  // Ports that look like connect()'s choice: Linux's default ip_local_port_range begins here.
+  constexpr std::uint16_t kEphemeral = 32768;
+  std::vector<Group> groups;
+  for (Group& g : group_sockets(sockets)) {
+    std::map<std::uint16_t, std::size_t> lports, rports;
+    for (const StuckSocket* s : g.sockets) {
+      ++lports[s->sock.local.port];
+      ++rports[s->sock.remote.port];
+    }
+    // (side, port) -> the group's sockets there, oldest first as in g.
+    std::map<std::pair<PortSide, std::uint16_t>, Group> by_port;
+    for (const StuckSocket* s : g.sockets) {
+      const std::uint16_t lport = s->sock.local.port, rport = s->sock.remote.port;
+      const std::size_t on_local = lports[lport], on_remote = rports[rport];
+      const bool remote = rport != 0 && (on_remote > on_local ||
+                                         (on_remote == on_local && lport >= kEphemeral && rport < kEphemeral));
+      const PortSide side = remote ? PortSide::Remote : PortSide::Local;
+      Group& sub = by_port[{side, remote ? rport : lport}];
+      if (sub.sockets.empty()) {
+        sub = Group{g.owner, g.holder, g.state, g.netns, {}, side, remote ? rport : lport};
+      }
+      sub.sockets.push_back(s);
+    }
+    for (auto& [key, sub] : by_port) groups.push_back(std::move(sub));
+  }
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    if (a.sockets.size() != b.sockets.size()) return a.sockets.size() > b.sockets.size();
+    return a.sockets.front()->age.value > b.sockets.front()->age.value;
+  });
+  return groups;
+}
+
 std::string group_place(const Group& g) {
   const Place& p = g.sockets.front()->place;
   std::string t = "netns " + std::to_string(g.netns);
@@ -197,17 +230,35 @@ std::string group_hint(const Group& g) {
   return text;
 }
 
-std::string ss_kill_command(std::span<const StuckSocket* const> sockets) {
-  if (sockets.empty()) return {};
-  const auto enter = netns_command_prefix(sockets.front()->place);
+std::string ss_kill_command(const StuckSocket& s) {
+  const auto enter = netns_command_prefix(s.place);
   if (!enter) return {};
+  return *enter + "ss -K -tn state " + ss_state_name(s.sock.state) + " '( src " +
+         endpoint_text(s.sock.ipv6, s.sock.local) + " and dst " + endpoint_text(s.sock.ipv6, s.sock.remote) + " )'";
+}
+
+std::string ss_kill_command(const Group& g) {
+  if (g.sockets.empty()) return {};
+  const StuckSocket& first = *g.sockets.front();
+  if (g.sockets.size() == 1) return ss_kill_command(first);
+  const auto enter = netns_command_prefix(first.place);
+  if (!enter) return {};
+  auto all = [&](auto same) { return std::all_of(g.sockets.begin(), g.sockets.end(), same); };
+  const bool one_lport = all([&](const StuckSocket* s) { return s->sock.local.port == first.sock.local.port; });
+  const bool one_rport = all([&](const StuckSocket* s) { return s->sock.remote.port == first.sock.remote.port; });
   std::string filter;
-  for (const StuckSocket* s : sockets) {
-    if (!filter.empty()) filter += " or ";
-    filter += "( src " + endpoint_text(s->sock.ipv6, s->sock.local) + " and dst " +
-              endpoint_text(s->sock.ipv6, s->sock.remote) + " )";
+  if (one_rport && (g.side == PortSide::Remote || !one_lport)) {
+    const bool one_peer = all([&](const StuckSocket* s) {
+      return s->sock.ipv6 == first.sock.ipv6 && s->sock.remote.addr == first.sock.remote.addr;
+    });
+    filter = one_peer ? "dst " + endpoint_text(first.sock.ipv6, first.sock.remote)
+                      : "dport = :" + std::to_string(first.sock.remote.port);
+  } else if (one_lport) {
+    filter = "sport = :" + std::to_string(first.sock.local.port);
+  } else {
+    return {};  // no port in common: no short filter
   }
-  return *enter + "ss -K -tn state " + ss_state_name(sockets.front()->sock.state) + " '" + filter + "'";
+  return *enter + "ss -K -tn state " + ss_state_name(first.sock.state) + " '( " + filter + " )'";
 }
 
 }  // namespace tcpfsm

@@ -103,18 +103,36 @@ struct Unstuck {
   Place place;
 };
 
+// Which port a group's sockets share: their own (a server's connections on
+// its listening port) or their peer's (a client's connections to one
+// service, each from its own ephemeral port).
+enum class PortSide : std::uint8_t { Local, Remote };
+
 // The sockets of one process, or of one kind of ownerless socket, in one
-// state and one network namespace.
+// state and one network namespace; with group_sockets_by_port, also on one
+// port.
 struct Group {
   Ownership owner = Ownership::Unknown;
   Holder holder;  // owner == Process: whose group this is (fd unused)
   int state = 0;
   std::uint32_t netns = 0;
   std::vector<const StuckSocket*> sockets;  // oldest first
+  // group_sockets_by_port: the port every socket of the group has on `side`.
+  std::optional<PortSide> side;
+  std::uint16_t port = 0;
 };
 // A socket shared by several processes is in each of their groups. Largest
 // group first, then the oldest socket.
 std::vector<Group> group_sockets(std::span<const StuckSocket> sockets);
+
+// The same groups, each split by port (what `tcpfsm stuck` shows): a socket
+// goes by its local port when more sockets of its group share that than
+// share its peer's port, else by its peer's port. On a tie (one socket, say)
+// by its peer's port only when the local one looks ephemeral (32768 or
+// above, Linux's default ip_local_port_range) and the peer's does not; and
+// by its local port when it has no peer (a listener). Largest group first,
+// then the oldest socket.
+std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets);
 
 // "netns 4026532296 (ip netns exec web), docker container c0ffee000000":
 // where a group's sockets are (a cgroup only when all of them share it).
@@ -125,10 +143,18 @@ std::string hint(const StuckSocket& s, const Holder* holder);
 // The same for a group ("... on fds 12, 13, 14 and 3 more").
 std::string group_hint(const Group& g);
 
-// The `ss -K` command that would kill exactly these sockets (tcpfsm never
-// runs it), run inside their network namespace (that of the first); "" when
-// there is no way in.
-std::string ss_kill_command(std::span<const StuckSocket* const> sockets);
+// The `ss -K` command that would kill exactly this socket (tcpfsm never runs
+// it), run inside its network namespace; "" when there is no way in.
+std::string ss_kill_command(const StuckSocket& s);
+// The `ss -K` command for a group, one filter whose length does not grow
+// with the number of sockets: for one socket, that socket's; else the port
+// they share: `sport = :8080` on the local side; on the peer's side, the
+// peer's address with it when they share that too (`dst 10.0.0.9:5432`),
+// else `dport = :5432`. It also matches the namespace's other sockets in
+// that state with that port: younger ones, other processes' ones. Run
+// inside the namespace (the first socket's); "" when there is no way in, or
+// no port the sockets share.
+std::string ss_kill_command(const Group& g);
 
 // Network namespaces a refresh skipped: gone before they could be read, or
 // not readable (entering one needs CAP_SYS_ADMIN, and a dump may fail).
@@ -153,7 +179,8 @@ struct StuckView {
   NetnsSkipped netns_skipped;
 };
 
-// The grouped text view; at most max_rows sockets per group (0: all).
+// The grouped text view (groups by holder and port); at most max_rows
+// sockets per group (0: all).
 void append_view(std::string& out, const StuckView& v, std::size_t max_rows);
 
 // JSON lines: a `stuck` record (a socket crossed --min-age, or --once) and an

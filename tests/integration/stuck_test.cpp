@@ -161,11 +161,16 @@ TEST(Stuck, OnceListsCloseWaitFromBeforeTheStart) {
   // The table groups them under the helper.
   const Once table = stuck_once({"--min-age", "0", "--format", "table", "-p", std::to_string(kPort)});
   EXPECT_EQ(table.status, 1);
+  // Connections to one service, each from its own port: grouped by the
+  // service's, and killed by one filter on it.
   EXPECT_NE(table.out.find("pid " + std::to_string(helper.child->pid()) +
-                           " (leaky-helper) holds 3 CLOSE_WAIT sockets, oldest ~"),
+                           " (leaky-helper) holds 3 CLOSE_WAIT sockets to 127.0.0.1:" + std::to_string(kPort) +
+                           ", oldest ~"),
             std::string::npos)
       << table.out;
-  EXPECT_NE(table.out.find(", 3 to 127.0.0.1:" + std::to_string(kPort) + "\n"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("  kill: ss -K -tn state close-wait '( dst 127.0.0.1:" + std::to_string(kPort) + " )'\n"),
+            std::string::npos)
+      << table.out;
 
   // None is an hour old: nothing stuck, status 0.
   const Once none = stuck_once({"--min-age", "1h", "--format", "table", "-p", std::to_string(kPort)});
@@ -231,7 +236,10 @@ TEST(Stuck, OrphanedFinWait2IsAnOrphan) {
 
   const Once table = stuck_once({"--state", "FIN_WAIT2", "--min-age", "0", "--format", "table", "-p",
                                  std::to_string(kPort)});
-  EXPECT_NE(table.out.find("orphaned by close(), no process: 1 FIN_WAIT2 socket, oldest ~"), std::string::npos)
+  // A client's socket (an ephemeral local port): named by the server it was connected to.
+  EXPECT_NE(table.out.find("orphaned by close(), no process: 1 FIN_WAIT2 socket to [::1]:" + std::to_string(kPort) +
+                           ", oldest ~"),
+            std::string::npos)
       << table.out;
 }
 
@@ -304,6 +312,52 @@ TEST(Stuck, KillCommandKillsExactlyThoseSockets) {
       stuck_once({"--min-age", "0", "--format", "json", "-p", std::to_string(kPort)}).out, "stuck");
   ASSERT_EQ(after.size(), 2u);
   for (const auto& s : after) EXPECT_NE(s["cookie"], before[0]["cookie"]);
+}
+
+// A leak as the table shows it: one group per holder and port, and one kill
+// line per group, a filter on the port (and the peer, when it is one) that
+// kills the group's sockets and no others.
+TEST(Stuck, GroupKillCommandKillsTheGroup) {
+  REQUIRE_BPF();
+  if (system("command -v ss >/dev/null 2>&1") != 0) {
+    if (must_not_skip()) FAIL() << "CI must run this test: ss (iproute2) is missing";
+    GTEST_SKIP() << "SKIPPED: ss (iproute2) is not installed";
+  }
+  constexpr std::uint16_t kServerPort = 20511, kServicePort = 20512, kOtherPort = 20513;
+  const auto server = plant_close_wait("leaky-server", kServerPort, 3);  // accepted sockets, on its port
+  LeakyHelper client(kServicePort, 3);  // connections to one service, each from its own port
+  const auto bystander = plant_close_wait("bystander", kOtherPort, 1);
+  const std::vector<std::string> ports{"-p", std::to_string(kServerPort), "-p", std::to_string(kServicePort),
+                                       "-p", std::to_string(kOtherPort)};
+  auto args = [&](std::vector<std::string> a) {
+    a.insert(a.end(), ports.begin(), ports.end());
+    return a;
+  };
+
+  const Once table = stuck_once(args({"--min-age", "0", "--format", "table"}));
+  EXPECT_EQ(table.status, 1) << table.err;
+  EXPECT_NE(table.out.find("pid " + std::to_string(server->pid()) +
+                           " (leaky-server) holds 3 CLOSE_WAIT sockets on local port 20511, from 127.0.0.1, oldest "),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("pid " + std::to_string(client.child->pid()) +
+                           " (leaky-helper) holds 3 CLOSE_WAIT sockets to 127.0.0.1:20512, oldest "),
+            std::string::npos)
+      << table.out;
+  std::vector<std::string> kills;
+  for (std::size_t at = table.out.find("  kill: "); at != std::string::npos; at = table.out.find("  kill: ", at + 1))
+    kills.push_back(table.out.substr(at + 8, table.out.find('\n', at) - at - 8));
+  ASSERT_EQ(kills.size(), 3u) << table.out;  // the bystander's is its socket's own
+  EXPECT_EQ(kills[0], "ss -K -tn state close-wait '( sport = :20511 )'") << table.out;
+  EXPECT_EQ(kills[1], "ss -K -tn state close-wait '( dst 127.0.0.1:20512 )'") << table.out;
+
+  ASSERT_EQ(system((kills[0] + " >/dev/null").c_str()), 0) << kills[0];
+  ASSERT_EQ(system((kills[1] + " >/dev/null").c_str()), 0) << kills[1];
+  const Once after = stuck_once(args({"--min-age", "0", "--format", "json"}));
+  const auto left = records_of_type(after.out, "stuck");
+  ASSERT_EQ(left.size(), 1u) << after.out;
+  EXPECT_EQ(left[0]["lport"], kOtherPort);
+  EXPECT_EQ(left[0]["owners"][0]["pid"], bystander->pid());
 }
 
 TEST(Stuck, OnceNeedsNoPrivilegeWatchNeedsBpf) {

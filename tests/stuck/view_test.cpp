@@ -145,13 +145,41 @@ TEST(StuckHints, GroupNamesTheFds) {
   EXPECT_EQ(group_of(9), "peer closed; pid 7 has not called close() on fds 10, 11, 12, 13, 14 and 4 more");
 }
 
-TEST(StuckKill, SsCommandForExactlyTheseSockets) {
+TEST(StuckKill, SsCommandForExactlyThisSocket) {
   const StuckSocket a = stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1), {1s});
   const StuckSocket b = stuck(diag(State::CloseWait, "::1", 8080, "::ffff:10.0.0.6", 5001, 2, true), {1s});
-  const StuckSocket* both[] = {&a, &b};
-  EXPECT_EQ(ss_kill_command(both),
-            "ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 ) or "
-            "( src [::1]:8080 and dst [::ffff:10.0.0.6]:5001 )'");
+  EXPECT_EQ(ss_kill_command(a), "ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 )'");
+  EXPECT_EQ(ss_kill_command(b), "ss -K -tn state close-wait '( src [::1]:8080 and dst [::ffff:10.0.0.6]:5001 )'");
+}
+
+// A group's command: one filter on the port its sockets share, the exact
+// socket's for a group of one.
+TEST(StuckKill, SsCommandForAGroup) {
+  auto kill_of = [](const std::vector<StuckSocket>& sockets) {
+    const auto groups = group_sockets_by_port(sockets);
+    EXPECT_EQ(groups.size(), 1u);
+    return ss_kill_command(groups.front());
+  };
+  const StuckSocket server_a = stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 50001, 1), {2s});
+  const StuckSocket server_b = stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.6", 50002, 2), {1s});
+  EXPECT_EQ(kill_of({server_a}), "ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:50001 )'");
+  EXPECT_EQ(kill_of({server_a, server_b}), "ss -K -tn state close-wait '( sport = :8080 )'");
+  // Clients of one service: its address and port; of several: the port.
+  const StuckSocket client_a = stuck(diag(State::CloseWait, "::1", 40001, "2001:db8::9", 5432, 3, true), {2s});
+  const StuckSocket client_b = stuck(diag(State::CloseWait, "::1", 40002, "2001:db8::9", 5432, 4, true), {1s});
+  const StuckSocket client_c = stuck(diag(State::CloseWait, "::1", 40003, "2001:db8::10", 5432, 5, true), {1s});
+  EXPECT_EQ(kill_of({client_a, client_b}), "ss -K -tn state close-wait '( dst [2001:db8::9]:5432 )'");
+  EXPECT_EQ(kill_of({client_a, client_b, client_c}), "ss -K -tn state close-wait '( dport = :5432 )'");
+  // In another namespace: run there.
+  StuckSocket web_a = server_a, web_b = server_b;
+  for (StuckSocket* s : {&web_a, &web_b}) {
+    s->sock.netns = 4026532296U;
+    s->place.own_netns = false;
+    s->place.netns_pid = 77;
+  }
+  EXPECT_EQ(kill_of({web_a, web_b}), "nsenter -t 77 -n ss -K -tn state close-wait '( sport = :8080 )'");
+  web_a.place.netns_pid = web_b.place.netns_pid = 0;
+  EXPECT_EQ(kill_of({web_a, web_b}), "");  // no way in
 }
 
 TEST(StuckGroups, ByProcessAndStateLargestFirst) {
@@ -185,13 +213,14 @@ TEST(StuckView, ExactText) {
                             {200s, AgeKind::LowerBound}, {holder(4242, 13), holder(4243, 13, "worker")}));
   v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41002, "10.0.0.6", 8080, 13),
                             {40s, AgeKind::Estimate}, {holder(4242, 14)}));
-  v.sockets.push_back(stuck(diag(State::FinWait2, "::1", 5000, "::1", 443, 0, true), {45s, AgeKind::Estimate}));
+  // A client's orphan: its local port is an ephemeral one.
+  v.sockets.push_back(stuck(diag(State::FinWait2, "::1", 50000, "::1", 443, 0, true), {45s, AgeKind::Estimate}));
   std::string out;
   append_view(out, v, 2);
   EXPECT_EQ(out,
             "4 sockets stuck in CLOSE_WAIT or FIN_WAIT2 for 30.0s or more (2 younger, 1 of unknown age)\n"
             "\n"
-            "pid 4242 (java) holds 3 CLOSE_WAIT sockets, oldest > 3m20s, 2 to 10.0.0.5:8080\n"
+            "pid 4242 (java) holds 3 CLOSE_WAIT sockets to port 8080 at 2 addresses, oldest > 3m20s\n"
             "  command: java -jar app.jar\n"
             "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4242 has not called close() on fds 13, 12 and 14\n"
@@ -199,10 +228,9 @@ TEST(StuckView, ExactText) {
             "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4243 (worker)\n"
             "  12    10.0.0.1:41000         10.0.0.5:8080             512  3m12s\n"
             "  ... and 1 more\n"
-            "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41001 and dst 10.0.0.5:8080 ) or "
-            "( src 10.0.0.1:41000 and dst 10.0.0.5:8080 ) or ( src 10.0.0.1:41002 and dst 10.0.0.6:8080 )'\n"
+            "  kill: ss -K -tn state close-wait '( dport = :8080 )'\n"
             "\n"
-            "pid 4243 (worker) holds 1 CLOSE_WAIT socket, oldest > 3m20s, to 10.0.0.5:8080\n"
+            "pid 4243 (worker) holds 1 CLOSE_WAIT socket to 10.0.0.5:8080, oldest > 3m20s\n"
             "  command: worker -jar app.jar\n"
             "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: peer closed; pid 4243 has not called close() on fd 13\n"
@@ -210,11 +238,11 @@ TEST(StuckView, ExactText) {
             "  13    10.0.0.1:41001         10.0.0.5:8080               0  > 3m20s  also held by pid 4242 (java)\n"
             "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41001 and dst 10.0.0.5:8080 )'\n"
             "\n"
-            "orphaned by close(), no process: 1 FIN_WAIT2 socket, oldest ~45.0s, to [::1]:443\n"
+            "orphaned by close(), no process: 1 FIN_WAIT2 socket to [::1]:443, oldest ~45.0s\n"
             "  in: netns 4026531840 (tcpfsm's own)\n"
             "  hint: waiting for the peer to close its side\n"
             "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
-            "  -     [::1]:5000             [::1]:443                   0  ~45.0s\n"
+            "  -     [::1]:50000            [::1]:443                   0  ~45.0s\n"
             "\n"
             "note: 1 socket of unknown age: in the state before tcpfsm saw them, and the kernel keeps no "
             "timestamp that says since when; --min-age 0 lists them\n");
@@ -234,7 +262,7 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
   EXPECT_EQ(out,
             "1 socket in CLOSE_WAIT\n"
             "\n"
-            R"(pid 4242 (\x1b]0;owned\x07) holds 1 CLOSE_WAIT socket, oldest > 40.0s, to 10.0.0.5:8080)"
+            R"(pid 4242 (\x1b]0;owned\x07) holds 1 CLOSE_WAIT socket to 10.0.0.5:8080, oldest > 40.0s)"
             "\n"
             R"(  command: \x1b[2J\xc2\x9b31m --flag \\)"
             "\n"
@@ -245,7 +273,7 @@ TEST(StuckView, NamesAndCommandLinesAreEscaped) {
             "\n"
             "  kill: ss -K -tn state close-wait '( src 10.0.0.1:41000 and dst 10.0.0.5:8080 )'\n"
             "\n"
-            R"(pid 4243 (w\x7f) holds 1 CLOSE_WAIT socket, oldest > 40.0s, to 10.0.0.5:8080)"
+            R"(pid 4243 (w\x7f) holds 1 CLOSE_WAIT socket to 10.0.0.5:8080, oldest > 40.0s)"
             "\n"
             "  command: w\n"
             "  in: netns 4026531840 (tcpfsm's own)\n"
@@ -309,7 +337,7 @@ TEST(StuckView, UnreadableProcIsExplained) {
   v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {1s}));
   std::string out;
   append_view(out, v, 0);
-  EXPECT_NE(out.find("no process found holding them: 1 CLOSE_WAIT socket, oldest > 1.0s, to 10.0.0.5:8080\n"),
+  EXPECT_NE(out.find("no process found holding them: 1 CLOSE_WAIT socket to 10.0.0.5:8080, oldest > 1.0s\n"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("\nnote: some /proc/PID/fd could not be read: run as root to see every owner\n"),
@@ -397,17 +425,14 @@ TEST(StuckPlaces, CommandPrefixEntersTheNamespace) {
 TEST(StuckKill, RunsInTheSocketsNamespace) {
   const StuckSocket a = in_namespace(stuck(diag(State::CloseWait, "10.0.0.1", 8080, "10.0.0.5", 5000, 1), {1s}),
                                      kWebNetns, "web", 77);
-  const StuckSocket* one[] = {&a};
-  EXPECT_EQ(ss_kill_command(one),
+  EXPECT_EQ(ss_kill_command(a),
             "ip netns exec web ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 )'");
   const StuckSocket b = in_namespace(a, kWebNetns, "", 77);
-  const StuckSocket* by_pid[] = {&b};
-  EXPECT_EQ(ss_kill_command(by_pid),
+  EXPECT_EQ(ss_kill_command(b),
             "nsenter -t 77 -n ss -K -tn state close-wait '( src 10.0.0.1:8080 and dst 10.0.0.5:5000 )'");
   // Run anywhere else, it would kill another namespace's socket, or none: no command.
   const StuckSocket c = in_namespace(a, kWebNetns, "", 0);
-  const StuckSocket* no_way[] = {&c};
-  EXPECT_EQ(ss_kill_command(no_way), "");
+  EXPECT_EQ(ss_kill_command(c), "");
   std::string json;
   append_stuck_json(json, c, kWall);
   EXPECT_FALSE(nlohmann::json::parse(json).contains("kill")) << json;
@@ -458,7 +483,7 @@ TEST(StuckView, GroupsSayTheirNamespaceAndContainer) {
                                 44, "/system.slice/java.service"));
   std::string out;
   append_view(out, v, 0);
-  EXPECT_NE(out.find("pid 5001 (app) holds 1 CLOSE_WAIT socket, oldest ~1m30s, to 10.1.0.9:5000\n"
+  EXPECT_NE(out.find("pid 5001 (app) holds 1 CLOSE_WAIT socket on local port 8080, from 10.1.0.9, oldest ~1m30s\n"
                      "  command: app -jar app.jar\n"
                      "  in: netns 4026532296 (nsenter -t 5001 -n), docker container c0ffee000000\n"),
             std::string::npos)
@@ -471,7 +496,7 @@ TEST(StuckView, GroupsSayTheirNamespaceAndContainer) {
                      "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9\n"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("pid 4242 (java) holds 2 CLOSE_WAIT sockets, oldest > 1m10s, 2 to 10.0.0.5:8080\n"
+  EXPECT_NE(out.find("pid 4242 (java) holds 2 CLOSE_WAIT sockets to 10.0.0.5:8080, oldest > 1m10s\n"
                      "  command: java -jar app.jar\n"
                      "  in: netns 4026531840 (tcpfsm's own), several cgroups\n"),
             std::string::npos)
@@ -581,4 +606,115 @@ TEST(StuckJson, NetnsSkippedRecord) {
   EXPECT_EQ(out, R"({"type":"netns_skipped","ts":"2026-11-21T07:42:31.000001500Z","gone":[],)"
                  R"("unreadable":[],"held_only":[4026532299]})"
                  "\n");
+}
+
+// Issue 21, "Output that scales": a leak of thousands of sockets is one group
+// per holder and port, with one `ss -K` filter that does not grow with it.
+namespace {
+
+// A server socket of pid 9627 on local_port (or a client's, to peer:peer_port).
+StuckSocket python_socket(const char* laddr, std::uint16_t lport, const std::string& raddr, std::uint16_t rport,
+                          std::uint32_t ino, std::chrono::seconds age, int fd) {
+  return stuck(diag(State::CloseWait, laddr, lport, raddr.c_str(), rport, ino), {age, AgeKind::Measured},
+               {holder(9627, fd, "python3")});
+}
+
+// The lines of `text` that begin with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> r;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    if (text.compare(start, prefix.size(), prefix) == 0) r.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+// One process serving two ports and leaking its connections to two database
+// hosts: a group per local port for the server's sockets, one per remote
+// port for the client's (their local ports are ephemeral, all different).
+TEST(StuckGroups, ByHolderAndPort) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.min_age = 30s;
+  v.sockets.push_back(python_socket("10.0.0.1", 8080, "10.0.0.5", 50001, 21, 300s, 10));
+  v.sockets.push_back(python_socket("10.0.0.1", 8080, "10.0.0.5", 50002, 22, 240s, 11));
+  v.sockets.push_back(python_socket("10.0.0.1", 8080, "10.0.0.5", 50003, 23, 180s, 12));
+  v.sockets.push_back(python_socket("10.0.0.1", 41000, "10.0.0.9", 5432, 24, 200s, 13));
+  v.sockets.push_back(python_socket("10.0.0.1", 41001, "10.0.0.10", 5432, 25, 100s, 14));
+  v.sockets.push_back(python_socket("10.0.0.1", 9090, "10.0.0.6", 50004, 26, 150s, 15));
+  v.sockets.push_back(python_socket("10.0.0.1", 9090, "10.0.0.7", 50005, 27, 120s, 16));
+  std::string out;
+  append_view(out, v, 2);
+  EXPECT_EQ(out,
+            "7 sockets stuck in CLOSE_WAIT for 30.0s or more\n"
+            "\n"
+            "pid 9627 (python3) holds 3 CLOSE_WAIT sockets on local port 8080, from 10.0.0.5, oldest 5m00s\n"
+            "  command: python3 -jar app.jar\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
+            "  hint: peer closed; pid 9627 has not called close() on fds 10, 11 and 12\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  10    10.0.0.1:8080          10.0.0.5:50001              0  5m00s\n"
+            "  11    10.0.0.1:8080          10.0.0.5:50002              0  4m00s\n"
+            "  ... and 1 more\n"
+            "  kill: ss -K -tn state close-wait '( sport = :8080 )'\n"
+            "\n"
+            "pid 9627 (python3) holds 2 CLOSE_WAIT sockets to port 5432 at 2 addresses, oldest 3m20s\n"
+            "  command: python3 -jar app.jar\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
+            "  hint: peer closed; pid 9627 has not called close() on fds 13 and 14\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  13    10.0.0.1:41000         10.0.0.9:5432               0  3m20s\n"
+            "  14    10.0.0.1:41001         10.0.0.10:5432              0  1m40s\n"
+            "  kill: ss -K -tn state close-wait '( dport = :5432 )'\n"
+            "\n"
+            "pid 9627 (python3) holds 2 CLOSE_WAIT sockets on local port 9090, from 2 addresses, oldest 2m30s\n"
+            "  command: python3 -jar app.jar\n"
+            "  in: netns 4026531840 (tcpfsm's own)\n"
+            "  hint: peer closed; pid 9627 has not called close() on fds 15 and 16\n"
+            "  FD    LOCAL                  PEER                   UNREAD  AGE\n"
+            "  15    10.0.0.1:9090          10.0.0.6:50004              0  2m30s\n"
+            "  16    10.0.0.1:9090          10.0.0.7:50005              0  2m00s\n"
+            "  kill: ss -K -tn state close-wait '( sport = :9090 )'\n");
+}
+
+// 3,000 sockets of one server on one port: one group, and a kill line as short
+// as for two (the old one named every socket: ~150,000 characters, past the
+// kernel's limit for one argument).
+TEST(StuckKill, OneShortFilterForThreeThousandSockets) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.min_age = 30s;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string peer = "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+    v.sockets.push_back(in_namespace(python_socket("10.0.0.1", 8080, peer, static_cast<std::uint16_t>(30000 + i),
+                                                   static_cast<std::uint32_t>(1000 + i),
+                                                   std::chrono::seconds(3600 - i), 10 + i),
+                                     kWebNetns, "web", 9627));
+  }
+  std::string out;
+  append_view(out, v, 10);
+  EXPECT_EQ(lines_starting(out, "pid "),
+            std::vector<std::string>{
+                "pid 9627 (python3) holds 3000 CLOSE_WAIT sockets on local port 8080, from 3000 addresses, "
+                "oldest 1h00m"});
+  const auto kill = lines_starting(out, "  kill: ");
+  EXPECT_EQ(kill, std::vector<std::string>{"  kill: ip netns exec web ss -K -tn state close-wait '( sport = :8080 )'"});
+  EXPECT_LT(out.size(), 2000u) << out.substr(0, 4000);
+
+  // The same leak on the client side: 3,000 connections to one service.
+  v.sockets.clear();
+  for (int i = 0; i < 3000; ++i)
+    v.sockets.push_back(python_socket("10.0.0.1", static_cast<std::uint16_t>(33000 + i), "10.0.0.9", 443,
+                                      static_cast<std::uint32_t>(1000 + i), std::chrono::seconds(3600 - i), 10 + i));
+  out.clear();
+  append_view(out, v, 10);
+  EXPECT_EQ(lines_starting(out, "pid "),
+            std::vector<std::string>{"pid 9627 (python3) holds 3000 CLOSE_WAIT sockets to 10.0.0.9:443, oldest 1h00m"});
+  EXPECT_EQ(lines_starting(out, "  kill: "),
+            std::vector<std::string>{"  kill: ss -K -tn state close-wait '( dst 10.0.0.9:443 )'"});
+  EXPECT_LT(out.size(), 2000u) << out.substr(0, 4000);
 }
