@@ -313,6 +313,64 @@ void append_unstuck_text(std::string& out, std::span<const Unstuck> unstuck) {
   }
 }
 
+void RecentlyLeft::add(std::string_view clock, std::span<const Unstuck> left) {
+  for (const Unstuck& u : left) {
+    std::string line(clock);
+    line += ' ';
+    append_unstuck_text(line, std::span(&u, 1));
+    line.pop_back();  // its newline
+    lines_.push_back(std::move(line));
+    if (lines_.size() > keep_) lines_.pop_front();
+  }
+  total_ += left.size();
+}
+
+void append_watch_text(std::string& out, std::string_view clock, std::span<const Unstuck> left,
+                       const StuckView& v, std::size_t max_rows) {
+  out += "\n-- ";
+  out += clock;
+  out += '\n';
+  append_unstuck_text(out, left);
+  append_view(out, v, max_rows);
+}
+
+void append_watch_screen(std::string& out, std::string_view clock, const RecentlyLeft& recent,
+                         const StuckView& v, std::size_t max_rows, Screen screen) {
+  std::string text = "-- ";
+  text += clock;
+  text += '\n';
+  if (recent.total() > recent.lines().size())
+    text += plural(recent.total(), "socket") + " left their state since tcpfsm started; the last " +
+            std::to_string(recent.lines().size()) + ":\n";
+  for (const std::string& line : recent.lines()) text += line + '\n';
+  append_view(text, v, max_rows);
+  append_screen(out, text, screen);
+}
+
+void append_screen(std::string& out, std::string_view text, Screen screen) {
+  const std::size_t rows = std::max<std::size_t>(screen.rows, 2), cols = std::max<std::size_t>(screen.cols, 2);
+  std::vector<std::string_view> lines;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  // The last row stays empty: a newline there would scroll the screen.
+  const std::size_t fit = rows - 1;
+  const std::size_t shown = lines.size() <= fit ? lines.size() : fit - 1;
+  std::string more;
+  if (shown < lines.size()) more = "... " + plural(lines.size() - shown, "more line") + " (a taller terminal shows them)";
+  out += "\033[?25l\033[H";  // cursor hidden, home
+  auto line = [&](std::string_view l) {
+    out += cut_to_width(l, cols - 1);  // a full last column would wrap on some terminals
+    out += "\033[K\n";                // cleared to the end of the line
+  };
+  for (std::size_t i = 0; i < shown; ++i) line(lines[i]);
+  if (!more.empty()) line(more);
+  out += "\033[J";  // and the rest of the screen
+}
+
 void append_netns_skipped_json(std::string& out, const NetnsSkipped& n, std::uint64_t wall_ns) {
   if (n.empty()) return;
   out += "{\"type\":\"netns_skipped\",\"ts\":\"";

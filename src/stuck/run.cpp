@@ -1,5 +1,6 @@
 #include "stuck/run.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,6 +100,30 @@ class TransitionFeed final : public EventHandler {
 
 constexpr std::size_t kWatchRowsPerGroup = 10;
 
+// The terminal's size now (it may have been resized); 24x80 when it does not say.
+Screen screen_size() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) return {ws.ws_row, ws.ws_col};
+  return {};
+}
+
+// The screens hide the cursor: shown again however the watch ends (a signal,
+// a write error, an exception), after the last whole screen.
+class CursorRestore {
+ public:
+  explicit CursorRestore(bool terminal) : terminal_(terminal) {}
+  ~CursorRestore() {
+    if (!terminal_) return;
+    const ssize_t n = ::write(STDOUT_FILENO, kShowCursor.data(), kShowCursor.size());
+    (void)n;  // nothing more to do about a terminal that is gone
+  }
+  CursorRestore(const CursorRestore&) = delete;
+  CursorRestore& operator=(const CursorRestore&) = delete;
+
+ private:
+  bool terminal_;
+};
+
 int run_watch(const StuckOptions& o) {
   StuckRefresher refresher(o.query, {}, held_sockets());
   install_run_signals();
@@ -123,7 +148,10 @@ int run_watch(const StuckOptions& o) {
                std::string(buffer_mode_name(tracer.buffer())).c_str(),
                format_duration(o.interval).c_str());
 
+  // On a terminal the table is redrawn in place; elsewhere appended, as a log.
   const bool terminal = o.format == Format::Table && isatty(STDOUT_FILENO);
+  const CursorRestore cursor(terminal);
+  RecentlyLeft recent;
   const auto interval_ns = static_cast<std::uint64_t>(o.interval.count());
   KernelCounters reported_losses;
   NetnsSkipped reported_skips;
@@ -162,11 +190,12 @@ int run_watch(const StuckOptions& o) {
         append_netns_skipped_json(out, refresher.netns_skipped(), wall);
         reported_skips = refresher.netns_skipped();
       }
+    } else if (terminal) {
+      // One write per screen: a signal is seen only between two.
+      recent.add(clock_text(wall), r.unstuck);
+      append_watch_screen(out, clock_text(wall), recent, refresher.view(r), kWatchRowsPerGroup, screen_size());
     } else {
-      out += terminal ? "\033[H\033[2J" : "\n";
-      out += "-- " + clock_text(wall) + "\n";
-      append_unstuck_text(out, r.unstuck);
-      append_view(out, refresher.view(r), kWatchRowsPerGroup);
+      append_watch_text(out, clock_text(wall), r.unstuck, refresher.view(r), kWatchRowsPerGroup);
     }
     if (!out.empty() && !stdout_writer.write(out)) break;  // the reader has gone
     next = std::max(next + interval_ns, mono_now_ns() + interval_ns / 2);

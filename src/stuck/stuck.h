@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -182,6 +183,48 @@ struct StuckView {
 // The grouped text view (groups by holder and port); at most max_rows
 // sockets per group (0: all).
 void append_view(std::string& out, const StuckView& v, std::size_t max_rows);
+
+// The last few sockets that left their state, each line with the time it
+// was noticed: what a screen redrawn in place (which keeps no history)
+// still shows of them.
+class RecentlyLeft {
+ public:
+  explicit RecentlyLeft(std::size_t keep = 5) : keep_(keep) {}
+  // clock: when they were noticed ("09:25:49").
+  void add(std::string_view clock, std::span<const Unstuck> left);
+  std::size_t total() const { return total_; }                  // since the start
+  const std::deque<std::string>& lines() const { return lines_; }  // the last few, oldest first
+
+ private:
+  std::size_t keep_;
+  std::size_t total_ = 0;
+  std::deque<std::string> lines_;
+};
+
+// The size of the terminal a watch redraws.
+struct Screen {
+  std::size_t rows = 24, cols = 80;
+};
+// Shows the cursor again: what a watch on a terminal writes last, however it
+// ends (the screens hide it while they are drawn).
+inline constexpr std::string_view kShowCursor = "\033[?25h";
+
+// One refresh of the watch's table, not on a terminal: appended to the
+// last, a blank line, "-- TIME", a line per socket that left since the last
+// refresh (`left`), the view.
+void append_watch_text(std::string& out, std::string_view clock, std::span<const Unstuck> left,
+                       const StuckView& v, std::size_t max_rows);
+// The same on a terminal: the whole screen redrawn in place, nothing
+// scrolled. "-- TIME", the last few that left (`recent`, with a count of the
+// rest), then the view.
+void append_watch_screen(std::string& out, std::string_view clock, const RecentlyLeft& recent,
+                         const StuckView& v, std::size_t max_rows, Screen screen);
+// text (lines ending in '\n') as one screen: the cursor hidden and sent home,
+// each line cut to the width (less one column, so that none wraps) and
+// cleared to its end, the rest of the screen cleared. At most rows - 1
+// lines, so the last newline scrolls nothing; when there are more, the last
+// says how many are not shown.
+void append_screen(std::string& out, std::string_view text, Screen screen);
 
 // JSON lines: a `stuck` record (a socket crossed --min-age, or --once) and an
 // `unstuck` record (it left the state). wall_ns: when it was noticed.

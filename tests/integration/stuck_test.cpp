@@ -1,13 +1,19 @@
 // tcpfsm stuck against real sockets held by real processes (root, private netns).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <set>
 #include <thread>
@@ -358,6 +364,115 @@ TEST(Stuck, GroupKillCommandKillsTheGroup) {
   ASSERT_EQ(left.size(), 1u) << after.out;
   EXPECT_EQ(left[0]["lport"], kOtherPort);
   EXPECT_EQ(left[0]["owners"][0]["pid"], bystander->pid());
+}
+
+// stdout on a terminal: the watch draws one screen over the last, from the
+// top, each line cut to the width and no more lines than fit; Ctrl-C ends it
+// between two screens, and the cursor is shown again.
+TEST(Stuck, WatchRedrawsInPlaceOnATerminal) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 20514;
+  const auto leak = plant_close_wait("leaky-server", kPort, 3);
+  const std::string title = "(leaky-server) holds 3 CLOSE_WAIT sockets on local port 20514";
+  std::vector<std::string> args{binary(), "stuck", "--interval", "200ms", "--min-age", "0", "-p",
+                                std::to_string(kPort)};
+  args.insert(args.end(), kOwnNetns.begin(), kOwnNetns.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int err_pipe[2];
+  ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+
+  termios tio{};
+  cfmakeraw(&tio);
+  tio.c_oflag |= OPOST | ONLCR;  // as a terminal is set up: "\n" starts the next line at its left
+  tio.c_lflag |= ISIG;           // Ctrl-C is SIGINT; nothing typed is echoed
+  tio.c_cc[VINTR] = 3;
+  winsize ws{};
+  ws.ws_row = 30;
+  ws.ws_col = 100;
+  int pty = -1;
+  const pid_t pid = forkpty(&pty, nullptr, &tio, &ws);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(err_pipe[1], STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(err_pipe[1]);
+  std::string out;
+  // Reads what the terminal shows until pred holds, or the end; false on timeout.
+  auto read_until = [&](const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (!pred()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{pty, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = read(pty, buf, sizeof buf);
+      if (n <= 0) return pred();  // EIO: the program has ended
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+  };
+  auto count = [&](std::string_view needle) {
+    std::size_t n = 0;
+    for (std::size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) ++n;
+    return n;
+  };
+  auto stderr_text = [&] {
+    std::string e;
+    char buf[4096];
+    for (ssize_t n; (n = read(err_pipe[0], buf, sizeof buf)) > 0;) e.append(buf, static_cast<std::size_t>(n));
+    return e;
+  };
+  // Three screens, the last with the group.
+  const bool drawn = read_until([&] { return count("\x1b[J") >= 3 && out.find(title) != std::string::npos; }, 10s);
+  ASSERT_EQ(write(pty, "\x03", 1), 1);  // Ctrl-C
+  read_until([] { return false; }, 5s);  // to the end
+  int status = -1;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  close(pty);
+  const std::string err = stderr_text();
+  close(err_pipe[0]);
+  ASSERT_TRUE(drawn) << out << err;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << err;
+
+  // Each screen: the cursor hidden and sent home, lines cleared to their
+  // end, then the rest of the screen. Whole screens only, the cursor shown last.
+  EXPECT_EQ(out.rfind("\x1b[?25l\x1b[H", 0), 0u) << out;
+  EXPECT_EQ(count("\x1b[?25l\x1b[H"), count("\x1b[J")) << out;
+  EXPECT_EQ(out.find("\x1b[2J"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\x1b[J\x1b[?25h")) << out;
+  const std::size_t last = out.rfind("\x1b[?25l\x1b[H") + 9;
+  const std::string screen = out.substr(last, out.rfind("\x1b[J") - last);
+  std::size_t lines = 0;
+  for (std::size_t start = 0; start < screen.size(); ++lines) {
+    const std::size_t end = screen.find("\x1b[K\r\n", start);
+    ASSERT_NE(end, std::string::npos) << screen;
+    EXPECT_LT(end - start, 100u) << screen.substr(start, end - start);  // cut: nothing wraps
+    start = end + 5;
+  }
+  EXPECT_LT(lines, 30u) << screen;  // nothing scrolls
+  EXPECT_EQ(screen.rfind("-- ", 0), 0u) << screen;
+  EXPECT_NE(screen.find(title), std::string::npos) << screen;
+  EXPECT_NE(screen.find("  kill: ss -K -tn state close-wait '( sport = :20514 )'\x1b[K\r\n"), std::string::npos)
+      << screen;
+
+  // Not a terminal: the same table, appended refresh after refresh, no terminal codes.
+  std::vector<std::string> piped{binary(), "stuck", "-f", "table", "--interval", "200ms", "--min-age", "0", "-p",
+                                 std::to_string(kPort)};
+  piped.insert(piped.end(), kOwnNetns.begin(), kOwnNetns.end());
+  Process p(piped);
+  EXPECT_TRUE(p.wait_for_stdout([](const std::string& o) {
+    return o.find("\n-- ", o.find("\n-- ") + 1) != std::string::npos && o.ends_with(" )'\n");
+  })) << p.out() << p.err();
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(), 0) << p.err();
+  EXPECT_EQ(p.out().find('\x1b'), std::string::npos) << p.out();
+  EXPECT_EQ(p.out().rfind("\n-- ", 0), 0u) << p.out();
+  EXPECT_NE(p.out().find(title), std::string::npos) << p.out();
 }
 
 TEST(Stuck, OnceNeedsNoPrivilegeWatchNeedsBpf) {
