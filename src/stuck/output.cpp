@@ -360,7 +360,8 @@ void append_screen(std::string& out, std::string_view text, Screen screen) {
   const std::size_t fit = rows - 1;
   const std::size_t shown = lines.size() <= fit ? lines.size() : fit - 1;
   std::string more;
-  if (shown < lines.size()) more = "... " + plural(lines.size() - shown, "more line") + " (a taller terminal shows them)";
+  if (shown < lines.size())
+    more = "... " + plural(lines.size() - shown, "more line") + " (a taller terminal shows them)";
   out += "\033[?25l\033[H";  // cursor hidden, home
   auto line = [&](std::string_view l) {
     out += cut_to_width(l, cols - 1);  // a full last column would wrap on some terminals
