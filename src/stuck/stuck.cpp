@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "stuck/stuck.h"
+#include "stuck/service_port.h"
 #include "common/endpoint.h"
 #include "common/units.h"
 
@@ -135,8 +136,7 @@ std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
 }
 
 std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets) {
-  // Ports that look like connect()'s choice: Linux's default ip_local_port_range begins here.
-  constexpr std::uint16_t kEphemeral = 32768;
+  const EphemeralPorts ephemeral;  // the kernel's default range: the view has no namespace's own
   std::vector<Group> groups;
   for (Group& g : group_sockets(sockets)) {
     std::map<std::uint16_t, std::size_t> lports, rports;
@@ -149,8 +149,9 @@ std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets) {
     for (const StuckSocket* s : g.sockets) {
       const std::uint16_t lport = s->sock.local.port, rport = s->sock.remote.port;
       const std::size_t on_local = lports[lport], on_remote = rports[rport];
+      // On a tie (one socket, say), what service_port() says, as for the metrics' labels.
       const bool remote = rport != 0 && (on_remote > on_local ||
-                                         (on_remote == on_local && lport >= kEphemeral && rport < kEphemeral));
+                                         (on_remote == on_local && service_port(s->sock, ephemeral).client));
       const PortSide side = remote ? PortSide::Remote : PortSide::Local;
       Group& sub = by_port[{side, remote ? rport : lport}];
       if (sub.sockets.empty()) {

@@ -129,10 +129,10 @@ std::vector<Group> group_sockets(std::span<const StuckSocket> sockets);
 // The same groups, each split by port (what `tcpfsm stuck` shows): a socket
 // goes by its local port when more sockets of its group share that than
 // share its peer's port, else by its peer's port. On a tie (one socket, say)
-// by its peer's port only when the local one looks ephemeral (32768 or
-// above, Linux's default ip_local_port_range) and the peer's does not; and
-// by its local port when it has no peer (a listener). Largest group first,
-// then the oldest socket.
+// as service_port() says with Linux's default ip_local_port_range (by its
+// peer's port only when its own is ephemeral and the peer's is not); by its
+// local port when it has no peer (a listener). Largest group first, then
+// the oldest socket.
 std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets);
 
 // "netns 4026532296 (ip netns exec web), docker container c0ffee000000":
