@@ -6,19 +6,16 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "kernel/sockdiag.h"
 
 namespace tcpfsm {
 
-// net.ipv4.ip_local_port_range: where the kernel picks a client's port.
+// net.ipv4.ip_local_port_range: where the kernel picks a client's port. The
+// kernel's default: each namespace has its own, and a new one starts there.
 struct EphemeralPorts {
-  std::uint16_t first = 32768, last = 60999;  // the kernel's default
+  std::uint16_t first = 32768, last = 60999;
   bool contains(std::uint16_t port) const { return port >= first && port <= last; }
-  // Of tcpfsm's own network namespace (a namespace starts at the default);
-  // the default when it cannot be read.
-  static EphemeralPorts read(const std::string& path = "/proc/sys/net/ipv4/ip_local_port_range");
 };
 
 struct ServicePort {

@@ -18,8 +18,7 @@ constexpr std::size_t kTopGroups = 10;
 
 }  // namespace
 
-TraceMetrics::TraceMetrics(SocketGauges::Options options)
-    : gauges_(std::move(options)), ports_(EphemeralPorts::read()) {}
+TraceMetrics::TraceMetrics(SocketGauges::Options options) : gauges_(std::move(options)) {}
 
 void TraceMetrics::on_event(const tcpfsm_event& e) {
   const auto move = gauges_.move_of(e);
@@ -84,25 +83,28 @@ void TraceMetrics::collect_gauges(MetricsSnapshot& s) {
                  now.netns.unreadable.size(), escaped(now.netns.error).c_str());
     said_unreadable_ = true;
   }
-  // The stuck sockets counted by holder and place.
+  // The stuck sockets counted by holder, place and port, in the groups
+  // `tcpfsm stuck` shows (a client's connections to one service are one
+  // group, whatever its ephemeral ports); a socket several processes hold
+  // counts once, for its first holder.
   std::map<std::tuple<int, std::string, std::string, std::string, std::uint32_t, std::uint16_t, bool>, StuckCount> groups;
-  for (const StuckSocket& st : now.stuck) {
-    const std::string owner = st.owner == Ownership::Process && !st.holders.empty()
-                                  ? st.holders.front().comm
-                                  : std::string(ownership_name(st.owner));
-    const ServicePort sp = service_port(st.sock, ports_);
-    std::string container, pod;
-    if (st.place.container) {
-      container = container_label(*st.place.container);
-      pod = st.place.container->pod_uid;
+  for (const Group& g : group_sockets_by_port(now.stuck)) {
+    const std::string owner = g.owner == Ownership::Process ? g.holder.comm : std::string(ownership_name(g.owner));
+    const bool client = g.side == PortSide::Remote;
+    for (const StuckSocket* st : g.sockets) {
+      if (g.owner == Ownership::Process && st->holders.front().pid != g.holder.pid) continue;
+      std::string container, pod;
+      if (st->place.container) {
+        container = container_label(*st->place.container);
+        pod = st->place.container->pod_uid;
+      }
+      StuckCount& c = groups[{g.state, owner, container, pod, g.netns, g.port, client}];
+      if (!c.sockets)
+        c = {g.state, owner, container, pod, std::to_string(g.netns), std::to_string(g.port),
+             client ? "client" : "server", 0, 0};
+      ++c.sockets;
+      c.oldest_seconds = std::max(c.oldest_seconds, std::chrono::duration<double>(st->age.value).count());
     }
-    StuckCount& c = groups[{st.sock.state, owner, container, pod, st.sock.netns, sp.port, sp.client}];
-    if (!c.sockets) {
-      c = {st.sock.state, owner, container, pod, std::to_string(st.sock.netns), std::to_string(sp.port),
-           sp.client ? "client" : "server", 0, 0};
-    }
-    ++c.sockets;
-    c.oldest_seconds = std::max(c.oldest_seconds, std::chrono::duration<double>(st.age.value).count());
   }
   std::vector<StuckCount> all;
   for (auto& [k, c] : groups) all.push_back(std::move(c));

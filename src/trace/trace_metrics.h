@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "metrics/exposition.h"
-#include "stuck/service_port.h"
 #include "trace/socket_gauges.h"
 
 namespace tcpfsm {
@@ -42,7 +41,6 @@ class TraceMetrics {
 
   std::mutex scrape_mutex_;  // one scrape at a time; guards what follows (but move_of, which is const)
   SocketGauges gauges_;
-  EphemeralPorts ports_;
   std::uint64_t scrape_errors_ = 0;
   bool said_held_only_ = false, said_unreadable_ = false;  // once on stderr
 };
