@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <tuple>
 
 #include "check/report.h"
 #include "check/report_html.h"
@@ -154,10 +156,23 @@ class Session {
       ++b->transitions;
       if (r.verdict.kind != VerdictKind::Ok) ++b->violations;
     }
-    if (r.verdict.kind != VerdictKind::Ok && report_.keeps_more(report_.violations.size()))
-      report_.violations.push_back({at_, r.verdict.kind, r.verdict.reason, rec_.old_state, rec_.new_state,
-                                    rec_.cookie, rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport,
-                                    rec_.rport});
+    if (r.verdict.kind != VerdictKind::Ok) violation(r.verdict);
+  }
+
+  // A violation like one listed (the same verdict, edge and reason) adds to
+  // its count; the first `show` kinds are listed.
+  void violation(const Verdict& v) {
+    auto key = std::make_tuple(v.kind, rec_.old_state, rec_.new_state, v.reason);
+    if (const auto it = listed_.find(key); it != listed_.end()) {
+      Violation& listed = report_.violations[it->second];
+      ++listed.count;
+      listed.last = at_;
+      return;
+    }
+    if (!report_.keeps_more(report_.violations.size())) return;
+    listed_.emplace(std::move(key), report_.violations.size());
+    report_.violations.push_back({at_, at_, 1, v.kind, v.reason, rec_.old_state, rec_.new_state, rec_.cookie,
+                                  rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport, rec_.rport});
   }
 
   // Records without a cause are not counted: the report tells them from
@@ -204,6 +219,8 @@ class Session {
 
   CheckReport report_;
   Checker checker_;
+  // The listed violations' kinds: verdict, edge, reason -> index in report_.violations.
+  std::map<std::tuple<VerdictKind, int, int, std::string>, std::size_t> listed_;
   std::ostream& err_;
   LogRecord rec_;  // reused: its strings keep their capacity
   Location at_;

@@ -21,7 +21,7 @@ struct CheckOptions {
   std::string dot_path;   // write the observed transition graph here, if set
   std::string html_path;  // write the report as an HTML page here, if set
   std::string dot_program = "dot";  // Graphviz, to lay out the page's graph
-  std::size_t show = 50;  // violations and input errors listed; 0 lists all
+  std::size_t show = 50;  // kinds of violations and input errors listed; 0 lists all
 };
 
 // Reads, checks, writes the report to `out` and input errors to `err`.

@@ -103,10 +103,12 @@ void violations_text(std::string& out, const CheckReport& r) {
            num(v.cookie) + " " + logged_endpoint(v.family, v.laddr, v.lport) + " -> " +
            logged_endpoint(v.family, v.raddr, v.rport);
     if (!v.ts.empty()) out += " at " + escaped(v.ts);
-    out += "]\n";
+    out += "]";
+    if (v.count > 1) out += " (" + num(v.count) + " times, the last at " + r.where(v.last) + ")";
+    out += "\n";
   }
-  if (total > r.violations.size())
-    out += "  ... and " + num(total - r.violations.size()) + " more (--show 0 lists all)\n";
+  if (const std::uint64_t listed = r.violations_listed(); total > listed)
+    out += "  ... and " + num(total - listed) + " more (--show 0 lists all)\n";
 }
 
 void matrix_text(std::string& out, const CheckReport& r) {
@@ -223,6 +225,12 @@ std::uint64_t CheckReport::transitions() const {
 
 std::uint64_t CheckReport::violation_count() const { return transitions() - at(verdicts, VerdictKind::Ok); }
 
+std::uint64_t CheckReport::violations_listed() const {
+  std::uint64_t n = 0;
+  for (const auto& v : violations) n += v.count;
+  return n;
+}
+
 std::uint64_t CheckReport::input_error_count() const {
   return std::accumulate(input_errors.begin(), input_errors.end(), std::uint64_t{0});
 }
@@ -291,8 +299,11 @@ std::string report_json(const CheckReport& r) {
                                {"laddr", v.laddr},
                                {"lport", v.lport},
                                {"raddr", v.raddr},
-                               {"rport", v.rport}});
-  j["violations_not_listed"] = r.violation_count() - r.violations.size();
+                               {"rport", v.rport},
+                               {"count", v.count},
+                               {"last_file", r.files.at(v.last.file).name},
+                               {"last_line", v.last.line}});
+  j["violations_not_listed"] = r.violation_count() - r.violations_listed();
   j["problems"] = json::array();
   for (const auto& p : r.problems)
     j["problems"].push_back({{"file", r.files.at(p.at.file).name},

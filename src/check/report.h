@@ -29,8 +29,12 @@ struct Location {
   std::uint64_t line = 0;
 };
 
+// A violation, and those like it: the same verdict, edge and reason. The
+// socket and ts are the first one's.
 struct Violation {
-  Location at;
+  Location at;    // the first
+  Location last;  // the last like it
+  std::uint64_t count = 1;
   VerdictKind kind = VerdictKind::Ok;
   std::string reason;
   int old_state = 0, new_state = 0;
@@ -71,7 +75,7 @@ struct CheckReport {
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
   Timeline timeline;                              // transitions, violations and losses by ts
 
-  std::vector<Violation> violations;        // the first `show` (all if 0)
+  std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
 
   bool read_failed = false;  // a file could not be read to its end
@@ -79,6 +83,7 @@ struct CheckReport {
   std::uint64_t lines() const;
   std::uint64_t transitions() const;
   std::uint64_t violation_count() const;    // illegal + gap + unknown_state
+  std::uint64_t violations_listed() const;  // those of the kinds listed
   std::uint64_t input_error_count() const;
   bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
 

@@ -491,18 +491,21 @@ class Page {
               " model and continues its socket's last state.</p>\n</section>\n";
       return;
     }
+    // Violations alike are one row: the first's place, socket and ts, how
+    // many, and where the last was.
     out_ +=
         "<table><tr><th>where</th><th>verdict</th><th>transition</th><th>why</th><th>socket</th><th>ts</th>"
-        "</tr>\n";
+        "<th class=\"n\">times</th><th>last</th></tr>\n";
     for (const auto& v : r_.violations)
       out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) + "</td><td class=\"bad\">" +
               html(verdict_name(v.kind)) + "</td><td>" + html(state_name(v.old_state)) + " &rarr; " +
               html(state_name(v.new_state)) + "</td><td>" + html(v.reason) + "</td><td class=\"mono\">cookie " +
               std::to_string(v.cookie) + "<br>" + html(logged_endpoint(v.family, v.laddr, v.lport)) + " &rarr; " +
               html(logged_endpoint(v.family, v.raddr, v.rport)) + "</td><td class=\"mono at\">" + logged(v.ts) +
-              "</td></tr>\n";
+              "</td><td class=\"n\">" + num(v.count) + "</td><td class=\"mono at\">" +
+              (v.count > 1 ? logged(r_.where(v.last)) : std::string()) + "</td></tr>\n";
     out_ += "</table>\n";
-    not_listed(total, r_.violations.size());
+    not_listed(total, r_.violations_listed());
     out_ += "</section>\n";
   }
 

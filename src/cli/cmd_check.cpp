@@ -26,7 +26,7 @@ void add_check(CLI::App& app, Command& run) {
                   "write the report as one self-contained HTML page to FILE (graph laid out by Graphviz's dot "
                   "when on PATH)")
       ->check(file_validator());
-  cmd->add_option("--show", opts->show, "list at most N violations and N input errors (0: all)")
+  cmd->add_option("--show", opts->show, "list at most N kinds of violations and N input errors (0: all)")
       ->check(count_validator())
       ->capture_default_str();
 

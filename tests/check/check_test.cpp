@@ -148,7 +148,7 @@ TEST(Check, CraftedLogViolationsNameTheConnection) {
   EXPECT_EQ(j["violations"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":9,"verdict":"illegal",
       "reason":"FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes","old":"FIN_WAIT2","new":"TIME_WAIT",
       "cookie":2,"ts":"2026-11-21T07:00:00.000000001Z","family":"ipv4","laddr":"127.0.0.1","lport":40000,
-      "raddr":"127.0.0.1","rport":8080})"));
+      "raddr":"127.0.0.1","rport":8080,"count":1,"last_file":"<stdin>","last_line":9})"));
   EXPECT_EQ(j["violations"][1]["line"], 17);
   EXPECT_EQ(j["violations"][1]["reason"],
             "CLOSE_WAIT -> LAST_ACK, but the socket last entered ESTABLISHED: events lost (reported)");
@@ -348,8 +348,11 @@ TEST(Check, ValidLastLineWithoutNewlineIsRead) {
 }
 
 TEST(Check, ShowLimitsTheListsNotTheCounts) {
+  // Five violations, each of its own kind (alike ones are listed once).
   std::string log;
-  for (int i = 0; i < 5; ++i) log += tr(100 + i, "FIN_WAIT2", "TIME_WAIT", "1") + "\nbad\n";
+  int i = 0;
+  for (const char* from : {"FIN_WAIT2", "LISTEN", "SYN_SENT", "ESTABLISHED", "CLOSE_WAIT"})
+    log += tr(100 + i++, from, "TIME_WAIT", "1") + "\nbad\n";
   const Result r = check(log, opts([](auto& o) { o.show = 2; }));
   EXPECT_EQ(r.err,
             "<stdin>:2: invalid_json: invalid JSON at column 1: syntax error while parsing value - invalid literal; "
@@ -397,3 +400,43 @@ TEST(Check, DotFileThatCannotBeWritten) {
   EXPECT_EQ(r.status, 8);
   EXPECT_EQ(r.err, "tcpfsm check: cannot write /nonexistent-dir/g.dot: No such file or directory\n");
 }
+
+namespace {
+
+// The report's section that begins with `title`, up to the blank line after it.
+std::string section(const std::string& report, const std::string& title) {
+  const auto at = report.find("\n" + title);
+  if (at == std::string::npos) return "";
+  const auto end = report.find("\n\n", at + 1);
+  return report.substr(at + 1, end == std::string::npos ? std::string::npos : end - at);
+}
+
+}  // namespace
+
+// Item 3 of issue 21: a violation repeated is listed once, with its count
+// and where it was first and last seen.
+TEST(Check, RepeatedViolationsAreGrouped) {
+  const std::string log = tr(100, "FIN_WAIT2", "TIME_WAIT", "1") + "\n" + tr(200, "LISTEN", "FIN_WAIT2", "1") + "\n" +
+                          tr(101, "FIN_WAIT2", "TIME_WAIT", "1") + "\n" + tr(102, "FIN_WAIT2", "TIME_WAIT", "1") + "\n";
+  EXPECT_EQ(section(check(log).out, "Violations"),
+            "Violations (4)\n"
+            "  <stdin>:1: illegal: FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes [cookie 100 "
+            "127.0.0.1:40000 -> 127.0.0.1:8080 at 2026-11-21T07:00:00.000000001Z] (3 times, the last at <stdin>:4)\n"
+            "  <stdin>:2: illegal: LISTEN -> FIN_WAIT2 is not a transition Linux makes [cookie 200 "
+            "127.0.0.1:40000 -> 127.0.0.1:8080 at 2026-11-21T07:00:00.000000001Z]\n");
+  const auto j = check_json(log);
+  ASSERT_EQ(j["violations"].size(), 2u);
+  EXPECT_EQ(j["violations"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":1,"verdict":"illegal",
+      "reason":"FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes","old":"FIN_WAIT2","new":"TIME_WAIT",
+      "cookie":100,"ts":"2026-11-21T07:00:00.000000001Z","family":"ipv4","laddr":"127.0.0.1","lport":40000,
+      "raddr":"127.0.0.1","rport":8080,"count":3,"last_file":"<stdin>","last_line":4})"));
+  EXPECT_EQ(j["violations"][1]["count"], 1);
+  EXPECT_EQ(j["violations"][1]["last_line"], 2);
+  EXPECT_EQ(j["violations_not_listed"], 0);
+  // --show counts groups; the count of a listed group keeps growing.
+  const auto one = check_json(log, opts([](auto& o) { o.show = 1; }));
+  ASSERT_EQ(one["violations"].size(), 1u);
+  EXPECT_EQ(one["violations"][0]["count"], 3);
+  EXPECT_EQ(one["violations_not_listed"], 1);
+}
+

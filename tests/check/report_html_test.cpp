@@ -252,6 +252,40 @@ TEST(ReportHtml, FileThatCannotBeWrittenIsExitStatus8) {
   EXPECT_EQ(out.str(), "");
 }
 
+namespace {
+
+// A transition at 2026-11-21T07:00:<sec>Z with `extra` members after the usual ones.
+std::string tx(int sec, std::uint64_t cookie, const std::string& from, const std::string& to, int lport,
+               const std::string& raddr, int rport, const std::string& extra = "") {
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "2026-11-21T07:00:%02d.000000000Z", sec);
+  return R"({"type":"transition","ts":")" + std::string(ts) + R"(","cookie":)" + std::to_string(cookie) +
+         R"(,"family":"ipv4","laddr":"10.0.0.1","lport":)" + std::to_string(lport) + R"(,"raddr":")" + raddr +
+         R"(","rport":)" + std::to_string(rport) + R"(,"old":")" + from + R"(","new":")" + to + "\"" + extra +
+         "}\n";
+}
+
+}  // namespace
+
+TEST(ReportHtml, RepeatedViolationsAreOneRowWithTheirCount) {
+  // Three sockets make the same illegal move, one another.
+  const auto v = [](std::uint64_t cookie) {
+    return tx(1, cookie, "FIN_WAIT2", "TIME_WAIT", 40000, "127.0.0.1", 8080);
+  };
+  const Page p =
+      page(v(1) + tx(2, 9, "LISTEN", "FIN_WAIT2", 1, "127.0.0.1", 2) + v(2) + v(3), with_dot("/nonexistent/dot"));
+  EXPECT_NE(p.html.find("<h2>Violations (4)</h2>\n<table><tr><th>where</th><th>verdict</th><th>transition</th>"
+                        "<th>why</th><th>socket</th><th>ts</th><th class=\"n\">times</th><th>last</th></tr>\n"),
+            std::string::npos)
+      << p.html;
+  EXPECT_NE(p.html.find("<td class=\"mono at\">2026-11-21T07:00:01.000000000Z</td><td class=\"n\">3</td>"
+                        "<td class=\"mono at\">&lt;stdin&gt;:4</td></tr>\n"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<td class=\"mono at\">2026-11-21T07:00:02.000000000Z</td><td class=\"n\">1</td>"
+                        "<td class=\"mono at\"></td></tr>\n"),
+            std::string::npos);
+}
+
 TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
   const std::string doc =
       "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
