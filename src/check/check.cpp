@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
 #include "check/report.h"
 #include "check/report_html.h"
@@ -40,6 +41,13 @@ std::optional<std::string> unreadable(const std::string& path) {
 // `start` record with cause "run" to its `end`) is checked on its own: sockets
 // changed state unseen while no tracer ran.
 class Session {
+  // What the log said of a socket whose lifecycle is open.
+  struct Sock {
+    std::optional<std::uint32_t> owner_pid;
+    std::string owner_comm, container, family, raddr;
+    std::uint16_t lport = 0, rport = 0;
+  };
+
  public:
   Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {}
 
@@ -157,6 +165,7 @@ class Session {
       if (r.verdict.kind != VerdictKind::Ok) ++b->violations;
     }
     if (r.verdict.kind != VerdictKind::Ok) violation(r.verdict);
+    who(cause, r.verdict.kind);
   }
 
   // A violation like one listed (the same verdict, edge and reason) adds to
@@ -173,6 +182,59 @@ class Session {
     listed_.emplace(std::move(key), report_.violations.size());
     report_.violations.push_back({at_, at_, 1, v.kind, v.reason, rec_.old_state, rec_.new_state, rec_.cookie,
                                   rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport, rec_.rport});
+  }
+
+  // Counts the transition's socket by who and where, and remembers what the
+  // log said of it: a later record may not say who held it (a socket closed
+  // before its owner was looked up has none).
+  void who(const std::optional<Cause>& cause, VerdictKind verdict) {
+    const int close = number(State::Close);
+    if (rec_.new_state == close) {
+      // The lifecycle ended: its socket is not kept, but this record is counted.
+      const auto it = socks_.find(rec_.cookie);
+      Sock s = it == socks_.end() ? Sock{} : std::move(it->second);
+      if (it != socks_.end()) socks_.erase(it);
+      remember(s);
+      count_events(cause, verdict, s);
+      return;
+    }
+    const auto it = socks_.try_emplace(rec_.cookie).first;
+    remember(it->second);
+    count_events(cause, verdict, it->second);
+  }
+
+  void count_events(const std::optional<Cause>& cause, VerdictKind verdict, const Sock& s) {
+    const bool refusal = rec_.old_state == number(State::SynSent) && rec_.new_state == number(State::Close) &&
+                         (cause == Cause::RstReceived || rec_.error == "ECONNREFUSED");
+    std::optional<SocketLabels> labels;
+    const auto add = [&](WhoKind k) {
+      if (!labels) labels = labels_of(s);
+      report_.who[static_cast<std::size_t>(k)].add(*labels);
+    };
+    if (refusal)
+      add(WhoKind::Refusals);
+    else if (cause == Cause::RstReceived || cause == Cause::RstSent)
+      add(WhoKind::Resets);
+    if (cause == Cause::Timeout) add(WhoKind::Timeouts);
+    if (verdict != VerdictKind::Ok) add(WhoKind::Violations);
+  }
+
+  // What the record says of its socket over what was known of it.
+  void remember(Sock& s) {
+    if (rec_.owner_pid) {
+      s.owner_pid = rec_.owner_pid;
+      s.owner_comm = rec_.owner_comm;
+    }
+    if (!rec_.container.empty()) s.container = rec_.container;
+    s.family = rec_.family;
+    s.raddr = rec_.raddr;
+    s.lport = rec_.lport;
+    s.rport = rec_.rport;
+  }
+
+  static SocketLabels labels_of(const Sock& s) {
+    return {owner_label(s.owner_pid, s.owner_comm), s.container.empty() ? "host" : s.container,
+            std::to_string(s.lport), peer_label(s.family, s.raddr, s.rport)};
   }
 
   // Records without a cause are not counted: the report tells them from
@@ -197,10 +259,15 @@ class Session {
 
   // Lifecycles still open count as open (or truncated), and the checker starts over.
   void end_run() {
-    checker_.for_each_open([&](std::uint64_t, const Lifecycle& l) {
+    const Sock unknown;
+    checker_.for_each_open([&](std::uint64_t cookie, const Lifecycle& l) {
       lifecycle(l);
       ++report_.open_at_end[l.state];
+      const auto it = socks_.find(cookie);
+      const Sock& s = it == socks_.end() ? unknown : it->second;
+      report_.who[static_cast<std::size_t>(WhoKind::OpenAtEnd)].add(labels_of(s));
     });
+    socks_.clear();
     report_.gaps_explained += checker_.gaps_explained();
     checker_ = Checker(report_.model);
     run_start_.reset();
@@ -219,6 +286,7 @@ class Session {
 
   CheckReport report_;
   Checker checker_;
+  std::unordered_map<std::uint64_t, Sock> socks_;  // by cookie, as the checker keeps lifecycles
   // The listed violations' kinds: verdict, edge, reason -> index in report_.violations.
   std::map<std::tuple<VerdictKind, int, int, std::string>, std::size_t> listed_;
   std::ostream& err_;

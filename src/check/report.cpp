@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 
 #include "model/causes.h"
 #include "model/dot.h"
@@ -111,6 +112,42 @@ void violations_text(std::string& out, const CheckReport& r) {
     out += "  ... and " + num(total - listed) + " more (--show 0 lists all)\n";
 }
 
+// A label from the log as the text report shows it: escaped, cut short.
+std::string shown_label(std::string_view label) {
+  constexpr std::size_t kMax = 48;
+  const std::string text = escaped(label);
+  const std::string_view cut = cut_at(text, kMax);
+  return cut.size() < text.size() ? std::string(cut) + "..." : text;
+}
+
+// "nginx[100] 5, - 2, others 7": the largest counts, then the rest.
+std::string top_text(const TopCounter& c, bool container = false) {
+  const auto rows = c.top(kWhoTop);
+  std::string out;
+  for (const auto& row : rows)
+    out += (out.empty() ? "" : ", ") + shown_label(container ? shown_container(row.key) : row.key) + " " +
+           num(row.count);
+  if (const std::uint64_t other = c.other(rows)) out += (out.empty() ? "others " : ", others ") + num(other);
+  return out;
+}
+
+void who_text(std::string& out, const CheckReport& r) {
+  bool any = false;
+  for (auto k : kWhoKinds) any = any || r.who_of(k).count;
+  if (!any) return;
+  out += "\nWho and where (the " + num(kWhoTop) + " largest of each; owner - when the log does not say)\n";
+  for (auto k : kWhoKinds) {
+    const WhoTable& t = r.who_of(k);
+    if (!t.count) continue;
+    out += "  " + (k == WhoKind::OpenAtEnd ? std::string("open at end") : std::string(who_kind_name(k))) + " " +
+           num(t.count) + "\n";
+    out += "    owner      " + top_text(t.owner) + "\n";
+    out += "    container  " + top_text(t.container, true) + "\n";
+    out += "    lport      " + top_text(t.lport) + "\n";
+    out += "    peer       " + top_text(t.peer) + "\n";
+  }
+}
+
 void matrix_text(std::string& out, const CheckReport& r) {
   if (r.edges.empty()) return;
   const std::size_t w = widest_state(r);
@@ -206,6 +243,35 @@ std::string logged_endpoint(const std::string& family, const std::string& addr, 
   return endpoint_text(family == "ipv6", escaped(addr), port);
 }
 
+std::string_view who_kind_name(WhoKind k) {
+  switch (k) {
+    case WhoKind::Resets: return "resets";
+    case WhoKind::Timeouts: return "timeouts";
+    case WhoKind::Refusals: return "refusals";
+    case WhoKind::Violations: return "violations";
+    case WhoKind::OpenAtEnd: return "open_at_end";
+  }
+  return "?";
+}
+
+std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_view comm) {
+  if (!pid) return "-";
+  return (comm.empty() ? std::string("?") : std::string(comm)) + "[" + num(*pid) + "]";
+}
+
+std::string peer_label(const std::string& family, const std::string& raddr, std::uint16_t rport) {
+  if (raddr.empty()) return "?";
+  if (!rport) return raddr;
+  return endpoint_text(family == "ipv6", raddr, rport);
+}
+
+std::string_view shown_container(std::string_view key) {
+  constexpr std::size_t kHexId = 64, kShort = 12;
+  if (key.size() == kHexId && key.find_first_not_of("0123456789abcdef") == std::string_view::npos)
+    return key.substr(0, kShort);
+  return key;
+}
+
 std::string edge_note(Model m, int from, int to) {
   const Edge* e = find_edge(from, to);
   if (allowed(m, from, to)) return std::string(e->label);
@@ -254,6 +320,7 @@ std::string report_text(const CheckReport& r) {
   std::string out;
   totals_text(out, r);
   violations_text(out, r);
+  who_text(out, r);
   matrix_text(out, r);
   causes_text(out, r);
   time_text(out, r);
@@ -332,6 +399,21 @@ std::string report_json(const CheckReport& r) {
                                   {"p90_ns", h.percentile(90)},
                                   {"p99_ns", h.percentile(99)},
                                   {"max_ns", h.max()}});
+  j["who_and_where"] = {{"top_n", kWhoTop}, {"max_distinct", TopCounter::kMaxKeys}};
+  const auto top_json = [](const TopCounter& c) {
+    const auto rows = c.top(kWhoTop);
+    json top = json::array();
+    for (const auto& row : rows) top.push_back({{"key", row.key}, {"count", row.count}});
+    return json{{"top", std::move(top)}, {"other", c.other(rows)}, {"distinct", c.distinct()}};
+  };
+  for (auto k : kWhoKinds) {
+    const WhoTable& t = r.who_of(k);
+    j["who_and_where"][who_kind_name(k)] = {{"count", t.count},
+                                            {"owner", top_json(t.owner)},
+                                            {"container", top_json(t.container)},
+                                            {"lport", top_json(t.lport)},
+                                            {"peer", top_json(t.peer)}};
+  }
   j["exit_status"] = r.exit_status();
   // Strings from the log may hold invalid UTF-8: shown as U+FFFD, never a throw.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

@@ -5,7 +5,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "check/histogram.h"
 #include "check/log_record.h"
 #include "check/timeline.h"
+#include "check/top_counter.h"
 
 namespace tcpfsm {
 
@@ -49,6 +52,41 @@ struct InputProblem {
   std::string message;
 };
 
+// What happened to sockets, by who held them and where: each kind's events
+// counted by the socket's owner, container, local port and peer, for the
+// largest of each (TopCounter: bounded).
+enum class WhoKind : std::uint8_t { Resets, Timeouts, Refusals, Violations, OpenAtEnd };
+inline constexpr std::array kWhoKinds{WhoKind::Resets, WhoKind::Timeouts, WhoKind::Refusals, WhoKind::Violations,
+                                      WhoKind::OpenAtEnd};
+// "resets", "timeouts", "refusals", "violations", "open_at_end".
+std::string_view who_kind_name(WhoKind k);
+inline constexpr std::size_t kWhoTop = 10;  // rows shown of each table
+
+// A socket's labels. owner: "nginx[812]" (owner_comm[owner_pid]), "-" when the
+// log does not say; container: its id, or "host"; lport: "8080"; peer:
+// "10.0.0.2:443", "[::1]:443", the address alone when the port is 0 (a
+// listener's), "?" when the log has none. As the log has them: not escaped.
+struct SocketLabels {
+  std::string owner = "-", container = "host", lport = "0", peer = "?";
+};
+std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_view comm);
+std::string peer_label(const std::string& family, const std::string& raddr, std::uint16_t rport);
+// A container id as shown: the first 12 of 64 hex digits, as `docker ps`
+// shows it; any other label as it is.
+std::string_view shown_container(std::string_view key);
+
+struct WhoTable {
+  std::uint64_t count = 0;
+  TopCounter owner, container, lport, peer;
+  void add(const SocketLabels& s) {
+    ++count;
+    owner.add(s.owner);
+    container.add(s.container);
+    lport.add(s.lport);
+    peer.add(s.peer);
+  }
+};
+
 struct CheckReport {
   explicit CheckReport(Model m, std::size_t show_max) : model(m), show(show_max) {}
 
@@ -75,6 +113,8 @@ struct CheckReport {
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
   Timeline timeline;                              // transitions, violations and losses by ts
 
+  std::array<WhoTable, kWhoKinds.size()> who;     // by WhoKind
+
   std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
 
@@ -89,6 +129,7 @@ struct CheckReport {
 
   // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.
   int exit_status() const;
+  const WhoTable& who_of(WhoKind k) const { return who[static_cast<std::size_t>(k)]; }
 
   // "t.json:12" (the file alone for line 0).
   std::string where(const Location& at) const;
