@@ -135,6 +135,13 @@ td.at{white-space:nowrap}
 .dist>.h{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);padding:3px 0}
 .dist>.n{text-align:right;font-variant-numeric:tabular-nums}
 .dist svg{display:block}
+h3{font-size:14px;margin:12px 0 4px}
+.who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:14px;align-items:start}
+table.top{table-layout:fixed}
+table.top td{vertical-align:baseline}
+table.top th.n,table.top td.n{width:80px}
+td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-family:"DejaVu Sans Mono",ui-monospace,monospace;
+  font-size:12.5px}
 footer{color:var(--muted);font-size:12px;margin-top:18px}
 )";
 
@@ -151,6 +158,7 @@ class Page {
     graph();
     time_in_state();
     violations();
+    who();
     problems();
     files();
     footer();
@@ -506,6 +514,53 @@ class Page {
               (v.count > 1 ? logged(r_.where(v.last)) : std::string()) + "</td></tr>\n";
     out_ += "</table>\n";
     not_listed(total, r_.violations_listed());
+    out_ += "</section>\n";
+  }
+
+  // A label from the log in a table cell: cut short in the text (the cell's
+  // CSS ellipsizes what is still too wide), and whole up to a limit when the
+  // pointer is over it.
+  std::string key_cell(std::string_view label, std::string_view shown) {
+    constexpr std::size_t kShown = 64, kTitle = 256;
+    const auto cut = [](std::string_view s, std::size_t max) {
+      const std::string text = escaped(s);
+      const std::string_view c = cut_at(text, max);
+      return html(c) + (c.size() < text.size() ? "&hellip;" : "");
+    };
+    return "<td class=\"label\" title=\"" + cut(label, kTitle) + "\">" + cut(shown, kShown) + "</td>";
+  }
+
+  void top_table(std::string_view title, const TopCounter& c, bool container = false) {
+    out_ += "<table class=\"top\"><tr><th>" + html(title) + "</th><th class=\"n\">count</th></tr>\n";
+    const auto rows = c.top(kWhoTop);
+    for (const auto& row : rows)
+      out_ += "<tr>" + key_cell(row.key, container ? shown_container(row.key) : row.key) + "<td class=\"n\">" +
+              num(row.count) + "</td></tr>\n";
+    if (const std::uint64_t other = c.other(rows))
+      out_ += "<tr><td class=\"label muted\">others</td><td class=\"n\">" + num(other) + "</td></tr>\n";
+    out_ += "</table>\n";
+  }
+
+  // Resets, timeouts, refusals, violations and sockets open at the end, each
+  // by owner, container, local port and peer: four tables side by side.
+  void who() {
+    out_ += "<section>\n<h2>Who and where</h2>\n<p class=\"note\">The " + num(kWhoTop) +
+            " largest of each, by the socket&#39;s owner (- when the log does not say), container, local port and "
+            "peer.</p>\n";
+    bool any = false;
+    for (auto k : kWhoKinds) {
+      const WhoTable& t = r_.who_of(k);
+      if (!t.count) continue;
+      any = true;
+      const std::string name = k == WhoKind::OpenAtEnd ? "open at end" : std::string(who_kind_name(k));
+      out_ += "<h3>" + html(name) + " (" + num(t.count) + ")</h3>\n<div class=\"who\">\n";
+      top_table("owner", t.owner);
+      top_table("container", t.container, true);
+      top_table("local port", t.lport);
+      top_table("peer", t.peer);
+      out_ += "</div>\n";
+    }
+    if (!any) out_ += "<p>No reset, timeout, refusal or violation, and no socket open at the end.</p>\n";
     out_ += "</section>\n";
   }
 

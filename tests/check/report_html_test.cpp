@@ -265,7 +265,60 @@ std::string tx(int sec, std::uint64_t cookie, const std::string& from, const std
          "}\n";
 }
 
+const std::string kNginx = R"(,"owner_pid":100,"owner_comm":"nginx")";
+
 }  // namespace
+
+TEST(ReportHtml, WhoAndWhereTables) {
+  const std::string container = R"(,"container":")" + std::string(64, 'a') + "\"";
+  const std::string log =
+      tx(1, 2, "ESTABLISHED", "CLOSE", 8080, "10.0.0.2", 50000, kNginx + container + R"(,"cause":"rst_received")") +
+      tx(2, 3, "ESTABLISHED", "CLOSE", 8080, "10.0.0.4", 50002, R"(,"cause":"rst_sent")");
+  const Page p = page(log, with_dot("/nonexistent/dot"));
+  EXPECT_NE(p.html.find("<section>\n<h2>Who and where</h2>\n<p class=\"note\">The 10 largest of each, by the "
+                        "socket&#39;s owner (- when the log does not say), container, local port and peer.</p>\n"
+                        "<h3>resets (2)</h3>\n<div class=\"who\">\n"
+                        "<table class=\"top\"><tr><th>owner</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"-\">-</td><td class=\"n\">1</td></tr>\n"
+                        "<tr><td class=\"label\" title=\"nginx[100]\">nginx[100]</td><td class=\"n\">1</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>container</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"" + std::string(64, 'a') +
+                        "\">aaaaaaaaaaaa</td><td class=\"n\">1</td></tr>\n"
+                        "<tr><td class=\"label\" title=\"host\">host</td><td class=\"n\">1</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>local port</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"8080\">8080</td><td class=\"n\">2</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>peer</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"10.0.0.2:50000\">10.0.0.2:50000</td><td class=\"n\">1</td>"
+                        "</tr>\n"
+                        "<tr><td class=\"label\" title=\"10.0.0.4:50002\">10.0.0.4:50002</td><td class=\"n\">1</td>"
+                        "</tr>\n"
+                        "</table>\n"
+                        "</div>\n"
+                        "</section>\n"),
+            std::string::npos)
+      << p.html;
+}
+
+TEST(ReportHtml, WhoAndWhereLongLabelsDoNotWidenTheTables) {
+  const std::string comm = "<script>" + std::string(300, 'x');
+  const Page p = page(tx(1, 2, "ESTABLISHED", "CLOSE", 8080, "10.0.0.2", 50000,
+                         R"(,"owner_pid":7,"owner_comm":")" + comm + R"(","cause":"rst_sent")"),
+                      with_dot("/nonexistent/dot"));
+  expect_self_contained(p.html);
+  EXPECT_EQ(p.html.find("<script>"), std::string::npos);
+  // Cut in the page's text and in the title; the cell ellipsized by CSS.
+  EXPECT_NE(p.html.find("<tr><td class=\"label\" title=\"&lt;script&gt;" + std::string(248, 'x') +
+                        "&hellip;\">&lt;script&gt;" + std::string(56, 'x') +
+                        "&hellip;</td><td class=\"n\">1</td></tr>"),
+            std::string::npos)
+      << p.html;
+  EXPECT_NE(p.html.find(".who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));"), std::string::npos);
+  EXPECT_NE(p.html.find("table.top{table-layout:fixed}"), std::string::npos);
+  EXPECT_NE(p.html.find("td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"), std::string::npos);
+}
 
 TEST(ReportHtml, RepeatedViolationsAreOneRowWithTheirCount) {
   // Three sockets make the same illegal move, one another.
