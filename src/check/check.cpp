@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -46,10 +47,14 @@ class Session {
     std::optional<std::uint32_t> owner_pid;
     std::string owner_comm, container, family, raddr;
     std::uint16_t lport = 0, rport = 0;
+    int state = 0;
+    std::optional<std::uint64_t> since_ns;  // the ts of its move into `state`
   };
 
  public:
-  Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {}
+  Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {
+    report_.stuck_age_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(o.stuck_age.count(), 0));
+  }
 
   void read(std::string name, std::istream& in) {
     report_.files.push_back({std::move(name)});
@@ -98,6 +103,7 @@ class Session {
 
   CheckReport finish() {
     end_run();
+    report_.stuck.earlier_run = stuck_before_last_run_ != 0;
     if (suppressed_)
       err_ << "tcpfsm check: " << suppressed_ << " more input errors not listed (--show 0 lists all)\n";
     return std::move(report_);
@@ -118,6 +124,8 @@ class Session {
       return;
     }
     ++report_.records[static_cast<std::size_t>(rec_.type)];
+    ts_ = json::parse_rfc3339(rec_.ts);
+    if (ts_) last_ts_ = std::max(last_ts_.value_or(0), *ts_);
     switch (rec_.type) {
       case RecordType::Transition: transition(); break;
       case RecordType::Lost:
@@ -152,6 +160,7 @@ class Session {
 
   void transition() {
     ++run_transitions_;
+    run_has_transitions_ = true;
     // rec_.cause on a transition is its cause (on a start record, why the run began).
     const std::optional<Cause> cause = cause_from_name(rec_.cause);
     const Checker::Result r = checker_.observe(rec_.cookie, rec_.old_state, rec_.new_state, cause.value_or(Cause::None));
@@ -194,12 +203,12 @@ class Session {
       const auto it = socks_.find(rec_.cookie);
       Sock s = it == socks_.end() ? Sock{} : std::move(it->second);
       if (it != socks_.end()) socks_.erase(it);
-      remember(s);
+      remember(s, true);
       count_events(cause, verdict, s);
       return;
     }
-    const auto it = socks_.try_emplace(rec_.cookie).first;
-    remember(it->second);
+    auto [it, fresh] = socks_.try_emplace(rec_.cookie);
+    remember(it->second, fresh);
     count_events(cause, verdict, it->second);
   }
 
@@ -220,7 +229,7 @@ class Session {
   }
 
   // What the record says of its socket over what was known of it.
-  void remember(Sock& s) {
+  void remember(Sock& s, bool fresh) {
     if (rec_.owner_pid) {
       s.owner_pid = rec_.owner_pid;
       s.owner_comm = rec_.owner_comm;
@@ -230,6 +239,9 @@ class Session {
     s.raddr = rec_.raddr;
     s.lport = rec_.lport;
     s.rport = rec_.rport;
+    // FIN_WAIT1 -> FIN_WAIT1 (close after shutdown) stays in its state.
+    if (fresh || rec_.old_state != rec_.new_state || s.state != rec_.new_state) s.since_ns = ts_;
+    s.state = rec_.new_state;
   }
 
   static SocketLabels labels_of(const Sock& s) {
@@ -247,7 +259,7 @@ class Session {
 
   // The timeline's bucket for this record's ts; none when the ts cannot be read.
   Timeline::Bucket* bucket() {
-    if (auto t = json::parse_rfc3339(rec_.ts)) return &report_.timeline.at(*t);
+    if (ts_) return &report_.timeline.at(*ts_);
     ++report_.timeline.untimed;
     return nullptr;
   }
@@ -257,16 +269,31 @@ class Session {
     if (l.listener) ++report_.listeners;
   }
 
-  // Lifecycles still open count as open (or truncated), and the checker starts over.
+  // Lifecycles still open count as open (or truncated), and the checker
+  // starts over. Those long in CLOSE_WAIT by the last ts read are stuck.
   void end_run() {
     const Sock unknown;
+    std::uint64_t stuck = 0;
     checker_.for_each_open([&](std::uint64_t cookie, const Lifecycle& l) {
       lifecycle(l);
       ++report_.open_at_end[l.state];
       const auto it = socks_.find(cookie);
       const Sock& s = it == socks_.end() ? unknown : it->second;
       report_.who[static_cast<std::size_t>(WhoKind::OpenAtEnd)].add(labels_of(s));
+      if (l.state != number(State::CloseWait) || !s.since_ns || !last_ts_ || *last_ts_ < *s.since_ns) return;
+      const std::uint64_t age = *last_ts_ - *s.since_ns;
+      if (age < report_.stuck_age_ns) return;
+      ++stuck;
+      report_.stuck.oldest_ns = std::max(report_.stuck.oldest_ns, age);
+      report_.stuck.owners.add(owner_label(s.owner_pid, s.owner_comm));
     });
+    report_.stuck.sockets += stuck;
+    // Which run was the log's last: the last with a transition.
+    if (run_has_transitions_) {
+      stuck_before_last_run_ += stuck_in_last_run_;
+      stuck_in_last_run_ = stuck;
+    }
+    run_has_transitions_ = false;
     socks_.clear();
     report_.gaps_explained += checker_.gaps_explained();
     checker_ = Checker(report_.model);
@@ -289,6 +316,10 @@ class Session {
   std::unordered_map<std::uint64_t, Sock> socks_;  // by cookie, as the checker keeps lifecycles
   // The listed violations' kinds: verdict, edge, reason -> index in report_.violations.
   std::map<std::tuple<VerdictKind, int, int, std::string>, std::size_t> listed_;
+  std::optional<std::uint64_t> ts_;       // the record's ts, if it can be read
+  std::optional<std::uint64_t> last_ts_;  // the latest ts read
+  bool run_has_transitions_ = false;
+  std::uint64_t stuck_in_last_run_ = 0, stuck_before_last_run_ = 0;
   std::ostream& err_;
   LogRecord rec_;  // reused: its strings keep their capacity
   Location at_;

@@ -23,6 +23,13 @@ std::string num(std::uint64_t n) { return std::to_string(n); }
 
 std::string duration(std::uint64_t ns) { return format_duration(std::chrono::nanoseconds(ns)); }
 
+// "30s", "1m30s": an age as --stuck-age takes it.
+std::string age_text(std::uint64_t ns) {
+  constexpr std::uint64_t kS = 1'000'000'000;
+  if (ns % kS == 0 && ns < 60 * kS) return num(ns / kS) + "s";
+  return duration(ns);
+}
+
 std::size_t widest_state(const CheckReport& r) {
   std::size_t w = 5;  // "STATE"
   for (const auto& [edge, n] : r.edges)
@@ -93,6 +100,13 @@ void totals_text(std::string& out, const CheckReport& r) {
   out += r.input_error_count() ? " (listed on stderr)\n" : "\n";
   if (r.runs_counted)
     out += "Runs          " + num(r.runs_counted) + " with an end record: its transition total compared\n";
+}
+
+// After the totals: "Clean, with warnings" when the exit status is 0.
+void warnings_text(std::string& out, const CheckReport& r) {
+  if (!r.has_warnings()) return;
+  out += r.exit_status() == 0 ? "\nClean, with warnings (exit status 0)\n" : "\nWarnings\n";
+  out += "  warning: " + escaped(stuck_warning(r)) + "\n";
 }
 
 void violations_text(std::string& out, const CheckReport& r) {
@@ -272,6 +286,25 @@ std::string_view shown_container(std::string_view key) {
   return key;
 }
 
+std::string stuck_warning(const CheckReport& r) {
+  const StuckAtEnd& s = r.stuck;
+  if (!s.sockets) return "";
+  std::string w = num(s.sockets) + (s.sockets == 1 ? " socket" : " sockets") + " in CLOSE_WAIT for " +
+                  age_text(r.stuck_age_ns) + " or more " +
+                  (s.earlier_run ? "when their trace run or the log ended" : "at the end of the log") +
+                  " (the oldest for " + duration(s.oldest_ns) + "), held by ";
+  constexpr std::size_t kOwners = 3;
+  constexpr std::size_t kMax = 48;  // bytes of a label
+  const auto rows = s.owners.top(kOwners);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string_view cut = cut_at(rows[i].key, kMax);
+    w += (i ? ", " : "") + std::string(cut) + (cut.size() < rows[i].key.size() ? "..." : "") + " " +
+         num(rows[i].count);
+  }
+  if (const std::uint64_t other = s.owners.other(rows)) w += ", others " + num(other);
+  return w;
+}
+
 std::string edge_note(Model m, int from, int to) {
   const Edge* e = find_edge(from, to);
   if (allowed(m, from, to)) return std::string(e->label);
@@ -319,6 +352,7 @@ std::string problem_line(const CheckReport& r, const InputProblem& p) {
 std::string report_text(const CheckReport& r) {
   std::string out;
   totals_text(out, r);
+  warnings_text(out, r);
   violations_text(out, r);
   who_text(out, r);
   matrix_text(out, r);
@@ -414,6 +448,15 @@ std::string report_json(const CheckReport& r) {
                                             {"lport", top_json(t.lport)},
                                             {"peer", top_json(t.peer)}};
   }
+  j["warnings"] = json::array();
+  if (r.stuck.sockets)
+    j["warnings"].push_back({{"kind", "stuck_at_end"},
+                             {"state", "CLOSE_WAIT"},
+                             {"sockets", r.stuck.sockets},
+                             {"min_age_ns", r.stuck_age_ns},
+                             {"oldest_ns", r.stuck.oldest_ns},
+                             {"owners", top_json(r.stuck.owners)},
+                             {"message", stuck_warning(r)}});
   j["exit_status"] = r.exit_status();
   // Strings from the log may hold invalid UTF-8: shown as U+FFFD, never a throw.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

@@ -87,6 +87,15 @@ struct WhoTable {
   }
 };
 
+// Sockets in CLOSE_WAIT for stuck_age or longer when the log ended: by the
+// log's own clock, from the ts of their move into it to the last ts read.
+struct StuckAtEnd {
+  std::uint64_t sockets = 0;
+  std::uint64_t oldest_ns = 0;
+  bool earlier_run = false;  // some when a trace run ended before the log did
+  TopCounter owners;
+};
+
 struct CheckReport {
   explicit CheckReport(Model m, std::size_t show_max) : model(m), show(show_max) {}
 
@@ -114,6 +123,8 @@ struct CheckReport {
   Timeline timeline;                              // transitions, violations and losses by ts
 
   std::array<WhoTable, kWhoKinds.size()> who;     // by WhoKind
+  std::uint64_t stuck_age_ns = 30'000'000'000;   // --stuck-age
+  StuckAtEnd stuck;
 
   std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
@@ -128,7 +139,9 @@ struct CheckReport {
   bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
 
   // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.
+  // Warnings do not change it.
   int exit_status() const;
+  bool has_warnings() const { return stuck.sockets != 0; }
   const WhoTable& who_of(WhoKind k) const { return who[static_cast<std::size_t>(k)]; }
 
   // "t.json:12" (the file alone for line 0).
@@ -177,6 +190,10 @@ std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(
 // "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
 // address is text from the log, escaped like anything else quoted from it.
 std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port);
+// The warning for sockets long in CLOSE_WAIT at the end, or "" for none:
+// "2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest
+// for 38.0s), held by nginx[100] 1, - 1". Labels from the log not escaped.
+std::string stuck_warning(const CheckReport& r);
 // What the model says of an edge: its label, or why it is not allowed.
 std::string edge_note(Model m, int from, int to);
 

@@ -105,6 +105,7 @@ section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1
   align-items:baseline;gap:16px;flex-wrap:wrap}
 .verdict b{font-size:20px}
 .verdict.pass{background:var(--ok)}.verdict.fail{background:var(--bad)}
+.verdict.warning{background:#f4b400;color:var(--ink)}
 .alert{border-left:4px solid var(--warn);background:#fff4e8;padding:8px 14px;margin:10px 0 0;border-radius:4px}
 .tiles{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px;margin:14px 0}
 .tile{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
@@ -190,7 +191,10 @@ class Page {
     out_ += "</p>\n";
     const int status = r_.exit_status();
     std::string what, meaning;
-    if (status == 0) {
+    if (status == 0 && r_.has_warnings()) {
+      what = "Clean, with warnings: every transition is legal, no gap, no input error";
+      meaning = "exit status 0: clean; warnings do not change it";
+    } else if (status == 0) {
       what = "Clean: every transition is legal, no gap, no input error";
       meaning = "exit status 0: clean";
     } else if (r_.read_failed) {
@@ -202,8 +206,9 @@ class Page {
              (e == 1 ? " input error" : " input errors");
       meaning = "exit status 1: violations, gaps or input errors";
     }
-    out_ += "<div class=\"verdict " + std::string(status == 0 ? "pass" : "fail") + "\"><b>" + what + "</b><span>" +
-            meaning + "</span></div>\n";
+    const char* cls = status != 0 ? "fail" : r_.has_warnings() ? "warning" : "pass";
+    out_ += "<div class=\"verdict " + std::string(cls) + "\"><b>" + what + "</b><span>" + meaning + "</span></div>\n";
+    if (r_.has_warnings()) out_ += "<p class=\"alert\"><b>Warning:</b> " + logged(stuck_warning(r_)) + ".</p>\n";
     if (lost_events() || r_.lost_skstate) {
       out_ += "<p class=\"alert\"><b>The log is incomplete:</b> ";
       if (lost_events()) out_ += num(lost_events()) + " events were lost while tracing. ";
@@ -592,7 +597,8 @@ class Page {
 
   void footer() {
     out_ += "<footer>tcpfsm " TCPFSM_VERSION " check, " + html(model_name(r_.model)) +
-            " model. Exit status: 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.</footer>\n";
+            " model. Exit status: 0 clean (with warnings too); 1 violations, gaps or input errors; 2 a file could not "
+            "be read.</footer>\n";
   }
 
   const CheckReport& r_;

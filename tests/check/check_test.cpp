@@ -610,3 +610,77 @@ TEST(Check, RepeatedViolationsAreGrouped) {
   EXPECT_EQ(one["violations_not_listed"], 1);
 }
 
+// Item 2: a log that ends with sockets long in CLOSE_WAIT is clean, with a
+// warning that names who holds them. The exit status stays 0.
+TEST(Check, CloseWaitAtTheEndIsAWarning) {
+  const std::string log = kStart + "\n" + tx(1, 1, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(1, 1, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(3, 2, "LISTEN", "SYN_RECV", 8080, "10.0.0.4", 50002) +
+                          tx(3, 2, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.4", 50002) +
+                          tx(4, 2, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.4", 50002) +
+                          tx(20, 3, "LISTEN", "SYN_RECV", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(20, 3, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(21, 3, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.5", 50003, kCurl) +  // 19 s: young
+                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl);
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(section(r.out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 38.0s), "
+            "held by - 1, nginx[100] 1\n");
+  const auto j = check_json(log);
+  EXPECT_EQ(j["exit_status"], 0);
+  EXPECT_EQ(j["warnings"], nlohmann::json::parse(R"([{"kind":"stuck_at_end","state":"CLOSE_WAIT","sockets":2,
+      "min_age_ns":30000000000,"oldest_ns":38000000000,
+      "owners":{"top":[{"key":"-","count":1},{"key":"nginx[100]","count":1}],"other":0,"distinct":2},
+      "message":"2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 38.0s), held by - 1,)"
+                                                     R"( nginx[100] 1"}])"));
+}
+
+TEST(Check, CloseWaitWarningFollowsStuckAge) {
+  const std::string log = tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(21, 3, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl);
+  const auto aged = [&](std::chrono::nanoseconds age) {
+    return check(log, opts([&](auto& o) { o.stuck_age = age; }));
+  };
+  // 38 s and 19 s in CLOSE_WAIT when the log ends.
+  EXPECT_EQ(section(aged(std::chrono::seconds(39)).out, "Clean"), "");
+  EXPECT_EQ(check_json(log, opts([](auto& o) { o.stuck_age = std::chrono::seconds(39); }))["warnings"],
+            nlohmann::json::array());
+  EXPECT_EQ(section(aged(std::chrono::seconds(19)).out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 19s or more at the end of the log (the oldest for 38.0s), "
+            "held by curl[200] 1, nginx[100] 1\n");
+  EXPECT_EQ(section(aged(std::chrono::milliseconds(90500)).out, "Clean"), "");
+  EXPECT_NE(aged(std::chrono::milliseconds(1500)).out.find("for 1.5s or more at the end of the log"),
+            std::string::npos);
+}
+
+TEST(Check, CloseWaitWarningSaysWhenARunEndedBeforeTheLog) {
+  // Two trace runs: a socket stuck when the first ended, and one when the log did.
+  const std::string log = kStart + "\n" + tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          R"({"type":"end","ts":"2026-11-21T07:00:40.000000000Z"})" "\n" +
+                          R"({"type":"start","ts":"2026-11-21T07:00:41.000000000Z","cause":"run"})" "\n" +
+                          tx(42, 2, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.4", 50002, kCurl) +
+                          R"({"type":"end","ts":"2026-11-21T07:01:30.000000000Z"})" "\n";
+  EXPECT_EQ(section(check(log).out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 30s or more when their trace run or the log ended (the oldest "
+            "for 48.0s), held by curl[200] 1, nginx[100] 1\n");
+  // The last run's alone: at the end of the log.
+  const std::string last = log.substr(log.find(R"({"type":"start","ts":"2026-11-21T07:00:41)"));
+  EXPECT_NE(check(last).out.find("  warning: 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the "
+                                 "oldest for 48.0s), held by curl[200] 1\n"),
+            std::string::npos);
+}
+
+TEST(Check, CloseWaitWarningBesideViolations) {
+  const Result r = check(who_log());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(section(r.out, "Warnings"),
+            "Warnings\n"
+            "  warning: 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 35.0s), held by "
+            "nginx[100] 1\n");
+}

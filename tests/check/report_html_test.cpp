@@ -267,6 +267,12 @@ std::string tx(int sec, std::uint64_t cookie, const std::string& from, const std
 
 const std::string kNginx = R"(,"owner_pid":100,"owner_comm":"nginx")";
 
+// A socket nginx left in CLOSE_WAIT 35 s before the log ends.
+const std::string kCloseWait = tx(1, 5, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(1, 5, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(5, 5, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(40, 6, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443);
+
 }  // namespace
 
 TEST(ReportHtml, WhoAndWhereTables) {
@@ -337,6 +343,28 @@ TEST(ReportHtml, RepeatedViolationsAreOneRowWithTheirCount) {
   EXPECT_NE(p.html.find("<td class=\"mono at\">2026-11-21T07:00:02.000000000Z</td><td class=\"n\">1</td>"
                         "<td class=\"mono at\"></td></tr>\n"),
             std::string::npos);
+}
+
+TEST(ReportHtml, CloseWaitAtTheEndIsAnAmberBanner) {
+  const Page p = page(kCloseWait, with_dot("/nonexistent/dot"));
+  EXPECT_EQ(p.status, 0);
+  EXPECT_NE(p.html.find("<div class=\"verdict warning\"><b>Clean, with warnings: every transition is legal, no gap, no "
+                        "input error</b><span>exit status 0: clean; warnings do not change it</span></div>\n"
+                        "<p class=\"alert\"><b>Warning:</b> 1 socket in CLOSE_WAIT for 30s or more at the end of the "
+                        "log (the oldest for 35.0s), held by nginx[100] 1.</p>\n"),
+            std::string::npos)
+      << p.html;
+  EXPECT_EQ(p.html.find("verdict pass"), std::string::npos);
+  EXPECT_NE(p.html.find(".verdict.warning{background:#f4b400;color:var(--ink)}"), std::string::npos);
+  // With violations the banner stays red, the warning under it.
+  const Page bad = page(kCloseWait + tx(41, 7, "LISTEN", "FIN_WAIT2", 1, "127.0.0.1", 2), with_dot("/nonexistent/dot"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.html.find("<div class=\"verdict fail\"><b>1 violation &middot; 0 input errors</b><span>exit status 1: "
+                          "violations, gaps or input errors</span></div>\n<p class=\"alert\"><b>Warning:</b> 1 socket "
+                          "in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 36.0s), held by "
+                          "nginx[100] 1.</p>\n"),
+            std::string::npos)
+      << bad.html;
 }
 
 TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
