@@ -141,8 +141,8 @@ h3{font-size:14px;margin:12px 0 4px}
 table.top{table-layout:fixed}
 table.top td{vertical-align:baseline}
 table.top th.n,table.top td.n{width:80px}
-td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-family:"DejaVu Sans Mono",ui-monospace,monospace;
-  font-size:12.5px}
+td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
+  font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12.5px}
 footer{color:var(--muted);font-size:12px;margin-top:18px}
 )";
 
@@ -496,6 +496,12 @@ class Page {
               " more (<span class=\"mono\">--show 0</span> lists all).</p>\n";
   }
 
+  // Where the last of alike violations was: "line 683" in the first's file.
+  std::string last_place(const Violation& v) const {
+    if (v.last.file == v.at.file && v.last.line) return "line " + std::to_string(v.last.line);
+    return logged(r_.where(v.last));
+  }
+
   void violations() {
     const std::uint64_t total = r_.violation_count();
     out_ += "<section>\n<h2>Violations (" + num(total) + ")</h2>\n";
@@ -504,19 +510,19 @@ class Page {
               " model and continues its socket's last state.</p>\n</section>\n";
       return;
     }
-    // Violations alike are one row: the first's place, socket and ts, how
-    // many, and where the last was.
+    // Violations alike are one row: where the first and the last were, the
+    // first's socket and ts, and how many.
     out_ +=
         "<table><tr><th>where</th><th>verdict</th><th>transition</th><th>why</th><th>socket</th><th>ts</th>"
-        "<th class=\"n\">times</th><th>last</th></tr>\n";
+        "<th class=\"n\">times</th></tr>\n";
     for (const auto& v : r_.violations)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) + "</td><td class=\"bad\">" +
+      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) +
+              (v.count > 1 ? "<br>to " + last_place(v) : std::string()) + "</td><td class=\"bad\">" +
               html(verdict_name(v.kind)) + "</td><td>" + html(state_name(v.old_state)) + " &rarr; " +
               html(state_name(v.new_state)) + "</td><td>" + html(v.reason) + "</td><td class=\"mono\">cookie " +
               std::to_string(v.cookie) + "<br>" + html(logged_endpoint(v.family, v.laddr, v.lport)) + " &rarr; " +
               html(logged_endpoint(v.family, v.raddr, v.rport)) + "</td><td class=\"mono at\">" + logged(v.ts) +
-              "</td><td class=\"n\">" + num(v.count) + "</td><td class=\"mono at\">" +
-              (v.count > 1 ? logged(r_.where(v.last)) : std::string()) + "</td></tr>\n";
+              "</td><td class=\"n\">" + num(v.count) + "</td></tr>\n";
     out_ += "</table>\n";
     not_listed(total, r_.violations_listed());
     out_ += "</section>\n";
