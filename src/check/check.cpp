@@ -45,7 +45,9 @@ class Session {
   // What the log said of a socket whose lifecycle is open.
   struct Sock {
     std::optional<std::uint32_t> owner_pid;
-    std::string owner_comm, container, family, raddr;
+    // Cut at TopCounter::kMaxField bytes: what is kept of a socket is bounded.
+    std::string owner_comm, container, raddr;
+    bool ipv6 = false;
     std::uint16_t lport = 0, rport = 0;
     int state = 0;
     std::optional<std::uint64_t> since_ns;  // the ts of its move into `state`
@@ -230,13 +232,14 @@ class Session {
 
   // What the record says of its socket over what was known of it.
   void remember(Sock& s, bool fresh) {
+    const auto cut = [](std::string_view v) { return cut_at(v, TopCounter::kMaxField); };
     if (rec_.owner_pid) {
       s.owner_pid = rec_.owner_pid;
-      s.owner_comm = rec_.owner_comm;
+      s.owner_comm = cut(rec_.owner_comm);
     }
-    if (!rec_.container.empty()) s.container = rec_.container;
-    s.family = rec_.family;
-    s.raddr = rec_.raddr;
+    if (!rec_.container.empty()) s.container = cut(rec_.container);
+    s.ipv6 = rec_.family == "ipv6";
+    s.raddr = cut(rec_.raddr);
     s.lport = rec_.lport;
     s.rport = rec_.rport;
     // FIN_WAIT1 -> FIN_WAIT1 (close after shutdown) stays in its state.
@@ -246,7 +249,7 @@ class Session {
 
   static SocketLabels labels_of(const Sock& s) {
     return {owner_label(s.owner_pid, s.owner_comm), s.container.empty() ? "host" : s.container,
-            std::to_string(s.lport), peer_label(s.family, s.raddr, s.rport)};
+            std::to_string(s.lport), peer_label(s.ipv6, s.raddr, s.rport)};
   }
 
   // Records without a cause are not counted: the report tells them from

@@ -273,10 +273,10 @@ std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_vie
   return (comm.empty() ? std::string("?") : std::string(comm)) + "[" + num(*pid) + "]";
 }
 
-std::string peer_label(const std::string& family, const std::string& raddr, std::uint16_t rport) {
+std::string peer_label(bool ipv6, std::string_view raddr, std::uint16_t rport) {
   if (raddr.empty()) return "?";
-  if (!rport) return raddr;
-  return endpoint_text(family == "ipv6", raddr, rport);
+  if (!rport) return std::string(raddr);
+  return endpoint_text(ipv6, raddr, rport);
 }
 
 std::string_view shown_container(std::string_view key) {

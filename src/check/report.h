@@ -70,7 +70,7 @@ struct SocketLabels {
   std::string owner = "-", container = "host", lport = "0", peer = "?";
 };
 std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_view comm);
-std::string peer_label(const std::string& family, const std::string& raddr, std::uint16_t rport);
+std::string peer_label(bool ipv6, std::string_view raddr, std::uint16_t rport);
 // A container id as shown: the first 12 of 64 hex digits, as `docker ps`
 // shows it; any other label as it is.
 std::string_view shown_container(std::string_view key);

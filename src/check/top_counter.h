@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/text.h"
+
 namespace tcpfsm {
 
 class TopCounter {
@@ -18,6 +20,10 @@ class TopCounter {
   // Labels kept at most. A label first seen past them is not kept: what is
   // counted under it is only in the total, as other.
   static constexpr std::size_t kMaxKeys = 10000;
+  // Bytes of a label kept; a longer one is cut (where it does not split a
+  // UTF-8 sequence), so the memory is bounded whatever the labels. Labels are
+  // made of fields cut at kMaxField, and a little more.
+  static constexpr std::size_t kMaxField = 256, kMaxLabel = 2 * kMaxField;
 
   struct Row {
     std::string key;
@@ -26,6 +32,7 @@ class TopCounter {
   };
 
   void add(std::string_view key) {
+    key = cut_at(key, kMaxLabel);
     ++total_;
     if (const auto it = counts_.find(key); it != counts_.end()) {
       ++it->second;

@@ -583,6 +583,18 @@ TEST(Check, WhoAndWhereLabelsAreEscapedAndCut) {
             "\x1b[2J" + std::string(60, 'x') + "[7]");
 }
 
+TEST(Check, WhoAndWhereKeepsAtMost256BytesOfAField) {
+  // Any program can name itself, and any log line can hold 1 MiB: what is
+  // kept of each label is bounded.
+  const std::string log = tx(1, 1, "ESTABLISHED", "CLOSE", 80, std::string(1000, 'r'), 9,
+                             R"(,"owner_pid":7,"owner_comm":")" + std::string(1000, 'x') + R"(","container":")" +
+                                 std::string(1000, 'c') + R"(","cause":"rst_sent")");
+  const auto j = check_json(log)["who_and_where"]["resets"];
+  EXPECT_EQ(j["owner"]["top"][0]["key"], std::string(256, 'x') + "[7]");
+  EXPECT_EQ(j["container"]["top"][0]["key"], std::string(256, 'c'));
+  EXPECT_EQ(j["peer"]["top"][0]["key"], std::string(256, 'r') + ":9");
+}
+
 // Item 3 of issue 21: a violation repeated is listed once, with its count
 // and where it was first and last seen.
 TEST(Check, RepeatedViolationsAreGrouped) {
