@@ -120,7 +120,7 @@ _tcpfsm()
             esac
             ;;
         check)
-            opts="-h --help --model -f --format --dot --html --show"
+            opts="-h --help --model -f --format --dot --html --show --stuck-age"
             case $prev in
                 --model)
                     COMPREPLY=($(compgen -W "linux rfc" -- "$cur"))
@@ -134,8 +134,8 @@ _tcpfsm()
                     _tcpfsm_files
                     return
                     ;;
-                --show)
-                    return
+                --show | --stuck-age)
+                    return # a number or a duration: nothing to offer
                     ;;
             esac
             if [[ $cur != -* ]]; then

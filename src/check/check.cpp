@@ -4,10 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
+#include <tuple>
+#include <unordered_map>
 
 #include "check/report.h"
 #include "check/report_html.h"
@@ -38,8 +42,21 @@ std::optional<std::string> unreadable(const std::string& path) {
 // `start` record with cause "run" to its `end`) is checked on its own: sockets
 // changed state unseen while no tracer ran.
 class Session {
+  // What the log said of a socket whose lifecycle is open.
+  struct Sock {
+    std::optional<std::uint32_t> owner_pid;
+    // Cut at TopCounter::kMaxField bytes: what is kept of a socket is bounded.
+    std::string owner_comm, container, raddr;
+    bool ipv6 = false;
+    std::uint16_t lport = 0, rport = 0;
+    int state = 0;
+    std::optional<std::uint64_t> since_ns;  // the ts of its move into `state`
+  };
+
  public:
-  Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {}
+  Session(const CheckOptions& o, std::ostream& err) : report_(o.model, o.show), checker_(o.model), err_(err) {
+    report_.stuck_age_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(o.stuck_age.count(), 0));
+  }
 
   void read(std::string name, std::istream& in) {
     report_.files.push_back({std::move(name)});
@@ -88,6 +105,7 @@ class Session {
 
   CheckReport finish() {
     end_run();
+    report_.stuck.earlier_run = stuck_before_last_run_ != 0;
     if (suppressed_)
       err_ << "tcpfsm check: " << suppressed_ << " more input errors not listed (--show 0 lists all)\n";
     return std::move(report_);
@@ -108,6 +126,8 @@ class Session {
       return;
     }
     ++report_.records[static_cast<std::size_t>(rec_.type)];
+    ts_ = json::parse_rfc3339(rec_.ts);
+    if (ts_) last_ts_ = std::max(last_ts_.value_or(0), *ts_);
     switch (rec_.type) {
       case RecordType::Transition: transition(); break;
       case RecordType::Lost:
@@ -142,6 +162,7 @@ class Session {
 
   void transition() {
     ++run_transitions_;
+    run_has_transitions_ = true;
     // rec_.cause on a transition is its cause (on a start record, why the run began).
     const std::optional<Cause> cause = cause_from_name(rec_.cause);
     const Checker::Result r = checker_.observe(rec_.cookie, rec_.old_state, rec_.new_state, cause.value_or(Cause::None));
@@ -154,10 +175,81 @@ class Session {
       ++b->transitions;
       if (r.verdict.kind != VerdictKind::Ok) ++b->violations;
     }
-    if (r.verdict.kind != VerdictKind::Ok && report_.keeps_more(report_.violations.size()))
-      report_.violations.push_back({at_, r.verdict.kind, r.verdict.reason, rec_.old_state, rec_.new_state,
-                                    rec_.cookie, rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport,
-                                    rec_.rport});
+    if (r.verdict.kind != VerdictKind::Ok) violation(r.verdict);
+    who(cause, r.verdict.kind);
+  }
+
+  // A violation like one listed (the same verdict, edge and reason) adds to
+  // its count; the first `show` kinds are listed.
+  void violation(const Verdict& v) {
+    auto key = std::make_tuple(v.kind, rec_.old_state, rec_.new_state, v.reason);
+    if (const auto it = listed_.find(key); it != listed_.end()) {
+      Violation& listed = report_.violations[it->second];
+      ++listed.count;
+      listed.last = at_;
+      return;
+    }
+    if (!report_.keeps_more(report_.violations.size())) return;
+    listed_.emplace(std::move(key), report_.violations.size());
+    report_.violations.push_back({at_, at_, 1, v.kind, v.reason, rec_.old_state, rec_.new_state, rec_.cookie,
+                                  rec_.ts, rec_.family, rec_.laddr, rec_.raddr, rec_.lport, rec_.rport});
+  }
+
+  // Counts the transition's socket by who and where, and remembers what the
+  // log said of it: a later record may not say who held it (a socket closed
+  // before its owner was looked up has none).
+  void who(const std::optional<Cause>& cause, VerdictKind verdict) {
+    const int close = number(State::Close);
+    if (rec_.new_state == close) {
+      // The lifecycle ended: its socket is not kept, but this record is counted.
+      const auto it = socks_.find(rec_.cookie);
+      Sock s = it == socks_.end() ? Sock{} : std::move(it->second);
+      if (it != socks_.end()) socks_.erase(it);
+      remember(s, true);
+      count_events(cause, verdict, s);
+      return;
+    }
+    auto [it, fresh] = socks_.try_emplace(rec_.cookie);
+    remember(it->second, fresh);
+    count_events(cause, verdict, it->second);
+  }
+
+  void count_events(const std::optional<Cause>& cause, VerdictKind verdict, const Sock& s) {
+    const bool refusal = rec_.old_state == number(State::SynSent) && rec_.new_state == number(State::Close) &&
+                         (cause == Cause::RstReceived || rec_.error == "ECONNREFUSED");
+    std::optional<SocketLabels> labels;
+    const auto add = [&](WhoKind k) {
+      if (!labels) labels = labels_of(s);
+      report_.who[static_cast<std::size_t>(k)].add(*labels);
+    };
+    if (refusal)
+      add(WhoKind::Refusals);
+    else if (cause == Cause::RstReceived || cause == Cause::RstSent)
+      add(WhoKind::Resets);
+    if (cause == Cause::Timeout) add(WhoKind::Timeouts);
+    if (verdict != VerdictKind::Ok) add(WhoKind::Violations);
+  }
+
+  // What the record says of its socket over what was known of it.
+  void remember(Sock& s, bool fresh) {
+    const auto cut = [](std::string_view v) { return cut_at(v, TopCounter::kMaxField); };
+    if (rec_.owner_pid) {
+      s.owner_pid = rec_.owner_pid;
+      s.owner_comm = cut(rec_.owner_comm);
+    }
+    if (!rec_.container.empty()) s.container = cut(rec_.container);
+    s.ipv6 = rec_.family == "ipv6";
+    s.raddr = cut(rec_.raddr);
+    s.lport = rec_.lport;
+    s.rport = rec_.rport;
+    // FIN_WAIT1 -> FIN_WAIT1 (close after shutdown) stays in its state.
+    if (fresh || rec_.old_state != rec_.new_state || s.state != rec_.new_state) s.since_ns = ts_;
+    s.state = rec_.new_state;
+  }
+
+  static SocketLabels labels_of(const Sock& s) {
+    return {owner_label(s.owner_pid, s.owner_comm), s.container.empty() ? "host" : s.container,
+            std::to_string(s.lport), peer_label(s.ipv6, s.raddr, s.rport)};
   }
 
   // Records without a cause are not counted: the report tells them from
@@ -170,7 +262,7 @@ class Session {
 
   // The timeline's bucket for this record's ts; none when the ts cannot be read.
   Timeline::Bucket* bucket() {
-    if (auto t = json::parse_rfc3339(rec_.ts)) return &report_.timeline.at(*t);
+    if (ts_) return &report_.timeline.at(*ts_);
     ++report_.timeline.untimed;
     return nullptr;
   }
@@ -180,12 +272,32 @@ class Session {
     if (l.listener) ++report_.listeners;
   }
 
-  // Lifecycles still open count as open (or truncated), and the checker starts over.
+  // Lifecycles still open count as open (or truncated), and the checker
+  // starts over. Those long in CLOSE_WAIT by the last ts read are stuck.
   void end_run() {
-    checker_.for_each_open([&](std::uint64_t, const Lifecycle& l) {
+    const Sock unknown;
+    std::uint64_t stuck = 0;
+    checker_.for_each_open([&](std::uint64_t cookie, const Lifecycle& l) {
       lifecycle(l);
       ++report_.open_at_end[l.state];
+      const auto it = socks_.find(cookie);
+      const Sock& s = it == socks_.end() ? unknown : it->second;
+      report_.who[static_cast<std::size_t>(WhoKind::OpenAtEnd)].add(labels_of(s));
+      if (l.state != number(State::CloseWait) || !s.since_ns || !last_ts_ || *last_ts_ < *s.since_ns) return;
+      const std::uint64_t age = *last_ts_ - *s.since_ns;
+      if (age < report_.stuck_age_ns) return;
+      ++stuck;
+      report_.stuck.oldest_ns = std::max(report_.stuck.oldest_ns, age);
+      report_.stuck.owners.add(owner_label(s.owner_pid, s.owner_comm));
     });
+    report_.stuck.sockets += stuck;
+    // Which run was the log's last: the last with a transition.
+    if (run_has_transitions_) {
+      stuck_before_last_run_ += stuck_in_last_run_;
+      stuck_in_last_run_ = stuck;
+    }
+    run_has_transitions_ = false;
+    socks_.clear();
     report_.gaps_explained += checker_.gaps_explained();
     checker_ = Checker(report_.model);
     run_start_.reset();
@@ -204,6 +316,13 @@ class Session {
 
   CheckReport report_;
   Checker checker_;
+  std::unordered_map<std::uint64_t, Sock> socks_;  // by cookie, as the checker keeps lifecycles
+  // The listed violations' kinds: verdict, edge, reason -> index in report_.violations.
+  std::map<std::tuple<VerdictKind, int, int, std::string>, std::size_t> listed_;
+  std::optional<std::uint64_t> ts_;       // the record's ts, if it can be read
+  std::optional<std::uint64_t> last_ts_;  // the latest ts read
+  bool run_has_transitions_ = false;
+  std::uint64_t stuck_in_last_run_ = 0, stuck_before_last_run_ = 0;
   std::ostream& err_;
   LogRecord rec_;  // reused: its strings keep their capacity
   Location at_;

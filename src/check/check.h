@@ -2,6 +2,7 @@
 // `tcpfsm trace`, streaming, and report what was found.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <istream>
 #include <ostream>
@@ -21,13 +22,16 @@ struct CheckOptions {
   std::string dot_path;   // write the observed transition graph here, if set
   std::string html_path;  // write the report as an HTML page here, if set
   std::string dot_program = "dot";  // Graphviz, to lay out the page's graph
-  std::size_t show = 50;  // violations and input errors listed; 0 lists all
+  std::size_t show = 50;  // kinds of violations and input errors listed; 0 lists all
+  // Sockets in CLOSE_WAIT this long or longer at the end of the log are a
+  // warning (the exit status stays 0).
+  std::chrono::nanoseconds stuck_age = std::chrono::seconds(30);
 };
 
 // Reads, checks, writes the report to `out` and input errors to `err`.
-// Returns the exit status (tcpfsm::ExitCode): 0 clean; 1 violations, gaps or
-// bad lines; 2 a file could not be read; 8 the --dot or --html file could not
-// be written.
+// Returns the exit status (tcpfsm::ExitCode): 0 clean (also with warnings);
+// 1 violations, gaps or bad lines; 2 a file could not be read; 8 the --dot or
+// --html file could not be written.
 int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace tcpfsm

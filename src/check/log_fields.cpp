@@ -25,6 +25,10 @@ Stored store_uint(LogRecord& r, Field f, std::uint64_t v) {
       if (v > UINT32_MAX) return Stored::OutOfRange;
       r.netns = static_cast<std::uint32_t>(v);
       break;
+    case Field::OwnerPid:
+      if (v > UINT32_MAX) return Stored::OutOfRange;
+      r.owner_pid = static_cast<std::uint32_t>(v);
+      break;
     case Field::Lport:
     case Field::Rport:
       if (v > 65535) return Stored::OutOfRange;
@@ -54,6 +58,7 @@ Stored store_string(LogRecord& r, Field f, std::string_view v) {
     case Field::Container: r.container = v; break;
     case Field::Error: r.error = v; break;
     case Field::RstReason: r.rst_reason = v; break;
+    case Field::OwnerComm: r.owner_comm = v; break;
     case Field::Old:
     case Field::New: {
       const std::optional<State> s = state_from_name(v);

@@ -14,7 +14,7 @@ namespace tcpfsm::log_fields {
 
 enum class Field : std::uint8_t {
   Type, Ts, Cause, Transitions, Cookie, Old, New, OldNs, Family, Laddr, Lport, Raddr, Rport, Ringbuf,
-  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, None,
+  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, OwnerPid, OwnerComm, None,
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::None);
 
@@ -45,6 +45,8 @@ inline constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"container", "a string"},
     {"error", "a string"},
     {"rst_reason", "a string"},
+    {"owner_pid", "a process id (0-4294967295)"},
+    {"owner_comm", "a string"},
 }};
 
 constexpr std::size_t index(Field f) { return static_cast<std::size_t>(f); }
@@ -63,7 +65,8 @@ inline constexpr std::array<TypeSpec, 5> kTypes{{
     {"transition", RecordType::Transition, bit(Field::Cookie) | bit(Field::Old) | bit(Field::New),
      kCommon | bit(Field::OldNs) | bit(Field::Family) | bit(Field::Laddr) | bit(Field::Lport) |
          bit(Field::Raddr) | bit(Field::Rport) | bit(Field::Netns) | bit(Field::CgroupId) | bit(Field::Cgroup) |
-         bit(Field::Container) | bit(Field::Cause) | bit(Field::Error) | bit(Field::RstReason)},
+         bit(Field::Container) | bit(Field::Cause) | bit(Field::Error) | bit(Field::RstReason) |
+         bit(Field::OwnerPid) | bit(Field::OwnerComm)},
     {"lost", RecordType::Lost, bit(Field::Ringbuf) | bit(Field::Recursion), kCommon | bit(Field::Skstate)},
     {"start", RecordType::Start, 0, kCommon | bit(Field::Cause)},
     {"stats", RecordType::Stats, 0, kCommon},
@@ -96,8 +99,8 @@ namespace detail {
 constexpr std::size_t kSlots = 64;
 
 constexpr std::size_t hash(std::string_view key) {
-  return (key.size() * 2 + static_cast<unsigned char>(key.front()) * 3 +
-          static_cast<unsigned char>(key.back()) * 5) &
+  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
+          static_cast<unsigned char>(key.back()) * 4) &
          (kSlots - 1);
 }
 

@@ -50,6 +50,8 @@ void LogRecord::clear() {
   cgroup_id = 0;
   cgroup.clear();
   container.clear();
+  owner_pid.reset();
+  owner_comm.clear();
   error.clear();
   rst_reason.clear();
   ringbuf = recursion = skstate = 0;

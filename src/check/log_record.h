@@ -34,6 +34,9 @@ struct LogRecord {
   std::uint32_t netns = 0;
   std::uint64_t cgroup_id = 0;
   std::string cgroup, container;
+  // who held the socket, when the tracer was certain (absent: no pid, empty comm)
+  std::optional<std::uint32_t> owner_pid;
+  std::string owner_comm;
   std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
   std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
   // lost

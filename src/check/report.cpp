@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 
 #include "model/causes.h"
 #include "model/dot.h"
@@ -21,6 +22,13 @@ constexpr std::array kPercentiles{50.0, 90.0, 99.0};
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
 std::string duration(std::uint64_t ns) { return format_duration(std::chrono::nanoseconds(ns)); }
+
+// "30s", "1m30s": an age as --stuck-age takes it.
+std::string age_text(std::uint64_t ns) {
+  constexpr std::uint64_t kS = 1'000'000'000;
+  if (ns % kS == 0 && ns < 60 * kS) return num(ns / kS) + "s";
+  return duration(ns);
+}
 
 std::size_t widest_state(const CheckReport& r) {
   std::size_t w = 5;  // "STATE"
@@ -94,6 +102,13 @@ void totals_text(std::string& out, const CheckReport& r) {
     out += "Runs          " + num(r.runs_counted) + " with an end record: its transition total compared\n";
 }
 
+// After the totals: "Clean, with warnings" when the exit status is 0.
+void warnings_text(std::string& out, const CheckReport& r) {
+  if (!r.has_warnings()) return;
+  out += r.exit_status() == 0 ? "\nClean, with warnings (exit status 0)\n" : "\nWarnings\n";
+  out += "  warning: " + escaped(stuck_warning(r)) + "\n";
+}
+
 void violations_text(std::string& out, const CheckReport& r) {
   const std::uint64_t total = r.violation_count();
   if (!total) return;
@@ -103,10 +118,48 @@ void violations_text(std::string& out, const CheckReport& r) {
            num(v.cookie) + " " + logged_endpoint(v.family, v.laddr, v.lport) + " -> " +
            logged_endpoint(v.family, v.raddr, v.rport);
     if (!v.ts.empty()) out += " at " + escaped(v.ts);
-    out += "]\n";
+    out += "]";
+    if (v.count > 1) out += " (" + num(v.count) + " times, the last at " + r.where(v.last) + ")";
+    out += "\n";
   }
-  if (total > r.violations.size())
-    out += "  ... and " + num(total - r.violations.size()) + " more (--show 0 lists all)\n";
+  if (const std::uint64_t listed = r.violations_listed(); total > listed)
+    out += "  ... and " + num(total - listed) + " more (--show 0 lists all)\n";
+}
+
+// A label from the log as the text report shows it: escaped, cut short.
+std::string shown_label(std::string_view label) {
+  constexpr std::size_t kMax = 48;
+  const std::string text = escaped(label);
+  const std::string_view cut = cut_at(text, kMax);
+  return cut.size() < text.size() ? std::string(cut) + "..." : text;
+}
+
+// "nginx[100] 5, - 2, others 7": the largest counts, then the rest.
+std::string top_text(const TopCounter& c, bool container = false) {
+  const auto rows = c.top(kWhoTop);
+  std::string out;
+  for (const auto& row : rows)
+    out += (out.empty() ? "" : ", ") + shown_label(container ? shown_container(row.key) : row.key) + " " +
+           num(row.count);
+  if (const std::uint64_t other = c.other(rows)) out += (out.empty() ? "others " : ", others ") + num(other);
+  return out;
+}
+
+void who_text(std::string& out, const CheckReport& r) {
+  bool any = false;
+  for (auto k : kWhoKinds) any = any || r.who_of(k).count;
+  if (!any) return;
+  out += "\nWho and where (the " + num(kWhoTop) + " largest of each; owner - when the log does not say)\n";
+  for (auto k : kWhoKinds) {
+    const WhoTable& t = r.who_of(k);
+    if (!t.count) continue;
+    out += "  " + (k == WhoKind::OpenAtEnd ? std::string("open at end") : std::string(who_kind_name(k))) + " " +
+           num(t.count) + "\n";
+    out += "    owner      " + top_text(t.owner) + "\n";
+    out += "    container  " + top_text(t.container, true) + "\n";
+    out += "    lport      " + top_text(t.lport) + "\n";
+    out += "    peer       " + top_text(t.peer) + "\n";
+  }
 }
 
 void matrix_text(std::string& out, const CheckReport& r) {
@@ -204,6 +257,54 @@ std::string logged_endpoint(const std::string& family, const std::string& addr, 
   return endpoint_text(family == "ipv6", escaped(addr), port);
 }
 
+std::string_view who_kind_name(WhoKind k) {
+  switch (k) {
+    case WhoKind::Resets: return "resets";
+    case WhoKind::Timeouts: return "timeouts";
+    case WhoKind::Refusals: return "refusals";
+    case WhoKind::Violations: return "violations";
+    case WhoKind::OpenAtEnd: return "open_at_end";
+  }
+  return "?";
+}
+
+std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_view comm) {
+  if (!pid) return "-";
+  return (comm.empty() ? std::string("?") : std::string(comm)) + "[" + num(*pid) + "]";
+}
+
+std::string peer_label(bool ipv6, std::string_view raddr, std::uint16_t rport) {
+  if (raddr.empty()) return "?";
+  if (!rport) return std::string(raddr);
+  return endpoint_text(ipv6, raddr, rport);
+}
+
+std::string_view shown_container(std::string_view key) {
+  constexpr std::size_t kHexId = 64, kShort = 12;
+  if (key.size() == kHexId && key.find_first_not_of("0123456789abcdef") == std::string_view::npos)
+    return key.substr(0, kShort);
+  return key;
+}
+
+std::string stuck_warning(const CheckReport& r) {
+  const StuckAtEnd& s = r.stuck;
+  if (!s.sockets) return "";
+  std::string w = num(s.sockets) + (s.sockets == 1 ? " socket" : " sockets") + " in CLOSE_WAIT for " +
+                  age_text(r.stuck_age_ns) + " or more " +
+                  (s.earlier_run ? "when their trace run or the log ended" : "at the end of the log") +
+                  " (the oldest for " + duration(s.oldest_ns) + "), held by ";
+  constexpr std::size_t kOwners = 3;
+  constexpr std::size_t kMax = 48;  // bytes of a label
+  const auto rows = s.owners.top(kOwners);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::string_view cut = cut_at(rows[i].key, kMax);
+    w += (i ? ", " : "") + std::string(cut) + (cut.size() < rows[i].key.size() ? "..." : "") + " " +
+         num(rows[i].count);
+  }
+  if (const std::uint64_t other = s.owners.other(rows)) w += ", others " + num(other);
+  return w;
+}
+
 std::string edge_note(Model m, int from, int to) {
   const Edge* e = find_edge(from, to);
   if (allowed(m, from, to)) return std::string(e->label);
@@ -222,6 +323,12 @@ std::uint64_t CheckReport::transitions() const {
 }
 
 std::uint64_t CheckReport::violation_count() const { return transitions() - at(verdicts, VerdictKind::Ok); }
+
+std::uint64_t CheckReport::violations_listed() const {
+  std::uint64_t n = 0;
+  for (const auto& v : violations) n += v.count;
+  return n;
+}
 
 std::uint64_t CheckReport::input_error_count() const {
   return std::accumulate(input_errors.begin(), input_errors.end(), std::uint64_t{0});
@@ -245,7 +352,9 @@ std::string problem_line(const CheckReport& r, const InputProblem& p) {
 std::string report_text(const CheckReport& r) {
   std::string out;
   totals_text(out, r);
+  warnings_text(out, r);
   violations_text(out, r);
+  who_text(out, r);
   matrix_text(out, r);
   causes_text(out, r);
   time_text(out, r);
@@ -291,8 +400,11 @@ std::string report_json(const CheckReport& r) {
                                {"laddr", v.laddr},
                                {"lport", v.lport},
                                {"raddr", v.raddr},
-                               {"rport", v.rport}});
-  j["violations_not_listed"] = r.violation_count() - r.violations.size();
+                               {"rport", v.rport},
+                               {"count", v.count},
+                               {"last_file", r.files.at(v.last.file).name},
+                               {"last_line", v.last.line}});
+  j["violations_not_listed"] = r.violation_count() - r.violations_listed();
   j["problems"] = json::array();
   for (const auto& p : r.problems)
     j["problems"].push_back({{"file", r.files.at(p.at.file).name},
@@ -321,6 +433,30 @@ std::string report_json(const CheckReport& r) {
                                   {"p90_ns", h.percentile(90)},
                                   {"p99_ns", h.percentile(99)},
                                   {"max_ns", h.max()}});
+  j["who_and_where"] = {{"top_n", kWhoTop}, {"max_distinct", TopCounter::kMaxKeys}};
+  const auto top_json = [](const TopCounter& c) {
+    const auto rows = c.top(kWhoTop);
+    json top = json::array();
+    for (const auto& row : rows) top.push_back({{"key", row.key}, {"count", row.count}});
+    return json{{"top", std::move(top)}, {"other", c.other(rows)}, {"distinct", c.distinct()}};
+  };
+  for (auto k : kWhoKinds) {
+    const WhoTable& t = r.who_of(k);
+    j["who_and_where"][who_kind_name(k)] = {{"count", t.count},
+                                            {"owner", top_json(t.owner)},
+                                            {"container", top_json(t.container)},
+                                            {"lport", top_json(t.lport)},
+                                            {"peer", top_json(t.peer)}};
+  }
+  j["warnings"] = json::array();
+  if (r.stuck.sockets)
+    j["warnings"].push_back({{"kind", "stuck_at_end"},
+                             {"state", "CLOSE_WAIT"},
+                             {"sockets", r.stuck.sockets},
+                             {"min_age_ns", r.stuck_age_ns},
+                             {"oldest_ns", r.stuck.oldest_ns},
+                             {"owners", top_json(r.stuck.owners)},
+                             {"message", stuck_warning(r)}});
   j["exit_status"] = r.exit_status();
   // Strings from the log may hold invalid UTF-8: shown as U+FFFD, never a throw.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

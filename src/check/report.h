@@ -5,7 +5,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "check/histogram.h"
 #include "check/log_record.h"
 #include "check/timeline.h"
+#include "check/top_counter.h"
 
 namespace tcpfsm {
 
@@ -29,8 +32,12 @@ struct Location {
   std::uint64_t line = 0;
 };
 
+// A violation, and those like it: the same verdict, edge and reason. The
+// socket and ts are the first one's.
 struct Violation {
-  Location at;
+  Location at;    // the first
+  Location last;  // the last like it
+  std::uint64_t count = 1;
   VerdictKind kind = VerdictKind::Ok;
   std::string reason;
   int old_state = 0, new_state = 0;
@@ -43,6 +50,50 @@ struct InputProblem {
   Location at;
   InputError kind = InputError::InvalidJson;
   std::string message;
+};
+
+// What happened to sockets, by who held them and where: each kind's events
+// counted by the socket's owner, container, local port and peer, for the
+// largest of each (TopCounter: bounded).
+enum class WhoKind : std::uint8_t { Resets, Timeouts, Refusals, Violations, OpenAtEnd };
+inline constexpr std::array kWhoKinds{WhoKind::Resets, WhoKind::Timeouts, WhoKind::Refusals, WhoKind::Violations,
+                                      WhoKind::OpenAtEnd};
+// "resets", "timeouts", "refusals", "violations", "open_at_end".
+std::string_view who_kind_name(WhoKind k);
+inline constexpr std::size_t kWhoTop = 10;  // rows shown of each table
+
+// A socket's labels. owner: "nginx[812]" (owner_comm[owner_pid]), "-" when the
+// log does not say; container: its id, or "host"; lport: "8080"; peer:
+// "10.0.0.2:443", "[::1]:443", the address alone when the port is 0 (a
+// listener's), "?" when the log has none. As the log has them: not escaped.
+struct SocketLabels {
+  std::string owner = "-", container = "host", lport = "0", peer = "?";
+};
+std::string owner_label(const std::optional<std::uint32_t>& pid, std::string_view comm);
+std::string peer_label(bool ipv6, std::string_view raddr, std::uint16_t rport);
+// A container id as shown: the first 12 of 64 hex digits, as `docker ps`
+// shows it; any other label as it is.
+std::string_view shown_container(std::string_view key);
+
+struct WhoTable {
+  std::uint64_t count = 0;
+  TopCounter owner, container, lport, peer;
+  void add(const SocketLabels& s) {
+    ++count;
+    owner.add(s.owner);
+    container.add(s.container);
+    lport.add(s.lport);
+    peer.add(s.peer);
+  }
+};
+
+// Sockets in CLOSE_WAIT for stuck_age or longer when the log ended: by the
+// log's own clock, from the ts of their move into it to the last ts read.
+struct StuckAtEnd {
+  std::uint64_t sockets = 0;
+  std::uint64_t oldest_ns = 0;
+  bool earlier_run = false;  // some when a trace run ended before the log did
+  TopCounter owners;
 };
 
 struct CheckReport {
@@ -71,7 +122,11 @@ struct CheckReport {
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
   Timeline timeline;                              // transitions, violations and losses by ts
 
-  std::vector<Violation> violations;        // the first `show` (all if 0)
+  std::array<WhoTable, kWhoKinds.size()> who;     // by WhoKind
+  std::uint64_t stuck_age_ns = 30'000'000'000;   // --stuck-age
+  StuckAtEnd stuck;
+
+  std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
 
   bool read_failed = false;  // a file could not be read to its end
@@ -79,11 +134,15 @@ struct CheckReport {
   std::uint64_t lines() const;
   std::uint64_t transitions() const;
   std::uint64_t violation_count() const;    // illegal + gap + unknown_state
+  std::uint64_t violations_listed() const;  // those of the kinds listed
   std::uint64_t input_error_count() const;
   bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
 
   // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.
+  // Warnings do not change it.
   int exit_status() const;
+  bool has_warnings() const { return stuck.sockets != 0; }
+  const WhoTable& who_of(WhoKind k) const { return who[static_cast<std::size_t>(k)]; }
 
   // "t.json:12" (the file alone for line 0).
   std::string where(const Location& at) const;
@@ -131,6 +190,10 @@ std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(
 // "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
 // address is text from the log, escaped like anything else quoted from it.
 std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port);
+// The warning for sockets long in CLOSE_WAIT at the end, or "" for none:
+// "2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest
+// for 38.0s), held by nginx[100] 1, - 1". Labels from the log not escaped.
+std::string stuck_warning(const CheckReport& r);
 // What the model says of an edge: its label, or why it is not allowed.
 std::string edge_note(Model m, int from, int to);
 

@@ -105,6 +105,7 @@ section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1
   align-items:baseline;gap:16px;flex-wrap:wrap}
 .verdict b{font-size:20px}
 .verdict.pass{background:var(--ok)}.verdict.fail{background:var(--bad)}
+.verdict.warning{background:#f4b400;color:var(--ink)}
 .alert{border-left:4px solid var(--warn);background:#fff4e8;padding:8px 14px;margin:10px 0 0;border-radius:4px}
 .tiles{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px;margin:14px 0}
 .tile{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
@@ -135,6 +136,13 @@ td.at{white-space:nowrap}
 .dist>.h{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);padding:3px 0}
 .dist>.n{text-align:right;font-variant-numeric:tabular-nums}
 .dist svg{display:block}
+h3{font-size:14px;margin:12px 0 4px}
+.who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:14px;align-items:start}
+table.top{table-layout:fixed}
+table.top td{vertical-align:baseline}
+table.top th.n,table.top td.n{width:80px}
+td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
+  font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12.5px}
 footer{color:var(--muted);font-size:12px;margin-top:18px}
 )";
 
@@ -151,6 +159,7 @@ class Page {
     graph();
     time_in_state();
     violations();
+    who();
     problems();
     files();
     footer();
@@ -182,7 +191,10 @@ class Page {
     out_ += "</p>\n";
     const int status = r_.exit_status();
     std::string what, meaning;
-    if (status == 0) {
+    if (status == 0 && r_.has_warnings()) {
+      what = "Clean, with warnings: every transition is legal, no gap, no input error";
+      meaning = "exit status 0: clean; warnings do not change it";
+    } else if (status == 0) {
       what = "Clean: every transition is legal, no gap, no input error";
       meaning = "exit status 0: clean";
     } else if (r_.read_failed) {
@@ -194,8 +206,9 @@ class Page {
              (e == 1 ? " input error" : " input errors");
       meaning = "exit status 1: violations, gaps or input errors";
     }
-    out_ += "<div class=\"verdict " + std::string(status == 0 ? "pass" : "fail") + "\"><b>" + what + "</b><span>" +
-            meaning + "</span></div>\n";
+    const char* cls = status != 0 ? "fail" : r_.has_warnings() ? "warning" : "pass";
+    out_ += "<div class=\"verdict " + std::string(cls) + "\"><b>" + what + "</b><span>" + meaning + "</span></div>\n";
+    if (r_.has_warnings()) out_ += "<p class=\"alert\"><b>Warning:</b> " + logged(stuck_warning(r_)) + ".</p>\n";
     if (lost_events() || r_.lost_skstate) {
       out_ += "<p class=\"alert\"><b>The log is incomplete:</b> ";
       if (lost_events()) out_ += num(lost_events()) + " events were lost while tracing. ";
@@ -483,6 +496,12 @@ class Page {
               " more (<span class=\"mono\">--show 0</span> lists all).</p>\n";
   }
 
+  // Where the last of alike violations was: "line 683" in the first's file.
+  std::string last_place(const Violation& v) const {
+    if (v.last.file == v.at.file && v.last.line) return "line " + std::to_string(v.last.line);
+    return logged(r_.where(v.last));
+  }
+
   void violations() {
     const std::uint64_t total = r_.violation_count();
     out_ += "<section>\n<h2>Violations (" + num(total) + ")</h2>\n";
@@ -491,18 +510,68 @@ class Page {
               " model and continues its socket's last state.</p>\n</section>\n";
       return;
     }
+    // Violations alike are one row: where the first and the last were, the
+    // first's socket and ts, and how many.
     out_ +=
         "<table><tr><th>where</th><th>verdict</th><th>transition</th><th>why</th><th>socket</th><th>ts</th>"
-        "</tr>\n";
+        "<th class=\"n\">times</th></tr>\n";
     for (const auto& v : r_.violations)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) + "</td><td class=\"bad\">" +
+      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) +
+              (v.count > 1 ? "<br>to " + last_place(v) : std::string()) + "</td><td class=\"bad\">" +
               html(verdict_name(v.kind)) + "</td><td>" + html(state_name(v.old_state)) + " &rarr; " +
               html(state_name(v.new_state)) + "</td><td>" + html(v.reason) + "</td><td class=\"mono\">cookie " +
               std::to_string(v.cookie) + "<br>" + html(logged_endpoint(v.family, v.laddr, v.lport)) + " &rarr; " +
               html(logged_endpoint(v.family, v.raddr, v.rport)) + "</td><td class=\"mono at\">" + logged(v.ts) +
-              "</td></tr>\n";
+              "</td><td class=\"n\">" + num(v.count) + "</td></tr>\n";
     out_ += "</table>\n";
-    not_listed(total, r_.violations.size());
+    not_listed(total, r_.violations_listed());
+    out_ += "</section>\n";
+  }
+
+  // A label from the log in a table cell: cut short in the text (the cell's
+  // CSS ellipsizes what is still too wide), and whole up to a limit when the
+  // pointer is over it.
+  std::string key_cell(std::string_view label, std::string_view shown) {
+    constexpr std::size_t kShown = 64, kTitle = 256;
+    const auto cut = [](std::string_view s, std::size_t max) {
+      const std::string text = escaped(s);
+      const std::string_view c = cut_at(text, max);
+      return html(c) + (c.size() < text.size() ? "&hellip;" : "");
+    };
+    return "<td class=\"label\" title=\"" + cut(label, kTitle) + "\">" + cut(shown, kShown) + "</td>";
+  }
+
+  void top_table(std::string_view title, const TopCounter& c, bool container = false) {
+    out_ += "<table class=\"top\"><tr><th>" + html(title) + "</th><th class=\"n\">count</th></tr>\n";
+    const auto rows = c.top(kWhoTop);
+    for (const auto& row : rows)
+      out_ += "<tr>" + key_cell(row.key, container ? shown_container(row.key) : row.key) + "<td class=\"n\">" +
+              num(row.count) + "</td></tr>\n";
+    if (const std::uint64_t other = c.other(rows))
+      out_ += "<tr><td class=\"label muted\">others</td><td class=\"n\">" + num(other) + "</td></tr>\n";
+    out_ += "</table>\n";
+  }
+
+  // Resets, timeouts, refusals, violations and sockets open at the end, each
+  // by owner, container, local port and peer: four tables side by side.
+  void who() {
+    out_ += "<section>\n<h2>Who and where</h2>\n<p class=\"note\">The " + num(kWhoTop) +
+            " largest of each, by the socket&#39;s owner (- when the log does not say), container, local port and "
+            "peer.</p>\n";
+    bool any = false;
+    for (auto k : kWhoKinds) {
+      const WhoTable& t = r_.who_of(k);
+      if (!t.count) continue;
+      any = true;
+      const std::string name = k == WhoKind::OpenAtEnd ? "open at end" : std::string(who_kind_name(k));
+      out_ += "<h3>" + html(name) + " (" + num(t.count) + ")</h3>\n<div class=\"who\">\n";
+      top_table("owner", t.owner);
+      top_table("container", t.container, true);
+      top_table("local port", t.lport);
+      top_table("peer", t.peer);
+      out_ += "</div>\n";
+    }
+    if (!any) out_ += "<p>No reset, timeout, refusal or violation, and no socket open at the end.</p>\n";
     out_ += "</section>\n";
   }
 
@@ -534,7 +603,8 @@ class Page {
 
   void footer() {
     out_ += "<footer>tcpfsm " TCPFSM_VERSION " check, " + html(model_name(r_.model)) +
-            " model. Exit status: 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.</footer>\n";
+            " model. Exit status: 0 clean (with warnings too); 1 violations, gaps or input errors; 2 a file could not "
+            "be read.</footer>\n";
   }
 
   const CheckReport& r_;

@@ -148,7 +148,7 @@ TEST(Check, CraftedLogViolationsNameTheConnection) {
   EXPECT_EQ(j["violations"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":9,"verdict":"illegal",
       "reason":"FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes","old":"FIN_WAIT2","new":"TIME_WAIT",
       "cookie":2,"ts":"2026-11-21T07:00:00.000000001Z","family":"ipv4","laddr":"127.0.0.1","lport":40000,
-      "raddr":"127.0.0.1","rport":8080})"));
+      "raddr":"127.0.0.1","rport":8080,"count":1,"last_file":"<stdin>","last_line":9})"));
   EXPECT_EQ(j["violations"][1]["line"], 17);
   EXPECT_EQ(j["violations"][1]["reason"],
             "CLOSE_WAIT -> LAST_ACK, but the socket last entered ESTABLISHED: events lost (reported)");
@@ -181,6 +181,18 @@ TEST(Check, CraftedLogTextReport) {
             "(reported) [cookie 3 127.0.0.1:8080 -> 127.0.0.1:40000 at 2026-11-21T07:00:00.000000001Z]\n"
             "  <stdin>:19: unknown_state: ESTABLISHED -> 42: state 42 is not a known TCP state [cookie 5 "
             "127.0.0.1:1 -> 127.0.0.1:2 at 2026-11-21T07:00:00.000000001Z]\n"
+            "\n"
+            "Who and where (the 10 largest of each; owner - when the log does not say)\n"
+            "  violations 3\n"
+            "    owner      - 3\n"
+            "    container  host 3\n"
+            "    lport      1 1, 40000 1, 8080 1\n"
+            "    peer       127.0.0.1:2 1, 127.0.0.1:40000 1, 127.0.0.1:8080 1\n"
+            "  open at end 3\n"
+            "    owner      - 3\n"
+            "    container  host 3\n"
+            "    lport      0 1, 1 1, 40000 1\n"
+            "    peer       127.0.0.1:2 1, 127.0.0.1:443 1, 127.0.0.1:8080 1\n"
             "\n"
             "Transition matrix (old -> new)\n"
             "  OLD            NEW          COUNT  MODEL\n"
@@ -348,8 +360,11 @@ TEST(Check, ValidLastLineWithoutNewlineIsRead) {
 }
 
 TEST(Check, ShowLimitsTheListsNotTheCounts) {
+  // Five violations, each of its own kind (alike ones are listed once).
   std::string log;
-  for (int i = 0; i < 5; ++i) log += tr(100 + i, "FIN_WAIT2", "TIME_WAIT", "1") + "\nbad\n";
+  int i = 0;
+  for (const char* from : {"FIN_WAIT2", "LISTEN", "SYN_SENT", "ESTABLISHED", "CLOSE_WAIT"})
+    log += tr(100 + i++, from, "TIME_WAIT", "1") + "\nbad\n";
   const Result r = check(log, opts([](auto& o) { o.show = 2; }));
   EXPECT_EQ(r.err,
             "<stdin>:2: invalid_json: invalid JSON at column 1: syntax error while parsing value - invalid literal; "
@@ -396,4 +411,288 @@ TEST(Check, DotFileThatCannotBeWritten) {
   const Result r = check("", opts([](auto& o) { o.dot_path = "/nonexistent-dir/g.dot"; }));
   EXPECT_EQ(r.status, 8);
   EXPECT_EQ(r.err, "tcpfsm check: cannot write /nonexistent-dir/g.dot: No such file or directory\n");
+}
+
+namespace {
+
+// A transition at 2026-11-21T07:00:<sec>Z, with `extra` (JSON members, each
+// after a comma) after the usual fields.
+std::string tx(int sec, std::uint64_t cookie, const std::string& from, const std::string& to, int lport,
+               const std::string& raddr, int rport, const std::string& extra = "") {
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "2026-11-21T07:00:%02d.000000000Z", sec);
+  return R"({"type":"transition","ts":")" + std::string(ts) + R"(","cookie":)" + std::to_string(cookie) +
+         R"(,"family":"ipv4","laddr":"10.0.0.1","lport":)" + std::to_string(lport) + R"(,"raddr":")" + raddr +
+         R"(","rport":)" + std::to_string(rport) + R"(,"old":")" + from + R"(","new":")" + to + "\"" + extra +
+         "}\n";
+}
+
+const std::string kNginx = R"(,"owner_pid":100,"owner_comm":"nginx")";
+const std::string kCurl = R"(,"owner_pid":200,"owner_comm":"curl")";
+const std::string kInA = R"(,"container":")" + std::string(64, 'a') + "\"";
+
+// Resets, a refusal, a timeout, two alike violations and sockets left open,
+// one of them in CLOSE_WAIT for 35 s when the log ends.
+std::string who_log() {
+  return kStart + "\n" +                                                                             // 1
+         tx(0, 1, "CLOSE", "LISTEN", 8080, "0.0.0.0", 0, kNginx + kInA) +                            // 2
+         tx(1, 2, "LISTEN", "SYN_RECV", 8080, "10.0.0.2", 50000, kNginx + kInA) +                    // 3
+         tx(1, 2, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.2", 50000, kInA) +                        // 4
+         tx(2, 2, "ESTABLISHED", "CLOSE", 8080, "10.0.0.2", 50000,                                   // 5 reset: its
+            kInA + R"(,"cause":"rst_received","error":"ECONNRESET")") +                              //   owner from 3
+         tx(2, 3, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                  // 6
+         tx(3, 3, "SYN_SENT", "CLOSE", 41000, "10.0.0.9", 443,                                       // 7 refused
+            R"(,"cause":"rst_received","error":"ECONNREFUSED")") +                                   //
+         tx(3, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                  // 8
+         tx(4, 4, "SYN_SENT", "CLOSE", 41001, "10.0.0.9", 443, R"(,"cause":"timeout","error":"ETIMEDOUT")") +  // 9
+         tx(5, 5, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, kNginx + kInA) +                    // 10
+         tx(5, 5, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, kNginx + kInA) +               // 11
+         tx(5, 5, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001,                              // 12 stays
+            kNginx + kInA + R"(,"cause":"fin_received")") +                                          //
+         tx(6, 6, "ESTABLISHED", "CLOSE", 8080, "10.0.0.4", 50002, kInA + R"(,"cause":"rst_sent")") +  // 13 reset
+         tx(7, 7, "FIN_WAIT2", "TIME_WAIT", 40000, "127.0.0.1", 8080) +                              // 14 illegal
+         tx(8, 8, "FIN_WAIT2", "TIME_WAIT", 40001, "127.0.0.1", 8080) +                              // 15 the same
+         R"({"type":"end","ts":"2026-11-21T07:00:40.000000000Z","transitions":14})" "\n";           // 16
+}
+
+// The report's section that begins with `title`, up to the blank line after it.
+std::string section(const std::string& report, const std::string& title) {
+  const auto at = report.find("\n" + title);
+  if (at == std::string::npos) return "";
+  const auto end = report.find("\n\n", at + 1);
+  return report.substr(at + 1, end == std::string::npos ? std::string::npos : end - at);
+}
+
+}  // namespace
+
+TEST(Check, WhoAndWhereText) {
+  const Result r = check(who_log());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(section(r.out, "Who and where"),
+            "Who and where (the 10 largest of each; owner - when the log does not say)\n"
+            "  resets 2\n"
+            "    owner      - 1, nginx[100] 1\n"
+            "    container  aaaaaaaaaaaa 2\n"
+            "    lport      8080 2\n"
+            "    peer       10.0.0.2:50000 1, 10.0.0.4:50002 1\n"
+            "  timeouts 1\n"
+            "    owner      curl[200] 1\n"
+            "    container  host 1\n"
+            "    lport      41001 1\n"
+            "    peer       10.0.0.9:443 1\n"
+            "  refusals 1\n"
+            "    owner      curl[200] 1\n"
+            "    container  host 1\n"
+            "    lport      41000 1\n"
+            "    peer       10.0.0.9:443 1\n"
+            "  violations 2\n"
+            "    owner      - 2\n"
+            "    container  host 2\n"
+            "    lport      40000 1, 40001 1\n"
+            "    peer       127.0.0.1:8080 2\n"
+            "  open at end 4\n"
+            "    owner      - 2, nginx[100] 2\n"
+            "    container  aaaaaaaaaaaa 2, host 2\n"
+            "    lport      8080 2, 40000 1, 40001 1\n"
+            "    peer       127.0.0.1:8080 2, 0.0.0.0 1, 10.0.0.3:50001 1\n");
+}
+
+TEST(Check, WhoAndWhereJson) {
+  const auto j = check_json(who_log());
+  const std::string a64(64, 'a');
+  const auto one = [](const std::string& key, int n) { return nlohmann::json{{"key", key}, {"count", n}}; };
+  const auto dim = [](nlohmann::json top, int distinct) {
+    return nlohmann::json{{"top", std::move(top)}, {"other", 0}, {"distinct", distinct}};
+  };
+  nlohmann::json expected = {
+      {"top_n", 10},
+      {"max_distinct", 10000},
+      {"resets",
+       {{"count", 2},
+        {"owner", dim({one("-", 1), one("nginx[100]", 1)}, 2)},
+        {"container", dim({one(a64, 2)}, 1)},
+        {"lport", dim({one("8080", 2)}, 1)},
+        {"peer", dim({one("10.0.0.2:50000", 1), one("10.0.0.4:50002", 1)}, 2)}}},
+      {"timeouts",
+       {{"count", 1},
+        {"owner", dim({one("curl[200]", 1)}, 1)},
+        {"container", dim({one("host", 1)}, 1)},
+        {"lport", dim({one("41001", 1)}, 1)},
+        {"peer", dim({one("10.0.0.9:443", 1)}, 1)}}},
+      {"refusals",
+       {{"count", 1},
+        {"owner", dim({one("curl[200]", 1)}, 1)},
+        {"container", dim({one("host", 1)}, 1)},
+        {"lport", dim({one("41000", 1)}, 1)},
+        {"peer", dim({one("10.0.0.9:443", 1)}, 1)}}},
+      {"violations",
+       {{"count", 2},
+        {"owner", dim({one("-", 2)}, 1)},
+        {"container", dim({one("host", 2)}, 1)},
+        {"lport", dim({one("40000", 1), one("40001", 1)}, 2)},
+        {"peer", dim({one("127.0.0.1:8080", 2)}, 1)}}},
+      {"open_at_end",
+       {{"count", 4},
+        {"owner", dim({one("-", 2), one("nginx[100]", 2)}, 2)},
+        {"container", dim({one(a64, 2), one("host", 2)}, 2)},
+        {"lport", dim({one("8080", 2), one("40000", 1), one("40001", 1)}, 3)},
+        {"peer", dim({one("127.0.0.1:8080", 2), one("0.0.0.0", 1), one("10.0.0.3:50001", 1)}, 3)}}},
+  };
+  EXPECT_EQ(j["who_and_where"], expected) << j["who_and_where"].dump(2);
+}
+
+TEST(Check, WhoAndWhereKeepsAtMostTenThousandKeys) {
+  // 10,003 timeouts, each from its own peer port: the first 10,000 ports are
+  // kept, the 3 after them count as other, with the 9,990 not in the top 10.
+  std::string log;
+  for (int i = 0; i < 10003; ++i)
+    log += tx(1, 1000 + i, "SYN_SENT", "CLOSE", 40000, "10.0.0.9", 1 + i, R"(,"cause":"timeout")");
+  const auto j = check_json(log);
+  const auto& peer = j["who_and_where"]["timeouts"]["peer"];
+  EXPECT_EQ(j["who_and_where"]["timeouts"]["count"], 10003);
+  EXPECT_EQ(peer["distinct"], 10000);
+  EXPECT_EQ(peer["other"], 9993);
+  ASSERT_EQ(peer["top"].size(), 10u);
+  // All 1: by key, as text.
+  EXPECT_EQ(peer["top"][0], nlohmann::json::parse(R"({"key":"10.0.0.9:1","count":1})"));
+  EXPECT_EQ(peer["top"][1], nlohmann::json::parse(R"({"key":"10.0.0.9:10","count":1})"));
+  EXPECT_EQ(j["who_and_where"]["timeouts"]["lport"]["top"][0],
+            nlohmann::json::parse(R"({"key":"40000","count":10003})"));
+  // Port 10001 and up came past the cap: not kept.
+  EXPECT_NE(section(check(log).out, "Who and where").find("    peer       10.0.0.9:1 1, 10.0.0.9:10 1, 10.0.0.9:100 1, "
+                                                          "10.0.0.9:1000 1, 10.0.0.9:10000 1, 10.0.0.9:1001 1, "
+                                                          "10.0.0.9:1002 1, 10.0.0.9:1003 1, 10.0.0.9:1004 1, "
+                                                          "10.0.0.9:1005 1, others 9993\n"),
+            std::string::npos)
+      << check(log).out;
+}
+
+TEST(Check, WhoAndWhereLabelsAreEscapedAndCut) {
+  const std::string comm = "\\u001b[2J" + std::string(60, 'x');
+  const std::string log = tx(1, 1, "ESTABLISHED", "CLOSE", 80, "::1", 9, R"(,"family":"ipv6","owner_pid":7,)"
+                                                                        R"("owner_comm":")" + comm +
+                                                                        R"(","cause":"rst_sent")");
+  EXPECT_EQ(section(check(log).out, "Who and where"),
+            "Who and where (the 10 largest of each; owner - when the log does not say)\n"
+            "  resets 1\n"
+            "    owner      \\x1b[2J" + std::string(41, 'x') + "... 1\n"
+            "    container  host 1\n"
+            "    lport      80 1\n"
+            "    peer       [::1]:9 1\n");
+  EXPECT_EQ(check_json(log)["who_and_where"]["resets"]["owner"]["top"][0]["key"],
+            "\x1b[2J" + std::string(60, 'x') + "[7]");
+}
+
+TEST(Check, WhoAndWhereKeepsAtMost256BytesOfAField) {
+  // Any program can name itself, and any log line can hold 1 MiB: what is
+  // kept of each label is bounded.
+  const std::string log = tx(1, 1, "ESTABLISHED", "CLOSE", 80, std::string(1000, 'r'), 9,
+                             R"(,"owner_pid":7,"owner_comm":")" + std::string(1000, 'x') + R"(","container":")" +
+                                 std::string(1000, 'c') + R"(","cause":"rst_sent")");
+  const auto j = check_json(log)["who_and_where"]["resets"];
+  EXPECT_EQ(j["owner"]["top"][0]["key"], std::string(256, 'x') + "[7]");
+  EXPECT_EQ(j["container"]["top"][0]["key"], std::string(256, 'c'));
+  EXPECT_EQ(j["peer"]["top"][0]["key"], std::string(256, 'r') + ":9");
+}
+
+// Item 3 of issue 21: a violation repeated is listed once, with its count
+// and where it was first and last seen.
+TEST(Check, RepeatedViolationsAreGrouped) {
+  const std::string log = tr(100, "FIN_WAIT2", "TIME_WAIT", "1") + "\n" + tr(200, "LISTEN", "FIN_WAIT2", "1") + "\n" +
+                          tr(101, "FIN_WAIT2", "TIME_WAIT", "1") + "\n" + tr(102, "FIN_WAIT2", "TIME_WAIT", "1") + "\n";
+  EXPECT_EQ(section(check(log).out, "Violations"),
+            "Violations (4)\n"
+            "  <stdin>:1: illegal: FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes [cookie 100 "
+            "127.0.0.1:40000 -> 127.0.0.1:8080 at 2026-11-21T07:00:00.000000001Z] (3 times, the last at <stdin>:4)\n"
+            "  <stdin>:2: illegal: LISTEN -> FIN_WAIT2 is not a transition Linux makes [cookie 200 "
+            "127.0.0.1:40000 -> 127.0.0.1:8080 at 2026-11-21T07:00:00.000000001Z]\n");
+  const auto j = check_json(log);
+  ASSERT_EQ(j["violations"].size(), 2u);
+  EXPECT_EQ(j["violations"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":1,"verdict":"illegal",
+      "reason":"FIN_WAIT2 -> TIME_WAIT is not a transition Linux makes","old":"FIN_WAIT2","new":"TIME_WAIT",
+      "cookie":100,"ts":"2026-11-21T07:00:00.000000001Z","family":"ipv4","laddr":"127.0.0.1","lport":40000,
+      "raddr":"127.0.0.1","rport":8080,"count":3,"last_file":"<stdin>","last_line":4})"));
+  EXPECT_EQ(j["violations"][1]["count"], 1);
+  EXPECT_EQ(j["violations"][1]["last_line"], 2);
+  EXPECT_EQ(j["violations_not_listed"], 0);
+  // --show counts groups; the count of a listed group keeps growing.
+  const auto one = check_json(log, opts([](auto& o) { o.show = 1; }));
+  ASSERT_EQ(one["violations"].size(), 1u);
+  EXPECT_EQ(one["violations"][0]["count"], 3);
+  EXPECT_EQ(one["violations_not_listed"], 1);
+}
+
+// Item 2: a log that ends with sockets long in CLOSE_WAIT is clean, with a
+// warning that names who holds them. The exit status stays 0.
+TEST(Check, CloseWaitAtTheEndIsAWarning) {
+  const std::string log = kStart + "\n" + tx(1, 1, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(1, 1, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(3, 2, "LISTEN", "SYN_RECV", 8080, "10.0.0.4", 50002) +
+                          tx(3, 2, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.4", 50002) +
+                          tx(4, 2, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.4", 50002) +
+                          tx(20, 3, "LISTEN", "SYN_RECV", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(20, 3, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(21, 3, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.5", 50003, kCurl) +  // 19 s: young
+                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl);
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(section(r.out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 38.0s), "
+            "held by - 1, nginx[100] 1\n");
+  const auto j = check_json(log);
+  EXPECT_EQ(j["exit_status"], 0);
+  EXPECT_EQ(j["warnings"], nlohmann::json::parse(R"([{"kind":"stuck_at_end","state":"CLOSE_WAIT","sockets":2,
+      "min_age_ns":30000000000,"oldest_ns":38000000000,
+      "owners":{"top":[{"key":"-","count":1},{"key":"nginx[100]","count":1}],"other":0,"distinct":2},
+      "message":"2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 38.0s), held by - 1,)"
+                                                     R"( nginx[100] 1"}])"));
+}
+
+TEST(Check, CloseWaitWarningFollowsStuckAge) {
+  const std::string log = tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          tx(21, 3, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.5", 50003, kCurl) +
+                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl);
+  const auto aged = [&](std::chrono::nanoseconds age) {
+    return check(log, opts([&](auto& o) { o.stuck_age = age; }));
+  };
+  // 38 s and 19 s in CLOSE_WAIT when the log ends.
+  EXPECT_EQ(section(aged(std::chrono::seconds(39)).out, "Clean"), "");
+  EXPECT_EQ(check_json(log, opts([](auto& o) { o.stuck_age = std::chrono::seconds(39); }))["warnings"],
+            nlohmann::json::array());
+  EXPECT_EQ(section(aged(std::chrono::seconds(19)).out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 19s or more at the end of the log (the oldest for 38.0s), "
+            "held by curl[200] 1, nginx[100] 1\n");
+  EXPECT_EQ(section(aged(std::chrono::milliseconds(90500)).out, "Clean"), "");
+  EXPECT_NE(aged(std::chrono::milliseconds(1500)).out.find("for 1.5s or more at the end of the log"),
+            std::string::npos);
+}
+
+TEST(Check, CloseWaitWarningSaysWhenARunEndedBeforeTheLog) {
+  // Two trace runs: a socket stuck when the first ended, and one when the log did.
+  const std::string log = kStart + "\n" + tx(2, 1, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                          R"({"type":"end","ts":"2026-11-21T07:00:40.000000000Z"})" "\n" +
+                          R"({"type":"start","ts":"2026-11-21T07:00:41.000000000Z","cause":"run"})" "\n" +
+                          tx(42, 2, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.4", 50002, kCurl) +
+                          R"({"type":"end","ts":"2026-11-21T07:01:30.000000000Z"})" "\n";
+  EXPECT_EQ(section(check(log).out, "Clean, with warnings"),
+            "Clean, with warnings (exit status 0)\n"
+            "  warning: 2 sockets in CLOSE_WAIT for 30s or more when their trace run or the log ended (the oldest "
+            "for 48.0s), held by curl[200] 1, nginx[100] 1\n");
+  // The last run's alone: at the end of the log.
+  const std::string last = log.substr(log.find(R"({"type":"start","ts":"2026-11-21T07:00:41)"));
+  EXPECT_NE(check(last).out.find("  warning: 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the "
+                                 "oldest for 48.0s), held by curl[200] 1\n"),
+            std::string::npos);
+}
+
+TEST(Check, CloseWaitWarningBesideViolations) {
+  const Result r = check(who_log());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(section(r.out, "Warnings"),
+            "Warnings\n"
+            "  warning: 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 35.0s), held by "
+            "nginx[100] 1\n");
 }

@@ -267,6 +267,38 @@ TEST(LogRecord, CauseErrorAndResetReasonMustBeStrings) {
   EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"error":5,"rst_reason":{}})"), "ok");
 }
 
+TEST(LogRecord, ReadsTheOwnerTheTracerWrites) {
+  Transition t;
+  t.old_state = number(State::Established);
+  t.new_state = number(State::CloseWait);
+  t.owner_pid = 4242;
+  t.owner_comm = "ng\"in\x1bx";
+  std::string line;
+  make_formatter(Format::Json)->transition(line, t, {});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson");
+  const LogRecord r = parsed(line);
+  EXPECT_EQ(r.owner_pid, 4242u);
+  EXPECT_EQ(r.owner_comm, "ng\"in\x1bx");
+  // Without an owner (not known, or --no-owners): none.
+  t.owner_pid = 0;
+  t.owner_comm.clear();
+  line.clear();
+  make_formatter(Format::Json)->transition(line, t, {});
+  EXPECT_FALSE(parsed(line).owner_pid);
+}
+
+TEST(LogRecord, OwnerMustHaveItsTypes) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
+  EXPECT_EQ(outcome(head + R"("owner_pid":"7"})"),
+            R"(wrong_type: field "owner_pid" should be a process id (0-4294967295), not a string)");
+  EXPECT_EQ(outcome(head + R"("owner_pid":4294967296})"),
+            R"(wrong_type: field "owner_pid" should be a process id (0-4294967295), not 4294967296)");
+  EXPECT_EQ(outcome(head + R"("owner_comm":7})"), R"(wrong_type: field "owner_comm" should be a string, not a number)");
+  // Records of other types do not read them.
+  EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"owner_pid":"x"})"), "ok");
+}
+
 // The lines a log is made of take the fast parser; the slow one would cost
 // them the speed without a sign.
 TEST(LogRecordParsers, SimdjsonTakesEveryKindOfRecord) {

@@ -252,6 +252,122 @@ TEST(ReportHtml, FileThatCannotBeWrittenIsExitStatus8) {
   EXPECT_EQ(out.str(), "");
 }
 
+namespace {
+
+// A transition at 2026-11-21T07:00:<sec>Z with `extra` members after the usual ones.
+std::string tx(int sec, std::uint64_t cookie, const std::string& from, const std::string& to, int lport,
+               const std::string& raddr, int rport, const std::string& extra = "") {
+  char ts[40];
+  std::snprintf(ts, sizeof ts, "2026-11-21T07:00:%02d.000000000Z", sec);
+  return R"({"type":"transition","ts":")" + std::string(ts) + R"(","cookie":)" + std::to_string(cookie) +
+         R"(,"family":"ipv4","laddr":"10.0.0.1","lport":)" + std::to_string(lport) + R"(,"raddr":")" + raddr +
+         R"(","rport":)" + std::to_string(rport) + R"(,"old":")" + from + R"(","new":")" + to + "\"" + extra +
+         "}\n";
+}
+
+const std::string kNginx = R"(,"owner_pid":100,"owner_comm":"nginx")";
+
+// A socket nginx left in CLOSE_WAIT 35 s before the log ends.
+const std::string kCloseWait = tx(1, 5, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(1, 5, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(5, 5, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, kNginx) +
+                               tx(40, 6, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443);
+
+}  // namespace
+
+TEST(ReportHtml, WhoAndWhereTables) {
+  const std::string container = R"(,"container":")" + std::string(64, 'a') + "\"";
+  const std::string log =
+      tx(1, 2, "ESTABLISHED", "CLOSE", 8080, "10.0.0.2", 50000, kNginx + container + R"(,"cause":"rst_received")") +
+      tx(2, 3, "ESTABLISHED", "CLOSE", 8080, "10.0.0.4", 50002, R"(,"cause":"rst_sent")");
+  const Page p = page(log, with_dot("/nonexistent/dot"));
+  EXPECT_NE(p.html.find("<section>\n<h2>Who and where</h2>\n<p class=\"note\">The 10 largest of each, by the "
+                        "socket&#39;s owner (- when the log does not say), container, local port and peer.</p>\n"
+                        "<h3>resets (2)</h3>\n<div class=\"who\">\n"
+                        "<table class=\"top\"><tr><th>owner</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"-\">-</td><td class=\"n\">1</td></tr>\n"
+                        "<tr><td class=\"label\" title=\"nginx[100]\">nginx[100]</td><td class=\"n\">1</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>container</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"" + std::string(64, 'a') +
+                        "\">aaaaaaaaaaaa</td><td class=\"n\">1</td></tr>\n"
+                        "<tr><td class=\"label\" title=\"host\">host</td><td class=\"n\">1</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>local port</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"8080\">8080</td><td class=\"n\">2</td></tr>\n"
+                        "</table>\n"
+                        "<table class=\"top\"><tr><th>peer</th><th class=\"n\">count</th></tr>\n"
+                        "<tr><td class=\"label\" title=\"10.0.0.2:50000\">10.0.0.2:50000</td><td class=\"n\">1</td>"
+                        "</tr>\n"
+                        "<tr><td class=\"label\" title=\"10.0.0.4:50002\">10.0.0.4:50002</td><td class=\"n\">1</td>"
+                        "</tr>\n"
+                        "</table>\n"
+                        "</div>\n"
+                        "</section>\n"),
+            std::string::npos)
+      << p.html;
+}
+
+TEST(ReportHtml, WhoAndWhereLongLabelsDoNotWidenTheTables) {
+  const std::string comm = "<script>" + std::string(300, 'x');
+  const Page p = page(tx(1, 2, "ESTABLISHED", "CLOSE", 8080, "10.0.0.2", 50000,
+                         R"(,"owner_pid":7,"owner_comm":")" + comm + R"(","cause":"rst_sent")"),
+                      with_dot("/nonexistent/dot"));
+  expect_self_contained(p.html);
+  EXPECT_EQ(p.html.find("<script>"), std::string::npos);
+  // Cut in the page's text and in the title; the cell ellipsized by CSS.
+  EXPECT_NE(p.html.find("<tr><td class=\"label\" title=\"&lt;script&gt;" + std::string(248, 'x') +
+                        "&hellip;\">&lt;script&gt;" + std::string(56, 'x') +
+                        "&hellip;</td><td class=\"n\">1</td></tr>"),
+            std::string::npos)
+      << p.html;
+  EXPECT_NE(p.html.find(".who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));"), std::string::npos);
+  EXPECT_NE(p.html.find("table.top{table-layout:fixed}"), std::string::npos);
+  EXPECT_NE(p.html.find("td.label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"), std::string::npos);
+}
+
+TEST(ReportHtml, RepeatedViolationsAreOneRowWithTheirCount) {
+  // Three sockets make the same illegal move, one another.
+  const auto v = [](std::uint64_t cookie) {
+    return tx(1, cookie, "FIN_WAIT2", "TIME_WAIT", 40000, "127.0.0.1", 8080);
+  };
+  const Page p =
+      page(v(1) + tx(2, 9, "LISTEN", "FIN_WAIT2", 1, "127.0.0.1", 2) + v(2) + v(3), with_dot("/nonexistent/dot"));
+  EXPECT_NE(p.html.find("<h2>Violations (4)</h2>\n<table><tr><th>where</th><th>verdict</th><th>transition</th>"
+                        "<th>why</th><th>socket</th><th>ts</th><th class=\"n\">times</th></tr>\n"
+                        "<tr><td class=\"mono at\">&lt;stdin&gt;:1<br>to line 4</td>"
+                        "<td class=\"bad\">illegal</td>"),
+            std::string::npos)
+      << p.html;
+  EXPECT_NE(p.html.find("<td class=\"mono at\">2026-11-21T07:00:01.000000000Z</td><td class=\"n\">3</td></tr>\n"
+                        "<tr><td class=\"mono at\">&lt;stdin&gt;:2</td><td class=\"bad\">illegal</td>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<td class=\"mono at\">2026-11-21T07:00:02.000000000Z</td><td class=\"n\">1</td></tr>\n"),
+            std::string::npos);
+}
+
+TEST(ReportHtml, CloseWaitAtTheEndIsAnAmberBanner) {
+  const Page p = page(kCloseWait, with_dot("/nonexistent/dot"));
+  EXPECT_EQ(p.status, 0);
+  EXPECT_NE(p.html.find("<div class=\"verdict warning\"><b>Clean, with warnings: every transition is legal, no gap, no "
+                        "input error</b><span>exit status 0: clean; warnings do not change it</span></div>\n"
+                        "<p class=\"alert\"><b>Warning:</b> 1 socket in CLOSE_WAIT for 30s or more at the end of the "
+                        "log (the oldest for 35.0s), held by nginx[100] 1.</p>\n"),
+            std::string::npos)
+      << p.html;
+  EXPECT_EQ(p.html.find("verdict pass"), std::string::npos);
+  EXPECT_NE(p.html.find(".verdict.warning{background:#f4b400;color:var(--ink)}"), std::string::npos);
+  // With violations the banner stays red, the warning under it.
+  const Page bad = page(kCloseWait + tx(41, 7, "LISTEN", "FIN_WAIT2", 1, "127.0.0.1", 2), with_dot("/nonexistent/dot"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.html.find("<div class=\"verdict fail\"><b>1 violation &middot; 0 input errors</b><span>exit status 1: "
+                          "violations, gaps or input errors</span></div>\n<p class=\"alert\"><b>Warning:</b> 1 socket "
+                          "in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 36.0s), held by "
+                          "nginx[100] 1.</p>\n"),
+            std::string::npos)
+      << bad.html;
+}
+
 TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
   const std::string doc =
       "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"

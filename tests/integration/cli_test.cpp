@@ -125,6 +125,9 @@ const BadCommandLine kCases[] = {
     {"CheckShowNegative", {"check", "--show", "-1"}, "--show: invalid count '-1': expected a whole number"},
     {"CheckShowFraction", {"check", "--show", "1.5"}, "--show: invalid count '1.5': expected a whole number"},
     {"CheckEmptyDot", {"check", "--dot", ""}, "--dot: empty file name"},
+    {"CheckStuckAgeMalformed", {"check", "--stuck-age", "5q"},
+     "--stuck-age: invalid duration '5q': unknown unit 'q' (use ms, s, m, h or d)"},
+    {"CheckStuckAgeNegative", {"check", "--stuck-age", "-1s"}, "--stuck-age: invalid duration '-1s': must not be negative"},
 
     {"StatesUnknownModel", {"states", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
     {"StatesExtraArgument", {"states", "LISTEN"}, "The following argument was not expected: LISTEN"},

@@ -23,8 +23,8 @@ using json = nlohmann::json;
 
 const std::string kLog = TCPFSM_SOURCE_DIR "/tests/data/check-report.json";
 constexpr int kWidth = 1280, kHeight = 1400;
-// The verdict banner's colors (report_html.cpp: --bad and --ok).
-const std::string kRed = "c62828", kGreen = "2e7d32";
+// The verdict banner's colors (report_html.cpp: --bad, --ok and .verdict.warning).
+const std::string kRed = "c62828", kGreen = "2e7d32", kAmber = "f4b400";
 
 struct TempDir {
   fs::path path;
@@ -61,12 +61,12 @@ struct Rendered {
 };
 
 Rendered render(const TempDir& dir, const std::string& name, std::vector<std::string> prefix,
-                const std::vector<std::string>& check_args, int expect_status) {
+                const std::vector<std::string>& check_args, int expect_status, const std::string& log = kLog) {
   const fs::path page = dir.path / (name + ".html"), shot = dir.path / (name + ".png");
   std::vector<std::string> argv = std::move(prefix);
   for (const auto& a : std::vector<std::string>{binary(), "check", "--html", page.string()}) argv.push_back(a);
   argv.insert(argv.end(), check_args.begin(), check_args.end());
-  argv.push_back(kLog);
+  argv.push_back(log);
   Process check(argv);
   EXPECT_EQ(check.wait(), expect_status) << check.err();
 
@@ -77,7 +77,7 @@ Rendered render(const TempDir& dir, const std::string& name, std::vector<std::st
   EXPECT_EQ(chromium.wait(std::chrono::seconds(90)), 0) << chromium.err();
   EXPECT_TRUE(fs::exists(shot)) << chromium.err();
   Process colors(
-      {"/usr/bin/python3", TCPFSM_SOURCE_DIR "/tests/integration/png_colors.py", shot.string(), kRed, kGreen});
+      {"/usr/bin/python3", TCPFSM_SOURCE_DIR "/tests/integration/png_colors.py", shot.string(), kRed, kGreen, kAmber});
   EXPECT_EQ(colors.wait(std::chrono::seconds(60)), 0) << colors.err();
   return {slurp(page), json::parse(colors.out(), nullptr, false)};
 }
@@ -115,7 +115,9 @@ TEST(HtmlReport, RfcModelRendersRedEdgesAndViolations) {
   expect_drawn(r);
   // 75 edges Linux takes that RFC 9293 does not: FIN_WAIT2 -> CLOSE (63) and ESTABLISHED -> CLOSE (12).
   EXPECT_NE(r.html.find("<b>75 violations &middot; 0 input errors</b>"), std::string::npos);
-  EXPECT_NE(r.html.find("<td class=\"mono at\">" + kLog + ":11</td><td class=\"bad\">illegal</td>"), std::string::npos);
+  // Alike ones in one row: the first of the 63 FIN_WAIT2 -> CLOSE, and the last.
+  EXPECT_NE(r.html.find("<td class=\"mono at\">" + kLog + ":11<br>to line 683</td><td class=\"bad\">illegal</td>"),
+            std::string::npos);
   EXPECT_GT(r.png["colors"][kRed].get<int>(), 30000) << r.png;
   EXPECT_EQ(r.png["colors"][kGreen].get<int>(), 0) << r.png;
 }
@@ -131,6 +133,31 @@ TEST(HtmlReport, WithoutDotOnPathAMatrixRenders) {
   EXPECT_NE(r.html.find("<table class=\"matrix\">"), std::string::npos);
   EXPECT_EQ(r.html.find("<g id=\"graph0\""), std::string::npos);
   EXPECT_GT(r.png["colors"][kGreen].get<int>(), 30000) << r.png;
+}
+
+// The real log with a socket its server never closes: the log ends 40 s
+// after the socket entered CLOSE_WAIT. Clean, with a warning: an amber
+// banner, the exit status 0.
+TEST(HtmlReport, CloseWaitAtTheEndRendersAmber) {
+  REQUIRE_PROGRAM("chromium", "chromium");
+  TempDir dir;
+  const fs::path log = dir.path / "close-wait.json";
+  std::ofstream(log) << slurp(kLog)
+                     << R"({"type":"start","ts":"2026-11-30T20:34:00.000000000Z","schema":3,"cause":"run"})" "\n"
+                        R"({"type":"transition","ts":"2026-11-30T20:34:01.000000000Z","cookie":1,"family":"ipv4",)"
+                        R"("laddr":"127.0.0.1","lport":8431,"raddr":"127.0.0.1","rport":50000,"old":"ESTABLISHED",)"
+                        R"("new":"CLOSE_WAIT","owner_pid":6256,"owner_comm":"python3","cause":"fin_received"})" "\n"
+                        R"({"type":"end","ts":"2026-11-30T20:34:41.000000000Z"})" "\n";
+  const Rendered r = render(dir, "closewait", {}, {}, 0, log.string());
+  expect_drawn(r);
+  EXPECT_NE(r.html.find("<div class=\"verdict warning\"><b>Clean, with warnings: every transition is legal, no gap, "
+                        "no input error</b>"),
+            std::string::npos);
+  EXPECT_NE(r.html.find("<b>Warning:</b> 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the oldest "
+                        "for 40.0s), held by python3[6256] 1.</p>"),
+            std::string::npos);
+  EXPECT_GT(r.png["colors"][kAmber].get<int>(), 30000) << r.png;
+  EXPECT_EQ(r.png["colors"][kGreen].get<int>(), 0) << r.png;
 }
 
 }  // namespace tcpfsm::itest
