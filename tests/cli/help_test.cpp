@@ -77,7 +77,7 @@ TEST(HelpText, RotateSizeHasAnExampleAndNoDefaultSize) {
     } else if (o.where == "trace --duration") {
       EXPECT_EQ(o.text, "stop after DURATION, e.g. 30, 30s, 5m, 1h (default: run until Ctrl-C or SIGTERM)");
     } else if (o.where == "check --show") {
-      EXPECT_EQ(o.text, "list at most N violations and N input errors, 0 for all (default: 50)");
+      EXPECT_EQ(o.text, "list at most N kinds of violations and N input errors, 0 for all (default: 50)");
     }
   }
 }
