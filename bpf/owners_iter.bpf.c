@@ -38,6 +38,30 @@ struct {
 	__type(value, __u8);
 } wanted SEC(".maps");
 
+/* The socket's bound address into laddr and, unless raddr is NULL, its
+ * peer's, in network byte order (AF_INET in the first 4 bytes); false for a
+ * family that is neither AF_INET nor AF_INET6. */
+static __always_inline bool read_addresses(struct sock *sk, __u16 family, __u8 *laddr, __u8 *raddr)
+{
+	if (family == AF_INET) {
+		__u32 addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+		__builtin_memcpy(laddr, &addr, sizeof addr);
+		if (raddr) {
+			addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__builtin_memcpy(raddr, &addr, sizeof addr);
+		}
+		return true;
+	}
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		if (raddr)
+			BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
+		return true;
+	}
+	return false;
+}
+
 static __always_inline void write_holder(struct bpf_iter__task_file *ctx, struct task_struct *task,
 					 struct tcpfsm_holder *h)
 {
@@ -85,15 +109,8 @@ int tcp_listeners(struct bpf_iter__task_file *ctx)
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
 		return 0;
 	h.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (h.family == AF_INET) {
-		__u32 addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-
-		__builtin_memcpy(h.laddr, &addr, sizeof addr);
-	} else if (h.family == AF_INET6) {
-		BPF_CORE_READ_INTO(&h.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-	} else {
+	if (!read_addresses(sk, h.family, h.laddr, NULL))
 		return 0;
-	}
 	h.ino = BPF_CORE_READ(inode, i_ino);
 	h.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	h.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
@@ -128,18 +145,8 @@ int held_sockets(struct bpf_iter__task_file *ctx)
 	if (h.state >= 32 || !((held_states >> h.state) & 1))
 		return 0;
 	h.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (h.family == AF_INET) {
-		__u32 addr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-
-		__builtin_memcpy(h.laddr, &addr, sizeof addr);
-		addr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(h.raddr, &addr, sizeof addr);
-	} else if (h.family == AF_INET6) {
-		BPF_CORE_READ_INTO(&h.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&h.raddr, sk, __sk_common.skc_v6_daddr);
-	} else {
+	if (!read_addresses(sk, h.family, h.laddr, h.raddr))
 		return 0;
-	}
 	h.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	h.rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	h.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
