@@ -155,3 +155,27 @@ TEST(Owners, ShortConnectionsAndAServersChildrenNameTheirProcesses) {
 }
 
 }  // namespace tcpfsm::itest
+
+namespace tcpfsm::itest {
+namespace {
+
+// Where tracefs is not mounted (a fresh host, a container), tcpfsm mounts it
+// for the accept() hook's attach, when it may (root), and takes it away
+// again: the hook is there, and nothing is left mounted.
+TEST(Owners, TheAcceptHookMountsTracefsForItsAttachAndLeavesNothing) {
+  REQUIRE_BPF();
+  const std::string script =
+      "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null; "
+      "echo before=$(grep -c -e ' /sys/kernel/tracing ' -e ' /sys/kernel/debug ' /proc/self/mounts); "
+      "\"$0\" trace -f none -d 1 -p 20952; "
+      "echo after=$(grep -c ' /sys/kernel/tracing ' /proc/self/mounts)";
+  Process p({"unshare", "-m", "--propagation", "private", "sh", "-c", script, binary()});
+  EXPECT_EQ(p.wait(scaled(30s)), 0) << p.err();
+  EXPECT_NE(p.out().find("before=0\n"), std::string::npos) << p.out();
+  EXPECT_NE(p.out().find("after=0\n"), std::string::npos) << "tracefs left mounted: " << p.out();
+  EXPECT_EQ(p.err().find("accepted socket's owner is found only while it is open"), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("Tracing TCP state transitions"), std::string::npos) << p.err();
+}
+
+}  // namespace
+}  // namespace tcpfsm::itest
