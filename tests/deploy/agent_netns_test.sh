@@ -148,6 +148,12 @@ if grep -qE "^tcpfsm_stuck_oldest_seconds\{$(sed 's/[][\.*^$]/\\&/g' <<<"$want_l
 else
   fail "no tcpfsm_stuck_oldest_seconds for the group"
 fi
+# The state gauge counts the same namespaces as the stuck one (top's panes too).
+if grep -qxF 'tcpfsm_sockets{state="CLOSE_WAIT"} 5' <<<"$metrics"; then
+  pass 'tcpfsm_sockets{state="CLOSE_WAIT"} 5: the state gauge sees the other namespace too'
+else
+  fail "tcpfsm_sockets: $(grep '^tcpfsm_sockets{state="CLOSE_WAIT"}' <<<"$metrics")"
+fi
 held="$(sed -nE 's/^tcpfsm_netns\{read="held_sockets"\} ([0-9]+)$/\1/p' <<<"$metrics")"
 if [ "${held:-0}" -ge 1 ]; then
   pass "tcpfsm_netns{read=\"held_sockets\"} $held: the namespaces it cannot enter are read through held sockets"
