@@ -99,8 +99,15 @@ grep -q listening "$tmp/server.out" || { echo "$name: FAILED: the leaking server
 # The agent: the unit's ExecStart as nobody with the unit's capabilities,
 # in a network namespace of its own, its log in a directory it owns.
 exec_start="$(sed -nE 's/^ExecStart=//p' "$unit")"
+# The metrics' address as /etc/default/tcpfsm sets it (not the default), to
+# show that setting reaches the agent.
+TCPFSM_METRICS=127.0.0.1:19464
+# As systemd expands it: the unit's Environment= default, unless
+# /etc/default/tcpfsm sets TCPFSM_METRICS (TCPFSM_METRICS here stands for that).
+exec_start="${exec_start//\$\{TCPFSM_METRICS\}/${TCPFSM_METRICS:-$(sed -nE 's/^Environment=TCPFSM_METRICS=//p' "$unit")}}"
 metrics_addr="$(sed -nE 's/.*--metrics ([^ ]+).*/\1/p' <<<"$exec_start")"
-[ -n "$metrics_addr" ] || { echo "$name: FAILED: the unit's ExecStart has no --metrics" >&2; exit 1; }
+[ "$metrics_addr" = "$TCPFSM_METRICS" ] ||
+  { echo "$name: FAILED: the unit's ExecStart does not take --metrics from TCPFSM_METRICS: $exec_start" >&2; exit 1; }
 mkdir -p "$tmp/log" && chown nobody:nogroup "$tmp/log"
 cp "$tcpfsm" "$tmp/tcpfsm" && chmod 0755 "$tmp/tcpfsm"
 cmdline="${exec_start//\/usr\/bin\/tcpfsm/$tmp/tcpfsm}"

@@ -129,6 +129,9 @@ fi
 port=47123
 # The unit's ExecStart, on this binary and log directory, with TCPFSM_OPTS.
 exec_start="$(sed -nE 's/^ExecStart=//p' "$unit")"
+# As systemd expands it: the unit's Environment= default, unless
+# /etc/default/tcpfsm sets TCPFSM_METRICS (TCPFSM_METRICS here stands for that).
+exec_start="${exec_start//\$\{TCPFSM_METRICS\}/${TCPFSM_METRICS:-$(sed -nE 's/^Environment=TCPFSM_METRICS=//p' "$unit")}}"
 opts="-p $port --stuck-age 1s --stats-interval 1s"
 cmdline="${exec_start//\/usr\/bin\/tcpfsm/$bin}"
 cmdline="${cmdline//\/var\/log\/tcpfsm/$logdir}"
