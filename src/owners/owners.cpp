@@ -170,12 +170,16 @@ void OwnerCache::record(Found& found, bool only_found) {
   }
 }
 
+std::string read_cmdline(const std::string& proc_root, std::int32_t pid, const std::string& comm) {
+  // One byte past the bound: a longer command line is then cut, and says so.
+  std::string line =
+      short_cmdline(read_small_file(proc_root + "/" + std::to_string(pid) + "/cmdline", kCmdlineMax + 1));
+  return line.empty() ? "[" + comm + "]" : line;
+}
+
 void OwnerCache::describe(Holder& h) {
   h.comm = read_comm(options_.proc_root, h.pid);
-  // One byte past the bound: a longer command line is then cut, and says so.
-  h.cmdline = short_cmdline(
-      read_small_file(options_.proc_root + "/" + std::to_string(h.pid) + "/cmdline", kCmdlineMax + 1));
-  if (h.cmdline.empty()) h.cmdline = "[" + h.comm + "]";
+  h.cmdline = read_cmdline(options_.proc_root, h.pid, h.comm);
 }
 
 void OwnerCache::revalidate() {

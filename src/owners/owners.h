@@ -35,6 +35,11 @@ std::optional<std::uint32_t> socket_inode_of_link(std::string_view link);
 // of a UTF-8 sequence). Also shortens a line for a text view.
 std::string short_cmdline(std::string_view raw, std::size_t max_bytes = kCmdlineMax);
 
+// The command line of process `pid` (proc_root/PID/cmdline) as Holder keeps
+// it: short_cmdline of at most kCmdlineMax bytes read; "[comm]" when it has
+// none (a kernel thread) or it cannot be read.
+std::string read_cmdline(const std::string& proc_root, std::int32_t pid, const std::string& comm);
+
 // The name of process `pid` (proc_root/PID/comm), empty when it cannot be
 // read (the process is gone).
 std::string read_comm(const std::string& proc_root, std::int32_t pid);

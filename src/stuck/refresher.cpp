@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <map>
 
 #include "common/clock.h"
@@ -50,15 +49,6 @@ DiagSocket diag_socket_of(const tcpfsm_held_socket& h, std::uint64_t now_us) {
   return d;
 }
 
-// A process's command line, as the owner cache shortens it; "[comm]" when
-// it has none (a kernel thread) or it cannot be read.
-std::string cmdline_of(std::int32_t pid, const std::string& comm) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string raw;
-  if (f) raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  std::string line = short_cmdline(raw);
-  return line.empty() ? "[" + comm + "]" : line;
-}
 
 }  // namespace
 
@@ -146,7 +136,7 @@ const std::vector<DiagSocket>& StuckRefresher::dump() {
       auto known = cmdlines.find(pid);
       if (known == cmdlines.end()) {
         auto cached = cmdlines_.find(pid);  // a process's command line is read once while it holds sockets
-        known = cmdlines.emplace(pid, cached != cmdlines_.end() ? cached->second : cmdline_of(pid, holder.comm)).first;
+        known = cmdlines.emplace(pid, cached != cmdlines_.end() ? cached->second : read_cmdline("/proc", pid, holder.comm)).first;
       }
       holder.cmdline = known->second;
       auto& list = holders_[h.ino];
