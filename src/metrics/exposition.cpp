@@ -210,6 +210,16 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   w.family("tcpfsm_scrape_errors_total", "counter",
            "Failures while collecting the socket gauges (sock_diag, /proc).");
   w.sample("tcpfsm_scrape_errors_total", {}, s.scrape_errors);
+  w.family("tcpfsm_http_refused_total", "counter",
+           "Connections and requests the metrics server refused or cut off, by reason: evicted (its oldest "
+           "connection, cut to take a new one at its limit), busy (a new one refused: too many closing), per_client "
+           "(a new one refused: over its limit per client address), deadline (no whole request and answer in "
+           "time), body (a request with a body, answered 413 unread).");
+  w.sample("tcpfsm_http_refused_total", {{"reason", "evicted"}}, s.http.evicted);
+  w.sample("tcpfsm_http_refused_total", {{"reason", "busy"}}, s.http.busy);
+  w.sample("tcpfsm_http_refused_total", {{"reason", "per_client"}}, s.http.per_client);
+  w.sample("tcpfsm_http_refused_total", {{"reason", "deadline"}}, s.http.deadline);
+  w.sample("tcpfsm_http_refused_total", {{"reason", "body"}}, s.http.body);
 
   if (s.bpf_runs && s.bpf_run_ns) {
     w.family("tcpfsm_bpf_program_runs_total", "counter",

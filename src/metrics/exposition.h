@@ -33,6 +33,16 @@ struct NetnsCounts {
   std::uint64_t unreadable = 0;    // neither: not counted at all
 };
 
+// What the metrics server refused or cut off, by reason
+// (tcpfsm_http_refused_total; its limits: metrics/server.h).
+struct HttpRefusals {
+  std::uint64_t evicted = 0;     // the oldest connection, cut for a new one at the limit
+  std::uint64_t busy = 0;        // a new connection, refused: too many still closing
+  std::uint64_t per_client = 0;  // a new connection, refused: over the limit per client address
+  std::uint64_t deadline = 0;    // a connection cut: no whole request and answer in time
+  std::uint64_t body = 0;        // a request with a body, answered 413 unread
+};
+
 struct MetricsSnapshot {
   // From the trace thread, as of its last poll.
   TransitionCounts transitions;
@@ -48,6 +58,7 @@ struct MetricsSnapshot {
   std::vector<StuckCount> stuck;
   std::optional<NetnsCounts> netns;
   std::uint64_t scrape_errors = 0;  // sock_diag or /proc failures while collecting the gauges
+  HttpRefusals http;                // from the server, at scrape time
 };
 
 enum class ExpositionFormat { Prometheus, OpenMetrics };

@@ -106,7 +106,7 @@ class Session final : public EventHandler {
   }
 
   // One scrape of --metrics (on the server's thread).
-  std::string render_metrics(ExpositionFormat f) { return metrics_->render(f); }
+  std::string render_metrics(ExpositionFormat f, const HttpRefusals& http) { return metrics_->render(f, http); }
   // /healthz (on the server's thread).
   std::string metrics_health() { return metrics_->health(); }
 
@@ -323,7 +323,7 @@ int run_trace(const TraceOptions& o, TraceView* view) {
   std::optional<MetricsServer> metrics;
   if (o.metrics)
     metrics.emplace(
-        *o.metrics, [&session](ExpositionFormat f) { return session.render_metrics(f); },
+        *o.metrics, [&session](ExpositionFormat f, const HttpRefusals& http) { return session.render_metrics(f, http); },
         [&session] { return session.metrics_health(); });
   Tracer tracer(o.load, session);
   // Owners from the kernel's task_file iterator, loaded while privileged;

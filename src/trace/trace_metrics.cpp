@@ -46,7 +46,7 @@ std::string TraceMetrics::health() {
   return "";
 }
 
-std::string TraceMetrics::render(ExpositionFormat f) {
+std::string TraceMetrics::render(ExpositionFormat f, const HttpRefusals& http) {
   std::lock_guard scrape(scrape_mutex_);
   MetricsSnapshot s;
   std::vector<SocketGauges::Move> moves;
@@ -56,12 +56,24 @@ std::string TraceMetrics::render(ExpositionFormat f) {
     moves.swap(moves_);
   }
   for (const SocketGauges::Move& m : moves) gauges_.apply(m);
-  try {
-    collect_gauges(s);
-  } catch (const Error&) {
-    ++scrape_errors_;  // the gauges are left out of this scrape; the counters stand
+  // A socket dump of every namespace and a pass over every process's files
+  // costs milliseconds: at most once per kGaugesEvery, whatever the scrapes.
+  const auto now = std::chrono::steady_clock::now();
+  if (gauges_at_ == std::chrono::steady_clock::time_point{} || now - gauges_at_ >= kGaugesEvery) {
+    gauges_seen_ = {};
+    try {
+      collect_gauges(gauges_seen_);
+    } catch (const Error&) {
+      ++scrape_errors_;  // the gauges are left out of this scrape; the counters stand
+      gauges_seen_ = {};
+    }
+    gauges_at_ = now;
   }
+  s.sockets_by_state = gauges_seen_.sockets_by_state;
+  s.stuck = gauges_seen_.stuck;
+  s.netns = gauges_seen_.netns;
   s.scrape_errors = scrape_errors_;
+  s.http = http;
   return exposition(s, f);
 }
 

@@ -25,8 +25,10 @@ class TraceMetrics {
   // Trace thread: the counters as of now.
   void publish(const MetricsSnapshot& counters);
 
-  // Server thread: one scrape.
-  std::string render(ExpositionFormat f);
+  // Server thread: one scrape, with the server's refusals so far. The
+  // socket gauges are collected at most once per kGaugesEvery; scrapes in
+  // between (a second Prometheus, a person with curl, a flood) share them.
+  std::string render(ExpositionFormat f, const HttpRefusals& http);
   // Server thread, for /healthz: "" while the trace thread publishes (it
   // does once per poll, 100 ms), else what is wrong.
   std::string health();
@@ -39,8 +41,12 @@ class TraceMetrics {
   std::chrono::steady_clock::time_point published_{};  // the trace thread's last publish
   std::vector<SocketGauges::Move> moves_;
 
+  static constexpr std::chrono::seconds kGaugesEvery{1};
+
   std::mutex scrape_mutex_;  // one scrape at a time; guards what follows (but move_of, which is const)
   SocketGauges gauges_;
+  MetricsSnapshot gauges_seen_;  // the last collection's gauges, and when
+  std::chrono::steady_clock::time_point gauges_at_{};
   std::uint64_t scrape_errors_ = 0;
   bool said_held_only_ = false, said_unreadable_ = false;  // once on stderr
 };

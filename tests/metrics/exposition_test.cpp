@@ -66,6 +66,7 @@ TEST(Exposition, PrometheusTextFormat) {
               "server", 4, 187.25},
              {kCloseWait, "orphan", "", "", "4026531840", "443", "client", 1, 30}};
   s.netns = NetnsCounts{1, 2, 0};
+  s.http = HttpRefusals{.evicted = 7, .busy = 0, .per_client = 14, .deadline = 3, .body = 2};
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
   EXPECT_TRUE(text.starts_with("# HELP tcpfsm_transitions_total TCP state transitions written, by edge.\n"
                                "# TYPE tcpfsm_transitions_total counter\n"
@@ -90,6 +91,11 @@ TEST(Exposition, PrometheusTextFormat) {
   EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="sock_diag"} 1)"));
   EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="held_sockets"} 2)"));
   EXPECT_TRUE(has_line(text, R"(tcpfsm_netns{read="unreadable"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_http_refused_total{reason="evicted"} 7)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_http_refused_total{reason="busy"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_http_refused_total{reason="per_client"} 14)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_http_refused_total{reason="deadline"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(tcpfsm_http_refused_total{reason="body"} 2)"));
   EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_build_info gauge"));
   EXPECT_TRUE(has_line(text, "tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\",buffer=\"ring\",kernel=\"6.18\"} 1"));
   EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
