@@ -58,9 +58,11 @@ add_custom_target(tcpfsm_docs ALL DEPENDS ${installed_pages})
 file(GLOB doc_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.json ${CMAKE_SOURCE_DIR}/docs/*.png)
 install(FILES ${installed_pages} ${doc_files} ${CMAKE_SOURCE_DIR}/deploy/debian/copyright
         DESTINATION ${TCPFSM_DOC_DIR})
-# Examples: the Prometheus alerting rules and the Kubernetes DaemonSet.
+# Examples: the Prometheus alerting rules, the Kubernetes DaemonSet and the
+# NetworkPolicy that admits Prometheus alone to its metrics.
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/prometheus/tcpfsm.rules.yml
               ${CMAKE_SOURCE_DIR}/deploy/kubernetes/daemonset.yaml
+              ${CMAKE_SOURCE_DIR}/deploy/kubernetes/networkpolicy.yaml
         DESTINATION ${TCPFSM_DOC_DIR}/examples)
 # changelog.gz: a native package's changelog, in Debian's format, gzipped -9n.
 set(changelog_gz ${CMAKE_BINARY_DIR}/debian/changelog.gz)

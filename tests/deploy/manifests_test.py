@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""deploy/kubernetes/daemonset.yaml and deploy/Containerfile, checked without
+"""deploy/kubernetes/ (the DaemonSet, the NetworkPolicy example) and
+deploy/Containerfile, checked without
 a cluster or a container runtime (neither can run here): the YAML parses, the
 DaemonSet has the settings docs/deploy.md promises, its capabilities are the
 systemd unit's, and every tcpfsm option it and the Containerfile pass is one
@@ -63,6 +64,19 @@ check(env.get("POD_IP", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldP
 for probe in ("readinessProbe", "livenessProbe"):
     check(c[probe]["httpGet"]["path"] == "/healthz", f"{probe} on /healthz (no socket dump per probe)")
 
+# The NetworkPolicy example admits Prometheus alone, to the metrics port of
+# the DaemonSet's pods.
+(np,) = [d for d in yaml.safe_load_all(open(os.path.join(repo, "deploy/kubernetes/networkpolicy.yaml"))) if d]
+check(np["kind"] == "NetworkPolicy" and np["metadata"]["namespace"] == ns["metadata"]["name"],
+      "NetworkPolicy in the namespace")
+check(np["spec"]["podSelector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items(),
+      "NetworkPolicy selects the DaemonSet's pods")
+check(np["spec"]["policyTypes"] == ["Ingress"], "NetworkPolicy: ingress")
+(rule,) = np["spec"]["ingress"]
+check(rule["ports"] == [{"protocol": "TCP", "port": 9464}], f"NetworkPolicy: port 9464 only: {rule['ports']}")
+check(all(f.get("podSelector") and f.get("namespaceSelector") for f in rule["from"]),
+      "NetworkPolicy: from Prometheus's pods in its namespace, nothing wider")
+
 # Every option passed to tcpfsm is one that `tcpfsm trace --help` lists.
 help_text = subprocess.run([tcpfsm, "trace", "--help"], capture_output=True, text=True, check=True).stdout
 known = set(re.findall(r"(?<![\w-])(--?[A-Za-z0-9][-A-Za-z0-9]*)", help_text))
@@ -78,6 +92,7 @@ for source, args in (("DaemonSet args", c["args"]), ("Containerfile CMD", cmd)):
             check(r.returncode == 0, f"{source}: {a}: {r.stderr.strip()}")
         if a.startswith("-"):
             check(a.split("=")[0] in known, f"{source}: {a} is not an option of {tcpfsm} trace")
+check("--metrics=127.0.0.1:9464" in cmd, f"Containerfile CMD serves metrics on loopback only: {cmd}")
 froms = re.findall(r"^FROM (\S+)", containerfile, re.M)
 check(froms and all(re.search(r"debian:12(-slim)?$", f) for f in froms), f"Containerfile: Debian 12 stages {froms}")
 check('ENTRYPOINT ["/usr/bin/tcpfsm"]' in containerfile, "Containerfile runs the packaged /usr/bin/tcpfsm")
