@@ -88,7 +88,7 @@ class Session {
         handle();
     }
     if (reader.read_failed()) {
-      err_ << "tcpfsm check: error reading " << file.name << " after line " << file.lines << '\n';
+      err_ << "tcpfsm check: error reading " << escaped(file.name) << " after line " << file.lines << '\n';
       report_.read_failed = true;
     } else if (file.lines == 0) {
       at_.line = 0;
@@ -98,7 +98,7 @@ class Session {
 
   // A file that could be opened when checked, but not when its turn came.
   void unreadable(std::string name) {
-    err_ << "tcpfsm check: cannot read " << name << ": " << std::strerror(errno) << '\n';
+    err_ << "tcpfsm check: cannot read " << escaped(name) << ": " << std::strerror(errno) << '\n';
     report_.files.push_back({std::move(name)});
     report_.read_failed = true;
   }
@@ -359,7 +359,7 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
   for (const auto& f : files)
     if (f != kStdin)
       if (auto why = unreadable(f)) {
-        err << "tcpfsm check: cannot read " << f << ": " << *why << '\n';
+        err << "tcpfsm check: cannot read " << escaped(f) << ": " << *why << '\n';
         missing = true;
       }
   if (missing) return static_cast<int>(ExitCode::Usage);

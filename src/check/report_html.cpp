@@ -499,7 +499,7 @@ class Page {
   // Where the last of alike violations was: "line 683" in the first's file.
   std::string last_place(const Violation& v) const {
     if (v.last.file == v.at.file && v.last.line) return "line " + std::to_string(v.last.line);
-    return logged(r_.where(v.last));
+    return html(r_.where(v.last));
   }
 
   void violations() {
@@ -516,7 +516,7 @@ class Page {
         "<table><tr><th>where</th><th>verdict</th><th>transition</th><th>why</th><th>socket</th><th>ts</th>"
         "<th class=\"n\">times</th></tr>\n";
     for (const auto& v : r_.violations)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) +
+      out_ += "<tr><td class=\"mono at\">" + html(r_.where(v.at)) +
               (v.count > 1 ? "<br>to " + last_place(v) : std::string()) + "</td><td class=\"bad\">" +
               html(verdict_name(v.kind)) + "</td><td>" + html(state_name(v.old_state)) + " &rarr; " +
               html(state_name(v.new_state)) + "</td><td>" + html(v.reason) + "</td><td class=\"mono\">cookie " +
@@ -584,7 +584,7 @@ class Page {
     }
     out_ += "<table><tr><th>where</th><th>problem</th><th>what</th></tr>\n";
     for (const auto& p : r_.problems)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(p.at)) + "</td><td class=\"bad\">" +
+      out_ += "<tr><td class=\"mono at\">" + html(r_.where(p.at)) + "</td><td class=\"bad\">" +
               html(input_error_name(p.kind)) + "</td><td class=\"mono\">" + html(p.message) + "</td></tr>\n";
     out_ += "</table>\n";
     not_listed(total, r_.problems.size());
