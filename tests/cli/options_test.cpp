@@ -87,3 +87,16 @@ TEST(MetricsAddress, NamesTheProblem) {
             "address)\n" +
                 std::string(kHint));
 }
+
+// Whatever a message quotes is escaped (common/text.h), CLI11's own messages
+// as much as tcpfsm's: an argument may be a file name, any bytes.
+TEST(UsageError, QuotesArgumentsEscaped) {
+  const Parsed netns = parse({"trace", "--netns", "/nonexistent/\x1b]0;owned\x07"});
+  EXPECT_EQ(netns.status, 2);
+  EXPECT_EQ(netns.err, "--netns: cannot open '/nonexistent/\\x1b]0;owned\\x07': No such file or directory\n" +
+                           std::string(kHint));
+  const Parsed model = parse({"check", "--model", "\x1b[2J"});
+  EXPECT_EQ(model.err, "--model: \\x1b[2J not in {linux,rfc}\n" + std::string(kHint));
+  const Parsed extra = parse({"states", "\xff\\"});
+  EXPECT_EQ(extra.err, "The following argument was not expected: \\xff\\\\\n" + std::string(kHint));
+}

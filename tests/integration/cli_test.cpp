@@ -102,6 +102,13 @@ const BadCommandLine kCases[] = {
     {"TraceNetnsNotANamespace", {"trace", "--netns", "/proc/self/ns/mnt"},
      "--netns: '/proc/self/ns/mnt' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
      "/proc/PID/ns/net)"},
+    // What a message quotes is escaped: an argument may be a file name or
+    // come from a script, terminal controls and all.
+    {"TraceNetnsHostileName", {"trace", "--netns", "\x1b]0;owned\x07"},
+     "--netns: no network namespace named '\\x1b]0;owned\\x07' (no /var/run/netns/\\x1b]0;owned\\x07; ip netns list "
+     "shows the names)"},
+    {"TraceHostileModel", {"trace", "--model", "\x1b[2J"}, "--model: \\x1b[2J not in {linux,rfc}"},
+    {"TraceHostilePort", {"trace", "-p", "\x9b" "1m"}, "--port: invalid port '\\x9b1m': expected a number from 1 to 65535"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
 
@@ -131,6 +138,7 @@ const BadCommandLine kCases[] = {
 
     {"StatesUnknownModel", {"states", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
     {"StatesExtraArgument", {"states", "LISTEN"}, "The following argument was not expected: LISTEN"},
+    {"StatesHostileArgument", {"states", "\x1b[2J"}, "The following argument was not expected: \\x1b[2J"},
 
     {"StuckUnknownState", {"stuck", "--state", "CLOSE_WAITING"}, "--state: unknown TCP state 'CLOSE_WAITING' " + kStates},
     {"StuckMinAgeNegative", {"stuck", "--min-age", "-1s"}, "--min-age: invalid duration '-1s': must not be negative"},
