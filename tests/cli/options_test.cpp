@@ -100,3 +100,12 @@ TEST(UsageError, QuotesArgumentsEscaped) {
   const Parsed extra = parse({"states", "\xff\\"});
   EXPECT_EQ(extra.err, "The following argument was not expected: \\xff\\\\\n" + std::string(kHint));
 }
+
+// "" is the root: a filter that would keep every socket.
+TEST(CgroupFilter, EmptyPathIsRefused) {
+  for (const char* cmd : {"trace", "top"}) {
+    const Parsed p = parse({cmd, "--cgroup", ""});
+    EXPECT_EQ(p.status, 2) << cmd;
+    EXPECT_EQ(p.err, "--cgroup: empty cgroup path (the root, every cgroup, is /)\n" + std::string(kHint)) << cmd;
+  }
+}

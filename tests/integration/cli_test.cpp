@@ -109,6 +109,7 @@ const BadCommandLine kCases[] = {
      "shows the names)"},
     {"TraceHostileModel", {"trace", "--model", "\x1b[2J"}, "--model: \\x1b[2J not in {linux,rfc}"},
     {"TraceHostilePort", {"trace", "-p", "\x9b" "1m"}, "--port: invalid port '\\x9b1m': expected a number from 1 to 65535"},
+    {"TraceCgroupEmpty", {"trace", "--cgroup", ""}, "--cgroup: empty cgroup path (the root, every cgroup, is /)"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
 
@@ -125,6 +126,7 @@ const BadCommandLine kCases[] = {
      "it on a bound socket without the tracepoint"},
     {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
+    {"TopCgroupEmpty", {"top", "--cgroup", ""}, "--cgroup: empty cgroup path (the root, every cgroup, is /)"},
     {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},
 
     {"CheckUnknownModel", {"check", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
