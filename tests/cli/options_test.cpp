@@ -2,6 +2,7 @@
 // options accept, and each refusal's message.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -108,4 +109,30 @@ TEST(CgroupFilter, EmptyPathIsRefused) {
     EXPECT_EQ(p.status, 2) << cmd;
     EXPECT_EQ(p.err, "--cgroup: empty cgroup path (the root, every cgroup, is /)\n" + std::string(kHint)) << cmd;
   }
+}
+
+namespace {
+
+std::uint64_t pid_max() {
+  std::ifstream f("/proc/sys/kernel/pid_max");
+  std::uint64_t n = 0;
+  f >> n;
+  return n;
+}
+
+}  // namespace
+
+TEST(PidFilter, BelowPidMaxOnly) {
+  const std::uint64_t max = pid_max();
+  ASSERT_GT(max, 1u);
+  EXPECT_EQ(parse({"trace", "--pid", std::to_string(max - 1)}).status, std::nullopt);
+  for (const char* cmd : {"trace", "top"}) {
+    const Parsed at = parse({cmd, "--pid", std::to_string(max)});
+    EXPECT_EQ(at.status, 2);
+    EXPECT_EQ(at.err, "--pid: invalid pid '" + std::to_string(max) + "': process ids are below the kernel's pid_max, " +
+                          std::to_string(max) + " (/proc/sys/kernel/pid_max)\n" + std::string(kHint));
+  }
+  const Parsed zero = parse({"trace", "--pid", "0"});
+  EXPECT_EQ(zero.err, "--pid: invalid pid '0': expected a process id from 1 to " + std::to_string(max - 1) + "\n" +
+                          std::string(kHint));
 }

@@ -3,6 +3,7 @@
 // one message naming the option and what is wrong with its value.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -177,6 +178,20 @@ TEST(CommandLine, CheckOfAMissingFileIsAUsageError) {
   EXPECT_EQ(p.wait(), 2);
   EXPECT_EQ(p.err(), "tcpfsm check: cannot read /nonexistent/t.json: No such file or directory\n");
   EXPECT_EQ(p.out(), "");
+}
+
+// The limit is this host's: read here as tcpfsm reads it.
+TEST(CommandLine, PidAtPidMaxIsRefusedWithTheLimit) {
+  std::ifstream f("/proc/sys/kernel/pid_max");
+  std::uint64_t pid_max = 0;
+  ASSERT_TRUE(f >> pid_max);
+  const std::string max = std::to_string(pid_max);
+  for (const char* cmd : {"trace", "top"}) {
+    Process p({binary(), cmd, "--pid", max});
+    EXPECT_EQ(p.wait(), 2);
+    EXPECT_EQ(p.err(), "--pid: invalid pid '" + max + "': process ids are below the kernel's pid_max, " + max +
+                           " (/proc/sys/kernel/pid_max)\n" + std::string(kHint));
+  }
 }
 
 TEST(CommandLine, HelpAndVersionExitZero) {
