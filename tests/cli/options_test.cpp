@@ -1,6 +1,7 @@
 // Command lines parsed as main() parses them (nothing is run): what the
 // options accept, and each refusal's message.
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include <fstream>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "kernel/privileges.h"
 
 using namespace tcpfsm;
 
@@ -135,4 +137,33 @@ TEST(PidFilter, BelowPidMaxOnly) {
   const Parsed zero = parse({"trace", "--pid", "0"});
   EXPECT_EQ(zero.err, "--pid: invalid pid '0': expected a process id from 1 to " + std::to_string(max - 1) + "\n" +
                           std::string(kHint));
+}
+
+// A container's user is often an id the host has no account for.
+TEST(User, NameOrNumericId) {
+  for (const char* user : {"nobody", "65534", "0", "4294967294"})
+    EXPECT_EQ(parse({"trace", "--user", user}).status, std::nullopt) << user;
+  // (uid_t)-1 is no id: setresuid() reads it as "unchanged".
+  for (const char* user : {"4294967295", "4294967296", "-1", "1e3", "no-such-user-tcpfsm", ""}) {
+    const Parsed p = parse({"trace", "--user", user});
+    EXPECT_EQ(p.status, 2) << user;
+    EXPECT_EQ(p.err, "--user: no such user '" + std::string(user) + "' (a name, or a numeric id below 4294967295)\n" +
+                         std::string(kHint));
+  }
+}
+
+TEST(User, AnIdWithoutAnAccountHasTheGroupOfTheSameNumber) {
+  constexpr std::uint32_t kUnlisted = 3999999;
+  if (getpwuid(kUnlisted)) GTEST_SKIP() << "uid " << kUnlisted << " has an account here";
+  const auto a = find_account(std::to_string(kUnlisted));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->uid, kUnlisted);
+  EXPECT_EQ(a->gid, kUnlisted);
+  // An id with one: its account's group.
+  const passwd* nobody = getpwnam("nobody");
+  ASSERT_TRUE(nobody);
+  const std::uint32_t uid = nobody->pw_uid, gid = nobody->pw_gid;  // the next lookup reuses *nobody
+  const auto n = find_account(std::to_string(uid));
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->gid, gid);
 }

@@ -92,7 +92,10 @@ const BadCommandLine kCases[] = {
      "--socket-map-size: invalid count '0': must be from 1 to 16777216"},
     {"TraceSocketMapSizeWithTpBtf", {"trace", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
-    {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"}, "--user: no such user 'no-such-user-tcpfsm'"},
+    {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"},
+     "--user: no such user 'no-such-user-tcpfsm' (a name, or a numeric id below 4294967295)"},
+    {"TraceUserIdOutOfRange", {"trace", "--user", "4294967295"},
+     "--user: no such user '4294967295' (a name, or a numeric id below 4294967295)"},
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
     {"TraceStateNeverReported", {"trace", "--state", "TIME_WAIT"},
      "--state: TIME_WAIT never matches: Linux reports no transition into or out of it; a timewait mini-socket takes "

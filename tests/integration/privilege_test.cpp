@@ -1,5 +1,6 @@
 // Least privilege: CAP_BPF+CAP_PERFMON suffice, and --user drops everything.
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include <fstream>
 #include <map>
@@ -74,6 +75,22 @@ TEST(Privilege, UserDropsRootAndEveryCapabilityAndKeepsTracing) {
   EXPECT_EQ(status.at("CapPrm"), kept);
   EXPECT_EQ(status.at("NoNewPrivs"), "1");
   expect_one_connection_traced(run, 22002);
+}
+
+// A container's user is often an id the host has no account for: taken as
+// it is, with the group of the same number.
+TEST(Privilege, UserMayBeANumericIdWithOrWithoutAnAccount) {
+  REQUIRE_BPF();
+  constexpr std::uint32_t kUnlisted = 3999999;
+  ASSERT_EQ(getpwuid(kUnlisted), nullptr) << "uid " << kUnlisted << " has an account here";
+  for (const auto& [user, port] : {std::pair{std::string("65534"), 22003}, {std::to_string(kUnlisted), 22004}}) {
+    TraceRun run({"-p", std::to_string(port), "--user", user});
+    const auto status = proc_status(run.process().pid());
+    EXPECT_EQ(status.at("Uid"), user + "\t" + user + "\t" + user + "\t" + user);
+    EXPECT_EQ(status.at("Gid"), user + "\t" + user + "\t" + user + "\t" + user);
+    EXPECT_EQ(status.at("Groups"), "");
+    expect_one_connection_traced(run, static_cast<std::uint16_t>(port));
+  }
 }
 
 TEST(Privilege, UnknownUserIsAUsageError) {
