@@ -54,10 +54,16 @@ std::uint64_t effective_capabilities() {
   return data[0].effective | (static_cast<std::uint64_t>(data[1].effective) << 32);
 }
 
-void require_bpf_privileges() {
+bool has_bpf_privileges() {
   const std::uint64_t caps = effective_capabilities();
   auto has = [caps](int cap) { return (caps >> cap) & 1U; };
-  if (has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon))) return;
+  return has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon));
+}
+
+void require_bpf_privileges() {
+  if (has_bpf_privileges()) return;
+  const std::uint64_t caps = effective_capabilities();
+  auto has = [caps](int cap) { return (caps >> cap) & 1U; };
   std::string missing = has(kCapBpf) ? "" : "CAP_BPF";
   if (!has(kCapPerfmon)) missing += missing.empty() ? "CAP_PERFMON" : ", CAP_PERFMON";
   throw Error(ExitCode::NoPrivilege,

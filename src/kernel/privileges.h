@@ -7,8 +7,10 @@
 
 namespace tcpfsm {
 
-// Throws Error(NoPrivilege) naming the missing capability unless the process
-// may load and attach tracing programs (CAP_SYS_ADMIN, or CAP_BPF+CAP_PERFMON).
+// Whether the process may load and attach tracing programs (CAP_SYS_ADMIN,
+// or CAP_BPF+CAP_PERFMON).
+bool has_bpf_privileges();
+// Throws Error(NoPrivilege) naming the missing capability unless it may.
 void require_bpf_privileges();
 
 // The effective capability set, as a bit mask (bit N = capability N).
