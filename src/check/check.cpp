@@ -235,7 +235,7 @@ class Session {
     const auto cut = [](std::string_view v) { return cut_at(v, TopCounter::kMaxField); };
     if (rec_.owner_pid) {
       s.owner_pid = rec_.owner_pid;
-      s.owner_comm = cut(rec_.owner_comm);
+      s.owner_comm = cut(rec_.owner_comm_bytes.empty() ? rec_.owner_comm : rec_.owner_comm_bytes);
     }
     if (!rec_.container.empty()) s.container = cut(rec_.container);
     s.ipv6 = rec_.family == "ipv6";

@@ -607,6 +607,24 @@ TEST(Check, WhoAndWhereLabelsAreEscapedAndCut) {
             "\x1b[2J" + std::string(60, 'x') + "[7]");
 }
 
+// trace writes a name that is not UTF-8 with U+FFFD for its odd bytes, and
+// the bytes themselves in owner_comm_bytes: check labels the owner by them.
+TEST(Check, OwnerCommBytesNameTheOwner) {
+  const std::string log = tx(1, 1, "ESTABLISHED", "CLOSE", 80, "10.0.0.2", 9,
+                             R"(,"owner_pid":7,"owner_comm":"\ufffdw","owner_comm_bytes":"ff77","cause":"rst_sent")");
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(section(r.out, "Who and where").find("    owner      \\xffw[7] 1\n"), std::string::npos) << r.out;
+}
+
+TEST(Check, OwnerCommBytesThatAreNotHexAreAWrongType) {
+  const Result r = check(tx(1, 1, "CLOSE", "SYN_SENT", 0, "10.0.0.2", 9,
+                            R"(,"owner_pid":7,"owner_comm":"w","owner_comm_bytes":"f7w")"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "<stdin>:1: wrong_type: field \"owner_comm_bytes\" should be a string of hex digits, two a byte, "
+                   "not \"f7w\"\n");
+}
+
 TEST(Check, WhoAndWhereKeepsAtMost256BytesOfAField) {
   // Any program can name itself, and any log line can hold 1 MiB: what is
   // kept of each label is bounded.
