@@ -19,10 +19,21 @@ struct BadCommandLine {
   std::string message;  // the first line on stderr
 };
 
-// ctest lists a case by its command line, not by its bytes.
+// ctest lists a case by its command line, not by its bytes, and shows the
+// hostile ones' bytes as \xHH, not to the terminal.
 void PrintTo(const BadCommandLine& c, std::ostream* os) {
   *os << "tcpfsm";
-  for (const auto& a : c.args) *os << ' ' << (a.empty() ? "''" : a);
+  for (const auto& a : c.args) {
+    *os << ' ' << (a.empty() ? "''" : "");
+    for (const unsigned char b : a) {
+      if (b >= 0x20 && b < 0x7F) {
+        *os << b;
+      } else {
+        constexpr char kHex[] = "0123456789abcdef";
+        *os << "\\x" << kHex[b >> 4] << kHex[b & 0xF];
+      }
+    }
+  }
 }
 
 // Printed by CLI11 after every usage error.
