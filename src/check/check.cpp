@@ -88,7 +88,7 @@ class Session {
         handle();
     }
     if (reader.read_failed()) {
-      err_ << "tcpfsm check: error reading " << file.name << " after line " << file.lines << '\n';
+      err_ << "tcpfsm check: error reading " << escaped(file.name) << " after line " << file.lines << '\n';
       report_.read_failed = true;
     } else if (file.lines == 0) {
       at_.line = 0;
@@ -98,7 +98,7 @@ class Session {
 
   // A file that could be opened when checked, but not when its turn came.
   void unreadable(std::string name) {
-    err_ << "tcpfsm check: cannot read " << name << ": " << std::strerror(errno) << '\n';
+    err_ << "tcpfsm check: cannot read " << escaped(name) << ": " << std::strerror(errno) << '\n';
     report_.files.push_back({std::move(name)});
     report_.read_failed = true;
   }
@@ -235,7 +235,7 @@ class Session {
     const auto cut = [](std::string_view v) { return cut_at(v, TopCounter::kMaxField); };
     if (rec_.owner_pid) {
       s.owner_pid = rec_.owner_pid;
-      s.owner_comm = cut(rec_.owner_comm);
+      s.owner_comm = cut(rec_.owner_comm_bytes.empty() ? rec_.owner_comm : rec_.owner_comm_bytes);
     }
     if (!rec_.container.empty()) s.container = cut(rec_.container);
     s.ipv6 = rec_.family == "ipv6";
@@ -359,7 +359,7 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
   for (const auto& f : files)
     if (f != kStdin)
       if (auto why = unreadable(f)) {
-        err << "tcpfsm check: cannot read " << f << ": " << *why << '\n';
+        err << "tcpfsm check: cannot read " << escaped(f) << ": " << *why << '\n';
         missing = true;
       }
   if (missing) return static_cast<int>(ExitCode::Usage);

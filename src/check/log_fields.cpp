@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "common/json_text.h"
 #include "model/states.h"
 
 namespace tcpfsm::log_fields {
@@ -59,6 +60,12 @@ Stored store_string(LogRecord& r, Field f, std::string_view v) {
     case Field::Error: r.error = v; break;
     case Field::RstReason: r.rst_reason = v; break;
     case Field::OwnerComm: r.owner_comm = v; break;
+    case Field::OwnerCommBytes: {
+      auto bytes = json::parse_hex(v);
+      if (!bytes) return Stored::Malformed;
+      r.owner_comm_bytes = std::move(*bytes);
+      break;
+    }
     case Field::Old:
     case Field::New: {
       const std::optional<State> s = state_from_name(v);

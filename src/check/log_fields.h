@@ -14,7 +14,8 @@ namespace tcpfsm::log_fields {
 
 enum class Field : std::uint8_t {
   Type, Ts, Cause, Transitions, Cookie, Old, New, OldNs, Family, Laddr, Lport, Raddr, Rport, Ringbuf,
-  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, OwnerPid, OwnerComm, None,
+  Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, OwnerPid, OwnerComm, OwnerCommBytes,
+  None,
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::None);
 
@@ -47,6 +48,7 @@ inline constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"rst_reason", "a string"},
     {"owner_pid", "a process id (0-4294967295)"},
     {"owner_comm", "a string"},
+    {"owner_comm_bytes", "a string of hex digits, two a byte"},
 }};
 
 constexpr std::size_t index(Field f) { return static_cast<std::size_t>(f); }
@@ -66,7 +68,7 @@ inline constexpr std::array<TypeSpec, 5> kTypes{{
      kCommon | bit(Field::OldNs) | bit(Field::Family) | bit(Field::Laddr) | bit(Field::Lport) |
          bit(Field::Raddr) | bit(Field::Rport) | bit(Field::Netns) | bit(Field::CgroupId) | bit(Field::Cgroup) |
          bit(Field::Container) | bit(Field::Cause) | bit(Field::Error) | bit(Field::RstReason) |
-         bit(Field::OwnerPid) | bit(Field::OwnerComm)},
+         bit(Field::OwnerPid) | bit(Field::OwnerComm) | bit(Field::OwnerCommBytes)},
     {"lost", RecordType::Lost, bit(Field::Ringbuf) | bit(Field::Recursion), kCommon | bit(Field::Skstate)},
     {"start", RecordType::Start, 0, kCommon | bit(Field::Cause)},
     {"stats", RecordType::Stats, 0, kCommon},
@@ -86,6 +88,7 @@ enum class Stored : std::uint8_t {
   WrongType,     // the field takes no value of this JSON type
   OutOfRange,    // a number too large for the field
   UnknownState,  // "old"/"new": a string the state table does not know
+  Malformed,     // a string the field cannot read (owner_comm_bytes: not hex)
 };
 Stored store_uint(LogRecord& r, Field f, std::uint64_t v);
 Stored store_string(LogRecord& r, Field f, std::string_view v);
@@ -99,8 +102,8 @@ namespace detail {
 constexpr std::size_t kSlots = 64;
 
 constexpr std::size_t hash(std::string_view key) {
-  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 3 +
-          static_cast<unsigned char>(key.back()) * 4) &
+  return (key.size() * 7 + static_cast<unsigned char>(key.front()) * 5 +
+          static_cast<unsigned char>(key.back()) * 3) &
          (kSlots - 1);
 }
 

@@ -52,6 +52,7 @@ void LogRecord::clear() {
   container.clear();
   owner_pid.reset();
   owner_comm.clear();
+  owner_comm_bytes.clear();
   error.clear();
   rst_reason.clear();
   ringbuf = recursion = skstate = 0;

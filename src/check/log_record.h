@@ -37,6 +37,9 @@ struct LogRecord {
   // who held the socket, when the tracer was certain (absent: no pid, empty comm)
   std::optional<std::uint32_t> owner_pid;
   std::string owner_comm;
+  // owner_comm's exact bytes when they are not UTF-8 (owner_comm then has
+  // U+FFFD for them); empty when absent.
+  std::string owner_comm_bytes;
   std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
   std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
   // lost

@@ -69,6 +69,7 @@ class Sax {
       case Stored::UnknownState:
         return fail(field_, InputError::UnknownStateName,
                     "field \"" + std::string(kFields[index(field_)].name) + "\": unknown state name " + quote(v));
+      case Stored::Malformed: return wrong(quote(v));
       default: return wrong("a string");
     }
     set(field_);

@@ -45,7 +45,7 @@ void totals_text(std::string& out, const CheckReport& r) {
          num(r.lines()) + " lines:";
   std::uint64_t crlf = 0;
   for (std::size_t i = 0; i < r.files.size(); ++i) {
-    out += (i ? ", " : " ") + r.files[i].name + " (" + num(r.files[i].lines) + ")";
+    out += (i ? ", " : " ") + escaped(r.files[i].name) + " (" + num(r.files[i].lines) + ")";
     crlf += r.files[i].crlf_lines;
   }
   out += '\n';
@@ -341,7 +341,7 @@ int CheckReport::exit_status() const {
 }
 
 std::string CheckReport::where(const Location& a) const {
-  const std::string& name = files.at(a.file).name;
+  const std::string name = escaped(files.at(a.file).name);
   return a.line ? name + ":" + num(a.line) : name;
 }
 

@@ -144,7 +144,8 @@ struct CheckReport {
   bool has_warnings() const { return stuck.sockets != 0; }
   const WhoTable& who_of(WhoKind k) const { return who[static_cast<std::size_t>(k)]; }
 
-  // "t.json:12" (the file alone for line 0).
+  // "t.json:12" (the file alone for line 0), the name escaped for a terminal
+  // (common/text.h): a file name is any bytes its creator chose.
   std::string where(const Location& at) const;
 };
 

@@ -90,6 +90,12 @@ std::uint64_t round_up(std::uint64_t n) {
       if (m * p >= n || p > UINT64_MAX / 100) return m * p;
 }
 
+// Text from the log (file names, ts, addresses, names, messages) can be any
+// length without a space: what shows it may break it anywhere (.mono,
+// .alert), or a table's narrowest width would be its longest string and
+// widen the page. A where or ts cell keeps room for a whole ts (30
+// characters) and breaks only what is longer; the who-and-where labels are
+// cut instead (td.label).
 constexpr std::string_view kStyle = R"(
 :root{--ok:#2e7d32;--bad:#c62828;--warn:#d35400;--muted:#5f6b7a;--line:#dfe3ea;--bar:#4e79a7;--ink:#1d2330}
 *{box-sizing:border-box}
@@ -106,7 +112,7 @@ section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1
 .verdict b{font-size:20px}
 .verdict.pass{background:var(--ok)}.verdict.fail{background:var(--bad)}
 .verdict.warning{background:#f4b400;color:var(--ink)}
-.alert{border-left:4px solid var(--warn);background:#fff4e8;padding:8px 14px;margin:10px 0 0;border-radius:4px}
+.alert{overflow-wrap:anywhere;border-left:4px solid var(--warn);background:#fff4e8;padding:8px 14px;margin:10px 0 0;border-radius:4px}
 .tiles{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px;margin:14px 0}
 .tile{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .tile h3{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);margin:0}
@@ -121,7 +127,7 @@ td{padding:3px 8px;border-bottom:1px solid #eef0f4;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.illegal td{color:var(--bad);background:#fdecea}
 .mono{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12.5px;overflow-wrap:anywhere}
-td.at{white-space:nowrap}
+td.at{min-width:calc(31ch + 16px)}
 .pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:18px;align-items:start}
 .graph svg{max-width:100%;height:auto}
 .matrix{width:auto;margin:0 0 14px}
@@ -499,7 +505,7 @@ class Page {
   // Where the last of alike violations was: "line 683" in the first's file.
   std::string last_place(const Violation& v) const {
     if (v.last.file == v.at.file && v.last.line) return "line " + std::to_string(v.last.line);
-    return logged(r_.where(v.last));
+    return html(r_.where(v.last));
   }
 
   void violations() {
@@ -516,7 +522,7 @@ class Page {
         "<table><tr><th>where</th><th>verdict</th><th>transition</th><th>why</th><th>socket</th><th>ts</th>"
         "<th class=\"n\">times</th></tr>\n";
     for (const auto& v : r_.violations)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(v.at)) +
+      out_ += "<tr><td class=\"mono at\">" + html(r_.where(v.at)) +
               (v.count > 1 ? "<br>to " + last_place(v) : std::string()) + "</td><td class=\"bad\">" +
               html(verdict_name(v.kind)) + "</td><td>" + html(state_name(v.old_state)) + " &rarr; " +
               html(state_name(v.new_state)) + "</td><td>" + html(v.reason) + "</td><td class=\"mono\">cookie " +
@@ -584,7 +590,7 @@ class Page {
     }
     out_ += "<table><tr><th>where</th><th>problem</th><th>what</th></tr>\n";
     for (const auto& p : r_.problems)
-      out_ += "<tr><td class=\"mono at\">" + logged(r_.where(p.at)) + "</td><td class=\"bad\">" +
+      out_ += "<tr><td class=\"mono at\">" + html(r_.where(p.at)) + "</td><td class=\"bad\">" +
               html(input_error_name(p.kind)) + "</td><td class=\"mono\">" + html(p.message) + "</td></tr>\n";
     out_ += "</table>\n";
     not_listed(total, r_.problems.size());

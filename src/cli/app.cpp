@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm::cli {
 namespace {
@@ -22,6 +23,22 @@ std::optional<std::string> command_error(CLI::App& app) {
                            : rest.front().starts_with('-') ? "missing command before '" + rest.front() + "'"
                                                            : "unknown command '" + rest.front() + "'";
   return what + " (one of " + known + ")";
+}
+
+// A usage error quotes what it was given, and an argument can be a file name
+// or come from a script: any bytes, terminal controls too. Every message is
+// escaped here (common/text.h), line by line, CLI11's own as much as the
+// validators', so no parser need escape what it quotes.
+std::string failure_message(const CLI::App* app, const CLI::Error& e) {
+  const std::string text = CLI::FailureMessage::simple(app, e);
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    append_escaped(out, std::string_view(text).substr(at, end - at));
+    if (end < text.size()) out += '\n';
+    at = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -47,6 +64,7 @@ std::unique_ptr<CLI::App> make_app(Command& run) {
   auto app = std::make_unique<CLI::App>(
       "tcpfsm: trace every TCP state transition, check it against the TCP state machine");
   app->require_subcommand(1);
+  app->failure_message(failure_message);
   app->set_version_flag("--version", TCPFSM_VERSION);
   add_trace(*app, run);
   add_top(*app, run);

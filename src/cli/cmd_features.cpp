@@ -23,7 +23,7 @@ void add_features(CLI::App& app, Command& run) {
       for (const auto& [what, opts] : {std::pair{"trace", plain}, std::pair{"trace -p PORT", ports}}) {
         std::string line;
         try {
-          line = describe(Tracer::probe(opts));
+          line = features().bpf_denied ? kNeedsBpfPrivilege : describe(Tracer::probe(opts));
         } catch (const Error& e) {
           line = std::string("refused: ") + e.what();
         }

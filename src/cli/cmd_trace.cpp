@@ -49,8 +49,8 @@ void add_trace(CLI::App& app, Command& run) {
   cmd->add_option("--stats-interval", *stats_interval, "write a stats record every DURATION, e.g. 1m (default: none)")
       ->check(duration_validator(std::chrono::nanoseconds(1)));
   cmd->add_option("--user", opts->user,
-                  "once loaded, drop root and run as USER, keeping no capability (default: stay the user that "
-                  "started it)")
+                  "once loaded, drop root and run as USER, a name or a numeric id, keeping no capability "
+                  "(default: stay the user that started it)")
       ->check(CLI::Validator([](std::string& u) { return check_user(u); }, "USER", "user"));
   auto metrics = std::make_shared<std::string>();
   auto* metrics_opt = cmd->add_option("--metrics", *metrics,

@@ -67,6 +67,7 @@ CLI::Validator size_validator();
 CLI::Validator port_validator();  // 1 to 65535
 CLI::Validator count_validator(std::uint64_t min = 0, std::uint64_t max = UINT64_MAX);
 CLI::Validator file_validator();  // a file name to create: not empty
+CLI::Validator pid_validator();   // 1 to below the kernel's pid_max (/proc/sys/kernel/pid_max)
 // A TCP state name, any case, '-' for '_' (close-wait): made canonical.
 CLI::Validator state_validator();
 // The same, for a filter on traced transitions: a state Linux never reports

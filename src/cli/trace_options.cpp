@@ -3,8 +3,6 @@
 // program attaches and the pipeline checks, and what counts as stuck.
 #include <sys/socket.h>
 
-#include <limits>
-
 #include "cli/commands.h"
 #include "common/units.h"
 #include "kernel/cgroup.h"
@@ -35,8 +33,9 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
       ->check(cgroup_validator());
   auto pid = std::make_shared<std::int32_t>(0);
   cmd.add_option("--pid", *pid,
-                 "only sockets this process holds: its owner, else the task on the CPU (default: every process)")
-      ->check(CLI::Range(1, std::numeric_limits<std::int32_t>::max()));
+                 "only sockets this process holds: its owner, else the task on the CPU; below the kernel's "
+                 "pid_max (default: every process)")
+      ->check(pid_validator());
   auto* v4 = cmd.add_flag("-4,--ipv4")->description("only IPv4 sockets");
   auto* v6 = cmd.add_flag("-6,--ipv6")->description("only IPv6 sockets (including v4-mapped)");
   v4->excludes(v6);

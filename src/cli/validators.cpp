@@ -1,6 +1,8 @@
 // Validators shared by subcommands: each parser's own message becomes CLI11's.
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include "cli/commands.h"
@@ -37,6 +39,15 @@ std::string unknown_state(const std::string& s) {
   std::string known;
   for (const auto& info : all_states()) known += (known.empty() ? "" : ", ") + std::string(info.name);
   return "unknown TCP state '" + s + "' (one of " + known + ")";
+}
+
+// The kernel's pid_max: every process id is below it. Nothing when it
+// cannot be read.
+std::optional<std::uint64_t> pid_max() {
+  std::ifstream f("/proc/sys/kernel/pid_max");
+  std::uint64_t n = 0;
+  if (f >> n && n > 1) return n;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -118,6 +129,26 @@ CLI::Validator port_validator() { return from_parser(parse_port, "PORT", "port")
 CLI::Validator file_validator() {
   return CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "empty file name" : ""; }, "FILE",
                         "file");
+}
+
+CLI::Validator pid_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const auto max = pid_max();
+        const std::uint64_t below = max.value_or(std::uint64_t{1} << 31);  // else what an int32 holds
+        const std::string quoted = "invalid pid '" + s + "': ";
+        std::uint64_t n = 0;
+        try {
+          n = parse_count(s, 1);
+        } catch (const std::invalid_argument&) {
+          return quoted + "expected a process id from 1 to " + std::to_string(below - 1);
+        }
+        if (n < below) return "";
+        return quoted + (max ? "process ids are below the kernel's pid_max, " + std::to_string(*max) +
+                                   " (/proc/sys/kernel/pid_max)"
+                             : "must be from 1 to " + std::to_string(below - 1));
+      },
+      "PID", "process id");
 }
 
 CLI::Validator count_validator(std::uint64_t min, std::uint64_t max) {

@@ -22,11 +22,22 @@ constexpr std::size_t kRfc3339Len = sizeof "2026-11-21T07:42:31.123456789Z" - 1;
 // s as a JSON string literal; control characters are escaped and invalid
 // UTF-8 bytes become U+FFFD, so any comm yields valid JSON.
 char* put_string(char* p, std::string_view s);
+// Whether s is well-formed UTF-8 all through: what a JSON string can hold.
+bool utf8(std::string_view s);
+// s's bytes as a JSON string of lowercase hex digits, two a byte: "ff41".
+constexpr std::size_t hex_bound(std::size_t n) { return 2 * n + 2; }
+char* put_hex(char* p, std::string_view s);
 char* put_uint(char* p, std::uint64_t v);
 // "2026-11-21T07:42:31.123456789Z"
 char* put_rfc3339(char* p, std::uint64_t wall_ns);
 
 void append_string(std::string& out, std::string_view s);
+void append_hex(std::string& out, std::string_view s);
+// Text from outside tcpfsm (a process's name or command line, a cgroup's
+// path) as members of an object: ,"key":"text", and when the text is not
+// well-formed UTF-8, whose bytes a JSON string cannot keep (put_string has
+// U+FFFD for them), ,"key_bytes":"<hex>" after it with its exact bytes.
+void append_text(std::string& out, std::string_view key, std::string_view text);
 void append_uint(std::string& out, std::uint64_t v);
 void append_rfc3339(std::string& out, std::uint64_t wall_ns);
 
@@ -66,6 +77,17 @@ class Line {
       append_string(out_, s);
     return *this;
   }
+  // Text from outside as members, as append_text writes them.
+  Line& text(std::string_view key, std::string_view s) {
+    raw(",\"").raw(key).raw("\":").string(s);
+    if (utf8(s)) return *this;
+    raw(",\"").raw(key).raw("_bytes\":");
+    if (room(hex_bound(s.size())))
+      p_ = put_hex(p_, s);
+    else
+      append_hex(out_, s);
+    return *this;
+  }
   [[gnu::always_inline]] Line& rfc3339(std::uint64_t wall_ns) {
     if (room(kRfc3339Len)) p_ = put_rfc3339(p_, wall_ns);
     return *this;
@@ -93,5 +115,8 @@ class Line {
 // 9 fraction digits -> ns since the epoch. Nothing for any other text, a date
 // that does not exist, or a time before 1970 or past 2554 (uint64 ns).
 std::optional<std::uint64_t> parse_rfc3339(std::string_view text);
+// What put_hex writes, read back (without the quotes): the bytes. Nothing
+// for an odd number of digits or anything but hex digits (of either case).
+std::optional<std::string> parse_hex(std::string_view hex);
 
 }  // namespace tcpfsm::json

@@ -133,6 +133,12 @@ void CgroupPaths::walk_dir(int dirfd, std::uint64_t dev, std::string& path, int 
 }
 
 std::optional<NamedCgroup> cgroup_of_argument(const std::string& arg, std::string& why) {
+  // "" would read as the root, every cgroup: a filter that filters nothing,
+  // most likely a variable that was never set.
+  if (arg.empty()) {
+    why = "empty cgroup path (the root, every cgroup, is /)";
+    return std::nullopt;
+  }
   const auto mount = cgroup2_mount();
   if (!mount) {
     why = "no cgroup2 file system is mounted (see /proc/self/mountinfo)";

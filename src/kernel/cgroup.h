@@ -54,8 +54,8 @@ struct NamedCgroup {
   std::uint32_t level = 0;  // components below the mount: the root is level 0
   std::string path;         // relative to the mount
 };
-// Nothing, with `why` set, when there is no cgroup2 mount, or the path is
-// not a cgroup2 directory.
+// Nothing, with `why` set, for "", when there is no cgroup2 mount, or when
+// the path is not a cgroup2 directory.
 std::optional<NamedCgroup> cgroup_of_argument(const std::string& arg, std::string& why);
 
 // Cgroup id -> path relative to the cgroup2 mount: "/" for the root,

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <string>
 
-#include "kernel/rst_reasons.h"
 #include "kernel/kernel_btf.h"
+#include "kernel/privileges.h"
+#include "kernel/rst_reasons.h"
 
 namespace tcpfsm {
 
@@ -22,6 +24,10 @@ bool tracefs_has_event(const std::string& event) {
 namespace {
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
+
+// Whether this process cannot tell if path exists: a directory on the way
+// may not be searched (tracefs is mode 0700, debugfs too).
+bool denied(const char* path) { return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) != 0 && errno == EACCES; }
 
 bool has_tracepoint_dir() {
   return exists("/sys/kernel/tracing/events/sock/inet_sock_set_state") ||
@@ -49,6 +55,9 @@ Features probe() {
   f.task_file_iter = k.task_file_iter;
   f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
                   exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
+  // A kernel may let anyone create these maps: then their "yes" stands.
+  f.bpf_denied = !has_bpf_privileges();
+  f.tracefs_denied = !f.tracefs && (denied("/sys/kernel/tracing/events") || denied("/sys/kernel/debug/tracing/events"));
   return f;
 }
 
@@ -61,24 +70,31 @@ const Features& features() {
 
 std::string describe(const Features& f) {
   auto yn = [](bool b) { return b ? "yes" : "no"; };
+  // A map probe's answer; tracefs's, and what is in it when it is there.
+  auto map = [&](bool b) { return b || !f.bpf_denied ? yn(b) : kNeedsBpfPrivilege; };
+  const char* tracefs_unknown = f.tracefs_denied
+                                    ? "cannot tell without privilege (needs root or CAP_DAC_READ_SEARCH to read tracefs)"
+                                    : "unknown (tracefs not mounted)";
+  auto in_tracefs = [&](bool b) { return f.tracefs ? yn(b) : tracefs_unknown; };
   std::string s;
   s += std::string("kernel BTF (/sys/kernel/btf/vmlinux): ") + yn(f.btf) + "\n";
-  s += std::string("BPF ring buffer: ") + yn(f.ringbuf) + "\n";
+  s += std::string("BPF ring buffer: ") + map(f.ringbuf) + "\n";
   s += std::string("event buffer (--buffer auto): ") +
-       (f.ringbuf ? "ring (the BPF ring buffer)" : "perf (a perf buffer per CPU: no ring buffer here)") + "\n";
+       (f.ringbuf      ? "ring (the BPF ring buffer)"
+        : f.bpf_denied ? kNeedsBpfPrivilege
+                       : "perf (a perf buffer per CPU: no ring buffer here)") +
+       "\n";
   s += std::string("tp_btf/inet_sock_set_state: ") + yn(f.tp_btf) + "\n";
-  s += std::string("socket-local storage: ") + yn(f.sk_storage) + "\n";
-  s += std::string("tracefs mounted: ") + yn(f.tracefs) + "\n";
-  s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") +
-       (f.tracefs ? yn(f.tracepoint) : "unknown (tracefs not mounted)") + "\n";
+  s += std::string("socket-local storage: ") + map(f.sk_storage) + "\n";
+  s += std::string("tracefs mounted: ") + (f.tracefs || !f.tracefs_denied ? yn(f.tracefs) : tracefs_unknown) + "\n";
+  s += std::string("tracepoint sock/inet_sock_set_state in tracefs: ") + in_tracefs(f.tracepoint) + "\n";
   s += "causes of abnormal ends:\n";
   s += std::string("  tp_btf/tcp_receive_reset (resets received): ") + yn(f.rst_received_btf) + "\n";
   s += std::string("  tp_btf/tcp_send_reset (resets sent): ") + yn(f.rst_sent_btf) + "\n";
   s += std::string("  reset reasons (tcp_send_reset argument, Linux 6.10+): ") + yn(f.rst_reason_arg) + "\n";
   s += std::string("  reset reason names (enum sk_rst_reason in BTF): ") + yn(f.rst_reason_names) + "\n";
-  const char* unknown = "unknown (tracefs not mounted)";
-  s += std::string("  tracepoint tcp/tcp_receive_reset in tracefs: ") + (f.tracefs ? yn(f.rst_received_tp) : unknown) + "\n";
-  s += std::string("  tracepoint tcp/tcp_send_reset in tracefs: ") + (f.tracefs ? yn(f.rst_sent_tp) : unknown) + "\n";
+  s += std::string("  tracepoint tcp/tcp_receive_reset in tracefs: ") + in_tracefs(f.rst_received_tp) + "\n";
+  s += std::string("  tracepoint tcp/tcp_send_reset in tracefs: ") + in_tracefs(f.rst_sent_tp) + "\n";
   s += "  socket errors (sk_err at the transition into CLOSE): yes\n";
   const bool btf = f.tp_btf;
   for (const std::string& m : missing_cause_sources(btf ? f.rst_received_btf : f.rst_received_tp,
@@ -88,7 +104,7 @@ std::string describe(const Features& f) {
        (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";
   s += std::string("tracepoint syscalls/sys_exit_accept4 (owners of accepted sockets closed before they are "
                    "looked up): ") +
-       (f.tracefs ? yn(f.accept_hook) : "unknown (tracefs not mounted)") + "\n";
+       in_tracefs(f.accept_hook) + "\n";
   return s;
 }
 

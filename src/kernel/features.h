@@ -28,7 +28,14 @@ struct Features {
   bool rst_sent_tp = false;       // tcp/tcp_send_reset in tracefs
   bool task_file_iter = false;  // BPF task_file iterator (5.8+, BTF): socket owners without /proc
   bool accept_hook = false;     // syscalls:sys_exit_accept4 in tracefs: the owners of accepted sockets
+  // Without privilege some probes get no answer, and their "no" above means
+  // "cannot tell": describe() says so.
+  bool bpf_denied = false;      // bpf() needs privilege here: ringbuf, sk_storage
+  bool tracefs_denied = false;  // tracefs may not be searched (mode 0700): what is in it
 };
+
+// What describe() says of a map probe bpf() refused for want of privilege.
+inline constexpr const char* kNeedsBpfPrivilege = "cannot tell without privilege (needs root or CAP_BPF+CAP_PERFMON)";
 
 // Probes on first call; later calls return the cached result.
 const Features& features();

@@ -15,7 +15,6 @@
 #include <unordered_map>
 
 #include "common/errors.h"
-#include "common/text.h"
 
 namespace tcpfsm {
 namespace {
@@ -148,17 +147,16 @@ std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::stri
   // anything else is a path.
   const bool named = arg.find('/') == std::string::npos;
   if (named && (arg.empty() || arg == "." || arg == "..")) {
-    why = "'" + escaped(arg) + "' is not a network namespace name, inode or path";
+    why = "'" + arg + "' is not a network namespace name, inode or path";
     return std::nullopt;
   }
   const std::string path = named ? named_dir + "/" + arg : arg;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (named && errno == ENOENT)
-      why = "no network namespace named '" + escaped(arg) + "' (no " + escaped(path) +
-            "; ip netns list shows the names)";
+      why = "no network namespace named '" + arg + "' (no " + path + "; ip netns list shows the names)";
     else
-      why = "cannot open '" + escaped(path) + "': " + std::strerror(errno);
+      why = "cannot open '" + path + "': " + std::strerror(errno);
     return std::nullopt;
   }
   struct stat st{};
@@ -166,7 +164,7 @@ std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::stri
   const bool ok = type == CLONE_NEWNET && fstat(fd, &st) == 0;
   close(fd);
   if (!ok) {
-    why = "'" + escaped(path) + "' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
+    why = "'" + path + "' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
           "/proc/PID/ns/net)";
     return std::nullopt;
   }

@@ -22,7 +22,8 @@ std::uint32_t own_netns();
 // shows it; a name as `ip netns` gives it (nc1: named_dir/nc1, that is
 // /var/run/netns/nc1; a name has no '/'); or a path (/var/run/netns/NAME,
 // /proc/PID/ns/net, ./nc1). Nothing, with `why` set, when there is no such
-// name or path, or it is not a network namespace.
+// name or path, or it is not a network namespace (`why` quotes arg as it is:
+// the command line escapes what it shows).
 std::optional<std::uint32_t> netns_of_argument(const std::string& arg, std::string& why,
                                                const std::string& named_dir = "/var/run/netns");
 

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm {
 namespace {
@@ -52,10 +54,16 @@ std::uint64_t effective_capabilities() {
   return data[0].effective | (static_cast<std::uint64_t>(data[1].effective) << 32);
 }
 
-void require_bpf_privileges() {
+bool has_bpf_privileges() {
   const std::uint64_t caps = effective_capabilities();
   auto has = [caps](int cap) { return (caps >> cap) & 1U; };
-  if (has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon))) return;
+  return has(CAP_SYS_ADMIN) || (has(kCapBpf) && has(kCapPerfmon));
+}
+
+void require_bpf_privileges() {
+  if (has_bpf_privileges()) return;
+  const std::uint64_t caps = effective_capabilities();
+  auto has = [caps](int cap) { return (caps >> cap) & 1U; };
   std::string missing = has(kCapBpf) ? "" : "CAP_BPF";
   if (!has(kCapPerfmon)) missing += missing.empty() ? "CAP_PERFMON" : ", CAP_PERFMON";
   throw Error(ExitCode::NoPrivilege,
@@ -72,18 +80,28 @@ std::string memlock_hint() {
          "ulimit -l unlimited) or grant CAP_SYS_RESOURCE";
 }
 
+std::optional<Account> find_account(const std::string& user) {
+  if (const passwd* pw = getpwnam(user.c_str())) return Account{pw->pw_uid, pw->pw_gid};
+  // (uid_t)-1 is no id: setresuid() takes it for "leave this one as it is".
+  std::uint32_t id = 0;
+  const auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), id);
+  if (user.empty() || ec != std::errc() || end != user.data() + user.size() || id == UINT32_MAX) return std::nullopt;
+  if (const passwd* pw = getpwuid(id)) return Account{pw->pw_uid, pw->pw_gid};
+  return Account{id, id};
+}
+
 std::string check_user(const std::string& user) {
-  return getpwnam(user.c_str()) ? "" : "no such user '" + user + "'";
+  return find_account(user) ? "" : "no such user '" + user + "' (a name, or a numeric id below 4294967295)";
 }
 
 void drop_to_user(const std::string& user) {
-  const passwd* pw = getpwnam(user.c_str());
-  if (!pw) throw Error(ExitCode::Usage, "--user: no such user '" + user + "'");
-  const uid_t uid = pw->pw_uid;
-  const gid_t gid = pw->pw_gid;
+  const auto account = find_account(user);
+  if (!account) throw Error(ExitCode::Usage, "--user: " + escaped(check_user(user)));
+  const uid_t uid = account->uid;
+  const gid_t gid = account->gid;
   const bool keep_bpf = kernel_needs_cap_bpf_for_map_reads();
   auto fail = [&](const char* what) {
-    throw Error(ExitCode::NoPrivilege, "cannot drop privileges to " + user + ": " + what + ": " +
+    throw Error(ExitCode::NoPrivilege, "cannot drop privileges to " + escaped(user) + ": " + what + ": " +
                                            std::strerror(errno) + " (needs CAP_SETUID and CAP_SETGID)");
   };
   if (setgroups(0, nullptr) != 0) fail("setgroups");

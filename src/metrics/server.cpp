@@ -18,7 +18,6 @@
 #include <unordered_set>
 
 #include "common/errors.h"
-#include "common/text.h"
 
 namespace tcpfsm {
 
@@ -41,7 +40,7 @@ std::optional<std::string> resolve_host(const std::string& host, std::string& wh
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
-    why = "cannot resolve host '" + escaped(host) + "': " + gai_strerror(rc);
+    why = "cannot resolve host '" + host + "': " + gai_strerror(rc);
     return std::nullopt;
   }
   const addrinfo *v4 = nullptr, *v6 = nullptr;
@@ -55,7 +54,7 @@ std::optional<std::string> resolve_host(const std::string& host, std::string& wh
                                       NI_NUMERICHOST) == 0;
   freeaddrinfo(found);
   if (!ok) {
-    why = "host '" + escaped(host) + "' has no IPv4 or IPv6 address";
+    why = "host '" + host + "' has no IPv4 or IPv6 address";
     return std::nullopt;
   }
   return std::string(text);
@@ -66,7 +65,7 @@ std::optional<std::string> resolve_host(const std::string& host, std::string& wh
 std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& why) {
   ListenAddress a;
   std::string_view port;
-  const std::string shown = "'" + escaped(text) + "'";
+  const std::string shown = "'" + text + "'";
   bool bracketed = false;
   if (text.starts_with('[')) {  // [IPv6]:PORT
     const auto close = text.find(']');
@@ -100,7 +99,7 @@ std::optional<ListenAddress> parse_listen_address(const std::string& text, std::
   unsigned char buf[16];
   if (bracketed) {
     if (inet_pton(AF_INET6, a.host.c_str(), buf) != 1) {
-      why = shown + ": '" + escaped(a.host) + "' is not an IPv6 address (brackets hold only those)";
+      why = shown + ": '" + a.host + "' is not an IPv6 address (brackets hold only those)";
       return std::nullopt;
     }
     return a;

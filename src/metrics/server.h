@@ -25,7 +25,8 @@ struct ListenAddress {
 // name, resolved here with getaddrinfo: its first IPv4 address, else its
 // first IPv6 one); ":9464", every address as Prometheus exporters read it
 // ("::", which takes IPv4 too, or "0.0.0.0" where the kernel has no IPv6).
-// Nothing, with `why` naming the problem, for anything else.
+// Nothing, with `why` naming the problem, for anything else (quoting text as
+// it is: the command line escapes what it shows).
 std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string& why);
 
 // What the server lets a client take: it answers Prometheus, probes and a

@@ -83,7 +83,7 @@ class JsonFormatter final : public Formatter {
     l.raw(R"(,"schema":)").uint(kSchemaVersion);
     put_field(l, "cause", s.cause);
     put_field(l, "tcpfsm", s.version);
-    put_field(l, "host", s.host);
+    l.text("host", s.host);
     put_field(l, "kernel", s.kernel);
     put_field(l, "boot_id", s.boot_id);
     put_field(l, "attach", s.attach);
@@ -161,19 +161,19 @@ class JsonFormatter final : public Formatter {
       l.raw("null");
     l.raw(R"(,"pid":)").uint(t.pid);
     l.raw(R"(,"tid":)").uint(t.tid);
-    l.raw(R"(,"comm":)").string(t.comm);
+    l.text("comm", t.comm);
     l.raw(R"(,"ino":)").uint(t.ino);
     l.raw(R"(,"netns":)").uint(t.netns);
     l.raw(R"(,"cgroup_id":)").uint(t.cgroup_id);
-    if (!t.cgroup.empty()) l.raw(R"(,"cgroup":)").string(t.cgroup);
+    if (!t.cgroup.empty()) l.text("cgroup", t.cgroup);
     if (t.container) {
-      l.raw(R"(,"container":)").string(t.container->id);
+      l.text("container", t.container->id);
       l.raw(R"(,"container_runtime":)").string(t.container->runtime);
       if (!t.container->pod_uid.empty()) l.raw(R"(,"pod_uid":)").string(t.container->pod_uid);
     }
     if (t.owner_pid) {
       l.raw(R"(,"owner_pid":)").uint(static_cast<std::uint64_t>(t.owner_pid));
-      l.raw(R"(,"owner_comm":)").string(t.owner_comm);
+      l.text("owner_comm", t.owner_comm);
     }
     if (t.cause != Cause::None) put_field(l, "cause", cause_name(t.cause));
     if (t.reported.kernel.error) put_field(l, "error", errno_name(t.reported.kernel.error));

@@ -1,6 +1,7 @@
 // The text view and the JSON records of `tcpfsm stuck`. Names and command
 // lines come from /proc, where any process writes its own: the text view
-// escapes them (common/text.h), the JSON strings escape themselves.
+// escapes them (common/text.h), the JSON strings escape themselves (and keep
+// bytes that are not UTF-8 in a *_bytes member beside them).
 #include <algorithm>
 #include <set>
 
@@ -138,13 +139,9 @@ void append_place(std::string& out, const DiagSocket& s, const Place& p) {
   json::append_uint(out, s.netns);
   out += ",\"cgroup_id\":";
   json::append_uint(out, s.cgroup_id);
-  if (!p.cgroup.empty()) {
-    out += ",\"cgroup\":";
-    json::append_string(out, p.cgroup);
-  }
+  if (!p.cgroup.empty()) json::append_text(out, "cgroup", p.cgroup);
   if (const auto& c = p.container) {
-    out += ",\"container\":";
-    json::append_string(out, c->id);
+    json::append_text(out, "container", c->id);
     out += ",\"container_runtime\":";
     json::append_string(out, c->runtime);
     if (!c->pod_uid.empty()) {
@@ -184,10 +181,8 @@ void append_owners(std::string& out, Ownership owner, const std::vector<Holder>&
     const Holder& h = holders[i];
     out += i ? ",{\"pid\":" : "{\"pid\":";
     json::append_uint(out, static_cast<std::uint64_t>(h.pid));
-    out += ",\"comm\":";
-    json::append_string(out, h.comm);
-    out += ",\"cmdline\":";
-    json::append_string(out, h.cmdline);
+    json::append_text(out, "comm", h.comm);
+    json::append_text(out, "cmdline", h.cmdline);
     out += ",\"fd\":";
     json::append_uint(out, static_cast<std::uint64_t>(h.fd));
     out += '}';

@@ -326,6 +326,30 @@ TEST(Check, UnreadableFilesAreAUsageErrorBeforeAnythingIsRead) {
   EXPECT_EQ(out.str(), "");
 }
 
+// A file name is any bytes: whoever can name a file can put terminal
+// controls in it, and `tcpfsm check *` would show them.
+TEST(Check, FileNamesAreEscapedInMessagesAndTheTextReport) {
+  const std::string hostile = "\x1b]0;owned\x07";
+  const std::string shown = R"(\x1b]0;owned\x07)";
+  const std::string bad = temp_file(hostile, "garbage\n" + tr(1, "FIN_WAIT2", "TIME_WAIT") + "\r\n");
+  const std::string bad_shown = (std::filesystem::path(testing::TempDir()) / ("tcpfsm_check_" + shown)).string();
+  const Result r = check("", opts([&](auto& o) { o.files = {bad}; }));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(bad_shown + ":1: invalid_json: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad_shown + ":2: note: CRLF line ending"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("1 file, 2 lines: " + bad_shown + " (2)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  " + bad_shown + ":2: illegal: "), std::string::npos) << r.out;
+  EXPECT_EQ((r.out + r.err).find('\x1b'), std::string::npos);
+
+  const std::string missing = (std::filesystem::path(testing::TempDir()) / hostile).string();
+  const Result gone = check("", opts([&](auto& o) { o.files = {missing}; }));
+  EXPECT_EQ(gone.status, 2);
+  EXPECT_EQ(gone.err, "tcpfsm check: cannot read " + (std::filesystem::path(testing::TempDir()) / shown).string() +
+                          ": No such file or directory\n");
+  // JSON keeps the name's bytes, in JSON escapes.
+  EXPECT_EQ(check_json("", opts([&](auto& o) { o.files = {bad}; }))["files"][0]["name"], bad);
+}
+
 TEST(Check, ReadErrorIsExitTwoAfterTheReport) {
   struct FailingDevice : std::streambuf {
     int_type underflow() override { throw std::runtime_error("I/O error"); }
@@ -581,6 +605,24 @@ TEST(Check, WhoAndWhereLabelsAreEscapedAndCut) {
             "    peer       [::1]:9 1\n");
   EXPECT_EQ(check_json(log)["who_and_where"]["resets"]["owner"]["top"][0]["key"],
             "\x1b[2J" + std::string(60, 'x') + "[7]");
+}
+
+// trace writes a name that is not UTF-8 with U+FFFD for its odd bytes, and
+// the bytes themselves in owner_comm_bytes: check labels the owner by them.
+TEST(Check, OwnerCommBytesNameTheOwner) {
+  const std::string log = tx(1, 1, "ESTABLISHED", "CLOSE", 80, "10.0.0.2", 9,
+                             R"(,"owner_pid":7,"owner_comm":"\ufffdw","owner_comm_bytes":"ff77","cause":"rst_sent")");
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(section(r.out, "Who and where").find("    owner      \\xffw[7] 1\n"), std::string::npos) << r.out;
+}
+
+TEST(Check, OwnerCommBytesThatAreNotHexAreAWrongType) {
+  const Result r = check(tx(1, 1, "CLOSE", "SYN_SENT", 0, "10.0.0.2", 9,
+                            R"(,"owner_pid":7,"owner_comm":"w","owner_comm_bytes":"f7w")"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "<stdin>:1: wrong_type: field \"owner_comm_bytes\" should be a string of hex digits, two a byte, "
+                   "not \"f7w\"\n");
 }
 
 TEST(Check, WhoAndWhereKeepsAtMost256BytesOfAField) {

@@ -288,6 +288,22 @@ TEST(LogRecord, ReadsTheOwnerTheTracerWrites) {
   EXPECT_FALSE(parsed(line).owner_pid);
 }
 
+// A name that is not UTF-8: its bytes, as the tracer writes them beside it.
+TEST(LogRecord, ReadsTheOwnersBytesTheTracerWrites) {
+  Transition t;
+  t.old_state = number(State::Established);
+  t.new_state = number(State::CloseWait);
+  t.owner_pid = 4242;
+  t.owner_comm = "\xffng";
+  std::string line;
+  make_formatter(Format::Json)->transition(line, t, {});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson");
+  const LogRecord r = parsed(line);
+  EXPECT_EQ(r.owner_comm, "\xef\xbf\xbdng");
+  EXPECT_EQ(r.owner_comm_bytes, "\xffng");
+}
+
 TEST(LogRecord, OwnerMustHaveItsTypes) {
   const std::string head = R"({"type":"transition","cookie":1,"old":"ESTABLISHED","new":"CLOSE",)";
   EXPECT_EQ(outcome(head + R"("owner_pid":"7"})"),
@@ -295,6 +311,10 @@ TEST(LogRecord, OwnerMustHaveItsTypes) {
   EXPECT_EQ(outcome(head + R"("owner_pid":4294967296})"),
             R"(wrong_type: field "owner_pid" should be a process id (0-4294967295), not 4294967296)");
   EXPECT_EQ(outcome(head + R"("owner_comm":7})"), R"(wrong_type: field "owner_comm" should be a string, not a number)");
+  EXPECT_EQ(outcome(head + R"("owner_comm_bytes":"7"})"),
+            R"(wrong_type: field "owner_comm_bytes" should be a string of hex digits, two a byte, not "7")");
+  EXPECT_EQ(outcome(head + R"("owner_comm_bytes":7})"),
+            R"(wrong_type: field "owner_comm_bytes" should be a string of hex digits, two a byte, not a number)");
   // Records of other types do not read them.
   EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"owner_pid":"x"})"), "ok");
 }

@@ -368,6 +368,41 @@ TEST(ReportHtml, CloseWaitAtTheEndIsAnAmberBanner) {
       << bad.html;
 }
 
+// A file name, a ts, an address or a name from the log can be any length
+// without a space: each cell (and the warning) that shows one may break it
+// anywhere, or the table would be as wide as its longest string.
+TEST(ReportHtml, LongStringsWrapInsteadOfWideningThePage) {
+  const std::string file = (kDir / (std::string(200, 'f') + ".json")).string();
+  const std::string owner = R"(,"owner_pid":7,"owner_comm":")" + std::string(250, 'w') + "\"";
+  std::ofstream(file, std::ios::binary)
+      << tr(1, "LISTEN", "FIN_WAIT2", "1", "2026-11-21T07:00:00.5Z" + std::string(300, 't'), std::string(300, 'a')) +
+             tx(1, 5, "LISTEN", "SYN_RECV", 8080, "10.0.0.3", 50001, owner) +
+             tx(1, 5, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.3", 50001, owner) +
+             tx(2, 5, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, owner) +
+             tx(40, 6, "CLOSE", "LISTEN", 9090, "0.0.0.0", 0) + R"({"type":")" + std::string(300, 'b') + "\"}\n";
+  CheckOptions o = with_dot("/nonexistent/dot");
+  o.files = {file};
+  const Page p = page("", o);
+  EXPECT_EQ(p.status, 1);
+  const std::string where = "<td class=\"mono at\">" + file + ":";
+  for (const std::string& cell :
+       {where + "1</td>",                                             // violations: where
+        "<td class=\"mono at\">2026-11-21T07:00:00.5Z" + std::string(300, 't') + "</td>",  // ts
+        "<td class=\"mono\">cookie 1<br>" + std::string(300, 'a') + ":40000",              // socket
+        where + "6</td>",                                             // input problems: where
+        "<td class=\"mono\">unknown record type &quot;" + std::string(61, 'b'),              // what
+        "<td class=\"mono\">" + file + "</td>",                       // files
+        std::string("<p class=\"alert\"><b>Warning:</b> 1 socket in CLOSE_WAIT")})  // held by a long name
+    EXPECT_NE(p.html.find(cell), std::string::npos) << cell;
+  EXPECT_NE(p.html.find(".mono{font-family:\"DejaVu Sans Mono\",ui-monospace,monospace;font-size:12.5px;"
+                        "overflow-wrap:anywhere}"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("td.at{min-width:calc(31ch + 16px)}"), std::string::npos);  // a whole ts, no more
+  EXPECT_NE(p.html.find(".alert{overflow-wrap:anywhere;"), std::string::npos);
+  EXPECT_EQ(p.html.find("td.at{white-space:nowrap}"), std::string::npos);
+  fs::remove(file);
+}
+
 TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
   const std::string doc =
       "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"

@@ -76,3 +76,57 @@ TEST(String, PlainRunsCopiedEscapesAndUtf8AsJsonWants) {
   json::append_string(s, std::string_view("ab\"\\\t\r\n\x01\x7f" "caf\xc3\xa9" "\xc3(" "\xed\xa0\x80" "z", 20));
   EXPECT_EQ(s, "\"ab\\\"\\\\\\t\\r\\n\\u0001\x7f" "caf\xc3\xa9" "\\ufffd(\\ufffd\\ufffd\\ufffdz\"");
 }
+
+TEST(Text, ValidUtf8IsTheStringAlone) {
+  std::string s;
+  json::append_text(s, "comm", "caf\xc3\xa9 \"x\"");
+  EXPECT_EQ(s, ",\"comm\":\"caf\xc3\xa9 \\\"x\\\"\"");
+}
+
+// A JSON string cannot hold bytes that are not UTF-8: they go beside it, in hex.
+TEST(Text, BytesThatAreNotUtf8AreKeptInHexBesideTheString) {
+  std::string s;
+  json::append_text(s, "comm", std::string_view("\xff" "a\0\xc3", 4));
+  EXPECT_EQ(s, R"(,"comm":"\ufffda\u0000\ufffd","comm_bytes":"ff6100c3")");
+  std::string line;
+  {
+    json::Line l(line);
+    l.raw('{').raw(R"("x":1)").text("owner_comm", "\xed\xa0\x80").raw('}');
+  }
+  EXPECT_EQ(line, R"({"x":1,"owner_comm":"\ufffd\ufffd\ufffd","owner_comm_bytes":"eda080"})");
+}
+
+// Longer than the Line's buffer: written straight to its string, in order.
+TEST(Text, ALongTextComesOutWholeFromALine) {
+  const std::string cmdline = std::string(3000, 'x') + "\x80";
+  std::string line;
+  {
+    json::Line l(line);
+    l.raw('{').raw(R"("x":1)").text("cmdline", cmdline).raw('}');
+  }
+  std::string expected = R"({"x":1)";
+  json::append_text(expected, "cmdline", cmdline);
+  EXPECT_EQ(line, expected + "}");
+  std::string hex;
+  for (int i = 0; i < 3000; ++i) hex += "78";
+  EXPECT_TRUE(line.ends_with(R"(\ufffd","cmdline_bytes":")" + hex + "80\"}")) << line.substr(line.size() - 80);
+}
+
+TEST(Utf8, WellFormedAllThrough) {
+  EXPECT_TRUE(json::utf8(""));
+  EXPECT_TRUE(json::utf8("plain \x01 ascii"));
+  EXPECT_TRUE(json::utf8("\xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"));
+  for (const char* bad : {"\xff", "a\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x9c"})
+    EXPECT_FALSE(json::utf8(bad)) << bad;
+}
+
+TEST(Hex, ReadsWhatIsWritten) {
+  const std::string bytes("\x00\xff\x10z", 4);
+  std::string s;
+  json::append_hex(s, bytes);
+  EXPECT_EQ(s, "\"00ff107a\"");
+  EXPECT_EQ(json::parse_hex("00ff107a"), bytes);
+  EXPECT_EQ(json::parse_hex("00FF107A"), bytes);
+  EXPECT_EQ(json::parse_hex(""), "");
+  for (const char* bad : {"0", "0g", "zz", " 00", "00 "}) EXPECT_FALSE(json::parse_hex(bad)) << bad;
+}

@@ -1,6 +1,7 @@
 // The command line, parsed by the same code as main() (src/app.cpp): any
 // arguments end in a command to run, --help/--version, or a usage error
-// (status 2) with a message; never an exception or a crash. Nothing is run.
+// (status 2) with a message that cannot drive a terminal; never an exception
+// or a crash. Nothing is run.
 //
 // --metrics resolves a host name (getaddrinfo): the fuzzer runs in a network
 // namespace of its own, with no network, so that what it makes up is never
@@ -46,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!status)
     FUZZ_CHECK(run);  // parsed: there is a command to run
   else if (*status == 2)
-    FUZZ_CHECK(!err.str().empty());  // a usage error says what is wrong
+    FUZZ_CHECK(!err.str().empty() && tcpfsm::fuzz::inert(err.str()));  // says what is wrong, escaped
   else
     FUZZ_CHECK(*status == 0 && !out.str().empty());  // --help and --version print and exit 0
   return 0;

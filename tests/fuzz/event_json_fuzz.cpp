@@ -1,8 +1,8 @@
 // Kernel events, any bytes at all, through the reader's path: decode, check,
 // JSON and table formatting. Every JSON line must be strict JSON that
-// `tcpfsm check` reads back to the same values, with its fast parser, and
-// every table row inert on a terminal, whatever the task's comm holds (any
-// process can name itself with any bytes).
+// `tcpfsm check` reads back to the same values, with its fast parser, the
+// names' bytes kept exactly, and every table row inert on a terminal,
+// whatever the task's comm holds (any process can name itself with any bytes).
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
@@ -15,6 +15,7 @@
 #include "model/checker.h"
 #include "check/log_parsers.h"
 #include "check/log_record.h"
+#include "common/json_text.h"
 #include "output/formatter.h"
 #include "kernel/transition.h"
 
@@ -61,9 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(j["laddr"] == ntop(t.ipv6, t.local.addr) && j["raddr"] == ntop(t.ipv6, t.remote.addr));
   if (ascii(t.comm)) FUZZ_CHECK(j["comm"] == t.comm);
   if (t.owner_pid && ascii(t.owner_comm)) FUZZ_CHECK(j["owner_comm"] == t.owner_comm);
+  // The comm's bytes, exactly: the string's, or where they are not UTF-8, comm_bytes'.
+  FUZZ_CHECK(tcpfsm::json::utf8(t.comm) ? j["comm"] == t.comm && !j.contains("comm_bytes")
+                                        : tcpfsm::json::parse_hex(j["comm_bytes"].get<std::string>()) == t.comm);
 
   tcpfsm::LogRecord r;
   FUZZ_CHECK(!tcpfsm::parse_record(line, r));
+  // check reads the owner's name back exactly.
+  if (t.owner_pid) FUZZ_CHECK((r.owner_comm_bytes.empty() ? r.owner_comm : r.owner_comm_bytes) == t.owner_comm);
   FUZZ_CHECK(r.type == tcpfsm::RecordType::Transition && r.cookie == t.cookie && r.old_state == t.old_state &&
         r.new_state == t.new_state && r.old_ns == t.old_ns && r.lport == t.local.port &&
         r.rport == t.remote.port && r.laddr == j["laddr"] && r.raddr == j["raddr"] &&

@@ -3,6 +3,7 @@
 // one message naming the option and what is wrong with its value.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,10 +19,21 @@ struct BadCommandLine {
   std::string message;  // the first line on stderr
 };
 
-// ctest lists a case by its command line, not by its bytes.
+// ctest lists a case by its command line, not by its bytes, and shows the
+// hostile ones' bytes as \xHH, not to the terminal.
 void PrintTo(const BadCommandLine& c, std::ostream* os) {
   *os << "tcpfsm";
-  for (const auto& a : c.args) *os << ' ' << (a.empty() ? "''" : a);
+  for (const auto& a : c.args) {
+    *os << ' ' << (a.empty() ? "''" : "");
+    for (const unsigned char b : a) {
+      if (b >= 0x20 && b < 0x7F) {
+        *os << b;
+      } else {
+        constexpr char kHex[] = "0123456789abcdef";
+        *os << "\\x" << kHex[b >> 4] << kHex[b & 0xF];
+      }
+    }
+  }
 }
 
 // Printed by CLI11 after every usage error.
@@ -91,7 +103,10 @@ const BadCommandLine kCases[] = {
      "--socket-map-size: invalid count '0': must be from 1 to 16777216"},
     {"TraceSocketMapSizeWithTpBtf", {"trace", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
-    {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"}, "--user: no such user 'no-such-user-tcpfsm'"},
+    {"TraceUnknownUser", {"trace", "--user", "no-such-user-tcpfsm"},
+     "--user: no such user 'no-such-user-tcpfsm' (a name, or a numeric id below 4294967295)"},
+    {"TraceUserIdOutOfRange", {"trace", "--user", "4294967295"},
+     "--user: no such user '4294967295' (a name, or a numeric id below 4294967295)"},
     {"TraceBothFamilies", {"trace", "-4", "-6"}, "--ipv4 excludes --ipv6"},
     {"TraceStateNeverReported", {"trace", "--state", "TIME_WAIT"},
      "--state: TIME_WAIT never matches: Linux reports no transition into or out of it; a timewait mini-socket takes "
@@ -102,6 +117,14 @@ const BadCommandLine kCases[] = {
     {"TraceNetnsNotANamespace", {"trace", "--netns", "/proc/self/ns/mnt"},
      "--netns: '/proc/self/ns/mnt' is not a network namespace (try NAME as ip netns names it, /var/run/netns/NAME or "
      "/proc/PID/ns/net)"},
+    // What a message quotes is escaped: an argument may be a file name or
+    // come from a script, terminal controls and all.
+    {"TraceNetnsHostileName", {"trace", "--netns", "\x1b]0;owned\x07"},
+     "--netns: no network namespace named '\\x1b]0;owned\\x07' (no /var/run/netns/\\x1b]0;owned\\x07; ip netns list "
+     "shows the names)"},
+    {"TraceHostileModel", {"trace", "--model", "\x1b[2J"}, "--model: \\x1b[2J not in {linux,rfc}"},
+    {"TraceHostilePort", {"trace", "-p", "\x9b" "1m"}, "--port: invalid port '\\x9b1m': expected a number from 1 to 65535"},
+    {"TraceCgroupEmpty", {"trace", "--cgroup", ""}, "--cgroup: empty cgroup path (the root, every cgroup, is /)"},
     {"TraceUnknownOption", {"trace", "--prot", "80"}, "The following arguments were not expected: 80 --prot"},
     {"TraceOptionTwice", {"trace", "-d", "1s", "-d", "2s"}, "--duration: At Most 1 required but received 2"},
 
@@ -118,6 +141,7 @@ const BadCommandLine kCases[] = {
      "it on a bound socket without the tracepoint"},
     {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
+    {"TopCgroupEmpty", {"top", "--cgroup", ""}, "--cgroup: empty cgroup path (the root, every cgroup, is /)"},
     {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},
 
     {"CheckUnknownModel", {"check", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
@@ -131,6 +155,7 @@ const BadCommandLine kCases[] = {
 
     {"StatesUnknownModel", {"states", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
     {"StatesExtraArgument", {"states", "LISTEN"}, "The following argument was not expected: LISTEN"},
+    {"StatesHostileArgument", {"states", "\x1b[2J"}, "The following argument was not expected: \\x1b[2J"},
 
     {"StuckUnknownState", {"stuck", "--state", "CLOSE_WAITING"}, "--state: unknown TCP state 'CLOSE_WAITING' " + kStates},
     {"StuckMinAgeNegative", {"stuck", "--min-age", "-1s"}, "--min-age: invalid duration '-1s': must not be negative"},
@@ -167,6 +192,20 @@ TEST(CommandLine, CheckOfAMissingFileIsAUsageError) {
   EXPECT_EQ(p.wait(), 2);
   EXPECT_EQ(p.err(), "tcpfsm check: cannot read /nonexistent/t.json: No such file or directory\n");
   EXPECT_EQ(p.out(), "");
+}
+
+// The limit is this host's: read here as tcpfsm reads it.
+TEST(CommandLine, PidAtPidMaxIsRefusedWithTheLimit) {
+  std::ifstream f("/proc/sys/kernel/pid_max");
+  std::uint64_t pid_max = 0;
+  ASSERT_TRUE(f >> pid_max);
+  const std::string max = std::to_string(pid_max);
+  for (const char* cmd : {"trace", "top"}) {
+    Process p({binary(), cmd, "--pid", max});
+    EXPECT_EQ(p.wait(), 2);
+    EXPECT_EQ(p.err(), "--pid: invalid pid '" + max + "': process ids are below the kernel's pid_max, " + max +
+                           " (/proc/sys/kernel/pid_max)\n" + std::string(kHint));
+  }
 }
 
 TEST(CommandLine, HelpAndVersionExitZero) {

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -438,6 +439,43 @@ TEST(Log, FullSocketMapIsCountedAndLosesNoTransition) {
   // (skstate itself counts before the port filter, so other traffic adds to it).
   EXPECT_GT(first_seen, 2u * kConnections + 1);
   EXPECT_EQ(end["violations"]["illegal"], 0);
+}
+
+// A process may name itself bytes that are not UTF-8 (prctl(PR_SET_NAME)):
+// the log keeps them exactly, beside the JSON string, and check names the
+// owner by them.
+TEST(Log, CommThatIsNotUtf8KeepsItsBytes) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  constexpr std::uint16_t kPort = 21014;  // nothing listens: the connect is refused
+  TraceRun run(trace_to(log, kPort));
+  const char kName[] = "\xff" "bad" "\xc3";
+  pid_t child_pid = 0;
+  {
+    HoldingChild child(kName, [] { connect_to(Family::V4, kPort); });
+    child_pid = child.pid();
+    ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "transition") >= 2; }));
+  }
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+  const auto records = parse_lines(slurp(log));
+  const auto connect = std::find_if(records.begin(), records.end(), [](const json& r) {
+    return r["type"] == "transition" && r["old"] == "CLOSE" && r["new"] == "SYN_SENT";
+  });
+  ASSERT_NE(connect, records.end()) << slurp(log);
+  const json& r = *connect;
+  EXPECT_EQ(r["pid"], child_pid);
+  EXPECT_EQ(r["comm"], "\xef\xbf\xbd" "bad" "\xef\xbf\xbd");  // U+FFFD for each byte that is not UTF-8
+  EXPECT_EQ(r["comm_bytes"], "ff626164c3");
+  EXPECT_EQ(r["owner_pid"], child_pid);
+  EXPECT_EQ(r["owner_comm_bytes"], "ff626164c3");
+  expect_schema_valid({log});
+
+  Process check({binary(), "check", log.string()});
+  EXPECT_EQ(check.wait(), 0) << check.err();
+  EXPECT_NE(check.out().find("  refusals 1\n    owner      \\xffbad\\xc3[" + std::to_string(child_pid) + "] 1\n"),
+            std::string::npos)
+      << check.out();
 }
 
 }  // namespace

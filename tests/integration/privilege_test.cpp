@@ -1,5 +1,6 @@
 // Least privilege: CAP_BPF+CAP_PERFMON suffice, and --user drops everything.
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include <fstream>
 #include <map>
@@ -74,6 +75,58 @@ TEST(Privilege, UserDropsRootAndEveryCapabilityAndKeepsTracing) {
   EXPECT_EQ(status.at("CapPrm"), kept);
   EXPECT_EQ(status.at("NoNewPrivs"), "1");
   expect_one_connection_traced(run, 22002);
+}
+
+// A container's user is often an id the host has no account for: taken as
+// it is, with the group of the same number.
+TEST(Privilege, UserMayBeANumericIdWithOrWithoutAnAccount) {
+  REQUIRE_BPF();
+  constexpr std::uint32_t kUnlisted = 3999999;
+  ASSERT_EQ(getpwuid(kUnlisted), nullptr) << "uid " << kUnlisted << " has an account here";
+  for (const auto& [user, port] : {std::pair{std::string("65534"), 22003}, {std::to_string(kUnlisted), 22004}}) {
+    TraceRun run({"-p", std::to_string(port), "--user", user});
+    const auto status = proc_status(run.process().pid());
+    EXPECT_EQ(status.at("Uid"), user + "\t" + user + "\t" + user + "\t" + user);
+    EXPECT_EQ(status.at("Gid"), user + "\t" + user + "\t" + user + "\t" + user);
+    EXPECT_EQ(status.at("Groups"), "");
+    expect_one_connection_traced(run, static_cast<std::uint16_t>(port));
+  }
+}
+
+// As nobody with no capability, features says what it cannot tell instead
+// of "no": bpf() and tracefs (mode 0700) refuse it, and the kernel has them.
+TEST(Privilege, FeaturesWithoutPrivilegeSaysWhatItCannotTell) {
+  REQUIRE_BPF();
+  // tracefs mounted in a mount namespace of its own, gone with it.
+  const auto features = [](std::vector<std::string> as) {
+    std::vector<std::string> argv = {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                     "mount -t tracefs tracefs /sys/kernel/tracing && exec \"$@\"", "sh"};
+    argv.insert(argv.end(), as.begin(), as.end());
+    argv.insert(argv.end(), {binary(), "features"});
+    Process p(argv);
+    EXPECT_EQ(p.wait(), 0) << p.err();
+    return p.out();
+  };
+  const std::string root = features({});
+  const std::string nobody =
+      features({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--"});
+  EXPECT_NE(root.find("\ntracefs mounted: yes\n"), std::string::npos) << root;
+  const std::string bpf = "cannot tell without privilege (needs root or CAP_BPF+CAP_PERFMON)\n";
+  const std::string tracefs = "cannot tell without privilege (needs root or CAP_DAC_READ_SEARCH to read tracefs)\n";
+  for (const auto& line :
+       {"BPF ring buffer: " + bpf, "event buffer (--buffer auto): " + bpf, "socket-local storage: " + bpf,
+        "tracefs mounted: " + tracefs, "tracepoint sock/inet_sock_set_state in tracefs: " + tracefs,
+        "  tracepoint tcp/tcp_send_reset in tracefs: " + tracefs, "trace loads: " + bpf, "trace -p PORT loads: " + bpf})
+    EXPECT_NE(("\n" + nobody).find("\n" + line), std::string::npos) << line << nobody;
+  // What needs no privilege reads the same.
+  for (const char* same : {"kernel BTF (/sys/kernel/btf/vmlinux): ", "tp_btf/inet_sock_set_state: ",
+                           "BPF task_file iterator"}) {
+    const auto line = [&](const std::string& out) {
+      const auto at = out.find(same);
+      return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+    };
+    EXPECT_EQ(line(nobody), line(root)) << same;
+  }
 }
 
 TEST(Privilege, UnknownUserIsAUsageError) {

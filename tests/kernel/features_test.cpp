@@ -28,5 +28,24 @@ TEST(Features, DescribeListsTheCauseSources) {
   EXPECT_NE(describe(f).find("  missing: no tcp_send_reset tracepoint"), std::string::npos);
 }
 
+// Without privilege a probe that gets no answer is no "no".
+TEST(Features, DescribeSaysWhatItCouldNotTellWithoutPrivilege) {
+  Features f;
+  f.btf = f.tp_btf = true;
+  f.bpf_denied = f.tracefs_denied = true;
+  const std::string d = describe(f);
+  const std::string bpf = "cannot tell without privilege (needs root or CAP_BPF+CAP_PERFMON)\n";
+  const std::string tracefs = "cannot tell without privilege (needs root or CAP_DAC_READ_SEARCH to read tracefs)\n";
+  for (const std::string& line : {"BPF ring buffer: " + bpf, "event buffer (--buffer auto): " + bpf,
+                                  "socket-local storage: " + bpf, "tracefs mounted: " + tracefs,
+                                  "tracepoint sock/inet_sock_set_state in tracefs: " + tracefs,
+                                  "  tracepoint tcp/tcp_send_reset in tracefs: " + tracefs})
+    EXPECT_NE(d.find("\n" + line), std::string::npos) << line << d;
+  EXPECT_NE(d.find("kernel BTF (/sys/kernel/btf/vmlinux): yes\n"), std::string::npos) << d;
+  // What a probe found stands.
+  f.ringbuf = true;
+  EXPECT_NE(describe(f).find("\nBPF ring buffer: yes\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tcpfsm

@@ -75,7 +75,6 @@ TEST(ListenAddress, EachProblemIsNamed) {
       // answer is the same with or without a network.
       {"no..such.host:9464",
        "'no..such.host:9464': cannot resolve host 'no..such.host': Name or service not known"},
-      {"bad\x1bname:9464", "'bad\\x1bname:9464': cannot resolve host 'bad\\x1bname': Name or service not known"},
   };
   for (const Bad& c : cases) {
     std::string why;

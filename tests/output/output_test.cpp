@@ -124,6 +124,31 @@ TEST(JsonOutput, CommWithControlAndInvalidUtf8StaysValidJson) {
   const std::string line = json_of(t);
   EXPECT_NE(line.find(R"("comm":"a\"\\\n\u0001\ufffdzé")"), std::string::npos) << line;
   EXPECT_EQ(nlohmann::json::parse(line)["comm"], "a\"\\\n\x01\xef\xbf\xbdz\xc3\xa9");
+  EXPECT_EQ(nlohmann::json::parse(line)["comm_bytes"], "61225c0a01ff7ac3a9");
+}
+
+// A process may name itself any bytes; the JSON string has U+FFFD for those
+// that are not UTF-8, and a *_bytes member beside it has them all, in hex.
+// So do a cgroup's directory names, and a machined container's.
+TEST(JsonOutput, TextThatIsNotUtf8KeepsItsBytesBesideIt) {
+  Transition t = transition();
+  t.comm = "\xffworker";
+  t.owner_pid = 7;
+  t.owner_comm = "srv\xc0";
+  t.cgroup = "/machine.slice/machine-\xfe.scope";
+  const ContainerRef machine{"machined", "\xfe", "", ""};
+  t.container = &machine;
+  const std::string line = json_of(t);
+  EXPECT_NE(line.find(R"("comm":"\ufffdworker","comm_bytes":"ff776f726b6572","ino":)"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("owner_comm":"srv\ufffd","owner_comm_bytes":"737276c0",)"), std::string::npos) << line;
+  EXPECT_NE(line.find(R"("cgroup":"/machine.slice/machine-\ufffd.scope",)"
+                      R"("cgroup_bytes":"2f6d616368696e652e736c6963652f6d616368696e652dfe2e73636f7065",)"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find(R"("container":"\ufffd","container_bytes":"fe","container_runtime":"machined")"), std::string::npos)
+      << line;
+  // UTF-8 text has none.
+  EXPECT_EQ(json_of(transition()).find("_bytes"), std::string::npos);
 }
 
 // Found by tests/fuzz/event_json_fuzz: a lead byte 0xF5-0xFF was taken for a

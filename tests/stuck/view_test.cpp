@@ -316,6 +316,21 @@ TEST(StuckView, LongCommandLinesAreShortOnlyInTheView) {
   EXPECT_EQ(nlohmann::json::parse(json)["owners"][0]["cmdline"], cmdline);
 }
 
+// A process writes its own name and command line: bytes that are not UTF-8
+// are kept beside the JSON strings, in hex.
+TEST(StuckView, JsonKeepsTheBytesOfNamesThatAreNotUtf8) {
+  const Holder h{4242, 12, "w\xff", "w\xff --x\xc3"};
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.sockets.push_back(stuck(diag(State::CloseWait, "10.0.0.1", 41000, "10.0.0.5", 8080, 11), {40s}, {h}));
+  std::string json;
+  append_stuck_json(json, v.sockets.front(), kWall);
+  const auto owner = nlohmann::json::parse(json)["owners"][0];
+  EXPECT_EQ(owner["comm"], "w\xef\xbf\xbd");
+  EXPECT_EQ(owner["comm_bytes"], "77ff");
+  EXPECT_EQ(owner["cmdline_bytes"], "77ff202d2d78c3");
+}
+
 TEST(StuckView, NothingStuck) {
   StuckView v;
   v.states = {State::CloseWait};
