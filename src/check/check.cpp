@@ -104,6 +104,7 @@ class Session {
   }
 
   CheckReport finish() {
+    if (run_open_) unfinished();
     end_run();
     report_.stuck.earlier_run = stuck_before_last_run_ != 0;
     if (suppressed_)
@@ -139,13 +140,20 @@ class Session {
         if (auto* b = bucket()) b->lost += rec_.ringbuf + rec_.recursion;
         break;
       case RecordType::Start:
-        // Rotation and reopening continue a run; anything else begins one.
-        if (rec_.cause == "rotate" || rec_.cause == "reopen") break;
+        // Rotation and reopening continue a run (one begun before the input
+        // did, if none is open); anything else begins one.
+        if (rec_.cause == "rotate" || rec_.cause == "reopen") {
+          if (!run_open_) run_open_ = at_;
+          break;
+        }
+        if (run_open_) unfinished();
+        run_open_ = at_;
         end_run();
         run_start_ = at_;
         break;
       case RecordType::Stats: break;
       case RecordType::End:
+        run_open_.reset();
         if (run_start_ && rec_.transitions) {
           ++report_.runs_counted;
           if (*rec_.transitions != run_transitions_)
@@ -158,6 +166,15 @@ class Session {
         break;
       case RecordType::Unknown: break;  // handled above
     }
+    last_record_ = at_;
+  }
+
+  // The open run ended with no end record: at its last record.
+  void unfinished() {
+    ++report_.unfinished;
+    if (report_.keeps_more(report_.unfinished_runs.size()))
+      report_.unfinished_runs.push_back({*run_open_, last_record_});
+    run_open_.reset();
   }
 
   void transition() {
@@ -327,6 +344,10 @@ class Session {
   LogRecord rec_;  // reused: its strings keep their capacity
   Location at_;
   std::optional<Location> run_start_;  // the `start` record of the run being read
+  // The first start record (of any cause) of the run being read, until its
+  // end record: a run still open when another begins or the input ends has none.
+  std::optional<Location> run_open_;
+  Location last_record_;  // the last line that held a record
   std::uint64_t run_transitions_ = 0;
   std::uint64_t suppressed_ = 0;
 };
