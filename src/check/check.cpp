@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "check/report.h"
+#include "check/report_files.h"
 #include "check/report_html.h"
 #include "model/checker.h"
 #include "common/errors.h"
@@ -352,23 +353,6 @@ class Session {
   std::uint64_t suppressed_ = 0;
 };
 
-// Opens the file an option names, if it names one.
-bool open_output(std::ofstream& f, const std::string& path, std::ostream& err) {
-  if (path.empty()) return true;
-  f.open(path, std::ios::out | std::ios::trunc);
-  if (f) return true;
-  err << "tcpfsm check: cannot write " << path << ": " << std::strerror(errno) << '\n';
-  return false;
-}
-
-bool write_output(std::ofstream& f, const std::string& path, const std::string& text, std::ostream& err) {
-  f << text;
-  f.close();
-  if (f) return true;
-  err << "tcpfsm check: cannot write " << path << '\n';
-  return false;
-}
-
 }  // namespace
 
 int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -385,10 +369,15 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
       }
   if (missing) return static_cast<int>(ExitCode::Usage);
 
-  // Output files are opened before reading, so that a bad path fails at once.
-  std::ofstream dot, html;
-  if (!open_output(dot, o.dot_path, err) || !open_output(html, o.html_path, err))
-    return static_cast<int>(ExitCode::OutputError);
+  // The reports are looked at before reading, so that a bad path fails at
+  // once, and written once everything was read.
+  std::vector<ReportFile> reports;
+  if (!o.dot_path.empty()) reports.push_back({"--dot", o.dot_path});
+  if (!o.html_path.empty()) reports.push_back({"--html", o.html_path});
+  if (const auto refused = check_report_files(reports, files, o.in_fd)) {
+    err << "tcpfsm check: " << refused->message << '\n';
+    return static_cast<int>(refused->code);
+  }
 
   Session session(o, err);
   for (const auto& f : files) {
@@ -405,9 +394,12 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
   const CheckReport report = session.finish();
 
   out << (o.format == ReportFormat::Json ? report_json(report) : report_text(report));
-  if ((dot.is_open() && !write_output(dot, o.dot_path, report_dot(report), err)) ||
-      (html.is_open() && !write_output(html, o.html_path, report_html(report, o.dot_program), err)))
-    return static_cast<int>(ExitCode::OutputError);
+  for (const ReportFile& r : reports)
+    if (const auto failed =
+            write_report_file(r.path, r.option == "--dot" ? report_dot(report) : report_html(report, o.dot_program))) {
+      err << "tcpfsm check: " << *failed << '\n';
+      return static_cast<int>(ExitCode::OutputError);
+    }
   return report.exit_status();
 }
 
