@@ -185,7 +185,8 @@ class Session final : public EventHandler {
       flush();
       writer_.reopen();
     }
-    if (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval) stats_record(now);
+    if (take_stats_request() || (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval))
+      stats_record(now);
     pipeline_->tick(now);
     if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
   }

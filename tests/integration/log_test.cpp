@@ -234,6 +234,28 @@ TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {
   EXPECT_GT(count_type(records, "transition"), 50u);
 }
 
+TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21015));
+  // By default each of these ends a process: a run with no end record.
+  run.process().signal(SIGUSR2);
+  run.process().signal(SIGALRM);
+  run_connections(Family::V4, 21015, 1);
+  ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "transition") >= 12; }));
+  EXPECT_EQ(count_type(live_records(log), "stats"), 0u);
+  run.process().signal(SIGUSR1);
+  ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "stats") == 1; }));
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+  const auto records = parse_lines(slurp(log));
+  const auto stats = std::find_if(records.begin(), records.end(), [](const json& r) { return r["type"] == "stats"; });
+  EXPECT_EQ((*stats)["transitions"], 12);
+  EXPECT_EQ(records.back()["type"], "end");
+  EXPECT_EQ(records.back()["transitions"], 12);
+  expect_schema_valid({log});
+}
+
 TEST(Log, SymlinkAndMissingDirectoryAreRefusedBeforeTracing) {
   REQUIRE_BPF();
   TempDir dir;
