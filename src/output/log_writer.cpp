@@ -58,11 +58,12 @@ void LogWriter::begin() { write_preamble("run"); }
 void LogWriter::write_preamble(std::string_view cause) {
   std::string out;
   preamble_(out, cause);
-  write_raw(out);
+  write_raw(out, false);
   preamble_end_ = size_;
 }
 
 bool LogWriter::write(std::string_view data) {
+  written_ = 0;
   while (opts_.rotate_size && size_ + data.size() > opts_.rotate_size) {
     // Fill the file with the records that fit, then rotate between records.
     const std::uint64_t room = opts_.rotate_size > size_ ? opts_.rotate_size - size_ : 0;
@@ -70,16 +71,16 @@ bool LogWriter::write(std::string_view data) {
     if (cut == std::string_view::npos && size_ == preamble_end_)
       cut = data.find('\n');  // a record larger than a whole file goes alone
     if (cut != std::string_view::npos) {
-      if (!write_raw(data.substr(0, cut + 1))) return false;
+      if (!write_raw(data.substr(0, cut + 1), true)) return false;
       data.remove_prefix(cut + 1);
     }
     if (data.empty()) return true;
     rotate();
   }
-  return write_raw(data);
+  return write_raw(data, true);
 }
 
-bool LogWriter::write_raw(std::string_view data) {
+bool LogWriter::write_raw(std::string_view data, bool counted) {
   std::string_view rest = data;
   while (!rest.empty()) {
     const ssize_t n = ::write(fd_, rest.data(), rest.size());
@@ -92,14 +93,20 @@ bool LogWriter::write_raw(std::string_view data) {
     if (errno == EPIPE && !is_file()) return false;
     const int err = errno;
     // Keep only whole records: cut back to the last newline written.
+    const std::size_t sent = data.size() - rest.size();
+    std::size_t kept = sent;
     if (is_file()) {
-      const std::size_t written = data.size() - rest.size();
-      const std::size_t keep = written ? data.rfind('\n', written - 1) + 1 : 0;  // npos+1 == 0
-      const std::uint64_t whole = size_ - written + keep;
-      if (ftruncate(fd_, static_cast<off_t>(whole)) == 0) size_ = whole;
+      const std::size_t keep = sent ? data.rfind('\n', sent - 1) + 1 : 0;  // npos+1 == 0
+      const std::uint64_t whole = size_ - sent + keep;
+      if (ftruncate(fd_, static_cast<off_t>(whole)) == 0) {
+        size_ = whole;
+        kept = keep;
+      }
     }
+    if (counted) written_ += kept;
     throw Error(ExitCode::OutputError, "writing " + name_ + " failed: " + std::strerror(err));
   }
+  if (counted) written_ += data.size();
   return true;
 }
 

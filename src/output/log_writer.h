@@ -33,6 +33,9 @@ class LogWriter {
   // has gone (EPIPE). On any other failure, trims a partly written record
   // and throws Error(OutputError).
   bool write(std::string_view data);
+  // How many bytes of the last write()'s data are in the file: all of them,
+  // unless it threw (then its whole records that fitted, a disk filling up).
+  std::size_t written() const { return written_; }
   // Closes and reopens the file (after an external logrotate moved it).
   void reopen();
   // fsync, for files.
@@ -45,7 +48,8 @@ class LogWriter {
  private:
   void open_file();
   void write_preamble(std::string_view cause);
-  bool write_raw(std::string_view data);
+  // counted: data is write()'s, and counts in written_.
+  bool write_raw(std::string_view data, bool counted);
   void rotate();
 
   Options opts_;
@@ -55,6 +59,7 @@ class LogWriter {
   std::uint64_t size_ = 0;           // bytes in the current file
   std::uint64_t preamble_end_ = 0;   // size_ right after the preamble
   std::uint64_t rotations_ = 0;
+  std::size_t written_ = 0;
 };
 
 }  // namespace tcpfsm

@@ -223,15 +223,29 @@ TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {
   TraceRun run(trace_to(log, 21004));
   run_connections(Family::V4, 21004, 100);  // ~330 KB of records
   EXPECT_EQ(run.process().wait(), 8) << run.process().err();
-  EXPECT_NE(run.process().err().find("writing " + log.string() + " failed: No space left on device"),
-            std::string::npos)
-      << run.process().err();
+  const std::string& err = run.process().err();
+  EXPECT_NE(err.find("writing " + log.string() + " failed: No space left on device"), std::string::npos) << err;
   const std::string text = slurp(log);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
   const auto records = parse_lines(text);
   EXPECT_EQ(records.front()["type"], "start");
-  EXPECT_GT(count_type(records, "transition"), 50u);
+  const std::size_t on_disk = count_type(records, "transition");
+  EXPECT_GT(on_disk, 50u);
+  // The summary counts what is on disk, and says how many more were traced.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(tcpfsm: output error after [^:]+: (\d+) transitions)"))) << err;
+  EXPECT_EQ(std::stoull(m[1].str()), on_disk) << err;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(tcpfsm: (\d+) more transitions were traced but are not in )")))
+      << err;
+  EXPECT_GT(std::stoull(m[1].str()), 0u);
+
+  // No end record: check says the run is unfinished (exit status 9).
+  Process check({binary(), "check", "--format", "json", log.string()});
+  EXPECT_EQ(check.wait(), 9) << check.out() << check.err();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["unfinished_runs"].size(), 1u);
+  EXPECT_EQ(report["unfinished_runs"][0]["last_line"], records.size());
 }
 
 TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
