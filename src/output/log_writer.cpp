@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm {
 namespace {
@@ -49,7 +51,24 @@ void LogWriter::open_file() {
   fd_ = ::open(opts_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd_ < 0) open_failed(opts_.path, errno);
   struct stat st{};
-  if (fstat(fd_, &st) == 0) size_ = static_cast<std::uint64_t>(st.st_size);
+  size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  preamble_end_ = size_;
+  if (S_ISREG(st.st_mode) && size_ > 0) end_torn_line();
+}
+
+// A run killed mid-write (kill -9, the OOM killer) leaves its last line torn:
+// this run's first record would join it and be lost to a reader. Read through
+// /proc/self/fd, as the descriptor is open for writing only.
+void LogWriter::end_torn_line() {
+  const int fd = ::open(("/proc/self/fd/" + std::to_string(fd_)).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char last = '\n';
+  const bool read = ::pread(fd, &last, 1, static_cast<off_t>(size_ - 1)) == 1;
+  ::close(fd);
+  if (!read || last == '\n') return;
+  std::fprintf(stderr, "tcpfsm: %s ends mid-line (a run stopped while writing it): ending that line first\n",
+               escaped(name_).c_str());
+  write_raw("\n", false);
   preamble_end_ = size_;
 }
 

@@ -1,6 +1,8 @@
 // Where trace records go: standard output, or a log file that is appended
 // to, rotated between records, reopened on SIGHUP, and never left with a
-// torn line by a write error.
+// torn line by a write error. A file that ends mid-line (a run killed while
+// writing) gets a newline first, so the new run's records are lines of their
+// own.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +49,7 @@ class LogWriter {
 
  private:
   void open_file();
+  void end_torn_line();
   void write_preamble(std::string_view cause);
   // counted: data is write()'s, and counts in written_.
   bool write_raw(std::string_view data, bool counted);

@@ -248,6 +248,62 @@ TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {
   EXPECT_EQ(report["unfinished_runs"][0]["last_line"], records.size());
 }
 
+TEST(Log, AfterATornLineTheNextRunStartsOnALineOfItsOwn) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  {
+    TraceRun killed(trace_to(log, 21014, {}, "1ms"));
+    run_connections(Family::V4, 21014, 1);
+    ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "transition") >= 12; }));
+    killed.process().signal(SIGKILL);
+    EXPECT_EQ(killed.process().wait(), 128 + SIGKILL);
+  }
+  // Torn as kill -9 can leave it mid-write: the last record cut short.
+  const std::uintmax_t whole = fs::file_size(log);
+  fs::resize_file(log, whole - 20);
+  TraceRun next(trace_to(log, 21014));
+  EXPECT_NE(next.process().err().find("tcpfsm: " + log.string() +
+                                      " ends mid-line (a run stopped while writing it): ending that line first\n"),
+            std::string::npos)
+      << next.process().err();
+  run_connections(Family::V4, 21014, 1);
+  // The lines that are records: all but the torn one.
+  const auto records = [&] {
+    std::vector<json> v;
+    std::istringstream text(slurp(log));
+    for (std::string line; std::getline(text, line);)
+      if (json::accept(line)) v.push_back(json::parse(line));
+    return v;
+  };
+  ASSERT_TRUE(wait_until([&] { return count_type(records(), "transition") >= 11 + 12; }));
+  ASSERT_EQ(next.stop(), 0);
+
+  std::vector<std::string> lines;
+  std::istringstream text(slurp(log));
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  const std::size_t torn = 1 + 12;  // the start, then the 12th transition (1-based)
+  ASSERT_GT(lines.size(), torn);
+  EXPECT_FALSE(json::accept(lines[torn - 1])) << lines[torn - 1];
+  const json start = json::parse(lines[torn]);
+  EXPECT_EQ(start["type"], "start");
+  EXPECT_EQ(start["cause"], "run");
+
+  // check: the torn line is one input error at its file:line, the killed run
+  // is unfinished, the next one whole: no gap, no count mismatch.
+  Process check({binary(), "check", "--format", "json", log.string()});
+  EXPECT_EQ(check.wait(), 1);
+  EXPECT_EQ(check.err().rfind(log.string() + ":" + std::to_string(torn) + ": invalid_json: ", 0), 0u) << check.err();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["input_errors"]["total"], 1);
+  EXPECT_EQ(report["transitions"]["gap"], 0);
+  EXPECT_EQ(report["transitions"]["illegal"], 0);
+  EXPECT_EQ(report["runs_counted"], 1);
+  EXPECT_EQ(report["unfinished_runs"],
+            json::parse(R"([{"file":")" + log.string() + R"(","line":1,"last_file":")" + log.string() +
+                        R"(","last_line":)" + std::to_string(torn - 1) + "}]"));
+}
+
 TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
   REQUIRE_BPF();
   TempDir dir;

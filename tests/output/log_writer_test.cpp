@@ -1,4 +1,5 @@
-// The log writer on real files: a write that fills the file size limit partway.
+// The log writer on real files: a torn last line, a write that fills the
+// file size limit partway.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -47,6 +48,30 @@ LogWriter::Preamble start_record() {
 }
 
 }  // namespace
+
+TEST(LogWriter, AppendingToATornLastLineEndsItFirst) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  const std::string torn = R"({"type":"transition","cookie":9,"old":"CLO)";
+  std::ofstream(log, std::ios::binary) << kStart << torn;
+  {
+    LogWriter w(file(log), start_record());
+    w.begin();
+    EXPECT_TRUE(w.write("{\"type\":\"end\"}\n"));
+  }
+  EXPECT_EQ(slurp(log), kStart + torn + "\n" + kStart + "{\"type\":\"end\"}\n");
+}
+
+TEST(LogWriter, AppendingToWholeLinesAddsNothing) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  std::ofstream(log, std::ios::binary) << kStart;
+  {
+    LogWriter w(file(log), start_record());
+    w.begin();
+  }
+  EXPECT_EQ(slurp(log), kStart + kStart);
+}
 
 TEST(LogWriter, AFailedWriteSaysHowMuchOfItIsInTheFile) {
   TempDir dir;
