@@ -11,22 +11,26 @@
 
 #include "common/errors.h"
 #include "common/text.h"
+#include "output/log_path.h"
 
 namespace tcpfsm {
 namespace {
 
-[[noreturn]] void open_failed(const std::string& path, int err) {
+[[noreturn]] void open_failed(const std::string& path, int err, const std::string& refused) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!refused.empty())
+    throw Error(ExitCode::OutputError, "refusing to write to " + escaped(path) + ": " + escaped(refused));
   switch (err) {
     case ELOOP:
-      throw Error(ExitCode::OutputError, "refusing to write to " + path + ": it is a symbolic link");
+      throw Error(ExitCode::OutputError, "refusing to write to " + escaped(path) + ": it is a symbolic link");
     case ENOENT:
-      throw Error(ExitCode::OutputError, "cannot create " + path + ": directory " +
-                                             (dir.empty() ? "." : dir) + " does not exist");
+      throw Error(ExitCode::OutputError, "cannot create " + escaped(path) + ": directory " +
+                                             escaped(dir.empty() ? "." : dir) + " does not exist");
     case EISDIR:
-      throw Error(ExitCode::OutputError, "cannot write to " + path + ": it is a directory");
+      throw Error(ExitCode::OutputError, "cannot write to " + escaped(path) + ": it is a directory");
     default:
-      throw Error(ExitCode::OutputError, "cannot open " + path + " for appending: " + std::strerror(err));
+      throw Error(ExitCode::OutputError,
+                  "cannot open " + escaped(path) + " for appending: " + std::strerror(err));
   }
 }
 
@@ -48,8 +52,9 @@ LogWriter::~LogWriter() {
 }
 
 void LogWriter::open_file() {
-  fd_ = ::open(opts_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd_ < 0) open_failed(opts_.path, errno);
+  std::string refused;
+  fd_ = open_log_path(opts_.path, O_WRONLY | O_APPEND | O_CREAT, 0640, refused);
+  if (fd_ < 0) open_failed(opts_.path, errno, refused);
   struct stat st{};
   size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   preamble_end_ = size_;
@@ -123,7 +128,7 @@ bool LogWriter::write_raw(std::string_view data, bool counted) {
       }
     }
     if (counted) written_ += kept;
-    throw Error(ExitCode::OutputError, "writing " + name_ + " failed: " + std::strerror(err));
+    throw Error(ExitCode::OutputError, "writing " + escaped(name_) + " failed: " + std::strerror(err));
   }
   if (counted) written_ += data.size();
   return true;
@@ -136,7 +141,7 @@ void LogWriter::rotate() {
   for (unsigned i = opts_.rotate_keep; i > 1; --i)
     std::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
   if (std::rename(p.c_str(), (p + ".1").c_str()) != 0)
-    throw Error(ExitCode::OutputError, "cannot rotate " + p + ": " + std::strerror(errno));
+    throw Error(ExitCode::OutputError, "cannot rotate " + escaped(p) + ": " + std::strerror(errno));
   open_file();
   ++rotations_;
   write_preamble("rotate");
@@ -153,7 +158,7 @@ void LogWriter::reopen() {
 void LogWriter::sync() {
   // EINVAL, EROFS: a file with nothing to sync to (-o /dev/null, a FIFO).
   if (is_file() && ::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS)
-    throw Error(ExitCode::OutputError, "syncing " + name_ + " failed: " + std::strerror(errno));
+    throw Error(ExitCode::OutputError, "syncing " + escaped(name_) + " failed: " + std::strerror(errno));
 }
 
 }  // namespace tcpfsm

@@ -22,8 +22,9 @@ class LogWriter {
   // Writes the records that begin every file; cause is "run", "rotate" or "reopen".
   using Preamble = std::function<void(std::string& out, std::string_view cause)>;
 
-  // Opens the output now, so a bad path fails before tracing starts.
-  // Throws Error(OutputError) with a message naming the file.
+  // Opens the output now, so a bad path fails before tracing starts (the
+  // path is resolved as output/log_path.h says). Throws Error(OutputError)
+  // with a message naming the file.
   LogWriter(Options options, Preamble preamble);
   ~LogWriter();
   LogWriter(const LogWriter&) = delete;

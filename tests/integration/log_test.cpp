@@ -326,6 +326,24 @@ TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
   expect_schema_valid({log});
 }
 
+TEST(Log, ALinkAnotherUserPlantedOnThePathIsNotFollowed) {
+  REQUIRE_BPF();
+  TempDir dir;
+  // /tmp as it is (sticky, anyone writes), and a link another user put there.
+  fs::create_directory(dir.path / "etc");
+  fs::create_directory(dir.path / "tmp");
+  fs::permissions(dir.path / "tmp", fs::perms::all | fs::perms::sticky_bit);
+  fs::create_directory_symlink(dir.path / "etc", dir.path / "tmp" / "logs");
+  ASSERT_EQ(lchown((dir.path / "tmp" / "logs").c_str(), 65534, 65534), 0);
+  const fs::path out = dir.path / "tmp" / "logs" / "t.json";
+  Process p({binary(), "trace", "-o", out.string(), "-d", "1"});
+  EXPECT_EQ(p.wait(), 8);
+  EXPECT_EQ(p.err(), "tcpfsm: refusing to write to " + out.string() + ": " + (dir.path / "tmp" / "logs").string() +
+                         " is a symbolic link that another user could have planted (the link is owned by uid 65534, "
+                         "its directory by uid 0)\n");
+  EXPECT_FALSE(fs::exists(dir.path / "etc" / "t.json"));
+}
+
 TEST(Log, SymlinkAndMissingDirectoryAreRefusedBeforeTracing) {
   REQUIRE_BPF();
   TempDir dir;
