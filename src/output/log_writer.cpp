@@ -8,13 +8,24 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "common/errors.h"
+#include "common/signals.h"
 #include "common/text.h"
+#include "common/units.h"
 #include "output/log_path.h"
 
 namespace tcpfsm {
 namespace {
+
+// How often a FIFO is looked at again for a reader.
+constexpr auto kReaderPoll = std::chrono::milliseconds(100);
+
+bool is_fifo(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
 
 [[noreturn]] void open_failed(const std::string& path, int err, const std::string& refused) {
   const std::string dir = std::filesystem::path(path).parent_path().string();
@@ -28,6 +39,10 @@ namespace {
                                              escaped(dir.empty() ? "." : dir) + " does not exist");
     case EISDIR:
       throw Error(ExitCode::OutputError, "cannot write to " + escaped(path) + ": it is a directory");
+    case ENXIO:
+      if (is_fifo(path))
+        throw Error(ExitCode::OutputError, "cannot write to the FIFO " + escaped(path) + ": no process reads it");
+      [[fallthrough]];
     default:
       throw Error(ExitCode::OutputError,
                   "cannot open " + escaped(path) + " for appending: " + std::strerror(err));
@@ -40,7 +55,7 @@ LogWriter::LogWriter(Options options, Preamble preamble)
     : opts_(std::move(options)), preamble_(std::move(preamble)) {
   if (is_file()) {
     name_ = opts_.path;
-    open_file();
+    open_file(true);
   } else {
     name_ = "standard output";
     fd_ = STDOUT_FILENO;
@@ -51,10 +66,29 @@ LogWriter::~LogWriter() {
   if (is_file() && fd_ >= 0) ::close(fd_);
 }
 
-void LogWriter::open_file() {
+void LogWriter::open_file(bool wait_for_reader) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point since = Clock::now();
   std::string refused;
-  fd_ = open_log_path(opts_.path, O_WRONLY | O_APPEND | O_CREAT, 0640, refused);
-  if (fd_ < 0) open_failed(opts_.path, errno, refused);
+  int err = 0;
+  for (bool said = false;; said = true) {
+    // O_NONBLOCK: a FIFO with no reader fails (ENXIO) rather than blocking
+    // past --duration and Ctrl-C.
+    fd_ = open_log_path(opts_.path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0640, refused);
+    err = errno;
+    if (fd_ >= 0 || err != ENXIO || !wait_for_reader || !is_fifo(opts_.path)) break;
+    if (!said) std::fprintf(stderr, "tcpfsm: waiting for a reader to open the FIFO %s\n", escaped(name_).c_str());
+    if (stop_signal())
+      throw Error(ExitCode::OutputError, "interrupted while waiting for a reader of " + escaped(name_) +
+                                             ": nothing was traced");
+    if (opts_.reader_wait && Clock::now() - since >= *opts_.reader_wait)
+      throw Error(ExitCode::OutputError, "no reader opened " + escaped(name_) + " within " +
+                                             format_duration(*opts_.reader_wait) + " (--duration): nothing was traced");
+    std::this_thread::sleep_for(kReaderPoll);
+  }
+  if (fd_ < 0) open_failed(opts_.path, err, refused);
+  // Writes block again: a slow reader of a FIFO slows the writer, as a pipe's does.
+  if (const int fl = ::fcntl(fd_, F_GETFL); fl >= 0) ::fcntl(fd_, F_SETFL, fl & ~O_NONBLOCK);
   struct stat st{};
   size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   preamble_end_ = size_;
@@ -142,7 +176,7 @@ void LogWriter::rotate() {
     std::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
   if (std::rename(p.c_str(), (p + ".1").c_str()) != 0)
     throw Error(ExitCode::OutputError, "cannot rotate " + escaped(p) + ": " + std::strerror(errno));
-  open_file();
+  open_file(false);
   ++rotations_;
   write_preamble("rotate");
 }
@@ -151,7 +185,7 @@ void LogWriter::reopen() {
   if (!is_file()) return;
   ::close(fd_);
   fd_ = -1;
-  open_file();
+  open_file(false);
   write_preamble("reopen");
 }
 

@@ -2,11 +2,13 @@
 // to, rotated between records, reopened on SIGHUP, and never left with a
 // torn line by a write error. A file that ends mid-line (a run killed while
 // writing) gets a newline first, so the new run's records are lines of their
-// own.
+// own; a FIFO is waited for until a reader opens it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,9 @@ class LogWriter {
     std::string path;               // empty: standard output
     std::uint64_t rotate_size = 0;  // 0: never rotate
     unsigned rotate_keep = 5;       // FILE.1 ... FILE.N are kept
+    // How long a FIFO with no reader is waited for (--duration); none: until
+    // SIGINT or SIGTERM (install_run_signals() first).
+    std::optional<std::chrono::nanoseconds> reader_wait;
   };
   // Writes the records that begin every file; cause is "run", "rotate" or "reopen".
   using Preamble = std::function<void(std::string& out, std::string_view cause)>;
@@ -49,7 +54,9 @@ class LogWriter {
   std::uint64_t rotations() const { return rotations_; }
 
  private:
-  void open_file();
+  // wait_for_reader: a FIFO with no reader is waited for (as Options say),
+  // else refused.
+  void open_file(bool wait_for_reader);
   void end_torn_line();
   void write_preamble(std::string_view cause);
   // counted: data is write()'s, and counts in written_.

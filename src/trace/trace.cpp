@@ -81,7 +81,7 @@ class Session final : public EventHandler {
         formatter_(view ? view->formatter() : *own_formatter_),
         written_(formatter_),
         host_(HostFacts::read()),
-        writer_({o.output_path, o.rotate_size, o.rotate_keep},
+        writer_({o.output_path, o.rotate_size, o.rotate_keep, o.duration},
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
 
   // Once attached: events carry cookies or socket keys (Tracer::socket_keys).
@@ -337,8 +337,8 @@ SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_k
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {
+  install_run_signals();  // first: Ctrl-C ends a wait for a FIFO's reader
   Session session(o, view);  // opens the output first: a bad path fails before tracing
-  install_run_signals();
   // Bound before tracing starts: an address in use fails here. Served once
   // the session can answer (after begin), by threads that start after
   // privileges are dropped.

@@ -326,6 +326,56 @@ TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
   expect_schema_valid({log});
 }
 
+// A FIFO nobody reads: waited for, said once, within --duration and Ctrl-C.
+TEST(Log, AFifoIsWaitedForWithinTheDurationAndSigterm) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string waiting = "tcpfsm: waiting for a reader to open the FIFO " + fifo.string() + "\n";
+
+  const auto start = std::chrono::steady_clock::now();
+  Process timed({binary(), "trace", "-o", fifo.string(), "-d", "1"});
+  EXPECT_EQ(timed.wait(), 8);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, scaled(5s));
+  EXPECT_EQ(timed.err(), waiting + "tcpfsm: no reader opened " + fifo.string() +
+                             " within 1.0s (--duration): nothing was traced\n");
+
+  Process stopped({binary(), "trace", "-o", fifo.string()});
+  ASSERT_TRUE(stopped.wait_for_stderr(waiting));
+  stopped.signal(SIGTERM);
+  EXPECT_EQ(stopped.wait(5s), 8);
+  EXPECT_EQ(stopped.err(), waiting + "tcpfsm: interrupted while waiting for a reader of " + fifo.string() +
+                               ": nothing was traced\n");
+}
+
+TEST(Log, AFifoGetsTheRunOnceItsReaderComes) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Process trace({binary(), "trace", "-o", fifo.string(), "-p", "21016"});
+  ASSERT_TRUE(trace.wait_for_stderr("waiting for a reader"));
+  std::this_thread::sleep_for(300ms);  // more than one look for a reader
+  const int reader = open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  ASSERT_TRUE(trace.wait_for_stderr("Tracing TCP state transitions"));
+  run_connections(Family::V4, 21016, 1);
+  std::this_thread::sleep_for(1500ms);  // the default flush interval is 1 s
+  trace.signal(SIGTERM);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(reader, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  close(reader);
+  EXPECT_EQ(trace.wait(), 0) << trace.err();
+  EXPECT_EQ(std::count(trace.err().begin(), trace.err().end(), '\n'), 3) << trace.err();  // waiting, Tracing, summary
+  const auto records = parse_lines(text);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front()["type"], "start");
+  EXPECT_EQ(count_type(records, "transition"), 12u);
+  EXPECT_EQ(records.back()["type"], "end");
+}
+
 TEST(Log, ALinkAnotherUserPlantedOnThePathIsNotFollowed) {
   REQUIRE_BPF();
   TempDir dir;

@@ -1,5 +1,5 @@
 // The log writer on real files: a torn last line, a write that fills the
-// file size limit partway.
+// file size limit partway, a FIFO nobody reads.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -100,4 +100,26 @@ TEST(LogWriter, AFailedWriteSaysHowMuchOfItIsInTheFile) {
   EXPECT_TRUE(threw);
   EXPECT_EQ(w.written(), a.size());
   EXPECT_EQ(slurp(log), kStart + a);
+}
+
+TEST(LogWriter, AFifoWithNoReaderIsWaitedForNoLongerThanAsked) {
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  LogWriter::Options o = file(fifo);
+  o.reader_wait = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  testing::internal::CaptureStderr();
+  try {
+    LogWriter w(o, start_record());
+    ADD_FAILURE() << "opened a FIFO nobody reads";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "no reader opened " + fifo.string() + " within 300ms (--duration): nothing was traced");
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_EQ(err, "tcpfsm: waiting for a reader to open the FIFO " + fifo.string() + "\n");
 }
