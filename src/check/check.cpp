@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "check/report.h"
+#include "check/report_files.h"
 #include "check/report_html.h"
 #include "model/checker.h"
 #include "common/errors.h"
@@ -104,6 +105,7 @@ class Session {
   }
 
   CheckReport finish() {
+    if (run_open_) unfinished();
     end_run();
     report_.stuck.earlier_run = stuck_before_last_run_ != 0;
     if (suppressed_)
@@ -139,13 +141,20 @@ class Session {
         if (auto* b = bucket()) b->lost += rec_.ringbuf + rec_.recursion;
         break;
       case RecordType::Start:
-        // Rotation and reopening continue a run; anything else begins one.
-        if (rec_.cause == "rotate" || rec_.cause == "reopen") break;
+        // Rotation and reopening continue a run (one begun before the input
+        // did, if none is open); anything else begins one.
+        if (rec_.cause == "rotate" || rec_.cause == "reopen") {
+          if (!run_open_) run_open_ = at_;
+          break;
+        }
+        if (run_open_) unfinished();
+        run_open_ = at_;
         end_run();
         run_start_ = at_;
         break;
       case RecordType::Stats: break;
       case RecordType::End:
+        run_open_.reset();
         if (run_start_ && rec_.transitions) {
           ++report_.runs_counted;
           if (*rec_.transitions != run_transitions_)
@@ -158,6 +167,15 @@ class Session {
         break;
       case RecordType::Unknown: break;  // handled above
     }
+    last_record_ = at_;
+  }
+
+  // The open run ended with no end record: at its last record.
+  void unfinished() {
+    ++report_.unfinished;
+    if (report_.keeps_more(report_.unfinished_runs.size()))
+      report_.unfinished_runs.push_back({*run_open_, last_record_});
+    run_open_.reset();
   }
 
   void transition() {
@@ -327,26 +345,13 @@ class Session {
   LogRecord rec_;  // reused: its strings keep their capacity
   Location at_;
   std::optional<Location> run_start_;  // the `start` record of the run being read
+  // The first start record (of any cause) of the run being read, until its
+  // end record: a run still open when another begins or the input ends has none.
+  std::optional<Location> run_open_;
+  Location last_record_;  // the last line that held a record
   std::uint64_t run_transitions_ = 0;
   std::uint64_t suppressed_ = 0;
 };
-
-// Opens the file an option names, if it names one.
-bool open_output(std::ofstream& f, const std::string& path, std::ostream& err) {
-  if (path.empty()) return true;
-  f.open(path, std::ios::out | std::ios::trunc);
-  if (f) return true;
-  err << "tcpfsm check: cannot write " << path << ": " << std::strerror(errno) << '\n';
-  return false;
-}
-
-bool write_output(std::ofstream& f, const std::string& path, const std::string& text, std::ostream& err) {
-  f << text;
-  f.close();
-  if (f) return true;
-  err << "tcpfsm check: cannot write " << path << '\n';
-  return false;
-}
 
 }  // namespace
 
@@ -364,10 +369,15 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
       }
   if (missing) return static_cast<int>(ExitCode::Usage);
 
-  // Output files are opened before reading, so that a bad path fails at once.
-  std::ofstream dot, html;
-  if (!open_output(dot, o.dot_path, err) || !open_output(html, o.html_path, err))
-    return static_cast<int>(ExitCode::OutputError);
+  // The reports are looked at before reading, so that a bad path fails at
+  // once, and written once everything was read.
+  std::vector<ReportFile> reports;
+  if (!o.dot_path.empty()) reports.push_back({"--dot", o.dot_path});
+  if (!o.html_path.empty()) reports.push_back({"--html", o.html_path});
+  if (const auto refused = check_report_files(reports, files, o.in_fd)) {
+    err << "tcpfsm check: " << refused->message << '\n';
+    return static_cast<int>(refused->code);
+  }
 
   Session session(o, err);
   for (const auto& f : files) {
@@ -384,9 +394,12 @@ int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::o
   const CheckReport report = session.finish();
 
   out << (o.format == ReportFormat::Json ? report_json(report) : report_text(report));
-  if ((dot.is_open() && !write_output(dot, o.dot_path, report_dot(report), err)) ||
-      (html.is_open() && !write_output(html, o.html_path, report_html(report, o.dot_program), err)))
-    return static_cast<int>(ExitCode::OutputError);
+  for (const ReportFile& r : reports)
+    if (const auto failed =
+            write_report_file(r.path, r.option == "--dot" ? report_dot(report) : report_html(report, o.dot_program))) {
+      err << "tcpfsm check: " << *failed << '\n';
+      return static_cast<int>(ExitCode::OutputError);
+    }
   return report.exit_status();
 }
 

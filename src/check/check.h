@@ -17,6 +17,7 @@ enum class ReportFormat { Text, Json };
 
 struct CheckOptions {
   std::vector<std::string> files;  // read in this order, as one stream; "-" (or none) is `in`
+  int in_fd = 0;  // the file `in` reads (-1: none), so that no report is written over it
   Model model = Model::Linux;
   ReportFormat format = ReportFormat::Text;
   std::string dot_path;   // write the observed transition graph here, if set
@@ -30,8 +31,9 @@ struct CheckOptions {
 
 // Reads, checks, writes the report to `out` and input errors to `err`.
 // Returns the exit status (tcpfsm::ExitCode): 0 clean (also with warnings);
-// 1 violations, gaps or bad lines; 2 a file could not be read; 8 the --dot or
-// --html file could not be written.
+// 1 violations, gaps or bad lines; 2 a file could not be read, or a report
+// would go over an input or a log; 8 the --dot or --html file could not be
+// written; 9 clean but a trace run has no end record.
 int run_check(const CheckOptions& o, std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace tcpfsm

@@ -100,6 +100,14 @@ void totals_text(std::string& out, const CheckReport& r) {
   out += r.input_error_count() ? " (listed on stderr)\n" : "\n";
   if (r.runs_counted)
     out += "Runs          " + num(r.runs_counted) + " with an end record: its transition total compared\n";
+  if (r.unfinished) {
+    out += "Unfinished    " + num(r.unfinished) + (r.unfinished == 1 ? " trace run" : " trace runs") +
+           " with no end record (" + std::string(kUnfinishedWhy) + "):";
+    for (const auto& u : r.unfinished_runs) out += "\n              " + r.where(u.first) + " to " + r.where(u.last);
+    if (r.unfinished > r.unfinished_runs.size())
+      out += "\n              ... and " + num(r.unfinished - r.unfinished_runs.size()) + " more (--show 0 lists all)";
+    out += '\n';
+  }
 }
 
 // After the totals: "Clean, with warnings" when the exit status is 0.
@@ -337,6 +345,7 @@ std::uint64_t CheckReport::input_error_count() const {
 int CheckReport::exit_status() const {
   if (read_failed) return static_cast<int>(ExitCode::Usage);
   if (violation_count() || input_error_count()) return static_cast<int>(ExitCode::Failure);
+  if (unfinished) return static_cast<int>(ExitCode::Unfinished);
   return static_cast<int>(ExitCode::Ok);
 }
 
@@ -385,6 +394,13 @@ std::string report_json(const CheckReport& r) {
   for (int k = 0; k < kInputErrorKinds; ++k)
     j["input_errors"][input_error_name(static_cast<InputError>(k))] = r.input_errors[static_cast<std::size_t>(k)];
   j["runs_counted"] = r.runs_counted;
+  j["unfinished_runs"] = json::array();
+  for (const auto& u : r.unfinished_runs)
+    j["unfinished_runs"].push_back({{"file", r.files.at(u.first.file).name},
+                                    {"line", u.first.line},
+                                    {"last_file", r.files.at(u.last.file).name},
+                                    {"last_line", u.last.line}});
+  j["unfinished_runs_not_listed"] = r.unfinished - r.unfinished_runs.size();
 
   j["violations"] = json::array();
   for (const auto& v : r.violations)

@@ -46,6 +46,13 @@ struct Violation {
   std::uint16_t lport = 0, rport = 0;
 };
 
+// A trace run with a start record and no end record after it: the tracer
+// was killed, or its disk filled, or it is still writing. first: its first
+// start record in the input; last: its last record.
+struct UnfinishedRun {
+  Location first, last;
+};
+
 struct InputProblem {
   Location at;
   InputError kind = InputError::InvalidJson;
@@ -111,6 +118,7 @@ struct CheckReport {
   std::map<int, std::uint64_t> open_at_end;       // still-open lifecycles by state, when a run ended
   std::uint64_t lost_records = 0, lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
   std::uint64_t runs_counted = 0;                 // runs whose end total was compared
+  std::uint64_t unfinished = 0;                   // runs with no end record
   std::array<std::uint64_t, kInputErrorKinds> input_errors{};
   std::map<std::pair<int, int>, std::uint64_t> edges;  // observed old -> new counts
   // Causes per edge, for edges with any: by Cause (index 0, None, unused:
@@ -128,6 +136,7 @@ struct CheckReport {
 
   std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count
   std::vector<InputProblem> problems;       // the first `show` (all if 0)
+  std::vector<UnfinishedRun> unfinished_runs;  // the first `show` (all if 0)
 
   bool read_failed = false;  // a file could not be read to its end
 
@@ -138,7 +147,8 @@ struct CheckReport {
   std::uint64_t input_error_count() const;
   bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
 
-  // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read.
+  // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read;
+  // 9 a trace run has no end record. The first of 2, 1, 9 that applies.
   // Warnings do not change it.
   int exit_status() const;
   bool has_warnings() const { return stuck.sockets != 0; }
@@ -191,6 +201,10 @@ std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(
 // "10.0.0.1:40000", "[::1]:8080", or "?" when the log did not say. The
 // address is text from the log, escaped like anything else quoted from it.
 std::string logged_endpoint(const std::string& family, const std::string& addr, std::uint16_t port);
+// Why a trace run has no end record, as the reports say it.
+inline constexpr std::string_view kUnfinishedWhy =
+    "the tracer was killed or its disk filled, or it is still writing, or the files after a rotated one are "
+    "missing";
 // The warning for sockets long in CLOSE_WAIT at the end, or "" for none:
 // "2 sockets in CLOSE_WAIT for 30s or more at the end of the log (the oldest
 // for 38.0s), held by nginx[100] 1, - 1". Labels from the log not escaped.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check/graphviz.h"
+#include "common/errors.h"
 #include "common/text.h"
 #include "common/units.h"
 #include "model/states.h"
@@ -206,13 +207,19 @@ class Page {
     } else if (r_.read_failed) {
       what = "A file could not be read to its end";
       meaning = "exit status 2: unreadable input";
+    } else if (status == static_cast<int>(ExitCode::Unfinished)) {
+      what = "Unfinished: every transition is legal, no gap, no input error, but " + num(r_.unfinished) +
+             (r_.unfinished == 1 ? " trace run has" : " trace runs have") + " no end record";
+      meaning = "exit status 9: " + std::string(kUnfinishedWhy);
     } else {
       const std::uint64_t v = r_.violation_count(), e = r_.input_error_count();
       what = num(v) + (v == 1 ? " violation" : " violations") + " &middot; " + num(e) +
              (e == 1 ? " input error" : " input errors");
       meaning = "exit status 1: violations, gaps or input errors";
     }
-    const char* cls = status != 0 ? "fail" : r_.has_warnings() ? "warning" : "pass";
+    const char* cls = status == static_cast<int>(ExitCode::Unfinished) || (status == 0 && r_.has_warnings()) ? "warning"
+                      : status != 0                                                                       ? "fail"
+                                                                                                          : "pass";
     out_ += "<div class=\"verdict " + std::string(cls) + "\"><b>" + what + "</b><span>" + meaning + "</span></div>\n";
     if (r_.has_warnings()) out_ += "<p class=\"alert\"><b>Warning:</b> " + logged(stuck_warning(r_)) + ".</p>\n";
     if (lost_events() || r_.lost_skstate) {
@@ -267,6 +274,7 @@ class Page {
     for (auto t : kRecordTypes) item(std::string(record_type_name(t)) + " records", at(r_.records, t));
     item("input errors", r_.input_error_count(), "bad");
     if (r_.runs_counted) item("runs with totals compared", r_.runs_counted);
+    if (r_.unfinished) item("runs with no end record", r_.unfinished, "warn");
     out_ += "</ul></div>\n</div>\n";
   }
 

@@ -16,6 +16,7 @@ enum class ExitCode : int {
   NoRingbuf = 6,     // kernel lacks BPF ring buffers
   LoadFailed = 7,    // the verifier or the kernel refused the program
   OutputError = 8,   // the output could not be written
+  Unfinished = 9,    // check: a trace run in the log has no end record (killed, disk full, still running)
 };
 
 class Error : public std::runtime_error {

@@ -21,6 +21,7 @@
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
 #include "trace/trace_metrics.h"
+#include "trace/written_records.h"
 
 namespace tcpfsm {
 namespace {
@@ -78,8 +79,9 @@ class Session final : public EventHandler {
         view_(view),
         own_formatter_(view ? nullptr : make_formatter(o.format, o.wide, o.owners)),
         formatter_(view ? view->formatter() : *own_formatter_),
+        written_(formatter_),
         host_(HostFacts::read()),
-        writer_({o.output_path, o.rotate_size, o.rotate_keep},
+        writer_({o.output_path, o.rotate_size, o.rotate_keep, o.duration},
                 [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
 
   // Once attached: events carry cookies or socket keys (Tracer::socket_keys).
@@ -87,7 +89,7 @@ class Session final : public EventHandler {
   void begin(AttachMode mode, BufferMode buffer, bool keys, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
     buffer_ = buffer_mode_name(buffer);
-    pipeline_.emplace(pipeline_options(opts_, keys, files), formatter_);
+    pipeline_.emplace(pipeline_options(opts_, keys, files), written_);
     if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys, files));
     if (view_) view_->begin(keys, files);
     writer_.begin();
@@ -185,7 +187,8 @@ class Session final : public EventHandler {
       flush();
       writer_.reopen();
     }
-    if (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval) stats_record(now);
+    if (take_stats_request() || (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval))
+      stats_record(now);
     pipeline_->tick(now);
     if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
   }
@@ -200,7 +203,15 @@ class Session final : public EventHandler {
   }
 
   void flush() {
-    if (!reader_gone_ && !buf_.empty()) reader_gone_ = !writer_.write(buf_);
+    if (!reader_gone_ && !buf_.empty()) {
+      try {
+        reader_gone_ = !writer_.write(buf_);
+      } catch (const Error&) {
+        written_.handed_on(writer_.written());
+        throw;
+      }
+    }
+    written_.handed_on(buf_.size());
     buf_.clear();
     last_flush_ = Clock::now();
   }
@@ -208,14 +219,21 @@ class Session final : public EventHandler {
   bool done() const { return reader_gone_ || pipeline_->full(); }
   bool reader_gone() const { return reader_gone_; }
   std::uint64_t received() const { return received_; }
+  // What the output holds: transitions formatted after a failed write are not counted.
   Totals totals() const {
     Totals t = pipeline_->totals();
+    const Totals& gone = written_.not_written();
+    t.transitions -= gone.transitions;
+    t.illegal -= gone.illegal;
+    t.gaps -= gone.gaps;
+    t.unknown_states -= gone.unknown_states;
     t.lost = lost_;
     t.causes_lost = causes_lost_;
     t.sockets.crosscheck_errors = crosscheck_.errors();
     return t;
   }
   const std::string& output_name() const { return writer_.name(); }
+  std::uint64_t not_written() const { return written_.not_written().transitions; }
 
  private:
   std::uint64_t misses() const { return lost_.events() + pipeline_->totals().sockets.untracked; }
@@ -256,6 +274,7 @@ class Session final : public EventHandler {
   TraceView* view_;
   std::unique_ptr<Formatter> own_formatter_;  // without a view
   Formatter& formatter_;
+  WrittenRecords written_;  // formatter_, for the pipeline's transitions
   std::optional<Pipeline> pipeline_;  // made once the attach mode is known
   std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, likewise
   CrossCheck crosscheck_;
@@ -292,6 +311,9 @@ void print_summary(const Session& s, const KernelCounters& k, BufferMode buffer,
                    std::string_view why) {
   std::fprintf(stderr, "tcpfsm: %.*s after %s: %s\n", static_cast<int>(why.size()), why.data(),
                format_duration(elapsed).c_str(), describe(s.totals()).c_str());
+  if (const std::uint64_t n = s.not_written())
+    std::fprintf(stderr, "tcpfsm: %llu more transitions were traced but are not in %s (not counted above)\n",
+                 static_cast<unsigned long long>(n), escaped(s.output_name()).c_str());
   // Every event the program matched was either read or counted as lost.
   const auto unaccounted = static_cast<long long>(k.matched - k.ringbuf_full - s.received());
   if (unaccounted != 0)
@@ -315,8 +337,8 @@ SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_k
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {
+  install_run_signals();  // first: Ctrl-C ends a wait for a FIFO's reader
   Session session(o, view);  // opens the output first: a bad path fails before tracing
-  install_run_signals();
   // Bound before tracing starts: an address in use fails here. Served once
   // the session can answer (after begin), by threads that start after
   // privileges are dropped.

@@ -268,6 +268,51 @@ TEST(Check, CleanLogExitsZero) {
   EXPECT_EQ(check(log, opts([](auto& o) { o.model = Model::Rfc; })).status, 1);
 }
 
+TEST(Check, ARunWithNoEndRecordIsUnfinished) {
+  // The tracer was killed (or its disk filled) after line 3.
+  const std::string log =
+      kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n" + tr(1, "SYN_SENT", "ESTABLISHED", "5") + "\n";
+  const Result r = check(log);
+  EXPECT_EQ(r.status, 9);
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("\nUnfinished    1 trace run with no end record (the tracer was killed or its disk filled, "
+                       "or it is still writing, or the files after a rotated one are missing):\n"
+                       "              <stdin>:1 to <stdin>:3\n"),
+            std::string::npos)
+      << r.out;
+  const auto j = check_json(log);
+  EXPECT_EQ(j["unfinished_runs"],
+            nlohmann::json::parse(R"([{"file":"<stdin>","line":1,"last_file":"<stdin>","last_line":3}])"));
+  EXPECT_EQ(j["unfinished_runs_not_listed"], 0);
+  EXPECT_EQ(j["exit_status"], 9);
+  // A log with no start record is a piece of one: nothing to say of its runs.
+  EXPECT_EQ(check(tr(1, "CLOSE", "SYN_SENT") + "\n").status, 0);
+}
+
+TEST(Check, ARunKilledBeforeTheNextBeganIsUnfinished) {
+  // Killed mid-line with a connection open; the next run (Restart=on-failure)
+  // sees it end: its start record on a line of its own (the writer ends the
+  // torn line first) begins a run, so no gap.
+  const std::string run1 = kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n" +
+                           tr(1, "SYN_SENT", "ESTABLISHED", "5") + "\n" + R"({"type":"transition","ts":"2026-11)";
+  const std::string run2 = kStart + "\n" + tr(1, "FIN_WAIT2", "CLOSE", "5") + "\n" +
+                           R"({"type":"end","ts":"x","transitions":1})" "\n";
+  const Result r = check(run1 + "\n" + run2);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "<stdin>:4: invalid_json: invalid JSON at column 35: syntax error while parsing value - invalid string: "
+            "missing closing quote; last read: '\"2026-11'\n");
+  const auto j = check_json(run1 + "\n" + run2);
+  EXPECT_EQ(j["transitions"]["gap"], 0);
+  EXPECT_EQ(j["unfinished_runs"],
+            nlohmann::json::parse(R"([{"file":"<stdin>","line":1,"last_file":"<stdin>","last_line":3}])"));
+  EXPECT_EQ(j["runs_counted"], 1);
+  // Appended to the torn line, the new run's start is lost with it: a gap.
+  EXPECT_EQ(check_json(run1 + run2)["transitions"]["gap"], 1);
+  // Without the torn line, the unfinished run alone: exit status 9.
+  EXPECT_EQ(check(run1.substr(0, run1.rfind('\n') + 1) + run2).status, 9);
+}
+
 TEST(Check, FilesAreReadInOrderAsOneStream) {
   // A rotated log: the lifecycle runs across the two files; the end total covers both.
   const std::string first = temp_file("rot.1", kStart + "\n" + tr(1, "CLOSE", "SYN_SENT") + "\n");
@@ -287,6 +332,12 @@ TEST(Check, FilesAreReadInOrderAsOneStream) {
   EXPECT_EQ(j["runs_counted"], 1);
   EXPECT_EQ(j["files"][0]["name"], first);
   EXPECT_EQ(j["files"][1]["lines"], 3);
+  EXPECT_EQ(j["unfinished_runs"], nlohmann::json::array());
+  // The older file alone ends mid-run; the newer alone ends its run.
+  std::ostringstream out1, out2;
+  EXPECT_EQ(run_check(opts([&](auto& o) { o.files = {first}; }), in, out1, err), 9);
+  EXPECT_NE(out1.str().find("\n              " + first + ":1 to " + first + ":2\n"), std::string::npos) << out1.str();
+  EXPECT_EQ(run_check(opts([&](auto& o) { o.files = {second}; }), in, out2, err), 0);
 }
 
 TEST(Check, NewRunStartsTheLifecyclesOver) {
@@ -676,7 +727,8 @@ TEST(Check, CloseWaitAtTheEndIsAWarning) {
                           tx(20, 3, "LISTEN", "SYN_RECV", 8080, "10.0.0.5", 50003, kCurl) +
                           tx(20, 3, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.5", 50003, kCurl) +
                           tx(21, 3, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.5", 50003, kCurl) +  // 19 s: young
-                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl);
+                          tx(40, 4, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +
+                          R"({"type":"end","ts":"x"})" "\n";
   const Result r = check(log);
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(section(r.out, "Clean, with warnings"),

@@ -1,6 +1,8 @@
 // tcpfsm trace -o FILE: self-describing, rotating, lossless-or-says-so logs.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -201,13 +203,15 @@ TEST(Log, SigkillLeavesAtMostOneTornLine) {
   EXPECT_GE(count_type(records, "transition"), 100u);
   EXPECT_EQ(count_type(records, "end"), 0u);
 
-  // tcpfsm check reads it: at most the one torn line is an input error.
+  // tcpfsm check reads it: at most the one torn line is an input error, and
+  // the run is unfinished (exit status 9 when that is all).
   Process check({binary(), "check", "--format", "json", log.string()});
   const int status = check.wait();
   const json report = json::parse(check.out());
   EXPECT_EQ(report["input_errors"]["total"], torn.empty() ? 0 : 1) << check.err();
   EXPECT_EQ(report["input_errors"]["torn_line"], torn.empty() ? 0 : 1);
-  EXPECT_EQ(status, torn.empty() ? 0 : 1);
+  EXPECT_EQ(report["unfinished_runs"].size(), 1u);
+  EXPECT_EQ(status, torn.empty() ? 9 : 1);
   EXPECT_EQ(report["transitions"]["illegal"], 0);
 }
 
@@ -219,15 +223,175 @@ TEST(Log, FullDiskStopsWithWholeLinesAndExitStatus8) {
   TraceRun run(trace_to(log, 21004));
   run_connections(Family::V4, 21004, 100);  // ~330 KB of records
   EXPECT_EQ(run.process().wait(), 8) << run.process().err();
-  EXPECT_NE(run.process().err().find("writing " + log.string() + " failed: No space left on device"),
-            std::string::npos)
-      << run.process().err();
+  const std::string& err = run.process().err();
+  EXPECT_NE(err.find("writing " + log.string() + " failed: No space left on device"), std::string::npos) << err;
   const std::string text = slurp(log);
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
   const auto records = parse_lines(text);
   EXPECT_EQ(records.front()["type"], "start");
-  EXPECT_GT(count_type(records, "transition"), 50u);
+  const std::size_t on_disk = count_type(records, "transition");
+  EXPECT_GT(on_disk, 50u);
+  // The summary counts what is on disk, and says how many more were traced.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(tcpfsm: output error after [^:]+: (\d+) transitions)"))) << err;
+  EXPECT_EQ(std::stoull(m[1].str()), on_disk) << err;
+  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(tcpfsm: (\d+) more transitions were traced but are not in )")))
+      << err;
+  EXPECT_GT(std::stoull(m[1].str()), 0u);
+
+  // No end record: check says the run is unfinished (exit status 9).
+  Process check({binary(), "check", "--format", "json", log.string()});
+  EXPECT_EQ(check.wait(), 9) << check.out() << check.err();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["unfinished_runs"].size(), 1u);
+  EXPECT_EQ(report["unfinished_runs"][0]["last_line"], records.size());
+}
+
+TEST(Log, AfterATornLineTheNextRunStartsOnALineOfItsOwn) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  {
+    TraceRun killed(trace_to(log, 21014, {}, "1ms"));
+    run_connections(Family::V4, 21014, 1);
+    ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "transition") >= 12; }));
+    killed.process().signal(SIGKILL);
+    EXPECT_EQ(killed.process().wait(), 128 + SIGKILL);
+  }
+  // Torn as kill -9 can leave it mid-write: the last record cut short.
+  const std::uintmax_t whole = fs::file_size(log);
+  fs::resize_file(log, whole - 20);
+  TraceRun next(trace_to(log, 21014));
+  EXPECT_NE(next.process().err().find("tcpfsm: " + log.string() +
+                                      " ends mid-line (a run stopped while writing it): ending that line first\n"),
+            std::string::npos)
+      << next.process().err();
+  run_connections(Family::V4, 21014, 1);
+  // The lines that are records: all but the torn one.
+  const auto records = [&] {
+    std::vector<json> v;
+    std::istringstream text(slurp(log));
+    for (std::string line; std::getline(text, line);)
+      if (json::accept(line)) v.push_back(json::parse(line));
+    return v;
+  };
+  ASSERT_TRUE(wait_until([&] { return count_type(records(), "transition") >= 11 + 12; }));
+  ASSERT_EQ(next.stop(), 0);
+
+  std::vector<std::string> lines;
+  std::istringstream text(slurp(log));
+  for (std::string line; std::getline(text, line);) lines.push_back(line);
+  const std::size_t torn = 1 + 12;  // the start, then the 12th transition (1-based)
+  ASSERT_GT(lines.size(), torn);
+  EXPECT_FALSE(json::accept(lines[torn - 1])) << lines[torn - 1];
+  const json start = json::parse(lines[torn]);
+  EXPECT_EQ(start["type"], "start");
+  EXPECT_EQ(start["cause"], "run");
+
+  // check: the torn line is one input error at its file:line, the killed run
+  // is unfinished, the next one whole: no gap, no count mismatch.
+  Process check({binary(), "check", "--format", "json", log.string()});
+  EXPECT_EQ(check.wait(), 1);
+  EXPECT_EQ(check.err().rfind(log.string() + ":" + std::to_string(torn) + ": invalid_json: ", 0), 0u) << check.err();
+  const json report = json::parse(check.out());
+  EXPECT_EQ(report["input_errors"]["total"], 1);
+  EXPECT_EQ(report["transitions"]["gap"], 0);
+  EXPECT_EQ(report["transitions"]["illegal"], 0);
+  EXPECT_EQ(report["runs_counted"], 1);
+  EXPECT_EQ(report["unfinished_runs"],
+            json::parse(R"([{"file":")" + log.string() + R"(","line":1,"last_file":")" + log.string() +
+                        R"(","last_line":)" + std::to_string(torn - 1) + "}]"));
+}
+
+TEST(Log, StraySignalsDoNotEndTheRunAndSigusr1WritesStats) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  TraceRun run(trace_to(log, 21015));
+  // By default each of these ends a process: a run with no end record.
+  run.process().signal(SIGUSR2);
+  run.process().signal(SIGALRM);
+  run_connections(Family::V4, 21015, 1);
+  ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "transition") >= 12; }));
+  EXPECT_EQ(count_type(live_records(log), "stats"), 0u);
+  run.process().signal(SIGUSR1);
+  ASSERT_TRUE(wait_until([&] { return count_type(live_records(log), "stats") == 1; }));
+  ASSERT_EQ(run.stop(), 0) << run.process().err();
+  const auto records = parse_lines(slurp(log));
+  const auto stats = std::find_if(records.begin(), records.end(), [](const json& r) { return r["type"] == "stats"; });
+  EXPECT_EQ((*stats)["transitions"], 12);
+  EXPECT_EQ(records.back()["type"], "end");
+  EXPECT_EQ(records.back()["transitions"], 12);
+  expect_schema_valid({log});
+}
+
+// A FIFO nobody reads: waited for, said once, within --duration and Ctrl-C.
+TEST(Log, AFifoIsWaitedForWithinTheDurationAndSigterm) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string waiting = "tcpfsm: waiting for a reader to open the FIFO " + fifo.string() + "\n";
+
+  const auto start = std::chrono::steady_clock::now();
+  Process timed({binary(), "trace", "-o", fifo.string(), "-d", "1"});
+  EXPECT_EQ(timed.wait(), 8);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, scaled(5s));
+  EXPECT_EQ(timed.err(), waiting + "tcpfsm: no reader opened " + fifo.string() +
+                             " within 1.0s (--duration): nothing was traced\n");
+
+  Process stopped({binary(), "trace", "-o", fifo.string()});
+  ASSERT_TRUE(stopped.wait_for_stderr(waiting));
+  stopped.signal(SIGTERM);
+  EXPECT_EQ(stopped.wait(5s), 8);
+  EXPECT_EQ(stopped.err(), waiting + "tcpfsm: interrupted while waiting for a reader of " + fifo.string() +
+                               ": nothing was traced\n");
+}
+
+TEST(Log, AFifoGetsTheRunOnceItsReaderComes) {
+  REQUIRE_BPF();
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Process trace({binary(), "trace", "-o", fifo.string(), "-p", "21016"});
+  ASSERT_TRUE(trace.wait_for_stderr("waiting for a reader"));
+  std::this_thread::sleep_for(300ms);  // more than one look for a reader
+  const int reader = open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  ASSERT_TRUE(trace.wait_for_stderr("Tracing TCP state transitions"));
+  run_connections(Family::V4, 21016, 1);
+  std::this_thread::sleep_for(1500ms);  // the default flush interval is 1 s
+  trace.signal(SIGTERM);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(reader, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  close(reader);
+  EXPECT_EQ(trace.wait(), 0) << trace.err();
+  EXPECT_EQ(std::count(trace.err().begin(), trace.err().end(), '\n'), 3) << trace.err();  // waiting, Tracing, summary
+  const auto records = parse_lines(text);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front()["type"], "start");
+  EXPECT_EQ(count_type(records, "transition"), 12u);
+  EXPECT_EQ(records.back()["type"], "end");
+}
+
+TEST(Log, ALinkAnotherUserPlantedOnThePathIsNotFollowed) {
+  REQUIRE_BPF();
+  TempDir dir;
+  // /tmp as it is (sticky, anyone writes), and a link another user put there.
+  fs::create_directory(dir.path / "etc");
+  fs::create_directory(dir.path / "tmp");
+  fs::permissions(dir.path / "tmp", fs::perms::all | fs::perms::sticky_bit);
+  fs::create_directory_symlink(dir.path / "etc", dir.path / "tmp" / "logs");
+  ASSERT_EQ(lchown((dir.path / "tmp" / "logs").c_str(), 65534, 65534), 0);
+  const fs::path out = dir.path / "tmp" / "logs" / "t.json";
+  Process p({binary(), "trace", "-o", out.string(), "-d", "1"});
+  EXPECT_EQ(p.wait(), 8);
+  EXPECT_EQ(p.err(), "tcpfsm: refusing to write to " + out.string() + ": " + (dir.path / "tmp" / "logs").string() +
+                         " is a symbolic link that another user could have planted (the link is owned by uid 65534, "
+                         "its directory by uid 0)\n");
+  EXPECT_FALSE(fs::exists(dir.path / "etc" / "t.json"));
 }
 
 TEST(Log, SymlinkAndMissingDirectoryAreRefusedBeforeTracing) {

@@ -1,0 +1,125 @@
+// The log writer on real files: a torn last line, a write that fills the
+// file size limit partway, a FIFO nobody reads.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/errors.h"
+#include "output/log_writer.h"
+
+using namespace tcpfsm;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/tcpfsm-writer-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+const std::string kStart = R"({"type":"start","cause":"run"})" "\n";
+
+LogWriter::Options file(const fs::path& path) {
+  LogWriter::Options o;
+  o.path = path.string();
+  return o;
+}
+
+LogWriter::Preamble start_record() {
+  return [](std::string& out, std::string_view) { out += kStart; };
+}
+
+}  // namespace
+
+TEST(LogWriter, AppendingToATornLastLineEndsItFirst) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  const std::string torn = R"({"type":"transition","cookie":9,"old":"CLO)";
+  std::ofstream(log, std::ios::binary) << kStart << torn;
+  {
+    LogWriter w(file(log), start_record());
+    w.begin();
+    EXPECT_TRUE(w.write("{\"type\":\"end\"}\n"));
+  }
+  EXPECT_EQ(slurp(log), kStart + torn + "\n" + kStart + "{\"type\":\"end\"}\n");
+}
+
+TEST(LogWriter, AppendingToWholeLinesAddsNothing) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  std::ofstream(log, std::ios::binary) << kStart;
+  {
+    LogWriter w(file(log), start_record());
+    w.begin();
+  }
+  EXPECT_EQ(slurp(log), kStart + kStart);
+}
+
+TEST(LogWriter, AFailedWriteSaysHowMuchOfItIsInTheFile) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  LogWriter w(file(log), start_record());
+  w.begin();
+  const std::string a = "{\"n\":1}\n", b = "{\"n\":22}\n", c = "{\"n\":333}\n";
+  // The file may grow by a and half of b: writes past it fail with EFBIG,
+  // as they would with ENOSPC on a full disk.
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto saved = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = kStart.size() + a.size() + b.size() / 2;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  bool threw = false;
+  try {
+    w.write(a + b + c);
+  } catch (const Error& e) {
+    threw = true;
+    EXPECT_EQ(e.code(), ExitCode::OutputError);
+    EXPECT_EQ(std::string(e.what()), "writing " + log.string() + " failed: File too large");
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, saved);
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(w.written(), a.size());
+  EXPECT_EQ(slurp(log), kStart + a);
+}
+
+TEST(LogWriter, AFifoWithNoReaderIsWaitedForNoLongerThanAsked) {
+  TempDir dir;
+  const fs::path fifo = dir.path / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  LogWriter::Options o = file(fifo);
+  o.reader_wait = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  testing::internal::CaptureStderr();
+  try {
+    LogWriter w(o, start_record());
+    ADD_FAILURE() << "opened a FIFO nobody reads";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "no reader opened " + fifo.string() + " within 300ms (--duration): nothing was traced");
+  }
+  const std::string err = testing::internal::GetCapturedStderr();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_EQ(err, "tcpfsm: waiting for a reader to open the FIFO " + fifo.string() + "\n");
+}
