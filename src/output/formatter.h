@@ -63,6 +63,9 @@ struct Totals {
   // (ring buffer full, program skipped), and come after their transition
   // into CLOSE had been written (it then says less than it could).
   std::uint64_t causes_lost = 0, causes_late = 0;
+  // Times the log's next file (rotation) or the log again (SIGHUP) could not
+  // be opened; the file open was written to meanwhile.
+  std::uint64_t log_open_failures = 0;
 };
 
 struct StatsInfo {

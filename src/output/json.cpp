@@ -65,6 +65,7 @@ void put_totals(Line& l, const Totals& t) {
   put_count(l, ',', "owners_unresolved", t.sockets.owners_unresolved);
   put_count(l, ',', "causes_lost", t.causes_lost);
   put_count(l, ',', "causes_late", t.causes_late);
+  put_count(l, ',', "log_open_failures", t.log_open_failures);
 }
 
 void put_head(Line& l, std::string_view type, std::uint64_t wall_ns) {

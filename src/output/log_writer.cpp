@@ -55,7 +55,7 @@ LogWriter::LogWriter(Options options, Preamble preamble)
     : opts_(std::move(options)), preamble_(std::move(preamble)) {
   if (is_file()) {
     name_ = opts_.path;
-    open_file(true);
+    open_file();
   } else {
     name_ = "standard output";
     fd_ = STDOUT_FILENO;
@@ -66,17 +66,18 @@ LogWriter::~LogWriter() {
   if (is_file() && fd_ >= 0) ::close(fd_);
 }
 
-void LogWriter::open_file(bool wait_for_reader) {
+void LogWriter::open_file() {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point since = Clock::now();
   std::string refused;
   int err = 0;
+  int fd = -1;
   for (bool said = false;; said = true) {
     // O_NONBLOCK: a FIFO with no reader fails (ENXIO) rather than blocking
     // past --duration and Ctrl-C.
-    fd_ = open_log_path(opts_.path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0640, refused);
+    fd = open_log_path(opts_.path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0640, refused);
     err = errno;
-    if (fd_ >= 0 || err != ENXIO || !wait_for_reader || !is_fifo(opts_.path)) break;
+    if (fd >= 0 || err != ENXIO || !is_fifo(opts_.path)) break;
     if (!said) std::fprintf(stderr, "tcpfsm: waiting for a reader to open the FIFO %s\n", escaped(name_).c_str());
     if (stop_signal())
       throw Error(ExitCode::OutputError, "interrupted while waiting for a reader of " + escaped(name_) +
@@ -86,13 +87,8 @@ void LogWriter::open_file(bool wait_for_reader) {
                                              format_duration(*opts_.reader_wait) + " (--duration): nothing was traced");
     std::this_thread::sleep_for(kReaderPoll);
   }
-  if (fd_ < 0) open_failed(opts_.path, err, refused);
-  // Writes block again: a slow reader of a FIFO slows the writer, as a pipe's does.
-  if (const int fl = ::fcntl(fd_, F_GETFL); fl >= 0) ::fcntl(fd_, F_SETFL, fl & ~O_NONBLOCK);
-  struct stat st{};
-  size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  preamble_end_ = size_;
-  if (S_ISREG(st.st_mode) && size_ > 0) end_torn_line();
+  if (fd < 0) open_failed(opts_.path, err, refused);
+  switch_to(fd);
 }
 
 // A run killed mid-write (kill -9, the OOM killer) leaves its last line torn:
@@ -122,7 +118,9 @@ void LogWriter::write_preamble(std::string_view cause) {
 
 bool LogWriter::write(std::string_view data) {
   written_ = 0;
-  while (opts_.rotate_size && size_ + data.size() > opts_.rotate_size) {
+  if (reopen_due_ && std::chrono::steady_clock::now() >= retry_at_) reopen();
+  while (opts_.rotate_size && size_ + data.size() > opts_.rotate_size &&
+         std::chrono::steady_clock::now() >= retry_at_) {
     // Fill the file with the records that fit, then rotate between records.
     const std::uint64_t room = opts_.rotate_size > size_ ? opts_.rotate_size - size_ : 0;
     std::size_t cut = room ? data.rfind('\n', room - 1) : std::string_view::npos;
@@ -133,9 +131,46 @@ bool LogWriter::write(std::string_view data) {
       data.remove_prefix(cut + 1);
     }
     if (data.empty()) return true;
-    rotate();
+    if (!rotate()) break;  // kept growing this file: the rest goes here too
   }
   return write_raw(data, true);
+}
+
+// The next file is opened before anything is renamed or closed, so that
+// when it cannot be (no descriptor, no inode or space, the directory gone
+// or made read-only) the current one is kept and written to: counted, said,
+// and tried again Options::retry_every later. The run goes on; no file is lost.
+int LogWriter::open_next(const std::string& path, std::string_view what) {
+  std::string refused;
+  const int fd = open_log_path(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, 0640, refused);
+  if (fd >= 0) {
+    if (failing_)
+      std::fprintf(stderr, "tcpfsm: %s %s again after %llu failed tries\n", std::string(what).c_str(),
+                   escaped(name_).c_str(), static_cast<unsigned long long>(failing_));
+    failing_ = 0;
+    return fd;
+  }
+  const int err = errno;
+  ++open_failures_;
+  if (failing_++ == 0)
+    std::fprintf(stderr, "tcpfsm: cannot open %s to %s it: %s; writing on to the file already open, trying again "
+                         "every %s (log_open_failures)\n",
+                 escaped(path).c_str(), std::string(what).c_str(),
+                 refused.empty() ? std::strerror(err) : escaped(refused).c_str(),
+                 format_duration(opts_.retry_every).c_str());
+  retry_at_ = std::chrono::steady_clock::now() + opts_.retry_every;
+  return -1;
+}
+
+void LogWriter::switch_to(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  // Writes block again: a slow reader of a FIFO slows the writer, as a pipe's does.
+  if (const int fl = ::fcntl(fd_, F_GETFL); fl >= 0) ::fcntl(fd_, F_SETFL, fl & ~O_NONBLOCK);
+  struct stat st{};
+  size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  preamble_end_ = size_;
+  if (S_ISREG(st.st_mode) && size_ > 0) end_torn_line();
 }
 
 bool LogWriter::write_raw(std::string_view data, bool counted) {
@@ -168,24 +203,36 @@ bool LogWriter::write_raw(std::string_view data, bool counted) {
   return true;
 }
 
-void LogWriter::rotate() {
-  ::close(fd_);
-  fd_ = -1;
+bool LogWriter::rotate() {
+  // Made beside the log under a name of its own, then renamed into place
+  // once the older files have moved up.
   const std::string& p = opts_.path;
+  const std::string next = p + ".next";
+  ::unlink(next.c_str());  // a leftover of a run stopped mid-rotation
+  const int fd = open_next(next, "rotate");
+  if (fd < 0) return false;
   for (unsigned i = opts_.rotate_keep; i > 1; --i)
     std::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
-  if (std::rename(p.c_str(), (p + ".1").c_str()) != 0)
-    throw Error(ExitCode::OutputError, "cannot rotate " + escaped(p) + ": " + std::strerror(errno));
-  open_file(false);
-  ++rotations_;
+  if (std::rename(p.c_str(), (p + ".1").c_str()) != 0 || std::rename(next.c_str(), p.c_str()) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(next.c_str());
+    throw Error(ExitCode::OutputError, "cannot rotate " + escaped(p) + ": " + std::strerror(err));
+  }
+  switch_to(fd);
   write_preamble("rotate");
+  return true;
 }
 
 void LogWriter::reopen() {
   if (!is_file()) return;
-  ::close(fd_);
-  fd_ = -1;
-  open_file(false);
+  reopen_due_ = false;
+  const int fd = open_next(opts_.path, "reopen");
+  if (fd < 0) {
+    reopen_due_ = true;  // the moved file is written to until then
+    return;
+  }
+  switch_to(fd);
   write_preamble("reopen");
 }
 

@@ -35,6 +35,8 @@ std::string describe(const Totals& t) {
   if (c.owners_unresolved) s += ", " + std::to_string(c.owners_unresolved) + " without a known owner";
   if (t.causes_lost) s += ", " + std::to_string(t.causes_lost) + " reset reports lost";
   if (t.causes_late) s += ", " + std::to_string(t.causes_late) + " reset reports too late for their record";
+  if (t.log_open_failures)
+    s += ", the log's next file could not be opened " + std::to_string(t.log_open_failures) + " times";
   return s;
 }
 

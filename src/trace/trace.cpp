@@ -230,6 +230,7 @@ class Session final : public EventHandler {
     t.lost = lost_;
     t.causes_lost = causes_lost_;
     t.sockets.crosscheck_errors = crosscheck_.errors();
+    t.log_open_failures = writer_.open_failures();
     return t;
   }
   const std::string& output_name() const { return writer_.name(); }

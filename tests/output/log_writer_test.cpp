@@ -123,3 +123,77 @@ TEST(LogWriter, AFifoWithNoReaderIsWaitedForNoLongerThanAsked) {
   EXPECT_LT(waited, std::chrono::seconds(2));
   EXPECT_EQ(err, "tcpfsm: waiting for a reader to open the FIFO " + fifo.string() + "\n");
 }
+
+namespace {
+
+// Lets no descriptor be opened while it lives: RLIMIT_NOFILE's soft limit
+// at the lowest free descriptor (the EMFILE a process at its limit gets).
+class NoFreeDescriptor {
+ public:
+  NoFreeDescriptor() {
+    getrlimit(RLIMIT_NOFILE, &saved_);
+    const int lowest = dup(0);
+    close(lowest);
+    rlimit r = saved_;
+    r.rlim_cur = static_cast<rlim_t>(lowest);
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+  ~NoFreeDescriptor() { setrlimit(RLIMIT_NOFILE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+}  // namespace
+
+// The next file cannot be opened at rotation (no descriptor): the current
+// file takes the records meanwhile, nothing is renamed, the failure is
+// counted, and a later rotation, once it can, keeps every record.
+TEST(LogWriter, ARotationThatCannotOpenTheNextFileKeepsTheCurrentOneAndTriesAgain) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  LogWriter::Options o = file(log);
+  o.rotate_size = 100;
+  o.retry_every = std::chrono::nanoseconds(0);
+  const std::string record = R"({"type":"transition","n":1234567890123456789012345})" "\n";  // 52 bytes
+  LogWriter w(o, start_record());
+  w.begin();
+  ASSERT_TRUE(w.write(record));
+  {
+    NoFreeDescriptor none;
+    EXPECT_TRUE(w.write(record + record));  // past 100 bytes: a rotation due, and refused
+  }
+  EXPECT_EQ(w.open_failures(), 1u);
+  EXPECT_FALSE(fs::exists(dir.path / "t.json.1"));
+  EXPECT_FALSE(fs::exists(dir.path / "t.json.next"));
+  EXPECT_EQ(slurp(log), kStart + record + record + record);
+
+  ASSERT_TRUE(w.write(record));  // the next try opens it
+  EXPECT_EQ(w.open_failures(), 1u);
+  EXPECT_EQ(slurp(dir.path / "t.json.1"), kStart + record + record + record);
+  EXPECT_EQ(slurp(log), kStart + record);
+}
+
+// SIGHUP's reopen after logrotate moved the file: while it cannot open the
+// file again, the moved one takes the records; the next write tries again.
+TEST(LogWriter, AReopenThatFailsWritesOnToTheMovedFileAndTriesAgain) {
+  TempDir dir;
+  const fs::path log = dir.path / "t.json";
+  LogWriter::Options o = file(log);
+  o.retry_every = std::chrono::nanoseconds(0);
+  const std::string record = "{\"type\":\"transition\"}\n";
+  LogWriter w(o, start_record());
+  w.begin();
+  ASSERT_TRUE(w.write(record));
+  fs::rename(log, dir.path / "t.json.1");  // logrotate
+  {
+    NoFreeDescriptor none;
+    w.reopen();
+    EXPECT_TRUE(w.write(record));  // tried again first (retry_every 0), and refused again
+  }
+  EXPECT_EQ(w.open_failures(), 2u);
+  EXPECT_FALSE(fs::exists(log));
+  ASSERT_TRUE(w.write(record));  // reopened now, before this record
+  EXPECT_EQ(slurp(dir.path / "t.json.1"), kStart + record + record);
+  EXPECT_EQ(slurp(log), kStart + record);
+}

@@ -224,12 +224,12 @@ TEST(JsonOutput, StatsAndEndRecords) {
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"interval_ns":2000000000,"transitions_per_s":50})"
+            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"log_open_failures":0,"interval_ns":2000000000,"transitions_per_s":50})"
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"log_open_failures":0,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
 
