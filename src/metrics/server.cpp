@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace tcpfsm {
 
