@@ -13,27 +13,12 @@
 #include <vector>
 
 #include "check/check.h"
+#include "support/temp_dir.h"
 
 using namespace tcpfsm;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tcpfsm-reports-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 const std::string kLog = R"({"type":"start","ts":"2026-11-21T07:00:00.000000000Z","schema":1,"cause":"run"})" "\n"
                          R"({"type":"end","ts":"x","transitions":0})" "\n";

@@ -11,6 +11,7 @@
 
 #include "check/check.h"
 #include "check/graphviz.h"
+#include "support/temp_dir.h"
 
 using namespace tcpfsm;
 namespace fs = std::filesystem;
@@ -18,11 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path kDir = fs::path(testing::TempDir());
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct Page {
   int status = -1;

@@ -21,18 +21,9 @@ tcpfsm="$(realpath "${1:-$repo/build/tcpfsm}")"
 unit="$(realpath "${2:-$repo/deploy/systemd/tcpfsm.service}")"
 rules="$repo/deploy/prometheus/tcpfsm.rules.yml"
 name=agent_netns_test
-
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CI:-}" = true ]; then
-    echo "$name: FAILED: needs root (CI=true: not skipping)" >&2
-    exit 1
-  fi
-  echo "$name: SKIPPED: needs root to make network namespaces and cgroups and switch users"
-  exit 0
-fi
-for tool in setpriv unshare nsenter ip curl prometheus python3; do
-  command -v "$tool" >/dev/null || { echo "$name: FAILED: $tool is missing (scripts/deps)" >&2; exit 1; }
-done
+. "$repo/tests/deploy/lib.sh"
+require_root "make network namespaces and cgroups and switch users"
+require_tools setpriv unshare nsenter ip curl prometheus python3
 cg2="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)"
 [ -n "$cg2" ] || { echo "$name: FAILED: no cgroup2 mount (/proc/mounts)" >&2; exit 1; }
 
@@ -54,16 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-pass() { echo "  ok: $*"; passed=$((passed + 1)); }
-fail() { echo "  FAIL: $*" >&2; failed=$((failed + 1)); }
 py=/usr/bin/python3
-
-# The unit's capabilities, as setpriv names them (cap_bpf -> bpf).
-unit_values() { sed -nE "s/^$1=//p" "$unit" | tr ' ' '\n' | sed '/^$/d'; }
-caps="$(unit_values AmbientCapabilities | tr '[:upper:]' '[:lower:]' | sed 's/^cap_//' | paste -sd, -)"
-[ -n "$caps" ] || { echo "$name: FAILED: no AmbientCapabilities= in $unit" >&2; exit 1; }
-set_caps="-all,+${caps//,/,+}"
+set_caps="$(unit_setpriv_caps)"
+caps="$(unit_values AmbientCapabilities | paste -sd, -)"
 if grep -qi sys_admin <<<"$caps"; then
   fail "the unit grants CAP_SYS_ADMIN: this test is about an agent without it"
 fi

@@ -28,18 +28,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 tcpfsm="$(realpath "${1:-$repo/build/tcpfsm}")"
 unit="$(realpath "${2:-$repo/deploy/systemd/tcpfsm.service}")"
-
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CI:-}" = true ]; then
-    echo "caps_test: FAILED: needs root (CI=true: not skipping)" >&2
-    exit 1
-  fi
-  echo "caps_test: SKIPPED: needs root to make network/mount namespaces and switch users"
-  exit 0
-fi
-for tool in setpriv unshare ip strace curl systemd-analyze python3; do
-  command -v "$tool" >/dev/null || { echo "caps_test: FAILED: $tool is missing (scripts/deps)" >&2; exit 1; }
-done
+name=caps_test
+. "$repo/tests/deploy/lib.sh"
+require_root "make network/mount namespaces and switch users"
+require_tools setpriv unshare ip strace curl systemd-analyze python3
 
 # --- Inside the namespaces (the script re-runs itself there) -----------------
 if [ -z "${TCPFSM_CAPS_TEST_TMP:-}" ]; then
@@ -52,14 +44,8 @@ if [ -z "${TCPFSM_CAPS_TEST_TMP:-}" ]; then
 fi
 tmp="$TCPFSM_CAPS_TEST_TMP"
 
-passed=0 failed=0
-pass() { echo "  ok: $*"; passed=$((passed + 1)); }
-fail() { echo "  FAIL: $*" >&2; failed=$((failed + 1)); }
 info() { echo "  note: $*"; }
 py=/usr/bin/python3  # the system's, readable by every user (not a pyenv shim under /root)
-
-# The unit's settings, one value per line.
-unit_values() { sed -nE "s/^$1=//p" "$unit" | tr ' ' '\n' | sed '/^$/d'; }
 ambient="$(unit_values AmbientCapabilities | sort)"
 bounding="$(unit_values CapabilityBoundingSet | sort)"
 echo "caps_test: $unit: $(echo "$ambient" | tr '\n' ' ')"

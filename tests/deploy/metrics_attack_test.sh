@@ -20,18 +20,9 @@ tcpfsm="$(realpath "${1:-$repo/build/tcpfsm}")"
 unit="$(realpath "${2:-$repo/deploy/systemd/tcpfsm.service}")"
 name=metrics_attack_test
 attack_seconds=30
-
-if [ "$(id -u)" -ne 0 ]; then
-  if [ "${CI:-}" = true ]; then
-    echo "$name: FAILED: needs root (CI=true: not skipping)" >&2
-    exit 1
-  fi
-  echo "$name: SKIPPED: needs root to make network namespaces and cgroups and switch users"
-  exit 0
-fi
-for tool in setpriv unshare nsenter prlimit curl prometheus python3; do
-  command -v "$tool" >/dev/null || { echo "$name: FAILED: $tool is missing (scripts/deps)" >&2; exit 1; }
-done
+. "$repo/tests/deploy/lib.sh"
+require_root "make network namespaces and cgroups and switch users"
+require_tools setpriv unshare nsenter prlimit curl prometheus python3
 
 # A memory cgroup: cgroup2 where it has the memory controller (unified
 # hosts), else the v1 memory hierarchy (hybrid hosts, as this one).
@@ -65,15 +56,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0 failed=0
-pass() { echo "  ok: $*"; passed=$((passed + 1)); }
-fail() { echo "  FAIL: $*" >&2; failed=$((failed + 1)); }
 py=/usr/bin/python3
-
-# The unit's capabilities, as setpriv names them (cap_bpf -> bpf).
-unit_values() { sed -nE "s/^$1=//p" "$unit" | tr ' ' '\n' | sed '/^$/d'; }
-caps="$(unit_values AmbientCapabilities | tr '[:upper:]' '[:lower:]' | sed 's/^cap_//' | paste -sd, -)"
-set_caps="-all,+${caps//,/,+}"
+set_caps="$(unit_setpriv_caps)"
 nofile="$(unit_values LimitNOFILE)"
 [ -n "$nofile" ] || fail "the unit sets no LimitNOFILE"
 
@@ -100,7 +84,7 @@ pids+=("$agent_pid")
 in_ns() { nsenter -t "$agent_pid" -n "$@"; }
 for _ in $(seq 100); do grep -q Tracing "$tmp/agent.err" && break; sleep 0.1; done
 grep -q Tracing "$tmp/agent.err" || { echo "$name: FAILED: the agent did not start: $(cat "$tmp/agent.err")" >&2; exit 1; }
-echo "  the agent: user $(ps -o user= -p "$agent_pid"), capabilities $caps, LimitNOFILE $nofile, memory limit 512 MiB"
+echo "  the agent: user $(ps -o user= -p "$agent_pid"), capabilities $set_caps, LimitNOFILE $nofile, memory limit 512 MiB"
 
 # A real Prometheus in the agent's namespace, scraping it every second.
 cat >"$tmp/prometheus.yml" <<EOF

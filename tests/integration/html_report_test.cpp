@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "support/temp_dir.h"
 
 namespace tcpfsm::itest {
 namespace {
@@ -25,15 +26,6 @@ const std::string kLog = TCPFSM_SOURCE_DIR "/tests/data/check-report.json";
 constexpr int kWidth = 1280, kHeight = 1400;
 // The verdict banner's colors (report_html.cpp: --bad, --ok and .verdict.warning).
 const std::string kRed = "c62828", kGreen = "2e7d32", kAmber = "f4b400";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tcpfsm-html-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::string on_path(const std::string& name) {
   std::istringstream dirs(std::getenv("PATH") ? std::getenv("PATH") : "");
@@ -47,11 +39,6 @@ std::string on_path(const std::string& name) {
     if (must_not_skip()) FAIL() << "CI must run this test: " name " is not on PATH";        \
     GTEST_SKIP() << "SKIPPED: " name " is not on PATH (scripts/deps installs " package ")"; \
   }
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // `tcpfsm check --html` of the log, then Chromium's screenshot of the page:
 // the page's text and what png_colors.py finds in the PNG.

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "kernel_count.h"
 #include "sockets.h"
+#include "support/temp_dir.h"
 
 namespace tcpfsm::itest {
 namespace {
@@ -24,25 +25,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A temporary directory, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tcpfsm-log-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    umount2(path.c_str(), MNT_DETACH);  // the full-disk test mounts a tmpfs here
-    fs::remove_all(path);
-  }
+// A temporary directory that the full-disk test mounts a tmpfs on: unmounted
+// before it is removed.
+struct TempDir : tcpfsm::TempDir {
+  ~TempDir() { umount2(path.c_str(), MNT_DETACH); }
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // Whole lines parsed; a last line without newline is returned in torn.
 std::vector<json> parse_lines(const std::string& text, std::string* torn = nullptr) {

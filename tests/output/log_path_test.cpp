@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "output/log_path.h"
+#include "support/temp_dir.h"
 
 using namespace tcpfsm;
 namespace fs = std::filesystem;
@@ -18,15 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uid_t kNobody = 65534;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tcpfsm-path-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 struct Opened {
   int fd = -1;

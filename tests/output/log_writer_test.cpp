@@ -13,27 +13,12 @@
 
 #include "common/errors.h"
 #include "output/log_writer.h"
+#include "support/temp_dir.h"
 
 using namespace tcpfsm;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/tcpfsm-writer-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 const std::string kStart = R"({"type":"start","cause":"run"})" "\n";
 
