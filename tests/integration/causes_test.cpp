@@ -291,6 +291,36 @@ TEST(Causes, DataAfterShutdownInFinWait2IsRstSentHere) {
   EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "EPIPE", ""}));
 }
 
+// close() in FIN_WAIT2 with TCP_LINGER2 < 0: tcp_close() sets CLOSE and then
+// resets (TCP_ABORT_ON_LINGER), without tcp_reset(): no error on the socket.
+TEST(Causes, CloseInFinWait2WithNegativeLinger2IsRstSent) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 21612;
+  TraceRun run({"-p", std::to_string(kPort)});
+  Connected c = connect_pair(Family::V4, kPort);
+  const int no_fin_wait2 = -1;
+  ASSERT_EQ(setsockopt(c.client.fd(), IPPROTO_TCP, TCP_LINGER2, &no_fin_wait2, sizeof no_fin_wait2), 0);
+  ASSERT_EQ(shutdown(c.client.fd(), SHUT_WR), 0);
+  // In FIN_WAIT2 before close(): a FIN_WAIT1 socket closed so would be
+  // reset when its FIN is acked, by tcp_rcv_state_process() instead.
+  ASSERT_TRUE(wait_state(c.client.fd(), TCP_FIN_WAIT2));
+  c.client.close();
+  EXPECT_EQ(wait_error(c.server.fd(), 5s), EPIPE);
+  ASSERT_TRUE(run.wait_for_transitions(11));  // the listener's 1, the client's 6, the server's 4
+  ASSERT_EQ(run.stop(), 0);
+  const auto all = run.transitions();
+  const auto client = of_port(all, c.client_port);
+  ASSERT_EQ(edges_of(client), (std::vector<std::string>{"SYN_SENT->ESTABLISHED",
+                                                        "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                                        "FIN_WAIT2->FIN_WAIT2", "FIN_WAIT2->CLOSE"}))
+      << run.process().out();
+  const std::string reason = kernel_gives_rst_reasons() ? "TCP_ABORT_ON_LINGER" : "";
+  EXPECT_EQ(why(client.back()), (std::vector<std::string>{"rst_sent", "", reason}));
+  const auto server = server_side(all, kPort, c.client_port);
+  ASSERT_EQ(edges_of(server).back(), "CLOSE_WAIT->CLOSE");
+  EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "EPIPE", ""}));
+}
+
 TEST(Causes, UserTimeoutWithThePathDroppedIsTimeoutAndNoReset) {
   REQUIRE_BPF();
   REQUIRE_NFT();
