@@ -12,8 +12,9 @@ namespace {
 constexpr std::array kCauses{
     CauseInfo{Cause::Killed, "killed", "aborted on this host: ss -K, SOCK_DESTROY (error ECONNABORTED)"},
     CauseInfo{Cause::Timeout, "timeout", "SYN, retransmission, TCP_USER_TIMEOUT or keepalive timeout (ETIMEDOUT)"},
+    CauseInfo{Cause::RstSent, "rst_sent",
+              "this host sent a reset: SO_LINGER {1,0}, close() with unread data, data after close, ..."},
     CauseInfo{Cause::RstReceived, "rst_received", "the peer sent a reset (a refused connect: ECONNREFUSED)"},
-    CauseInfo{Cause::RstSent, "rst_sent", "this host sent a reset: SO_LINGER {1,0}, close() with unread data, ..."},
     CauseInfo{Cause::Unreachable, "unreachable", "an ICMP error: host or network unreachable or down"},
     CauseInfo{Cause::Error, "error", "another error the kernel set on the socket"},
     CauseInfo{Cause::FinReceived, "fin_received", "the peer closed its side (FIN)"},
@@ -63,8 +64,14 @@ Cause cause_of(int old_state, int new_state, const KernelCause& k) {
   if (is(new_state, State::Close)) {
     if (k.error == ECONNABORTED) return Cause::Killed;
     if (k.error == ETIMEDOUT) return Cause::Timeout;
-    if (k.rst_received) return Cause::RstReceived;
+    // A reset the socket sent outranks one reported received. tcp_reset(),
+    // where tcp_receive_reset fires, also ends a socket the kernel aborts for
+    // data after close() (tcp_rcv_state_process(), TCP_ABORT_ON_DATA), and
+    // the caller then sends the reset; but no received reset makes a socket
+    // send one (tcp_v4_send_reset(): "Never send a reset in response to a
+    // reset"). docs/json-schema.md#causes has the kernel source.
     if (k.rst_sent) return Cause::RstSent;
+    if (k.rst_received) return Cause::RstReceived;
     switch (k.error) {
       case 0: break;
       case EHOSTUNREACH:

@@ -15,8 +15,9 @@ enum class Cause : std::uint8_t {
   // What the kernel reported (first match wins, in this order):
   Killed,        // error ECONNABORTED: tcp_abort (ss -K, SOCK_DESTROY)
   Timeout,       // error ETIMEDOUT: SYN, retransmission, TCP_USER_TIMEOUT, keepalive
+  RstSent,       // this host reset it: SO_LINGER {1,0}, close() with unread data,
+                 // data after close (which the kernel also reports as received)
   RstReceived,   // a reset from the peer (refused connect: error ECONNREFUSED)
-  RstSent,       // this host reset it: SO_LINGER {1,0}, close() with unread data, ...
   Unreachable,   // error EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN (ICMP)
   Error,         // another error the kernel set
   // What the edge itself says, when the kernel reported nothing more:
@@ -41,7 +42,7 @@ std::optional<Cause> cause_from_name(std::string_view name);
 
 // What the kernel reported about one transition into CLOSE.
 struct KernelCause {
-  bool rst_received = false;  // tcp_receive_reset just before it
+  bool rst_received = false;  // tcp_receive_reset just before it (tcp_reset(): also a local abort)
   bool rst_sent = false;      // tcp_send_reset just before or after it
   int error = 0;              // the socket's error (errno) as the transition saw it
 };

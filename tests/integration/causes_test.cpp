@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "harness.h"
@@ -68,6 +70,14 @@ std::vector<json> of_port(const std::vector<json>& t, std::uint16_t lport) {
   return r;
 }
 
+// The records of the server's end of a connection from client_port.
+std::vector<json> server_side(const std::vector<json>& all, std::uint16_t port, std::uint16_t client_port) {
+  std::vector<json> r;
+  for (const auto& e : all)
+    if (e["lport"] == port && e["rport"] == client_port) r.push_back(e);
+  return r;
+}
+
 std::vector<std::string> edges_of(const std::vector<json>& t) {
   std::vector<std::string> r;
   for (const auto& e : t) r.push_back(e["old"].get<std::string>() + "->" + e["new"].get<std::string>());
@@ -102,6 +112,19 @@ int wait_error(int fd, std::chrono::milliseconds timeout) {
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err || std::chrono::steady_clock::now() >= until) return err;
     std::this_thread::sleep_for(20ms);
+  }
+}
+
+// Waits up to 5 s for the socket to reach a TCP state (tcpi_state, the
+// kernel's number); false if it does not.
+bool wait_state(int fd, int state) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 && info.tcpi_state == state) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(5ms);
   }
 }
 
@@ -152,9 +175,7 @@ TEST(Causes, LingerZeroCloseIsRstSentAndRstReceivedOnThePeer) {
   EXPECT_EQ(rst[0], "rst_sent");
   EXPECT_EQ(rst[1], "");  // the closer's own error is set after, by the reset it sent
   EXPECT_EQ(!rst[2].empty(), kernel_gives_rst_reasons()) << client.back().dump();
-  std::vector<json> server;
-  for (const auto& e : all)
-    if (e["lport"] == kPort && e["rport"] == c.client_port) server.push_back(e);
+  const auto server = server_side(all, kPort, c.client_port);
   ASSERT_EQ(edges_of(server), (std::vector<std::string>{"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED",
                                                         "ESTABLISHED->CLOSE"}));
   EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "ECONNRESET", ""}));
@@ -175,9 +196,7 @@ TEST(Causes, CloseWithUnreadDataIsRstSentAfterTheTransition) {
     ASSERT_TRUE(run.wait_for_transitions(7));
     ASSERT_EQ(run.stop(), 0);
     const auto all = run.transitions();
-    std::vector<json> server;
-    for (const auto& e : all)
-      if (e["lport"] == kPort && e["rport"] == c.client_port) server.push_back(e);
+    const auto server = server_side(all, kPort, c.client_port);
     ASSERT_EQ(edges_of(server), (std::vector<std::string>{"LISTEN->SYN_RECV", "SYN_RECV->ESTABLISHED",
                                                           "ESTABLISHED->CLOSE"}));
     const std::string reason = kernel_gives_rst_reasons() ? "TCP_ABORT_ON_CLOSE" : "";
@@ -190,6 +209,116 @@ TEST(Causes, CloseWithUnreadDataIsRstSentAfterTheTransition) {
     EXPECT_EQ(end["causes_late"], 0);
     c.listener.close();
   }
+}
+
+// A connection whose client cannot send what it has queued: the server's
+// receive buffer is small and never read, and the client's send buffer is
+// filled until it would block. Its FIN, queued behind that data, waits, so
+// close() leaves it in FIN_WAIT1 as long as the server reads nothing.
+Connected stalled_pair(std::uint16_t port) {
+  Connected c;
+  c.listener = listen_on(Family::V4, port);
+  const int small = 4096;  // the kernel doubles it; SO_RCVBUF also stops autotuning
+  setsockopt(c.listener.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);  // inherited by the child
+  c.client = connect_to(Family::V4, port);
+  c.server = accept_from(c.listener);
+  c.client_port = c.client.local_port();
+  setsockopt(c.client.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  const std::string chunk(4096, 'x');
+  while (send(c.client.fd(), chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
+  }
+  if (errno != EAGAIN) throw std::runtime_error("filling the send buffer: " + std::string(strerror(errno)));
+  return c;
+}
+
+// The issue-26 case: this host closes, the peer still sends. Linux aborts
+// the closed socket in tcp_rcv_state_process() (TCP_ABORT_ON_DATA): it calls
+// tcp_reset(), which fires tcp:tcp_receive_reset and sets ECONNRESET though
+// no reset arrived, and its caller then sends the reset. The reset is ours.
+TEST(Causes, DataAfterCloseIsRstSentHereAndRstReceivedOnThePeer) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 21610;
+  for (const char* attach : {"tp_btf", "tracepoint"}) {
+    SCOPED_TRACE(attach);
+    TraceRun run({"-p", std::to_string(kPort), "--attach", attach});
+    Connected c = stalled_pair(kPort);
+    c.client.close();  // FIN_WAIT1: its FIN waits behind the data the server does not read
+    ASSERT_EQ(write(c.server.fd(), "late", 4), 4);  // new data for a closed socket: abort
+    EXPECT_EQ(wait_error(c.server.fd(), 5s), ECONNRESET);
+    ASSERT_TRUE(run.wait_for_transitions(8));  // the listener's 1, the client's 4, the server's 3
+    ASSERT_EQ(run.stop(), 0);
+    const auto all = run.transitions();
+    const auto client = of_port(all, c.client_port);
+    ASSERT_EQ(edges_of(client), (std::vector<std::string>{"SYN_SENT->ESTABLISHED",
+                                                          "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->CLOSE"}))
+        << run.process().out();
+    const std::string reason = kernel_gives_rst_reasons() ? "TCP_ABORT_ON_DATA" : "";
+    EXPECT_EQ(why(client.back()), (std::vector<std::string>{"rst_sent", "ECONNRESET", reason}));
+    const auto server = server_side(all, kPort, c.client_port);
+    ASSERT_EQ(edges_of(server).back(), "ESTABLISHED->CLOSE");
+    EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "ECONNRESET", ""}));
+    const auto end = run.records().back();
+    EXPECT_EQ(end["causes_lost"], 0);
+    EXPECT_EQ(end["causes_late"], 0);
+    c.listener.close();
+  }
+}
+
+// The same abort in FIN_WAIT2: shutdown() (not close()) keeps the socket
+// whole after its FIN is acked, and new data aborts it as in FIN_WAIT1. The
+// peer, in CLOSE_WAIT by then, takes the reset with EPIPE.
+TEST(Causes, DataAfterShutdownInFinWait2IsRstSentHere) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 21611;
+  TraceRun run({"-p", std::to_string(kPort)});
+  Connected c = connect_pair(Family::V4, kPort);
+  ASSERT_EQ(shutdown(c.client.fd(), SHUT_RDWR), 0);
+  ASSERT_TRUE(wait_state(c.client.fd(), TCP_FIN_WAIT2));  // its FIN acked
+  ASSERT_EQ(write(c.server.fd(), "late", 4), 4);
+  EXPECT_EQ(wait_error(c.client.fd(), 5s), ECONNRESET);
+  ASSERT_TRUE(run.wait_for_transitions(10));  // the listener's 1, the client's 5, the server's 4
+  ASSERT_EQ(run.stop(), 0);
+  const auto all = run.transitions();
+  const auto client = of_port(all, c.client_port);
+  ASSERT_EQ(edges_of(client), (std::vector<std::string>{"SYN_SENT->ESTABLISHED",
+                                                        "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                                        "FIN_WAIT2->CLOSE"}))
+      << run.process().out();
+  const std::string reason = kernel_gives_rst_reasons() ? "TCP_ABORT_ON_DATA" : "";
+  EXPECT_EQ(why(client.back()), (std::vector<std::string>{"rst_sent", "ECONNRESET", reason}));
+  const auto server = server_side(all, kPort, c.client_port);
+  ASSERT_EQ(edges_of(server).back(), "CLOSE_WAIT->CLOSE");
+  EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "EPIPE", ""}));
+}
+
+// close() in FIN_WAIT2 with TCP_LINGER2 < 0: tcp_close() sets CLOSE and then
+// resets (TCP_ABORT_ON_LINGER), without tcp_reset(): no error on the socket.
+TEST(Causes, CloseInFinWait2WithNegativeLinger2IsRstSent) {
+  REQUIRE_BPF();
+  constexpr std::uint16_t kPort = 21612;
+  TraceRun run({"-p", std::to_string(kPort)});
+  Connected c = connect_pair(Family::V4, kPort);
+  const int no_fin_wait2 = -1;
+  ASSERT_EQ(setsockopt(c.client.fd(), IPPROTO_TCP, TCP_LINGER2, &no_fin_wait2, sizeof no_fin_wait2), 0);
+  ASSERT_EQ(shutdown(c.client.fd(), SHUT_WR), 0);
+  // In FIN_WAIT2 before close(): a FIN_WAIT1 socket closed so would be
+  // reset when its FIN is acked, by tcp_rcv_state_process() instead.
+  ASSERT_TRUE(wait_state(c.client.fd(), TCP_FIN_WAIT2));
+  c.client.close();
+  EXPECT_EQ(wait_error(c.server.fd(), 5s), EPIPE);
+  ASSERT_TRUE(run.wait_for_transitions(11));  // the listener's 1, the client's 6, the server's 4
+  ASSERT_EQ(run.stop(), 0);
+  const auto all = run.transitions();
+  const auto client = of_port(all, c.client_port);
+  ASSERT_EQ(edges_of(client), (std::vector<std::string>{"SYN_SENT->ESTABLISHED",
+                                                        "ESTABLISHED->FIN_WAIT1", "FIN_WAIT1->FIN_WAIT2",
+                                                        "FIN_WAIT2->FIN_WAIT2", "FIN_WAIT2->CLOSE"}))
+      << run.process().out();
+  const std::string reason = kernel_gives_rst_reasons() ? "TCP_ABORT_ON_LINGER" : "";
+  EXPECT_EQ(why(client.back()), (std::vector<std::string>{"rst_sent", "", reason}));
+  const auto server = server_side(all, kPort, c.client_port);
+  ASSERT_EQ(edges_of(server).back(), "CLOSE_WAIT->CLOSE");
+  EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "EPIPE", ""}));
 }
 
 TEST(Causes, UserTimeoutWithThePathDroppedIsTimeoutAndNoReset) {
@@ -235,9 +364,7 @@ TEST(Causes, SsKillIsKilledWithEconnabortedAndRstReceivedOnThePeer) {
   EXPECT_EQ(killed[0], "killed");
   EXPECT_EQ(killed[1], "ECONNABORTED");
   EXPECT_EQ(!killed[2].empty(), kernel_gives_rst_reasons()) << client.back().dump();  // it reset its peer
-  std::vector<json> server;
-  for (const auto& e : all)
-    if (e["lport"] == kPort && e["rport"] == c.client_port) server.push_back(e);
+  const auto server = server_side(all, kPort, c.client_port);
   ASSERT_EQ(edges_of(server).back(), "ESTABLISHED->CLOSE");
   EXPECT_EQ(why(server.back()), (std::vector<std::string>{"rst_received", "ECONNRESET", ""}));
 }

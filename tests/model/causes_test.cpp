@@ -21,8 +21,12 @@ TEST(Causes, WhatTheKernelReportedComesFirstInItsOrder) {
   EXPECT_EQ(of(S::Established, S::Close, {false, true, ETIMEDOUT}), Cause::Timeout);
   EXPECT_EQ(of(S::SynSent, S::Close, {true, false, ECONNREFUSED}), Cause::RstReceived);
   EXPECT_EQ(of(S::CloseWait, S::Close, {true, false, EPIPE}), Cause::RstReceived);
-  // Data after close: tcp_reset() (traced as a received reset), then a reset sent.
-  EXPECT_EQ(of(S::FinWait2, S::Close, {true, true, ECONNRESET}), Cause::RstReceived);
+  // Data after close: tcp_reset() (traced as a received reset) on the local
+  // abort, then the reset this host sends. The reset is this host's.
+  EXPECT_EQ(of(S::FinWait1, S::Close, {true, true, ECONNRESET}), Cause::RstSent);
+  EXPECT_EQ(of(S::FinWait2, S::Close, {true, true, ECONNRESET}), Cause::RstSent);
+  // The same abort in CLOSE_WAIT: a segment over the peer's FIN with new data past it.
+  EXPECT_EQ(of(S::CloseWait, S::Close, {true, true, EPIPE}), Cause::RstSent);
   EXPECT_EQ(of(S::Established, S::Close, {false, true, 0}), Cause::RstSent);
   EXPECT_EQ(of(S::SynSent, S::Close, {false, false, EHOSTUNREACH}), Cause::Unreachable);
   EXPECT_EQ(of(S::SynSent, S::Close, {false, false, ENETUNREACH}), Cause::Unreachable);

@@ -57,7 +57,7 @@ tcpfsm_cause reset(std::uint64_t cookie, std::uint8_t kind, int state, std::uint
   return c;
 }
 
-const RstReasons kReasons({{11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE"}});
+const RstReasons kReasons({{2, "SK_RST_REASON_TCP_ABORT_ON_DATA"}, {11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE"}});
 
 struct Feed {
   explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "",
@@ -135,6 +135,29 @@ TEST(PipelineCauses, AYoungCloseWaitsForAResetReportedAfterIt) {
   EXPECT_EQ(r[0]["rst_reason"], "TCP_ABORT_ON_CLOSE");
   EXPECT_EQ(r[1]["cookie"], 2);
   EXPECT_EQ(run.pipeline->totals().causes_late, 0u);
+}
+
+// Data after close(): the kernel reports a reset received (tcp_reset() on
+// the local abort) before the CLOSE and the reset it sends after it. The one
+// sent is the cause, with its reason where the kernel gives one (6.10+).
+TEST(PipelineCauses, AnAbortOnDataIsTheResetSentThoughOneWasReportedReceived) {
+  for (const std::uint32_t reason : {2u, TCPFSM_RST_REASON_NONE}) {
+    SCOPED_TRACE(reason);
+    Feed run(false);
+    const std::uint64_t now = mono_now_ns();
+    run.feed({event(1, kClose, kSynSent, now), event(1, kSynSent, kEstablished, now + 10),
+              event(1, kEstablished, kFinWait1, now + 20)});
+    run.pipeline->on_cause(reset(1, TCPFSM_CAUSE_RST_RECEIVED, kFinWait1, now + 30));
+    tcpfsm_event end = event(1, kFinWait1, kClose, now + 31);
+    end.error = ECONNRESET;
+    run.feed({end});
+    run.pipeline->on_cause(reset(1, TCPFSM_CAUSE_RST_SENT, kClose, now + 32, reason));
+    const auto r = run.feed({}, true);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0]["cause"], "rst_sent");
+    EXPECT_EQ(r[0]["error"], "ECONNRESET");
+    EXPECT_EQ(r[0].value("rst_reason", ""), reason == 2 ? "TCP_ABORT_ON_DATA" : "");
+  }
 }
 
 TEST(PipelineCauses, AnOldCloseGoesAtOnceAndAResetTooLateForItIsCounted) {
