@@ -194,10 +194,14 @@ void OwnerLookup::pass_listeners(Clock::time_point now) {
   listeners_.refresh(options_.files->listening(), mono_now_ns(), now);
 }
 
-void OwnerLookup::tick(Clock::time_point now) {
+void OwnerLookup::tick(Clock::time_point now, bool records_held) {
   const std::chrono::duration<double> since = now - last_tick_;
   last_tick_ = now;
-  told_.clear();  // the pipeline keeps their owners with the sockets
+  // The pipeline keeps their owners with the sockets, but not for a socket
+  // whose record ended in the batch that claimed it (a listener opened and
+  // closed between two polls): its last records, held for a reset report,
+  // find their owner here. Kept while records are held, within a bound.
+  if (!records_held || told_.size() > kMaxTold) told_.clear();
   listeners_.sweep();
   if (options_.files) {
     if (listeners_.pass_due(now)) pass_listeners(now);

@@ -70,7 +70,10 @@ class OwnerLookup {
   // Once per poll, after the batch: listeners closed in it leave; a pass
   // over the listeners when due; accepted sockets taken from the kernel;
   // for /proc, the scan budget refilled and the full walk when one is due.
-  void tick(Clock::time_point now);
+  // records_held: the pipeline still holds records of this poll's sockets
+  // (a young transition into CLOSE waits for its reset report): the owners
+  // told by connect() and listen() are kept for them.
+  void tick(Clock::time_point now, bool records_held);
 
   struct Counts {
     std::uint64_t claimed = 0;     // owners that called connect() or listen() on the socket
@@ -98,6 +101,7 @@ class OwnerLookup {
   // Inodes whose connect() or listen() came since the last tick, and who
   // called it (pid 0: not a certain owner).
   std::unordered_map<std::uint32_t, Owner> told_;
+  static constexpr std::size_t kMaxTold = 65536;
   std::vector<std::uint32_t> pending_;  // inodes queued for the next pass of the iterator
   std::unordered_map<std::uint32_t, tcpfsm_holder> accepted_;  // by inode: from the accept hook, not asked for yet
   std::deque<std::uint32_t> accepted_order_;            // their inodes, oldest first

@@ -156,7 +156,7 @@ void Pipeline::write(Pending& p, std::string& out, const Spill& spill) {
 }
 
 void Pipeline::tick(std::chrono::steady_clock::time_point now) {
-  if (options_.owners) owners_.tick(now);
+  if (options_.owners) owners_.tick(now, !batch_.empty());
 }
 
 Totals Pipeline::totals() const {

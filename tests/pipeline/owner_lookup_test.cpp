@@ -287,7 +287,7 @@ TEST(OwnerLookupChildren, AnOwnerThatExitedNamesNoLaterChild) {
   files->listen(90, kSelf, 3, "server", kNetns, "0.0.0.0", 9100);  // its child kept it
   EXPECT_FALSE(owner_of(lookup, e));
   const auto passes = files->listening_calls;
-  lookup.tick(OwnerLookup::Clock::now() + 2s);  // a pass is due: a child waits for an owner
+  lookup.tick(OwnerLookup::Clock::now() + 2s, false);  // a pass is due: a child waits for an owner
   EXPECT_EQ(files->listening_calls, passes + 1);
   expect_owner(owner_of(lookup, e), static_cast<std::int32_t>(kSelf), "server");
 }
@@ -305,7 +305,7 @@ TEST(OwnerLookupChildren, ListenAndCloseFollowTheEvents) {
                                      {State::Listen, State::Close, 100, kSelf, kSelf, "server", "0.0.0.0", 7000},
                                      {State::SynRecv, State::Close, 0, 99, 99, "bystander", "127.0.0.1", 7000}});
   for (const auto& o : owners) expect_owner(o, static_cast<std::int32_t>(kSelf), "server");
-  lookup.tick(OwnerLookup::Clock::now());
+  lookup.tick(OwnerLookup::Clock::now(), false);
   EXPECT_FALSE(owner_of(lookup, child));  // gone with the batch
   // listen() without bind(): its port is not in the event. Until a pass
   // finds it, no child is named (it might be this port's).
@@ -315,7 +315,7 @@ TEST(OwnerLookupChildren, ListenAndCloseFollowTheEvents) {
   EXPECT_FALSE(owner_of(lookup, child));
   files->listen(101, kSelf, 3, "server", kNetns, "0.0.0.0", 7002);
   files->listen(102, kSelf, 4, "server", kNetns, "0.0.0.0", 7001);
-  lookup.tick(OwnerLookup::Clock::now() + 2s);
+  lookup.tick(OwnerLookup::Clock::now() + 2s, false);
   expect_owner(owner_of(lookup, child), static_cast<std::int32_t>(kSelf), "server");
 }
 
@@ -328,7 +328,7 @@ TEST(OwnerLookupChildren, LostEventsStopNamingUntilTheNextPass) {
   expect_owner(owner_of(lookup, child), static_cast<std::int32_t>(kSelf), "server");
   lookup.note_loss();  // a listen() on 8080 by someone else may be among them
   EXPECT_FALSE(owner_of(lookup, child));
-  lookup.tick(OwnerLookup::Clock::now() + 2s);
+  lookup.tick(OwnerLookup::Clock::now() + 2s, false);
   expect_owner(owner_of(lookup, child), static_cast<std::int32_t>(kSelf), "server");
 }
 

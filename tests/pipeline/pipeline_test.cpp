@@ -344,6 +344,28 @@ TEST(PipelineOwners, AShortConnectionsRecordsWithAFileAllHaveTheOwnerThatConnect
   EXPECT_EQ(run.pipeline->owners().stats().process_scans + run.pipeline->owners().stats().walks, 0u);
 }
 
+// A listener opened and closed between two polls, its close held with a
+// young -> CLOSE of another socket: the owner claimed at listen() still names
+// it after the next poll's tick (the process has closed it: nothing could be
+// looked up by then). caps_test's short server hit this now and then.
+TEST(PipelineOwners, AListenersHeldCloseKeepsTheOwnerThatListenedAcrossATick) {
+  FakeProc proc;  // empty: the process is gone
+  Feed run(false, 1000, proc.root());
+  const std::uint64_t now = mono_now_ns();
+  auto r = run.feed({event(1, kClose, kListen, now, 8080, 61, 4242, "server"),
+                     event(2, kLastAck, kClose, now + 1, 40000, 0, 99),  // young: holds what follows
+                     event(1, kListen, kClose, now + 2, 8080, 61, 4242, "server")});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["owner_pid"], 4242);
+  run.pipeline->tick(std::chrono::steady_clock::now());  // the next poll
+  const auto held = run.feed({}, /*last=*/true);
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[1]["old"], "LISTEN");
+  EXPECT_EQ(held[1].value("owner_pid", 0), 4242) << held[1].dump();
+  EXPECT_EQ(held[1].value("owner_comm", ""), "server") << held[1].dump();
+  EXPECT_EQ(run.pipeline->totals().sockets.owners_unresolved, 0u);
+}
+
 // A child's owner is its listener's until accept(), then its holder's (a
 // worker that accepted it), found by the iterator; once orphaned, nobody.
 TEST(PipelineOwners, AChildBelongsToItsListenersOwnerUntilAccepted) {
