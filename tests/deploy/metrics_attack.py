@@ -6,7 +6,8 @@ loopback addresses (run it in the agent's network namespace):
     reopened as soon as the server closes one;
   - 10 slow clients (127.0.3.1-10) dribbling a request's headers a byte a
     second, reconnecting when cut off;
-  - 30 connections from one address (127.0.4.1), over its share.
+  - 30 connections from one address (127.0.4.1), over its share (first,
+    alone for a second, then held through the rest).
 Prints one JSON object: what each attack saw.
 Usage: metrics_attack.py PORT SECONDS"""
 import json
@@ -166,9 +167,14 @@ def crowd():
         s.close()
 
 
-threads = [threading.Thread(target=post), threading.Thread(target=idle), threading.Thread(target=crowd)]
+# The crowd first, alone for its first second: once the idle flood runs,
+# its connections are cut as the oldest before they fill their share.
+threads = [threading.Thread(target=crowd)]
+threads[0].start()
+time.sleep(1.5)
+threads += [threading.Thread(target=post), threading.Thread(target=idle)]
 threads += [threading.Thread(target=slow, args=(n,)) for n in range(1, 11)]
-for t in threads:
+for t in threads[1:]:
     t.start()
 for t in threads:
     t.join()
