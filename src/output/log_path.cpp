@@ -35,14 +35,14 @@ class Fd {
 };
 
 // Puts the names in path ("a//b" -> a, b) before those still to walk.
-void walk_first(std::deque<std::string>& todo, std::string_view path) {
+void walk_first(std::deque<std::string>& unwalked, std::string_view path) {
   std::deque<std::string> names;
   for (std::size_t i = 0; i < path.size();) {
     const std::size_t end = std::min(path.find('/', i), path.size());
     if (end > i) names.emplace_back(path.substr(i, end - i));
     i = end + 1;
   }
-  todo.insert(todo.begin(), names.begin(), names.end());
+  unwalked.insert(unwalked.begin(), names.begin(), names.end());
 }
 
 // The directory reached from `walked` by name, as a path: "" is /, "." the
@@ -79,8 +79,8 @@ int open_log_path(const std::string& path, int flags, mode_t mode, std::string& 
   std::string walked = absolute ? "" : ".";
   Fd dir(::open(absolute ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return -1;
-  std::deque<std::string> todo;
-  walk_first(todo, path);
+  std::deque<std::string> unwalked;
+  walk_first(unwalked, path);
   for (int links = 0;;) {
     struct stat d{};
     if (::fstat(dir.get(), &d) != 0) return -1;
@@ -89,10 +89,10 @@ int open_log_path(const std::string& path, int flags, mode_t mode, std::string& 
                 "replace what it holds";
       return fail(EPERM);
     }
-    if (todo.empty()) return fail(EISDIR);  // ended in "." or ".."
-    const std::string name = std::move(todo.front());
-    todo.pop_front();
-    if (todo.empty() && name != "." && name != "..")
+    if (unwalked.empty()) return fail(EISDIR);  // ended in "." or ".."
+    const std::string name = std::move(unwalked.front());
+    unwalked.pop_front();
+    if (unwalked.empty() && name != "." && name != "..")
       return ::openat(dir.get(), name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
 
     Fd next(::openat(dir.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -120,7 +120,7 @@ int open_log_path(const std::string& path, int flags, mode_t mode, std::string& 
         if (dir.get() < 0) return -1;
         walked.clear();
       }
-      walk_first(todo, to);
+      walk_first(unwalked, to);
       continue;
     }
     if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR);
