@@ -157,14 +157,18 @@ class Session final : public EventHandler {
   }
 
   // Events lost (or sockets not tracked) since the last cross-check began:
-  // some CLOSE may be among them, and its socket stale in the table. Or a
+  // some CLOSE may be among them, and its socket stale in the table. Then one
+  // more check after the losses stop: a check taken during the losses can
+  // find a stale record's endpoints (matched without cookies) on a socket
+  // alive at that moment, the port reused, which is gone by the next. Or a
   // namespace was out of reach, and may be gone by now.
   bool crosscheck_due() const {
     const auto since = Clock::now() - last_crosscheck_;
-    if (misses() != misses_at_crosscheck_) return since >= kCrossCheckInterval;
+    if (misses() != misses_at_crosscheck_ || settle_crosscheck_) return since >= kCrossCheckInterval;
     return crosscheck_.waiting_on_unreachable() && since >= kUnreachableRecheck;
   }
   CrossCheck::Snapshot crosscheck_take() {
+    settle_crosscheck_ = misses() != misses_at_crosscheck_;
     misses_at_crosscheck_ = misses();
     last_crosscheck_ = Clock::now();
     return crosscheck_.take(pipeline_->table());
@@ -285,6 +289,7 @@ class Session final : public EventHandler {
   LogWriter writer_;  // last: its preamble callback uses the members above
   bool reader_gone_ = false;
   bool crosscheck_warned_ = false;
+  bool settle_crosscheck_ = false;  // the last check ran on losses: one more follows them
   std::uint64_t received_ = 0;
   Losses lost_;
   std::uint64_t causes_lost_ = 0;  // reset reports the kernel could not deliver

@@ -108,7 +108,9 @@ LossRun forced_loss(const char* name, const char* port, std::vector<std::string>
     churn.insert(churn.end(), {TCPFSM_CHURN, "-t", "2", "-d", "3", "--max-seconds", "10", "-p", port});
     Process load(churn);
     EXPECT_EQ(load.wait(15s), 0) << load.err();
-    std::this_thread::sleep_for(5s);  // idle: the cross-check runs within 2 s of the last loss
+    // Idle: a cross-check runs within 2 s of the last loss, and one more 2 s
+    // later (sockets alive at the first may share a stale record's endpoints).
+    std::this_thread::sleep_for(6s);
     EXPECT_EQ(run.stop(), 0) << run.process().err();
   }
   LossRun r;
