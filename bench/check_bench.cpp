@@ -7,6 +7,7 @@
 
 #include "churn_events.h"
 #include "check/check.h"
+#include "kernel/decode.h"
 #include "output/formatter.h"
 
 namespace tcpfsm {

@@ -11,14 +11,6 @@ constexpr std::size_t kSweepAt = 1024;
 
 }  // namespace
 
-void ReportedCause::add(const tcpfsm_cause& c) {
-  if (c.kind == TCPFSM_CAUSE_RST_RECEIVED) kernel.rst_received = true;
-  if (c.kind == TCPFSM_CAUSE_RST_SENT) {
-    kernel.rst_sent = true;
-    if (c.rst_reason != TCPFSM_RST_REASON_NONE) rst_reason = c.rst_reason;
-  }
-}
-
 CauseJoin::Order CauseJoin::on_cause(const tcpfsm_cause& c) {
   if (c.state == number(State::Close)) return Order::After;
   if (before_.size() >= kSweepAt) expire(c.ktime_ns);

@@ -9,18 +9,10 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "model/causes.h"
+#include "record/transition.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
-
-// What a transition into CLOSE learns from the reports around it.
-struct ReportedCause {
-  KernelCause kernel;                                  // resets, and the error from the event
-  std::uint32_t rst_reason = TCPFSM_RST_REASON_NONE;  // of the reset sent, when the kernel gave one
-
-  void add(const tcpfsm_cause& c);
-};
 
 class CauseJoin {
  public:

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tcpfsm/event.h"
-#include "kernel/port_filter.h"
+#include "record/port_filter.h"
 
 namespace tcpfsm {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/states.h"
-#include "kernel/transition.h"
+#include "record/transition.h"
 
 namespace tcpfsm {
 

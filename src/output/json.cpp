@@ -92,8 +92,7 @@ class JsonFormatter final : public Formatter {
     put_field(l, "model", s.model);
     l.raw(R"(,"filters":{"family":)");
     l.raw(s.family == 4 ? R"("ipv4")" : s.family == 6 ? R"("ipv6")" : R"("any")");
-    static const PortFilter kNone;
-    const PortFilter& p = s.ports ? *s.ports : kNone;
+    const PortFilter& p = s.ports;
     put_numbers(l, R"(,"ports":)", p.either);
     put_numbers(l, R"(,"lports":)", p.local);
     put_numbers(l, R"(,"rports":)", p.remote);

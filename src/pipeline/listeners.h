@@ -24,7 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kernel/transition.h"
+#include "record/transition.h"
 #include "pipeline/process_watch.h"
 #include "pipeline/socket_table.h"
 #include "tcpfsm/holder.h"

@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kernel/transition.h"
+#include "record/transition.h"
 #include "owners/holder_iter.h"
 #include "owners/owners.h"
 #include "pipeline/listeners.h"

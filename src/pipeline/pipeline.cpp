@@ -1,15 +1,13 @@
 #include "pipeline/pipeline.h"
 
-#include <cstring>
-
 #include "common/clock.h"
+#include "kernel/decode.h"
 #include "kernel/features.h"
 #include "model/states.h"
 
 namespace tcpfsm {
 namespace {
 
-constexpr std::size_t kSpillBytes = 64 * 1024;  // a batch's text is handed on in pieces this large
 // How far back a reset reported after its transition looks for it. It comes
 // microseconds after it, from the same call on the same CPU: only the other
 // CPU's events can come between.
@@ -17,25 +15,22 @@ constexpr std::size_t kCauseLookback = 256;
 
 }  // namespace
 
-Pipeline::Pipeline(const PipelineOptions& options, Formatter& formatter)
+Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
     : options_(options),
-      formatter_(formatter),
+      sink_(sink),
       checker_(options.model),
       owners_({options.owner_cache, options.socket_files}),
       cgroups_(options.cgroup2_mount),
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
       }),
-      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()) {
-  if (options_.count_transitions) counts_.emplace();
-}
+      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()) {}
 
 void Pipeline::on_event(const tcpfsm_event& e) {
   if (full()) return;  // past --count: read but not written
   Pending& p = batch_.emplace_back();
   Transition& t = p.t;
   t = decode(e, clock_);
-  std::memcpy(p.comm, e.comm, sizeof p.comm);
   p.key = t.cookie;
   if (t.new_state == number(State::Close)) causes_.take(p.key, t.ktime_ns, t.reported);
 
@@ -108,7 +103,7 @@ void Pipeline::on_cause(const tcpfsm_cause& c) {
   ++totals_.causes_late;
 }
 
-void Pipeline::write_batch(std::string& out, const Spill& spill, bool last) {
+void Pipeline::write_batch(bool last) {
   // The records up to the first young transition into CLOSE go now.
   std::size_t ready = batch_.size();
   if (!last) {
@@ -124,7 +119,7 @@ void Pipeline::write_batch(std::string& out, const Spill& spill, bool last) {
     for (auto it = first; it != end; ++it) owners_.want(it->t);
   for (auto it = first; it != end; ++it) {
     if (full()) break;  // --count reached within this batch
-    write(*it, out, spill);
+    write(*it);
   }
   // Inodes looked up for sockets the table no longer holds with them (closed
   // in this batch, or never tracked) are wanted no more.
@@ -137,9 +132,8 @@ void Pipeline::write_batch(std::string& out, const Spill& spill, bool last) {
   batch_.erase(first, end);
 }
 
-void Pipeline::write(Pending& p, std::string& out, const Spill& spill) {
+void Pipeline::write(Pending& p) {
   Transition& t = p.t;
-  t.comm = std::string_view(p.comm, strnlen(p.comm, sizeof p.comm));
   if (options_.owners) attach_owner(p);
   if (!held_by_wanted_pid(t, p.key)) return;
   ++totals_.transitions;
@@ -150,9 +144,7 @@ void Pipeline::write(Pending& p, std::string& out, const Spill& spill) {
   }
   t.cause = cause_of(t.old_state, t.new_state, t.reported.kernel);
   t.rst_reason = rst_reasons_.name(t.reported.rst_reason);
-  formatter_.transition(out, t, p.v);
-  if (counts_) counts_->observe(t.old_state, t.new_state, t.old_ns, p.v.kind, t.cause);
-  if (out.size() >= kSpillBytes) spill(out);
+  sink_.transition(t, p.v);
 }
 
 void Pipeline::tick(std::chrono::steady_clock::time_point now) {

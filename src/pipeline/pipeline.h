@@ -1,30 +1,29 @@
 // The per-event path of `tcpfsm trace`, used by trace and by the
-// microbenchmark alike: decode -> socket table -> check -> owners -> format.
+// microbenchmark alike: decode -> socket table -> check -> owners -> sink.
 //
 // on_event() runs inside the ring-buffer drain and only decodes, looks the
 // socket up once and checks: it never reads /proc. The drained events wait
-// in a batch; write_batch() then finds owners within a budget and formats
-// the batch in order. A record so waits for its owner one poll at most.
+// in a batch; write_batch() then finds owners within a budget and hands the
+// batch's records to the sink in order. A record so waits for its owner one
+// poll at most.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
-#include "kernel/transition.h"
-#include "metrics/transition_counts.h"
-#include "model/checker.h"
-#include "output/formatter.h"
+#include "common/clock.h"
 #include "kernel/cause_join.h"
 #include "kernel/cgroup_names.h"
 #include "kernel/rst_reasons.h"
 #include "pipeline/owner_lookup.h"
 #include "pipeline/socket_table.h"
+#include "record/sink.h"
+#include "record/transition.h"
 
 namespace tcpfsm {
 
@@ -38,7 +37,6 @@ struct PipelineOptions {
   // The kernel's task_file iterator for owners (loaded while privileged);
   // nothing: /proc.
   std::shared_ptr<SocketFiles> socket_files;
-  bool count_transitions = false;  // keep TransitionCounts of what is written (--metrics)
   // The kernel passes only some of a socket's events (a state filter): a
   // socket's events need not follow on from each other.
   bool partial_sockets = false;
@@ -53,19 +51,17 @@ struct PipelineOptions {
 
 class Pipeline {
  public:
-  Pipeline(const PipelineOptions& options, Formatter& formatter);
+  Pipeline(const PipelineOptions& options, Sink& sink);
 
   // One event from the ring buffer.
   void on_event(const tcpfsm_event& e);
   // A reset report from the ring buffer: joined to the transition it explains.
   void on_cause(const tcpfsm_cause& c);
-  // Owners for the batch's sockets, then the batch as records appended to
-  // out; spill(out) is called whenever out holds 64 KiB or more, to write it.
+  // Owners for the batch's sockets, then the batch's records to the sink.
   // A transition into CLOSE younger than CauseJoin::kWindowNs may still get
   // its reset report: it and the records after it wait for the next batch,
   // unless this is the last one.
-  using Spill = std::function<void(std::string&)>;
-  void write_batch(std::string& out, const Spill& spill, bool last = false);
+  void write_batch(bool last = false);
 
   // Events reported lost: explains gaps (see Checker::note_loss); a listen()
   // may be among them.
@@ -84,8 +80,6 @@ class Pipeline {
   Totals totals() const;
   Totals& running_totals() { return totals_; }
   SocketTable& table() { return table_; }
-  // What was written, by edge, verdict and time in state (count_transitions only).
-  const TransitionCounts* counts() const { return counts_ ? &*counts_ : nullptr; }
   const OwnerLookup& owners() const { return owners_; }
 
  private:
@@ -93,10 +87,9 @@ class Pipeline {
     Transition t;
     Verdict v;
     std::uint64_t key = 0;  // the socket's key in the table
-    char comm[TCPFSM_COMM_LEN] = {};  // t.comm's bytes: the ring buffer's are gone once drained
   };
   void attach_owner(Pending& p);
-  void write(Pending& p, std::string& out, const Spill& spill);
+  void write(Pending& p);
   // --pid: whether the socket `key` is that process's, by its owner, or
   // because an earlier record of it was (the end of a connection the
   // process closed has no owner: FIN_WAIT2, LAST_ACK, -> CLOSE).
@@ -104,7 +97,7 @@ class Pipeline {
   void count_verdict(VerdictKind k);
 
   PipelineOptions options_;
-  Formatter& formatter_;
+  Sink& sink_;
   Checker checker_;
   OwnerLookup owners_;
   CgroupNames cgroups_;
@@ -114,7 +107,6 @@ class Pipeline {
   CauseJoin causes_;
   const RstReasons& rst_reasons_;
   Totals totals_;
-  std::optional<TransitionCounts> counts_;
   // --pid: the sockets kept so far, until they reach CLOSE; at most
   // kMaxPidSockets (a process holds a bounded number).
   static constexpr std::size_t kMaxPidSockets = 1 << 16;

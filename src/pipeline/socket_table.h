@@ -11,7 +11,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "kernel/transition.h"
+#include "record/transition.h"
 #include "model/checker.h"
 
 namespace tcpfsm {

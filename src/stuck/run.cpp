@@ -15,7 +15,7 @@
 #include "common/units.h"
 #include "kernel/cause_join.h"
 #include "kernel/loader.h"
-#include "kernel/transition.h"
+#include "kernel/decode.h"
 #include "model/states.h"
 #include "output/log_writer.h"
 #include "stuck/stuck.h"

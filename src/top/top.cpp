@@ -33,25 +33,24 @@ std::size_t history_samples(std::chrono::nanoseconds interval) {
 class Top final : public TraceView {
  public:
   explicit Top(const TopOptions& o) : o_(o), model_(history_samples(o.interval)) {
+    sinks_.add(model_);
     settings_.interval = o.interval;
     settings_.stuck_states = o.trace.stuck_states;
     settings_.stuck_age = o.trace.stuck_age;
   }
 
-  Formatter& formatter() override { return model_; }
+  Sink& sink() override { return sinks_; }
 
   void begin(bool socket_keys, std::shared_ptr<SocketFiles> files) override {
     // Made once attached, as for --metrics: a socket first seen in a stuck
     // state was there when tracing began, and the loaded program says how
     // events name their sockets.
     gauges_.emplace(socket_gauges_options(o_.trace, socket_keys, std::move(files)));
+    sinks_.add(*gauges_);  // the ages of stuck sockets, from their transitions
     last_ = Clock::now();
     next_ = last_ + o_.interval;
   }
 
-  void on_event(const tcpfsm_event& e) override {
-    if (const auto move = gauges_->move_of(e)) gauges_->apply(*move);
-  }
 
   bool poll() override {
     const auto now = Clock::now();
@@ -108,6 +107,7 @@ class Top final : public TraceView {
   const TopOptions& o_;
   top::TopModel model_;
   std::optional<SocketGauges> gauges_;
+  Tee sinks_;  // model_, gauges_
   std::optional<top::Screen> screen_;
   top::FrameSettings settings_;
   Clock::time_point last_, next_;

@@ -14,11 +14,9 @@ std::string filters_text(const StartInfo& s) {
     out += (out.empty() ? "" : " ") + std::string(option) + (value.empty() ? "" : " " + value);
   };
   if (s.family) add(s.family == 4 ? "-4" : "-6", "");
-  if (s.ports) {
-    for (std::uint16_t p : s.ports->either) add("-p", std::to_string(p));
-    for (std::uint16_t p : s.ports->local) add("--lport", std::to_string(p));
-    for (std::uint16_t p : s.ports->remote) add("--rport", std::to_string(p));
-  }
+  for (std::uint16_t p : s.ports.either) add("-p", std::to_string(p));
+  for (std::uint16_t p : s.ports.local) add("--lport", std::to_string(p));
+  for (std::uint16_t p : s.ports.remote) add("--rport", std::to_string(p));
   for (int st = 0; st < 32; ++st)
     if ((s.states >> st) & 1U) add("--state", state_name(st));
   for (std::uint32_t n : s.netns) add("--netns", std::to_string(n));
@@ -31,18 +29,18 @@ std::string filters_text(const StartInfo& s) {
 
 TopModel::TopModel(std::size_t history) : history_length_(std::max<std::size_t>(history, 1)) {}
 
-void TopModel::start(std::string&, const StartInfo& s) {
+void TopModel::start(const StartInfo& s) {
   attach_ = s.attach;
   model_ = s.model;
   filters_ = filters_text(s);
 }
 
-void TopModel::transition(std::string&, const Transition& t, const Verdict& v) {
+void TopModel::transition(const Transition& t, const Verdict& v) {
   edges_.add({t.old_state, t.new_state});
   verdicts_.add(v.kind);
 }
 
-void TopModel::lost(std::string&, std::uint64_t, const Losses& l) {
+void TopModel::lost(std::uint64_t, const Losses& l) {
   losses_.add(LossKind::Ringbuf, l.ringbuf);
   losses_.add(LossKind::Recursion, l.recursion);
   losses_.add(LossKind::Skstate, l.skstate);

@@ -1,5 +1,5 @@
 // What `tcpfsm top` shows, gathered without a terminal: the records of a
-// trace run (it is the run's Formatter: every transition, verdict and loss
+// trace run (it is a Sink of the run: every transition, verdict and loss
 // the pipeline writes comes here) and, once per refresh, the socket gauges.
 // Counts per edge and their rates, violations and losses, sockets per state
 // with a minute of history, and the holders of stuck sockets, each pane in
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/container.h"
-#include "output/formatter.h"
+#include "record/sink.h"
 #include "stuck/stuck.h"
 #include "trace/socket_gauges.h"
 
@@ -112,17 +112,15 @@ struct HolderRow {
   Age oldest;
 };
 
-class TopModel final : public Formatter {
+class TopModel final : public Sink {
  public:
   // history: samples of sockets per state kept (one per refresh).
   explicit TopModel(std::size_t history);
 
   // The trace run's records.
-  void start(std::string& out, const StartInfo& s) override;
-  void transition(std::string& out, const Transition& t, const Verdict& v) override;
-  void lost(std::string& out, std::uint64_t wall_ns, const Losses& l) override;
-  void stats(std::string&, const StatsInfo&) override {}
-  void end(std::string&, const EndInfo&) override {}
+  void start(const StartInfo& s) override;
+  void transition(const Transition& t, const Verdict& v) override;
+  void lost(std::uint64_t wall_ns, const Losses& l) override;
 
   // A refresh, in two parts. The interval since the previous refresh (or
   // the start) ends: it lasted `elapsed`.

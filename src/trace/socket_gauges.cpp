@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include "common/clock.h"
-#include "kernel/transition.h"
 
 namespace tcpfsm {
 namespace {
@@ -28,14 +27,12 @@ SocketGauges::SocketGauges(Options options)
       refresher_(query_of(options_), {}, options_.files, ~0U),
       tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}
 
-std::optional<SocketGauges::Move> SocketGauges::move_of(const tcpfsm_event& e) const {
-  if (!((stuck_mask_ >> e.old_state) & 1U) && !((stuck_mask_ >> e.new_state) & 1U)) return std::nullopt;
-  std::uint64_t key = e.cookie;
-  if (options_.keys) {
-    const Transition t = decode(e, ClockMap{});
-    key = endpoints_key(t.netns, t.ipv6, t.local, t.remote);
-  }
-  return Move{key, e.old_state, e.new_state, e.ktime_ns};
+std::optional<SocketGauges::Move> SocketGauges::move_of(const Transition& t) const {
+  if (!((stuck_mask_ >> t.old_state) & 1U) && !((stuck_mask_ >> t.new_state) & 1U)) return std::nullopt;
+  // Cookies are written as they are; without them (keys) the record's id is
+  // tcpfsm's own, and sock_diag's sockets are matched by their endpoints.
+  const std::uint64_t key = options_.keys ? endpoints_key(t.netns, t.ipv6, t.local, t.remote) : t.cookie;
+  return Move{key, t.old_state, t.new_state, t.ktime_ns};
 }
 
 SocketGauges::Now SocketGauges::collect() {

@@ -5,8 +5,10 @@
 // the held-socket iterator where it cannot). Ages come from the tracer's
 // transitions where it saw the socket enter its state, else as `tcpfsm
 // stuck` estimates them.
-// Not thread-safe, except move_of(): --metrics serialises collect() and
-// apply() under its scrape lock while the trace thread calls move_of().
+// A Sink: the transitions into and out of a stuck state set the ages (top
+// uses it so). Not thread-safe, except move_of(): --metrics serialises
+// collect() and apply() under its scrape lock while the trace thread calls
+// move_of().
 #pragma once
 
 #include <array>
@@ -16,15 +18,16 @@
 #include <optional>
 #include <vector>
 
-#include "kernel/port_filter.h"
+#include "record/port_filter.h"
 #include "kernel/sockdiag.h"
 #include "metrics/transition_counts.h"
+#include "record/sink.h"
 #include "stuck/refresher.h"
 #include "stuck/tracker.h"
 
 namespace tcpfsm {
 
-class SocketGauges {
+class SocketGauges final : public Sink {
  public:
   struct Options {
     std::vector<State> stuck_states{State::CloseWait};
@@ -43,10 +46,13 @@ class SocketGauges {
     int old_state, new_state;
     std::uint64_t ktime_ns;
   };
-  // The move an event makes, if it enters or leaves a stuck state (cheap for
-  // every other event). Any thread.
-  std::optional<Move> move_of(const tcpfsm_event& e) const;
+  // The move a transition makes, if it enters or leaves a stuck state (cheap
+  // for every other one). Any thread.
+  std::optional<Move> move_of(const Transition& t) const;
   void apply(const Move& m) { tracker_.on_transition(m.key, m.old_state, m.new_state, m.ktime_ns); }
+  void transition(const Transition& t, const Verdict&) override {
+    if (const auto m = move_of(t)) apply(*m);
+  }
 
   struct Now {
     std::array<std::uint64_t, TransitionCounts::kStates> by_state{};  // every socket, TIME_WAIT included

@@ -16,12 +16,11 @@
 #include "common/units.h"
 #include "kernel/cgroup.h"
 #include "kernel/privileges.h"
-#include "output/log_writer.h"
+#include "output/log_sink.h"
 #include "owners/holder_iter.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
 #include "trace/trace_metrics.h"
-#include "trace/written_records.h"
 
 namespace tcpfsm {
 namespace {
@@ -62,7 +61,6 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_p
   p.kernel_time = o.load.kernel_state();
   p.table = {o.max_sockets, keys};
   p.count = o.count;
-  p.count_transitions = o.metrics.has_value();
   p.partial_sockets = o.load.states != 0;
   p.cgroup2_mount = cgroup2_mount();
   p.pid = o.pid;
@@ -70,41 +68,43 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_p
 }
 
 // Receives events from the ring buffer and runs them through the pipeline;
-// writes the records, losses, stats and the end; checks the socket table
-// against the kernel after losses.
+// sends the records, losses, stats and the end to the run's sinks (the log,
+// the metrics, the view); checks the socket table against the kernel after
+// losses.
 class Session final : public EventHandler {
  public:
-  Session(const TraceOptions& o, TraceView* view)
-      : opts_(o),
-        view_(view),
-        own_formatter_(view ? nullptr : make_formatter(o.format, o.wide, o.owners)),
-        formatter_(view ? view->formatter() : *own_formatter_),
-        written_(formatter_),
-        host_(HostFacts::read()),
-        writer_({o.output_path, o.rotate_size, o.rotate_keep, o.duration},
-                [this](std::string& out, std::string_view cause) { start_record(out, cause); }) {}
+  Session(const TraceOptions& o, TraceView* view) : opts_(o), view_(view), host_(HostFacts::read()) {
+    // The log: trace's output; top's only with -o (JSON lines, as trace -o writes).
+    if (!view || !o.output_path.empty())
+      log_.emplace(make_formatter(view ? Format::Json : o.format, o.wide, o.owners),
+                   LogWriter::Options{o.output_path, o.rotate_size, o.rotate_keep, o.duration});
+    if (log_) sinks_.add(*log_);
+    for (const auto& make : o.sinks) sinks_.add(*more_.emplace_back(make()));
+    if (view) sinks_.add(view->sink());
+  }
 
   // Once attached: events carry cookies or socket keys (Tracer::socket_keys).
   // `files`: the task_file iterator for owners, or nothing (/proc).
   void begin(AttachMode mode, BufferMode buffer, bool keys, std::shared_ptr<SocketFiles> files) {
     attach_ = attach_mode_name(mode);
     buffer_ = buffer_mode_name(buffer);
-    pipeline_.emplace(pipeline_options(opts_, keys, files), written_);
-    if (opts_.metrics) metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys, files));
+    pipeline_.emplace(pipeline_options(opts_, keys, files), sinks_);
+    if (opts_.metrics) {
+      metrics_ = std::make_unique<TraceMetrics>(socket_gauges_options(opts_, keys, files));
+      sinks_.add(*metrics_);
+    }
     if (view_) view_->begin(keys, files);
-    writer_.begin();
+    sinks_.start(start_info());
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
 
   void on_event(const tcpfsm_event& e) override {
     ++received_;
-    if (metrics_) metrics_->on_event(e);
-    if (view_) view_->on_event(e);
-    if (!reader_gone_) pipeline_->on_event(e);
+    if (!reader_gone()) pipeline_->on_event(e);
   }
 
   void on_cause(const tcpfsm_cause& c) override {
-    if (!reader_gone_) pipeline_->on_cause(c);
+    if (!reader_gone()) pipeline_->on_cause(c);
   }
 
   // One scrape of --metrics (on the server's thread).
@@ -114,9 +114,7 @@ class Session final : public EventHandler {
 
   // After each drain: the drained records, owners found first; last: all
   // of them, none held back for a reset report still to come.
-  void write_batch(bool last = false) {
-    pipeline_->write_batch(buf_, [this](std::string&) { flush(); }, last);
-  }
+  void write_batch(bool last = false) { pipeline_->write_batch(last); }
 
   // Reports what the kernel lost since the last call, in the stream, before
   // the events drained after it (whose gaps the loss explains).
@@ -125,7 +123,7 @@ class Session final : public EventHandler {
     const Losses delta{now.ringbuf - lost_.ringbuf, now.recursion - lost_.recursion, now.skstate - lost_.skstate};
     causes_lost_ = c.causes_lost;
     if (!delta.any()) return;
-    formatter_.lost(buf_, wall_now_ns(), delta);
+    sinks_.lost(wall_now_ns(), delta);
     pipeline_->note_loss(delta.events());
     lost_ = now;
   }
@@ -134,7 +132,6 @@ class Session final : public EventHandler {
   void publish_metrics(const KernelCounters& k) {
     if (!metrics_) return;
     MetricsSnapshot s;
-    s.transitions = *pipeline_->counts();
     const Totals t = totals();
     s.lost_ringbuf = t.lost.ringbuf;
     s.lost_recursion = t.lost.recursion;
@@ -187,46 +184,33 @@ class Session final : public EventHandler {
   void tick() {
     pipeline_->set_clock(ClockMap::now());
     const auto now = Clock::now();
-    if (take_reopen_request()) {
-      flush();
-      writer_.reopen();
-    }
+    if (take_reopen_request() && log_) log_->reopen();
     if (take_stats_request() || (opts_.stats_interval && now - last_stats_ >= *opts_.stats_interval))
       stats_record(now);
     pipeline_->tick(now);
-    if (!writer_.is_file() || now - last_flush_ >= opts_.flush_interval) flush();
+    if (!log_ || !log_->is_file() || now - last_flush_ >= opts_.flush_interval) flush();
   }
 
   void finish(const KernelCounters& k, std::string_view reason, std::string_view signal,
               std::chrono::nanoseconds elapsed) {
     account(k);
     EndInfo e{wall_now_ns(), totals(), k.matched, static_cast<std::uint64_t>(elapsed.count()), reason, signal};
-    formatter_.end(buf_, e);
-    flush();
-    if (!reader_gone_) writer_.sync();
+    sinks_.end(e);  // the log flushes and syncs its file
   }
 
   void flush() {
-    if (!reader_gone_ && !buf_.empty()) {
-      try {
-        reader_gone_ = !writer_.write(buf_);
-      } catch (const Error&) {
-        written_.handed_on(writer_.written());
-        throw;
-      }
-    }
-    written_.handed_on(buf_.size());
-    buf_.clear();
+    if (log_) log_->flush();
     last_flush_ = Clock::now();
   }
 
-  bool done() const { return reader_gone_ || pipeline_->full(); }
-  bool reader_gone() const { return reader_gone_; }
+  bool done() const { return reader_gone() || pipeline_->full(); }
+  bool reader_gone() const { return log_ && log_->reader_gone(); }
   std::uint64_t received() const { return received_; }
   // What the output holds: transitions formatted after a failed write are not counted.
   Totals totals() const {
     Totals t = pipeline_->totals();
-    const Totals& gone = written_.not_written();
+    static const Totals kNone;
+    const Totals& gone = log_ ? log_->not_written() : kNone;
     t.transitions -= gone.transitions;
     t.illegal -= gone.illegal;
     t.gaps -= gone.gaps;
@@ -234,19 +218,19 @@ class Session final : public EventHandler {
     t.lost = lost_;
     t.causes_lost = causes_lost_;
     t.sockets.crosscheck_errors = crosscheck_.errors();
-    t.log_open_failures = writer_.open_failures();
+    t.log_open_failures = log_ ? log_->open_failures() : 0;
     return t;
   }
-  const std::string& output_name() const { return writer_.name(); }
-  std::uint64_t not_written() const { return written_.not_written().transitions; }
+  std::string output_name() const { return log_ ? log_->name() : ""; }
+  std::uint64_t not_written() const { return log_ ? log_->not_written().transitions : 0; }
 
  private:
   std::uint64_t misses() const { return lost_.events() + pipeline_->totals().sockets.untracked; }
 
-  void start_record(std::string& out, std::string_view cause) {
+  StartInfo start_info() const {
     StartInfo s;
     s.wall_ns = wall_now_ns();
-    s.cause = cause;
+    s.cause = "run";
     s.version = TCPFSM_VERSION;
     s.host = host_.host;
     s.kernel = host_.kernel;
@@ -255,14 +239,14 @@ class Session final : public EventHandler {
     s.buffer = buffer_;
     s.model = model_name(opts_.model);
     s.family = opts_.load.family == 0 ? 0 : opts_.load.family == 2 ? 4 : 6;
-    s.ports = &opts_.load.ports;
+    s.ports = opts_.load.ports;
     s.states = opts_.load.states;
     s.netns = opts_.load.netns;
     s.cgroups = opts_.cgroup_paths;
     s.pid = opts_.pid.value_or(0);
     s.ringbuf_bytes = opts_.load.ringbuf_bytes;
     s.mono_to_wall_ns = ClockMap::now().mono_to_wall_ns;
-    formatter_.start(out, s);
+    return s;
   }
 
   void stats_record(Clock::time_point now) {
@@ -270,24 +254,21 @@ class Session final : public EventHandler {
     const Totals t = totals();
     const double rate = static_cast<double>(t.transitions - transitions_at_stats_) * 1e9 /
                         static_cast<double>(interval.count());
-    formatter_.stats(buf_, {wall_now_ns(), t, static_cast<std::uint64_t>(interval.count()), rate});
+    sinks_.stats({wall_now_ns(), t, static_cast<std::uint64_t>(interval.count()), rate});
     last_stats_ = now;
     transitions_at_stats_ = t.transitions;
   }
 
   const TraceOptions& opts_;
   TraceView* view_;
-  std::unique_ptr<Formatter> own_formatter_;  // without a view
-  Formatter& formatter_;
-  WrittenRecords written_;  // formatter_, for the pipeline's transitions
-  std::optional<Pipeline> pipeline_;  // made once the attach mode is known
-  std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, likewise
-  CrossCheck crosscheck_;
   HostFacts host_;
+  std::optional<LogSink> log_;  // trace's output; top's with -o
+  std::vector<std::unique_ptr<Sink>> more_;  // TraceOptions::sinks
+  std::unique_ptr<TraceMetrics> metrics_;  // with --metrics, once the attach mode is known
+  Tee sinks_;  // the log, more_, the view, the metrics
+  std::optional<Pipeline> pipeline_;  // made once the attach mode is known
+  CrossCheck crosscheck_;
   std::string attach_, buffer_;
-  std::string buf_;
-  LogWriter writer_;  // last: its preamble callback uses the members above
-  bool reader_gone_ = false;
   bool crosscheck_warned_ = false;
   bool settle_crosscheck_ = false;  // the last check ran on losses: one more follows them
   std::uint64_t received_ = 0;

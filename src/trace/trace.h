@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,6 +14,7 @@
 #include "metrics/server.h"
 #include "model/model.h"
 #include "output/formatter.h"
+#include "record/sink.h"
 #include "trace/socket_gauges.h"
 
 namespace tcpfsm {
@@ -39,21 +42,23 @@ struct TraceOptions {
   std::optional<ListenAddress> metrics;
   std::vector<State> stuck_states{State::CloseWait};
   std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
+  // More consumers of the records beside the log (e.g. --journal), each
+  // made before tracing starts (a failure to make one ends the run there)
+  // and handed every record after the log.
+  std::vector<std::function<std::unique_ptr<Sink>()>> sinks;
 };
 
 // A live view on a trace run (tcpfsm top): the same load, drain, decode,
-// check and owners, with the records going to the view's formatter instead
-// of the output (it must append nothing: the view owns the terminal).
+// check and owners, with the records going to the view's sink as well (and
+// to the log only when output_path names a file: the view owns the terminal).
 class TraceView {
  public:
   virtual ~TraceView() = default;
-  virtual Formatter& formatter() = 0;
+  virtual Sink& sink() = 0;
   // Once attached, before any event is read: whether events carry socket
   // keys rather than cookies (Tracer::socket_keys), and the held-socket
   // iterator if it loaded.
   virtual void begin(bool socket_keys, std::shared_ptr<SocketFiles> files) = 0;
-  // Each event as read from the ring buffer (as --metrics sees it).
-  virtual void on_event(const tcpfsm_event& e) = 0;
   // Once per poll, after the poll's records: false ends the run ("quit"),
   // as cleanly as a signal does.
   virtual bool poll() = 0;

@@ -20,16 +20,18 @@ constexpr std::size_t kTopGroups = 10;
 
 TraceMetrics::TraceMetrics(SocketGauges::Options options) : gauges_(std::move(options)) {}
 
-void TraceMetrics::on_event(const tcpfsm_event& e) {
-  const auto move = gauges_.move_of(e);
+void TraceMetrics::transition(const Transition& t, const Verdict& v) {
+  counts_.observe(t.old_state, t.new_state, t.old_ns, v.kind, t.cause);
+  const auto move = gauges_.move_of(t);
   if (!move) return;
   std::lock_guard lock(mutex_);
   moves_.push_back(*move);
 }
 
-void TraceMetrics::publish(const MetricsSnapshot& counters) {
+void TraceMetrics::publish(MetricsSnapshot counters) {
+  counters.transitions = counts_;
   std::lock_guard lock(mutex_);
-  latest_ = counters;
+  latest_ = std::move(counters);
   published_ = std::chrono::steady_clock::now();
 }
 

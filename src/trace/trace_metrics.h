@@ -1,5 +1,7 @@
-// The metrics of a trace run (--metrics). Counters come from the trace
-// thread, which publishes a copy once per poll; the socket gauges (sockets
+// The metrics of a trace run (--metrics), a Sink of the run: it counts the
+// transitions written (edges, verdicts, time in state, causes) and the moves
+// into and out of stuck states. Counters come from the trace thread, which
+// publishes a copy once per poll; the socket gauges (sockets
 // per state, stuck sockets by holder) are collected from sock_diag and /proc
 // when a scrape asks for them, on the server's thread: neither waits for the
 // other beyond copying a snapshot.
@@ -15,15 +17,15 @@
 
 namespace tcpfsm {
 
-class TraceMetrics {
+class TraceMetrics final : public Sink {
  public:
   explicit TraceMetrics(SocketGauges::Options options);
 
-  // Trace thread. A transition into or out of a stuck state, for the ages of
-  // stuck sockets (cheap for every other event).
-  void on_event(const tcpfsm_event& e);
-  // Trace thread: the counters as of now.
-  void publish(const MetricsSnapshot& counters);
+  // Trace thread: counted, and a move into or out of a stuck state kept for
+  // the ages of stuck sockets.
+  void transition(const Transition& t, const Verdict& v) override;
+  // Trace thread: the run's counters as of now, with the transitions counted.
+  void publish(MetricsSnapshot counters);
 
   // Server thread: one scrape, with the server's refusals so far. The
   // socket gauges are collected at most once per kGaugesEvery; scrapes in
@@ -36,6 +38,7 @@ class TraceMetrics {
  private:
   void collect_gauges(MetricsSnapshot& s);
 
+  TransitionCounts counts_;  // trace thread
   std::mutex mutex_;  // guards latest_, published_ and moves_
   MetricsSnapshot latest_;
   std::chrono::steady_clock::time_point published_{};  // the trace thread's last publish

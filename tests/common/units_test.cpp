@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "kernel/port_filter.h"
+#include "record/port_filter.h"
 #include "tcpfsm/event.h"
 #include "common/units.h"
 

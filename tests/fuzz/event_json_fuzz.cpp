@@ -17,7 +17,7 @@
 #include "check/log_record.h"
 #include "common/json_text.h"
 #include "output/formatter.h"
-#include "kernel/transition.h"
+#include "kernel/decode.h"
 
 namespace {
 

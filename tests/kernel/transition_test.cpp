@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "kernel/transition.h"
+#include "kernel/decode.h"
 
 using namespace tcpfsm;
 

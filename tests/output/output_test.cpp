@@ -196,7 +196,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   s.attach = "tp_btf";
   s.model = "linux";
   s.family = 6;
-  s.ports = &ports;
+  s.ports = ports;
   s.ringbuf_bytes = 8 << 20;
   s.mono_to_wall_ns = -42;
   s.states = 1U << 8;

@@ -15,9 +15,9 @@
 #include "model/states.h"
 #include "pipeline/crosscheck.h"
 #include "pipeline/pipeline.h"
-#include "common/clock.h"
 #include "support/fake_proc.h"
 #include "support/fake_socket_files.h"
+#include "support/json_lines_sink.h"
 
 using namespace tcpfsm;
 using nlohmann::json;
@@ -61,27 +61,26 @@ const RstReasons kReasons({{2, "SK_RST_REASON_TCP_ABORT_ON_DATA"}, {11, "SK_RST_
 
 struct Feed {
   explicit Feed(bool keys, std::size_t max_sockets = 1000, const std::string& proc_root = "",
-                std::shared_ptr<SocketFiles> files = nullptr)
-      : formatter(make_formatter(Format::Json)) {
+                std::shared_ptr<SocketFiles> files = nullptr) {
     PipelineOptions o;
     o.owners = !proc_root.empty();
     o.owner_cache.proc_root = proc_root;
     o.socket_files = std::move(files);
     o.table = {max_sockets, keys};
     o.rst_reasons = &kReasons;
-    pipeline.emplace(o, *formatter);
+    pipeline.emplace(o, sink);
   }
   // The records written for these events, as JSON (last: none held back).
   std::vector<json> feed(const std::vector<tcpfsm_event>& events, bool last = false) {
     for (const auto& e : events) pipeline->on_event(e);
-    std::string out;
-    pipeline->write_batch(out, [](std::string&) {}, last);
+    pipeline->write_batch(last);
     std::vector<json> records;
-    std::istringstream lines(out);
+    std::istringstream lines(sink.out);
+    sink.out.clear();
     for (std::string line; std::getline(lines, line);) records.push_back(json::parse(line));
     return records;
   }
-  std::unique_ptr<Formatter> formatter;
+  test::JsonLinesSink sink;
   std::optional<Pipeline> pipeline;
 };
 
@@ -239,19 +238,19 @@ TEST(Pipeline, ChildSocketsOfAListenerAreLifecyclesOfTheirOwn) {
 }
 
 TEST(Pipeline, CountWritesThatManyTransitions) {
-  auto formatter = make_formatter(Format::Json);
+  test::JsonLinesSink sink;
+  const std::string& out = sink.out;
   PipelineOptions o;
   o.owners = false;
   o.count = 2;
-  Pipeline p(o, *formatter);
+  Pipeline p(o, sink);
   for (int i = 0; i < 5; ++i) p.on_event(event(1 + i, kClose, kSynSent, 1000));
   EXPECT_FALSE(p.full());
-  std::string out;
-  p.write_batch(out, [](std::string&) {});
+  p.write_batch();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
   EXPECT_TRUE(p.full());
   p.on_event(event(9, kClose, kSynSent, 2000));  // read and dropped
-  p.write_batch(out, [](std::string&) {});
+  p.write_batch();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
   EXPECT_EQ(p.totals().transitions, 2u);
 }
@@ -415,18 +414,18 @@ TEST(PipelineOwners, AnAcceptedSocketClosedBeforeItIsReadIsItsAcceptors) {
 }
 
 TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {
-  auto formatter = make_formatter(Format::Json);
+  test::JsonLinesSink sink;
+  const std::string& out = sink.out;
   PipelineOptions o;
   o.owners = false;
   o.partial_sockets = true;
   o.kernel_time = true;
-  Pipeline p(o, *formatter);
+  Pipeline p(o, sink);
   // --state CLOSE_WAIT: in, out; reconnected later: in again.
   p.on_event(event(1, kEstablished, kCloseWait, 1000));
   p.on_event(event(1, kCloseWait, kLastAck, 2000));
   p.on_event(event(1, kEstablished, kCloseWait, 9000));
-  std::string out;
-  p.write_batch(out, [](std::string&) {});
+  p.write_batch();
   EXPECT_EQ(out.find("\"gap\""), std::string::npos) << out;
   EXPECT_EQ(p.totals().gaps, 0u);
 }
@@ -435,11 +434,12 @@ TEST(Pipeline, UnderAStateFilterASocketsNextVisitStartsOverWithoutAGap) {
 // of it is written too, though no process holds it any more (it closed it:
 // FIN_WAIT2 and -> CLOSE run in softirq, on whoever was on the CPU).
 TEST(Pipeline, PidKeepsTheEndOfAConnectionItsProcessClosed) {
-  auto formatter = make_formatter(Format::Json);
+  test::JsonLinesSink sink;
+  const std::string& out = sink.out;
   PipelineOptions o;
   o.owners = false;
   o.pid = 4242;
-  Pipeline p(o, *formatter);
+  Pipeline p(o, sink);
   p.on_event(event(1, kClose, kSynSent, 1000, 0, 51, 4242));           // connect() by 4242
   p.on_event(event(1, kSynSent, kEstablished, 1100, 40000, 51, 777));  // softirq, someone else on the CPU
   p.on_event(event(1, kEstablished, kFinWait1, 1200, 40000, 51, 4242));  // close() by 4242
@@ -447,24 +447,23 @@ TEST(Pipeline, PidKeepsTheEndOfAConnectionItsProcessClosed) {
   p.on_event(event(1, kFinWait2, kClose, 1400, 40000, 0, 0));
   p.on_event(event(2, kClose, kSynSent, 1500, 0, 52, 777));  // someone else's
   p.on_event(event(2, kSynSent, kClose, 1600, 0, 0, 0));
-  std::string out;
-  p.write_batch(out, [](std::string&) {});
+  p.write_batch();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 5) << out;
   EXPECT_EQ(p.totals().transitions, 5u);
   EXPECT_NE(out.find("\"old\":\"FIN_WAIT2\",\"new\":\"CLOSE\""), std::string::npos) << out;
 }
 
 TEST(Pipeline, PidWritesOnlyWhatThatProcessHolds) {
-  auto formatter = make_formatter(Format::Json);
+  test::JsonLinesSink sink;
+  const std::string& out = sink.out;
   PipelineOptions o;
   o.owners = false;
   o.pid = 4242;
-  Pipeline p(o, *formatter);
+  Pipeline p(o, sink);
   p.on_event(event(1, kClose, kSynSent, 1000, 0, 51, 4242));  // connect() by 4242
   p.on_event(event(2, kClose, kSynSent, 1100, 0, 52, 777));   // someone else's
   p.on_event(event(3, kListen, kSynRecv, 1200, 8080, 0, 4242));  // not accepted: not 4242's
-  std::string out;
-  p.write_batch(out, [](std::string&) {});
+  p.write_batch();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
   EXPECT_NE(out.find("\"pid\":4242"), std::string::npos);
   EXPECT_EQ(p.totals().transitions, 1u);

@@ -15,11 +15,10 @@ using namespace std::chrono_literals;
 namespace {
 
 void feed(TopModel& m, State from, State to, int times) {
-  std::string out;
   Transition t;
   t.old_state = number(from);
   t.new_state = number(to);
-  for (int i = 0; i < times; ++i) m.transition(out, t, Verdict{});
+  for (int i = 0; i < times; ++i) m.transition(t, Verdict{});
 }
 
 StuckSocket held(std::int32_t pid, const std::string& comm, std::chrono::nanoseconds age, std::uint32_t ino,
@@ -38,14 +37,13 @@ StuckSocket held(std::int32_t pid, const std::string& comm, std::chrono::nanosec
 // one holder of 2 CLOSE_WAIT sockets.
 TopModel sample_model(const std::string& comm = "leaky") {
   TopModel m(60);
-  std::string out;
   StartInfo start;
   start.attach = "tp_btf";
   start.model = "linux";
   PortFilter ports;
   ports.either = {8080};
-  start.ports = &ports;
-  m.start(out, start);
+  start.ports = ports;
+  m.start(start);
   SocketGauges::Now now;
   now.by_state[number(State::Listen)] = 1;
   now.by_state[number(State::Established)] = 2;
@@ -225,8 +223,7 @@ TEST(TopFrame, LongEscapedNamesAreCutToTheirColumn) {
 
 TEST(TopFrame, SaysWhenThereIsNothingAndFlagsLosses) {
   TopModel m(60);
-  std::string out;
-  m.lost(out, 0, Losses{3, 0, 0});
+  m.lost(0, Losses{3, 0, 0});
   m.close_interval(1s);
   SocketGauges::Now now;
   now.younger = 2;  // in CLOSE_WAIT, but not for long enough

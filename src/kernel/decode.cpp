@@ -4,7 +4,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "kernel/transition.h"
+#include "kernel/decode.h"
 
 namespace tcpfsm {
 
@@ -21,16 +21,6 @@ static_assert(offsetof(tcpfsm_event, cgroup_id) == 104);
 static_assert(offsetof(tcpfsm_event, error) == 45);
 // The ring buffer tells the two records apart by their size.
 static_assert(sizeof(tcpfsm_cause) == 24 && sizeof(tcpfsm_cause) != sizeof(tcpfsm_event));
-
-ClockMap ClockMap::now() {
-  // Bracket the realtime read between two monotonic reads; take the midpoint.
-  timespec m1{}, r{}, m2{};
-  clock_gettime(CLOCK_MONOTONIC, &m1);
-  clock_gettime(CLOCK_REALTIME, &r);
-  clock_gettime(CLOCK_MONOTONIC, &m2);
-  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
-  return {ns(r) - (ns(m1) + ns(m2)) / 2};
-}
 
 Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   Transition t;
@@ -53,7 +43,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.old_state = e.old_state;
   t.new_state = e.new_state;
   t.reported.kernel.error = e.error;
-  t.comm = std::string_view(e.comm, strnlen(e.comm, sizeof e.comm));
+  t.comm = Comm(e.comm);
   return t;
 }
 

@@ -1,4 +1,4 @@
-#include "kernel/port_filter.h"
+#include "record/port_filter.h"
 
 #include <algorithm>
 

@@ -1,19 +1,57 @@
-// A decoded transition: the kernel event in userspace terms.
+// The transition record every layer after the kernel passes on: the kernel's
+// event in userspace terms, and what the pipeline adds (cgroup, container,
+// cause, owner). It owns its bytes: nothing in it points into the ring buffer.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/endpoint.h"
 #include "common/container.h"
-#include "kernel/cause_join.h"
 #include "model/causes.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
+
+// What a transition into CLOSE learns from the kernel's reset reports around
+// it (kernel/cause_join.h joins them).
+struct ReportedCause {
+  KernelCause kernel;                                  // resets, and the error from the event
+  std::uint32_t rst_reason = TCPFSM_RST_REASON_NONE;  // of the reset sent, when the kernel gave one
+
+  void add(const tcpfsm_cause& c) {
+    if (c.kind == TCPFSM_CAUSE_RST_RECEIVED) kernel.rst_received = true;
+    if (c.kind == TCPFSM_CAUSE_RST_SENT) {
+      kernel.rst_sent = true;
+      if (c.rst_reason != TCPFSM_RST_REASON_NONE) rst_reason = c.rst_reason;
+    }
+  }
+};
+
+// The task's name as the kernel gave it: up to 15 bytes, copied.
+class Comm {
+ public:
+  Comm() = default;
+  explicit Comm(const char (&bytes)[TCPFSM_COMM_LEN]) { std::memcpy(bytes_, bytes, sizeof bytes_); }
+  explicit Comm(std::string_view s) { *this = s; }
+  Comm& operator=(std::string_view s) {
+    std::memset(bytes_, 0, sizeof bytes_);
+    std::memcpy(bytes_, s.data(), std::min(s.size(), sizeof bytes_ - 1));
+    return *this;
+  }
+  std::string_view view() const { return {bytes_, strnlen(bytes_, sizeof bytes_)}; }
+  operator std::string_view() const { return view(); }
+  bool empty() const { return bytes_[0] == 0; }
+  friend bool operator==(const Comm& a, std::string_view b) { return a.view() == b; }
+
+ private:
+  char bytes_[TCPFSM_COMM_LEN] = {};
+};
 
 struct Transition {
   std::uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC
@@ -36,7 +74,7 @@ struct Transition {
   const ContainerRef* container = nullptr;
   Endpoint local, remote;
   int old_state = 0, new_state = 0;
-  std::string_view comm;  // valid while its bytes are (the pipeline keeps a copy)
+  Comm comm;
   // Why: what the kernel reported (the socket's error comes with the event;
   // the pipeline joins the resets), and the cause that amounts to, with the
   // reset's reason by name; both set by the pipeline just before writing.
@@ -49,14 +87,5 @@ struct Transition {
   std::int32_t owner_pid = 0;
   std::string owner_comm;
 };
-
-// Offset from CLOCK_MONOTONIC (bpf_ktime_get_ns) to CLOCK_REALTIME.
-struct ClockMap {
-  std::int64_t mono_to_wall_ns = 0;
-  // Samples both clocks now; re-sample now and then to follow NTP steps.
-  static ClockMap now();
-};
-
-Transition decode(const tcpfsm_event& e, const ClockMap& clock);
 
 }  // namespace tcpfsm
