@@ -42,9 +42,9 @@ _tcpfsm()
     case $cmd in
         trace | top)
             # top takes trace's filter, pipeline and stuck options (one
-            # registration in the binary), and --interval.
+            # registration in the binary), --interval and -o.
             if [[ $cmd == top ]]; then
-                opts="-h --help --interval -p --port --lport --rport
+                opts="-h --help --interval -o --output -p --port --lport --rport
                     --state --netns --cgroup --pid -4 --ipv4 -6 --ipv6
                     --stuck-state --stuck-age --model --attach --buffer --ringbuf-size
                     --socket-map-size --max-sockets --no-owners -v --verbose"

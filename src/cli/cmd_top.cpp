@@ -21,6 +21,10 @@ void add_top(CLI::App& app, Command& run) {
       {"state whose sockets' holders are listed (repeatable; default: CLOSE_WAIT)",
        "list sockets in the state for DURATION or more (default: 30s)"});
   const Apply pipeline = add_pipeline_options(*cmd, trace);
+  cmd->add_option("-o,--output", trace->output_path,
+                  "also append the records to FILE as JSON lines, as tcpfsm trace -o FILE writes them "
+                  "(default: none)")
+      ->check(file_validator());
   cmd->footer(
       "Keys: q quits (so do Ctrl-C and SIGTERM); e sorts the transitions by rate, total or edge; s sorts the "
       "holders of stuck sockets by sockets, age, container or pid.\n"
@@ -30,6 +34,7 @@ void add_top(CLI::App& app, Command& run) {
           {"tcpfsm top -p 443 --interval 2s", "connections on port 443, every 2 seconds"},
           {"tcpfsm top --stuck-age 5s", "CLOSE_WAIT holders after 5 seconds, not 30"},
           {"tcpfsm top --stuck-state FIN_WAIT2", "who holds FIN_WAIT2 sockets 30 s or more"},
+          {"tcpfsm top -o /tmp/t.json", "watch, and keep the log for tcpfsm check"},
       }));
 
   cmd->callback([=, &run] {

@@ -142,7 +142,7 @@ const BadCommandLine kCases[] = {
     {"TopSocketMapSizeWithTpBtf", {"top", "--attach", "tp_btf", "--socket-map-size", "1024"},
      "--socket-map-size: sizes the tracepoint's map: not with --attach tp_btf"},
     {"TopCgroupEmpty", {"top", "--cgroup", ""}, "--cgroup: empty cgroup path (the root, every cgroup, is /)"},
-    {"TopNoOutput", {"top", "-o", "t.json"}, "The following arguments were not expected: t.json -o"},
+    {"TopEmptyOutput", {"top", "-o", ""}, "--output: empty file name"},
 
     {"CheckUnknownModel", {"check", "--model", "bsd"}, "--model: bsd not in {linux,rfc}"},
     {"CheckUnknownFormat", {"check", "-f", "table"}, "--format: table not in {text,json}"},

@@ -23,7 +23,7 @@
 namespace tcpfsm::itest {
 namespace {
 
-constexpr std::uint16_t kTrafficPort = 20821, kStuckPort = 20822, kIdlePort = 20823;
+constexpr std::uint16_t kTrafficPort = 20821, kStuckPort = 20822, kIdlePort = 20823, kLogPort = 20824;
 
 std::string tmux_skip_reason() {
   if (access("/usr/bin/tmux", X_OK) != 0) return "/usr/bin/tmux is not installed (apt-get install tmux)";
@@ -275,6 +275,57 @@ TEST(Top, CtrlCAndSigtermEndItCleanlyAndAsciiWithoutUtf8) {
         << screen;
     EXPECT_EQ(tmux.format("#{alternate_on}"), "0");
   }
+}
+
+// top -o FILE keeps the log while it shows the screen: the records trace -o
+// would write, the same transitions of the same sockets with the same
+// verdicts and causes, between a start and an end record.
+TEST(Top, KeepsTheLogTraceWouldWrite) {
+  REQUIRE_BPF();
+  REQUIRE_TMUX();
+  const std::string log = "/tmp/tcpfsm-itest-top-log-" + std::to_string(getpid());
+  std::remove(log.c_str());
+  const std::string port = std::to_string(kLogPort);
+  TraceRun trace({"-p", port});
+  Tmux tmux(top_command("C.UTF-8", "-p " + port + " -o " + log), 100, 30);
+  const auto on_screen = [](const std::string& s) { return s.rfind("tcpfsm top  ", 0) == 0; };
+  ASSERT_TRUE(on_screen(tmux.wait_for(on_screen, 15s)));
+  run_connections(Family::V4, kLogPort, 5);  // 52 transitions
+  std::string screen = tmux.wait_for([](const std::string& s) { return total_transitions(s) == 52; }, 15s);
+  EXPECT_EQ(total_transitions(screen), 52) << screen;
+  ASSERT_TRUE(trace.wait_for_transitions(52));
+  tmux.keys("q");
+  screen = tmux.wait_for([](const std::string& s) { return s.find("exit=") != std::string::npos; }, 5s);
+  EXPECT_NE(screen.find("exit=0"), std::string::npos) << screen;
+  EXPECT_EQ(trace.stop(), 0);
+
+  // What identifies a record's content, beyond when it was written.
+  const auto key = [](const nlohmann::json& r) {
+    std::string k;
+    for (const char* f : {"cookie", "old", "new", "lport", "rport", "verdict", "cause", "comm"})
+      k += (r.contains(f) ? r[f].dump() : "-") + " ";
+    return k;
+  };
+  std::vector<std::string> want, got;
+  for (const auto& r : trace.transitions()) want.push_back(key(r));
+  std::ifstream in(log);
+  std::vector<std::string> types;
+  for (std::string line; std::getline(in, line);) {
+    const auto r = nlohmann::json::parse(line);
+    types.push_back(r["type"]);
+    if (r["type"] == "transition") got.push_back(key(r));
+    if (r["type"] == "start") {
+      EXPECT_EQ(r["filters"]["ports"], nlohmann::json::array({kLogPort})) << line;
+    }
+  }
+  ASSERT_EQ(want.size(), 52U);
+  EXPECT_EQ(got, want);
+  ASSERT_GE(types.size(), 2U);
+  EXPECT_EQ(types.front(), "start");
+  EXPECT_EQ(types.back(), "end");
+  Process check({binary(), "check", log});
+  EXPECT_EQ(check.wait(), 0) << check.out() << check.err();
+  std::remove(log.c_str());
 }
 
 // A terminal that goes away (ssh dropped, tmux killed) ends top: SIGHUP
