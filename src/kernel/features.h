@@ -6,11 +6,6 @@
 
 namespace tcpfsm {
 
-// Whether path exists, as this process sees it with its effective ids and
-// capabilities (access() asks with the real ids: a non-root user with
-// CAP_DAC_READ_SEARCH would be told tracefs is missing).
-bool exists(const char* path);
-
 struct Features {
   bool btf = false;         // /sys/kernel/btf/vmlinux
   bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF (5.8+)
@@ -47,7 +42,8 @@ std::string describe(const Features& f);
 // sentence each; empty when every source is there.
 std::vector<std::string> missing_cause_sources(bool rst_received, bool rst_sent, bool rst_reason);
 
-// Whether tracefs (mounted now) has the event "group/name".
-bool tracefs_has_event(const std::string& event);
+// f with what is known from tracefs read again (tracefs, the tracepoints in
+// it, tracefs_denied): tracefs may have been mounted since f was probed.
+Features with_tracefs_now(Features f);
 
 }  // namespace tcpfsm

@@ -17,12 +17,6 @@ namespace tcpfsm {
 enum class AttachMode { Auto, TpBtf, Tracepoint };
 std::string_view attach_mode_name(AttachMode m);
 
-// The one line of libbpf's messages (`log`) that says why a load failed: the
-// verifier's last words before its statistics, else libbpf's own complaint
-// (a CO-RE relocation this kernel cannot resolve), else the last line that
-// is not libbpf's "failed to load"; empty when there is none. The refusal
-// shows it; the whole log is -v's.
-std::string_view load_failure_line(std::string_view log);
 // How events reach userspace: the BPF ring buffer (Linux 5.8+), or a perf
 // buffer per CPU (any kernel tcpfsm runs on). Auto: the ring buffer where
 // the kernel has it.
