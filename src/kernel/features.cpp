@@ -1,11 +1,13 @@
 #include "kernel/features.h"
 
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
 
 #include <string>
 
 #include "bpf_runtime/tracefs.h"
 #include "kernel/kernel_btf.h"
+#include "kernel/load_plan.h"
 #include "kernel/privileges.h"
 #include "kernel/rst_reasons.h"
 
@@ -42,6 +44,7 @@ Features probe() {
   f.task_file_iter = k.task_file_iter;
   // A kernel may let anyone create these maps: then their "yes" stands.
   f.bpf_denied = !has_bpf_privileges();
+  f.tracefs_mountable = (effective_capabilities() >> CAP_SYS_ADMIN) & 1U;
   return with_tracefs_now(f);
 }
 
@@ -80,9 +83,8 @@ std::string describe(const Features& f) {
   s += std::string("  tracepoint tcp/tcp_receive_reset in tracefs: ") + in_tracefs(f.rst_received_tp) + "\n";
   s += std::string("  tracepoint tcp/tcp_send_reset in tracefs: ") + in_tracefs(f.rst_sent_tp) + "\n";
   s += "  socket errors (sk_err at the transition into CLOSE): yes\n";
-  const bool btf = f.tp_btf;
-  for (const std::string& m : missing_cause_sources(btf ? f.rst_received_btf : f.rst_received_tp,
-                                                    btf ? f.rst_sent_btf : f.rst_sent_tp, f.rst_reason_arg))
+  // As the mode trace loads where nothing is refused: tp_btf where there is one.
+  for (const std::string& m : cause_sources(f.tp_btf ? AttachMode::TpBtf : AttachMode::Tracepoint, f).missing)
     s += "  missing: " + m + "\n";
   s += std::string("BPF task_file iterator (socket owners without /proc): ") +
        (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";

@@ -27,6 +27,9 @@ struct Features {
   // "cannot tell": describe() says so.
   bool bpf_denied = false;      // bpf() needs privilege here: ringbuf, sk_storage
   bool tracefs_denied = false;  // tracefs may not be searched (mode 0700): what is in it
+  // This process may mount tracefs where it is not mounted (CAP_SYS_ADMIN),
+  // for the classic tracepoint's attach.
+  bool tracefs_mountable = false;
 };
 
 // What describe() says of a map probe bpf() refused for want of privilege.

@@ -44,30 +44,6 @@ void destroy(tcpfsm_bpf*& skel) {
   skel = nullptr;
 }
 
-}  // namespace
-
-std::string_view attach_mode_name(AttachMode m) {
-  switch (m) {
-    case AttachMode::Auto: return "auto";
-    case AttachMode::TpBtf: return "tp_btf";
-    case AttachMode::Tracepoint: return "tracepoint";
-  }
-  return "?";
-}
-
-std::string_view buffer_mode_name(BufferMode m) {
-  switch (m) {
-    case BufferMode::Auto: return "auto";
-    case BufferMode::Ring: return "ring";
-    case BufferMode::Perf: return "perf";
-  }
-  return "?";
-}
-
-BufferMode auto_buffer_mode() { return features().ringbuf ? BufferMode::Ring : BufferMode::Perf; }
-
-namespace {
-
 std::uint64_t mono_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -85,6 +61,9 @@ std::size_t floor_pow2(std::size_t n) {
 
 struct Tracer::Impl {
   LoadOptions opts;
+  // The kernel's features, as the Tracer was given them: every choice below
+  // is made from them, never from the process-wide probe.
+  Features feats;
   EventHandler* handler = nullptr;
   tcpfsm_bpf* skel = nullptr;
   bpf_program* prog = nullptr;
@@ -222,14 +201,13 @@ struct Tracer::Impl {
 
   // The reset programs of mode m this kernel has, by what it lacks otherwise.
   void choose_cause_programs(tcpfsm_bpf* s, AttachMode m) {
-    const Features& f = features();
     const bool btf = m == AttachMode::TpBtf;
     cause_progs.clear();
     // The classic flavour's events are looked for now: tracefs is mounted by
     // now, perhaps by tcpfsm itself after the features were probed.
-    const bool received = btf ? f.rst_received_btf : tracefs_has_event("tcp/tcp_receive_reset");
-    const bool sent = btf ? f.rst_sent_btf : tracefs_has_event("tcp/tcp_send_reset");
-    causes_missing = missing_cause_sources(received, sent, f.rst_reason_arg);
+    const CauseSources c = cause_sources(m, btf ? feats : with_tracefs_now(feats));
+    const bool received = c.received, sent = c.sent;
+    causes_missing = c.missing;
     bpf_program* all[] = {s->progs.tcpfsm_rst_received_btf, s->progs.tcpfsm_rst_sent_btf,
                           s->progs.tcpfsm_rst_received_tp, s->progs.tcpfsm_rst_sent_tp};
     for (bpf_program* p : all) bpf_program__set_autoload(p, false);
@@ -241,7 +219,8 @@ struct Tracer::Impl {
     want(btf ? s->progs.tcpfsm_rst_sent_btf : s->progs.tcpfsm_rst_sent_tp, sent);
   }
 
-  void configure(tcpfsm_bpf* s, AttachMode m, bool causes, bool cookies) {
+  void configure(tcpfsm_bpf* s, const LoadAttempt& a, bool causes) {
+    const AttachMode m = a.mode;
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
@@ -284,14 +263,14 @@ struct Tracer::Impl {
       bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
     }
     const bool btf = m == AttachMode::TpBtf;
-    ro->socket_cookies = btf && cookies;
+    ro->socket_cookies = btf && a.cookies;
     // The tp_btf program refers to both per-socket maps (which one it uses
     // is a load-time setting): the unused hash is made as small as it gets.
     bpf_map__set_max_entries(s->maps.sk_state_hash, ro->socket_cookies ? 1 : opts.socket_map_entries);
     bpf_program__set_autoload(s->progs.tcpfsm_btf, btf);
     bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
     bpf_map__set_autocreate(s->maps.sk_state, btf);
-    ro->rst_reason_arg = features().rst_reason_arg;
+    ro->rst_reason_arg = feats.rst_reason_arg;
     choose_cause_programs(s, m);
     if (!causes) {
       for (bpf_program* p : cause_progs) bpf_program__set_autoload(p, false);
@@ -299,37 +278,34 @@ struct Tracer::Impl {
     }
   }
 
-  // Opens, configures and loads for one mode; the error if it failed. With
+  // Opens, configures and loads one way; the error if it failed. With
   // attach, also attaches (a probe only loads: it needs no tracefs).
-  std::optional<Error> try_load(AttachMode m, bool cookies, bool attach, bool causes = true) {
+  std::optional<Error> try_load(const LoadAttempt& a, bool attach, bool causes = true) {
     LibbpfLog log;
-    const std::string what = "the " + std::string(attach_mode_name(m)) + "/inet_sock_set_state program";
+    const std::string what = "the " + std::string(attach_mode_name(a.mode)) + "/inet_sock_set_state program";
     // The classic tracepoint's id is read from tracefs at attach: mounted
     // for that where it is not, and taken away again once attached.
     TracefsMount tracefs;
-    if (m == AttachMode::Tracepoint && attach) {
+    if (a.mode == AttachMode::Tracepoint && attach) {
       if (std::string why = tracefs.ensure(); !why.empty()) return Error(ExitCode::NoTracepoint, why);
-      if (!tracefs_has_event("sock/inet_sock_set_state"))
-        return Error(ExitCode::NoTracepoint,
-                     "the kernel has no sock:inet_sock_set_state tracepoint (needs Linux 4.16 or newer)");
+      if (!tracefs_has_event("sock/inet_sock_set_state")) return Error(ExitCode::NoTracepoint, kNoSetStateTracepoint);
     }
     skel = tcpfsm_bpf__open();
     if (!skel) return bpf_refusal(BpfStep::Open, errno, what, log);
-    configure(skel, m, causes, cookies);
+    configure(skel, a, causes);
     if (int err = tcpfsm_bpf__load(skel)) {
       destroy(skel);
       // The reset programs are extras: a kernel that refuses them still
       // gets the transitions, and is told what it misses.
       if (causes && !refused_for_privilege(-err)) {
         const std::string why = errno_text(-err) + log.hint();
-        auto e = try_load(m, cookies, attach, false);
+        auto e = try_load(a, attach, false);
         if (!e) causes_missing.push_back("the kernel refused the reset programs (" + why + "): no rst_received or rst_sent causes");
         return e;
       }
       return bpf_refusal(BpfStep::Load, -err, what, log);
     }
-    prog = m == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
-    mode = m;
+    prog = a.mode == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
     socket_keys = !skel->rodata->socket_cookies;
     if (!attach) return std::nullopt;
     if (buffer == BufferMode::Perf) {
@@ -356,52 +332,30 @@ struct Tracer::Impl {
     return std::nullopt;
   }
 
-  // tp_btf with socket cookies; tp_btf with socket keys where the kernel
-  // refuses that (tracing programs get bpf_get_socket_cookie in 5.12 and
-  // socket-local storage in 5.11); the classic tracepoint when tp_btf is
-  // missing or refused. A probe (attach false) loads the same way.
-  void attach(AttachMode wanted, bool attach = true) {
-    if (wanted != AttachMode::Tracepoint) {
-      std::optional<Error> err;
-      if (!features().tp_btf) {
-        err = Error(ExitCode::NoTracepoint, "kernel BTF has no inet_sock_set_state raw tracepoint");
-      } else if (err = try_load(AttachMode::TpBtf, true, attach); err && err->code() == ExitCode::LoadFailed) {
-        const std::string why = err->what();
-        err = try_load(AttachMode::TpBtf, false, attach);
-        if (!err) keys_reason = why;
-      }
-      if (!err) return;
-      if (wanted == AttachMode::TpBtf || err->code() == ExitCode::NoPrivilege) throw *err;
-      fallback_reason = err->what();
-    }
-    if (auto err = try_load(AttachMode::Tracepoint, false, attach)) {
-      if (fallback_reason.empty()) throw *err;
-      throw Error(err->code(), "tp_btf: " + fallback_reason + "\ntracepoint: " + err->what());
-    }
+  // Loads (and with attach, attaches) as plan_load() plans it for a kernel
+  // with features f: tp_btf with socket cookies; tp_btf with socket keys
+  // where the kernel refuses that (tracing programs get
+  // bpf_get_socket_cookie in 5.12 and socket-local storage in 5.11); the
+  // classic tracepoint when tp_btf is missing or refused. A probe (attach
+  // false) loads the same way.
+  void load(const Features& f, bool attach) {
+    feats = f;
+    const LoadPlan plan = plan_load(opts.mode, opts.buffer, feats);
+    buffer = plan.buffer;
+    const LoadOutcome out = run_plan(plan, [&](const LoadAttempt& a) { return try_load(a, attach); });
+    mode = out.loaded.mode;
+    fallback_reason = out.fallback_reason;
+    keys_reason = out.keys_reason;
   }
 };
 
 namespace {
 
-// What every load needs first; throws Error for the user.
-void prepare_load(const LoadOptions& options) {
+// What every load needs first: this kernel's features, or Error for the user.
+const Features& prepare_load(const LoadOptions& options) {
   set_libbpf_verbose(options.verbose);
   require_bpf_privileges();
-  const Features& f = features();
-  if (!f.btf)
-    throw Error(ExitCode::NoBtf,
-                "kernel has no BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y, "
-                "Linux 5.4+): tcpfsm's CO-RE program cannot be relocated without it");
-}
-
-// The transport: the ring buffer where the kernel has one (auto), else a
-// perf buffer per CPU.
-BufferMode choose_buffer(const LoadOptions& options) {
-  const BufferMode b = options.buffer == BufferMode::Auto ? auto_buffer_mode() : options.buffer;
-  if (b == BufferMode::Ring && !features().ringbuf)
-    throw Error(ExitCode::NoRingbuf,
-                "kernel has no BPF ring buffer (needs Linux 5.8 or newer): use --buffer perf (or auto)");
-  return b;
+  return features();
 }
 
 }  // namespace
@@ -409,17 +363,13 @@ BufferMode choose_buffer(const LoadOptions& options) {
 Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::make_unique<Impl>()) {
   impl_->opts = options;
   impl_->handler = &handler;
-  prepare_load(options);
-  impl_->buffer = choose_buffer(options);
-  impl_->attach(options.mode);
+  impl_->load(prepare_load(options), /*attach=*/true);
 }
 
 LoadProbe Tracer::probe(const LoadOptions& options) {
   Impl impl;
   impl.opts = options;
-  prepare_load(options);
-  impl.buffer = choose_buffer(options);
-  impl.attach(options.mode, /*attach=*/false);
+  impl.load(prepare_load(options), /*attach=*/false);
   return {impl.mode, impl.socket_keys, impl.fallback_reason, impl.keys_reason};
 }
 

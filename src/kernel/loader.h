@@ -10,20 +10,10 @@
 #include <vector>
 
 #include "tcpfsm/event.h"
+#include "kernel/load_plan.h"
 #include "kernel/port_filter.h"
 
 namespace tcpfsm {
-
-enum class AttachMode { Auto, TpBtf, Tracepoint };
-std::string_view attach_mode_name(AttachMode m);
-
-// How events reach userspace: the BPF ring buffer (Linux 5.8+), or a perf
-// buffer per CPU (any kernel tcpfsm runs on). Auto: the ring buffer where
-// the kernel has it.
-enum class BufferMode { Auto, Ring, Perf };
-std::string_view buffer_mode_name(BufferMode m);  // "auto", "ring", "perf"
-// What Auto picks on this kernel.
-BufferMode auto_buffer_mode();
 
 struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
@@ -88,7 +78,8 @@ struct LoadProbe {
 
 class Tracer {
  public:
-  // Loads and attaches; throws Error with a message for the user.
+  // Loads and attaches as plan_load() plans it for this kernel's features();
+  // throws Error with a message for the user.
   Tracer(const LoadOptions& options, EventHandler& handler);
   // Loads what the constructor would, the same way, and attaches nothing
   // (so it needs no tracefs): `tcpfsm features` says what `trace` gets.
