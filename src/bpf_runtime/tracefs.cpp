@@ -57,7 +57,9 @@ std::string TracefsMount::ensure() {
   if (tracefs_denied()) return tracefs_unreadable();
   if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0) return tracefs_mount_failed(errno);
   mounted_ = true;
-  return "";
+  // Mounted (CAP_SYS_ADMIN) but root's, mode 0700: not to be read without
+  // CAP_DAC_READ_SEARCH either.
+  return tracefs_denied() ? tracefs_unreadable() : "";
 }
 
 }  // namespace tcpfsm
