@@ -1,38 +1,31 @@
 #include "kernel/features.h"
 
 #include <bpf/libbpf.h>
-#include <fcntl.h>
-#include <unistd.h>
+#include <linux/capability.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <string>
 
+#include "bpf_runtime/tracefs.h"
 #include "kernel/kernel_btf.h"
+#include "kernel/load_plan.h"
 #include "kernel/privileges.h"
 #include "kernel/rst_reasons.h"
 
 namespace tcpfsm {
 
-bool exists(const char* path) { return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0; }
-
-bool tracefs_has_event(const std::string& event) {
-  return exists(("/sys/kernel/tracing/events/" + event).c_str()) ||
-         exists(("/sys/kernel/debug/tracing/events/" + event).c_str());
+Features with_tracefs_now(Features f) {
+  f.tracefs = tracefs_mounted();
+  f.tracepoint = tracefs_has_event("sock/inet_sock_set_state");
+  f.rst_received_tp = tracefs_has_event("tcp/tcp_receive_reset");
+  f.rst_sent_tp = tracefs_has_event("tcp/tcp_send_reset");
+  f.accept_hook = tracefs_has_event("syscalls/sys_exit_accept4");
+  f.tracefs_denied = tracefs_denied();
+  return f;
 }
 
 namespace {
 
 constexpr const char* kBtfPath = "/sys/kernel/btf/vmlinux";
-
-// Whether this process cannot tell if path exists: a directory on the way
-// may not be searched (tracefs is mode 0700, debugfs too).
-bool denied(const char* path) { return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) != 0 && errno == EACCES; }
-
-bool has_tracepoint_dir() {
-  return exists("/sys/kernel/tracing/events/sock/inet_sock_set_state") ||
-         exists("/sys/kernel/debug/tracing/events/sock/inet_sock_set_state");
-}
 
 Features probe() {
   Features f;
@@ -44,21 +37,15 @@ Features probe() {
   const KernelBtf none;
   const KernelBtf& k = f.btf ? kernel_btf() : none;
   f.tp_btf = k.set_state_args >= 0;
-  f.tracefs = exists("/sys/kernel/tracing/events") || exists("/sys/kernel/debug/tracing/events");
-  f.tracepoint = has_tracepoint_dir();
   f.rst_received_btf = k.receive_reset_args >= 0;
   f.rst_sent_btf = k.send_reset_args >= 0;
   f.rst_reason_arg = k.send_reset_args >= 3;
   f.rst_reason_names = !RstReasons::kernel().empty();
-  f.rst_received_tp = tracefs_has_event("tcp/tcp_receive_reset");
-  f.rst_sent_tp = tracefs_has_event("tcp/tcp_send_reset");
   f.task_file_iter = k.task_file_iter;
-  f.accept_hook = exists("/sys/kernel/tracing/events/syscalls/sys_exit_accept4") ||
-                  exists("/sys/kernel/debug/tracing/events/syscalls/sys_exit_accept4");
   // A kernel may let anyone create these maps: then their "yes" stands.
   f.bpf_denied = !has_bpf_privileges();
-  f.tracefs_denied = !f.tracefs && (denied("/sys/kernel/tracing/events") || denied("/sys/kernel/debug/tracing/events"));
-  return f;
+  f.tracefs_mountable = (effective_capabilities() >> CAP_SYS_ADMIN) & 1U;
+  return with_tracefs_now(f);
 }
 
 }  // namespace
@@ -96,9 +83,8 @@ std::string describe(const Features& f) {
   s += std::string("  tracepoint tcp/tcp_receive_reset in tracefs: ") + in_tracefs(f.rst_received_tp) + "\n";
   s += std::string("  tracepoint tcp/tcp_send_reset in tracefs: ") + in_tracefs(f.rst_sent_tp) + "\n";
   s += "  socket errors (sk_err at the transition into CLOSE): yes\n";
-  const bool btf = f.tp_btf;
-  for (const std::string& m : missing_cause_sources(btf ? f.rst_received_btf : f.rst_received_tp,
-                                                    btf ? f.rst_sent_btf : f.rst_sent_tp, f.rst_reason_arg))
+  // As the mode trace loads where nothing is refused: tp_btf where there is one.
+  for (const std::string& m : cause_sources(f.tp_btf ? AttachMode::TpBtf : AttachMode::Tracepoint, f).missing)
     s += "  missing: " + m + "\n";
   s += std::string("BPF task_file iterator (socket owners without /proc): ") +
        (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";

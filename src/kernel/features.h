@@ -6,11 +6,6 @@
 
 namespace tcpfsm {
 
-// Whether path exists, as this process sees it with its effective ids and
-// capabilities (access() asks with the real ids: a non-root user with
-// CAP_DAC_READ_SEARCH would be told tracefs is missing).
-bool exists(const char* path);
-
 struct Features {
   bool btf = false;         // /sys/kernel/btf/vmlinux
   bool ringbuf = false;     // BPF_MAP_TYPE_RINGBUF (5.8+)
@@ -32,6 +27,9 @@ struct Features {
   // "cannot tell": describe() says so.
   bool bpf_denied = false;      // bpf() needs privilege here: ringbuf, sk_storage
   bool tracefs_denied = false;  // tracefs may not be searched (mode 0700): what is in it
+  // This process may mount tracefs where it is not mounted (CAP_SYS_ADMIN),
+  // for the classic tracepoint's attach.
+  bool tracefs_mountable = false;
 };
 
 // What describe() says of a map probe bpf() refused for want of privilege.
@@ -47,7 +45,8 @@ std::string describe(const Features& f);
 // sentence each; empty when every source is there.
 std::vector<std::string> missing_cause_sources(bool rst_received, bool rst_sent, bool rst_reason);
 
-// Whether tracefs (mounted now) has the event "group/name".
-bool tracefs_has_event(const std::string& event);
+// f with what is known from tracefs read again (tracefs, the tracepoints in
+// it, tracefs_denied): tracefs may have been mounted since f was probed.
+Features with_tracefs_now(Features f);
 
 }  // namespace tcpfsm

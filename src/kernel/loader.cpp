@@ -4,14 +4,12 @@
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <sys/epoll.h>
-#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -21,6 +19,10 @@
 #include <vector>
 
 #include "tcpfsm.skel.h"
+#include "bpf_runtime/libbpf_log.h"
+#include "bpf_runtime/refusal.h"
+#include "bpf_runtime/ring.h"
+#include "bpf_runtime/tracefs.h"
 #include "common/errors.h"
 #include "kernel/features.h"
 #include "kernel/kernel_btf.h"
@@ -30,88 +32,17 @@
 namespace tcpfsm {
 namespace {
 
-constexpr const char* kTracefs = "/sys/kernel/tracing";
 constexpr const char* kKeysNote =
     "this kernel's tp_btf programs cannot use socket cookies (Linux 5.12+) or socket-local storage (5.11+): "
     "sockets are told apart by keys, as with the classic tracepoint, so `cookie` is a lifecycle number, "
     "not the kernel's socket cookie";
 
-// libbpf's messages: shown with -v; otherwise the tail is kept for errors.
-bool g_verbose = false;
-std::string g_libbpf_tail;
-
-int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  if (g_verbose) return vfprintf(stderr, fmt, args);
-  if (level != LIBBPF_DEBUG) {
-    // Whole: a verifier log comes as one message, and its end says why.
-    va_list copy;
-    va_copy(copy, args);
-    const int n = vsnprintf(nullptr, 0, fmt, copy);
-    va_end(copy);
-    std::string line(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
-    vsnprintf(line.data(), line.size() + 1, fmt, args);
-    g_libbpf_tail += line;
-    constexpr std::size_t kKeep = 4096;
-    if (g_libbpf_tail.size() > kKeep) g_libbpf_tail.erase(0, g_libbpf_tail.size() - kKeep);
-  }
-  return 0;
-}
-
 std::string errno_text(int err) { return std::strerror(err); }
-
-std::string libbpf_hint() {
-  if (g_verbose) return "";
-  const std::string_view why = load_failure_line(g_libbpf_tail);
-  if (why.empty()) return "";
-  return " (the kernel said: \"" + std::string(why) + "\"; -v shows libbpf's whole log)";
-}
 
 void destroy(tcpfsm_bpf*& skel) {
   tcpfsm_bpf__destroy(skel);
   skel = nullptr;
 }
-
-}  // namespace
-
-std::string_view load_failure_line(std::string_view log) {
-  std::vector<std::string_view> lines;
-  while (!log.empty()) {
-    const auto nl = log.find('\n');
-    if (const std::string_view line = log.substr(0, nl); !line.empty()) lines.push_back(line);
-    log = nl == std::string_view::npos ? std::string_view() : log.substr(nl + 1);
-  }
-  // The verifier's last words come just before its statistics.
-  for (std::size_t i = 1; i < lines.size(); ++i)
-    if (lines[i].starts_with("processed ") && lines[i].find(" insns") != std::string_view::npos) return lines[i - 1];
-  // libbpf's own complaint: a CO-RE relocation this kernel cannot resolve.
-  for (const std::string_view line : lines)
-    if (line.find("failed to resolve CO-RE") != std::string_view::npos) return line;
-  for (std::size_t i = lines.size(); i-- > 0;)
-    if (lines[i].find("failed to load") == std::string_view::npos) return lines[i];
-  return {};
-}
-
-std::string_view attach_mode_name(AttachMode m) {
-  switch (m) {
-    case AttachMode::Auto: return "auto";
-    case AttachMode::TpBtf: return "tp_btf";
-    case AttachMode::Tracepoint: return "tracepoint";
-  }
-  return "?";
-}
-
-std::string_view buffer_mode_name(BufferMode m) {
-  switch (m) {
-    case BufferMode::Auto: return "auto";
-    case BufferMode::Ring: return "ring";
-    case BufferMode::Perf: return "perf";
-  }
-  return "?";
-}
-
-BufferMode auto_buffer_mode() { return features().ringbuf ? BufferMode::Ring : BufferMode::Perf; }
-
-namespace {
 
 std::uint64_t mono_ns() {
   timespec ts{};
@@ -130,6 +61,9 @@ std::size_t floor_pow2(std::size_t n) {
 
 struct Tracer::Impl {
   LoadOptions opts;
+  // The kernel's features, as the Tracer was given them: every choice below
+  // is made from them, never from the process-wide probe.
+  Features feats;
   EventHandler* handler = nullptr;
   tcpfsm_bpf* skel = nullptr;
   bpf_program* prog = nullptr;
@@ -139,11 +73,10 @@ struct Tracer::Impl {
   std::vector<bpf_program*> cause_progs;
   std::vector<bpf_link*> cause_links;
   std::vector<std::string> causes_missing;
-  ring_buffer* rb = nullptr;
-  // Woken by the ring buffer's wakeups only (edge-triggered): libbpf's own
-  // epoll set is level-triggered, so any unread record, however few, ended
+  // Woken by the ring buffer's wakeups only (edge-triggered): with libbpf's
+  // own level-triggered epoll set, any unread record, however few, ended
   // every wait at once and the reader drained in batches of a few hundred.
-  int wakeups = -1;
+  RingReader rb;
   std::size_t drain_limit = SIZE_MAX, drained = 0;
   // The perf path (BufferMode::Perf): a buffer per CPU, opened before the
   // program is attached (the program finds a CPU's buffer in the events
@@ -162,15 +95,12 @@ struct Tracer::Impl {
   std::string fallback_reason;
   // Why the tp_btf program identifies sockets by keys; empty: it does not.
   std::string keys_reason;
-  bool mounted_tracefs = false;
 
   ~Impl() {
-    if (wakeups >= 0) close(wakeups);
-    ring_buffer__free(rb);
+    rb.close();
     perf_buffer__free(pb);
     detach_all();
     tcpfsm_bpf__destroy(skel);
-    if (mounted_tracefs) umount(kTracefs);
   }
 
   void detach_all() {
@@ -185,15 +115,8 @@ struct Tracer::Impl {
   // follow (the owners' iterator parses the kernel's BTF, over 10 MB, and
   // frees it) then do not add to the ring buffer's pages at the peak of the
   // process's memory. Events wait in the kernel's pages meanwhile.
-  ring_buffer* ring() {
-    if (rb) return rb;
-    rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_sample, this, nullptr);
-    if (!rb) throw Error(ExitCode::Failure, "cannot open the BPF ring buffer: " + errno_text(errno));
-    wakeups = epoll_create1(EPOLL_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLET;
-    if (wakeups < 0 || epoll_ctl(wakeups, EPOLL_CTL_ADD, bpf_map__fd(skel->maps.events), &ev) != 0)
-      throw Error(ExitCode::Failure, "cannot wait on the BPF ring buffer: " + errno_text(errno));
+  RingReader& ring() {
+    if (!rb.is_open()) rb.open(bpf_map__fd(skel->maps.events), on_sample, this, /*wakeups=*/true);
     return rb;
   }
 
@@ -278,14 +201,13 @@ struct Tracer::Impl {
 
   // The reset programs of mode m this kernel has, by what it lacks otherwise.
   void choose_cause_programs(tcpfsm_bpf* s, AttachMode m) {
-    const Features& f = features();
     const bool btf = m == AttachMode::TpBtf;
     cause_progs.clear();
     // The classic flavour's events are looked for now: tracefs is mounted by
     // now, perhaps by tcpfsm itself after the features were probed.
-    const bool received = btf ? f.rst_received_btf : tracefs_has_event("tcp/tcp_receive_reset");
-    const bool sent = btf ? f.rst_sent_btf : tracefs_has_event("tcp/tcp_send_reset");
-    causes_missing = missing_cause_sources(received, sent, f.rst_reason_arg);
+    const CauseSources c = cause_sources(m, btf ? feats : with_tracefs_now(feats));
+    const bool received = c.received, sent = c.sent;
+    causes_missing = c.missing;
     bpf_program* all[] = {s->progs.tcpfsm_rst_received_btf, s->progs.tcpfsm_rst_sent_btf,
                           s->progs.tcpfsm_rst_received_tp, s->progs.tcpfsm_rst_sent_tp};
     for (bpf_program* p : all) bpf_program__set_autoload(p, false);
@@ -297,7 +219,8 @@ struct Tracer::Impl {
     want(btf ? s->progs.tcpfsm_rst_sent_btf : s->progs.tcpfsm_rst_sent_tp, sent);
   }
 
-  void configure(tcpfsm_bpf* s, AttachMode m, bool causes, bool cookies) {
+  void configure(tcpfsm_bpf* s, const LoadAttempt& a, bool causes) {
+    const AttachMode m = a.mode;
     auto* ro = s->rodata;
     ro->target_family = opts.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
@@ -340,14 +263,14 @@ struct Tracer::Impl {
       bpf_map__set_max_entries(s->maps.events, opts.ringbuf_bytes);
     }
     const bool btf = m == AttachMode::TpBtf;
-    ro->socket_cookies = btf && cookies;
+    ro->socket_cookies = btf && a.cookies;
     // The tp_btf program refers to both per-socket maps (which one it uses
     // is a load-time setting): the unused hash is made as small as it gets.
     bpf_map__set_max_entries(s->maps.sk_state_hash, ro->socket_cookies ? 1 : opts.socket_map_entries);
     bpf_program__set_autoload(s->progs.tcpfsm_btf, btf);
     bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
     bpf_map__set_autocreate(s->maps.sk_state, btf);
-    ro->rst_reason_arg = features().rst_reason_arg;
+    ro->rst_reason_arg = feats.rst_reason_arg;
     choose_cause_programs(s, m);
     if (!causes) {
       for (bpf_program* p : cause_progs) bpf_program__set_autoload(p, false);
@@ -355,36 +278,34 @@ struct Tracer::Impl {
     }
   }
 
-  // Opens, configures and loads for one mode; the error if it failed. With
+  // Opens, configures and loads one way; the error if it failed. With
   // attach, also attaches (a probe only loads: it needs no tracefs).
-  std::optional<Error> try_load(AttachMode m, bool cookies, bool attach, bool causes = true) {
-    g_libbpf_tail.clear();
-    const std::string what = std::string(attach_mode_name(m)) + "/inet_sock_set_state";
-    if (m == AttachMode::Tracepoint && attach)
-      if (std::string why = ensure_tracefs(); !why.empty()) return Error(ExitCode::NoTracepoint, why);
+  std::optional<Error> try_load(const LoadAttempt& a, bool attach, bool causes = true) {
+    LibbpfLog log;
+    const std::string what = "the " + std::string(attach_mode_name(a.mode)) + "/inet_sock_set_state program";
+    // The classic tracepoint's id is read from tracefs at attach: mounted
+    // for that where it is not, and taken away again once attached.
+    TracefsMount tracefs;
+    if (a.mode == AttachMode::Tracepoint && attach) {
+      if (std::string why = tracefs.ensure(); !why.empty()) return Error(ExitCode::NoTracepoint, why);
+      if (!tracefs_has_event("sock/inet_sock_set_state")) return Error(ExitCode::NoTracepoint, kNoSetStateTracepoint);
+    }
     skel = tcpfsm_bpf__open();
-    if (!skel) return Error(ExitCode::LoadFailed, "cannot open the BPF object: " + errno_text(errno));
-    configure(skel, m, causes, cookies);
+    if (!skel) return bpf_refusal(BpfStep::Open, errno, what, log);
+    configure(skel, a, causes);
     if (int err = tcpfsm_bpf__load(skel)) {
       destroy(skel);
       // The reset programs are extras: a kernel that refuses them still
       // gets the transitions, and is told what it misses.
-      if (causes && err != -EPERM && err != -EACCES) {
-        const std::string why = errno_text(-err) + libbpf_hint();
-        auto e = try_load(m, cookies, attach, false);
+      if (causes && !refused_for_privilege(-err)) {
+        const std::string why = errno_text(-err) + log.hint();
+        auto e = try_load(a, attach, false);
         if (!e) causes_missing.push_back("the kernel refused the reset programs (" + why + "): no rst_received or rst_sent causes");
         return e;
       }
-      if (err == -EPERM || err == -EACCES)
-        return Error(ExitCode::NoPrivilege,
-                     "the kernel refused to load the BPF program (" + errno_text(-err) +
-                         "): needs root or CAP_BPF+CAP_PERFMON, and no lockdown or seccomp "
-                         "policy that forbids BPF" + memlock_hint() + libbpf_hint());
-      return Error(ExitCode::LoadFailed,
-                   "the kernel refused the " + what + " program: " + errno_text(-err) + libbpf_hint());
+      return bpf_refusal(BpfStep::Load, -err, what, log);
     }
-    prog = m == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
-    mode = m;
+    prog = a.mode == AttachMode::TpBtf ? skel->progs.tcpfsm_btf : skel->progs.tcpfsm_tp;
     socket_keys = !skel->rodata->socket_cookies;
     if (!attach) return std::nullopt;
     if (buffer == BufferMode::Perf) {
@@ -397,7 +318,7 @@ struct Tracer::Impl {
     }
     link = bpf_program__attach(prog);
     if (!link) {
-      Error e(ExitCode::NoTracepoint, "cannot attach " + what + ": " + errno_text(errno) + libbpf_hint());
+      Error e = bpf_refusal(BpfStep::Attach, errno, what, log);
       perf_buffer__free(pb);
       pb = nullptr;
       destroy(skel);
@@ -411,69 +332,30 @@ struct Tracer::Impl {
     return std::nullopt;
   }
 
-  // tp_btf with socket cookies; tp_btf with socket keys where the kernel
-  // refuses that (tracing programs get bpf_get_socket_cookie in 5.12 and
-  // socket-local storage in 5.11); the classic tracepoint when tp_btf is
-  // missing or refused. A probe (attach false) loads the same way.
-  void attach(AttachMode wanted, bool attach = true) {
-    if (wanted != AttachMode::Tracepoint) {
-      std::optional<Error> err;
-      if (!features().tp_btf) {
-        err = Error(ExitCode::NoTracepoint, "kernel BTF has no inet_sock_set_state raw tracepoint");
-      } else if (err = try_load(AttachMode::TpBtf, true, attach); err && err->code() == ExitCode::LoadFailed) {
-        const std::string why = err->what();
-        err = try_load(AttachMode::TpBtf, false, attach);
-        if (!err) keys_reason = why;
-      }
-      if (!err) return;
-      if (wanted == AttachMode::TpBtf || err->code() == ExitCode::NoPrivilege) throw *err;
-      fallback_reason = err->what();
-    }
-    if (auto err = try_load(AttachMode::Tracepoint, false, attach)) {
-      if (fallback_reason.empty()) throw *err;
-      throw Error(err->code(), "tp_btf: " + fallback_reason + "\ntracepoint: " + err->what());
-    }
-  }
-
-  std::string ensure_tracefs() {
-    if (mounted_tracefs) return "";  // by an earlier attempt
-    if (features().tracefs) {
-      return features().tracepoint ? ""
-                                   : "the kernel has no sock:inet_sock_set_state tracepoint "
-                                     "(needs Linux 4.16 or newer)";
-    }
-    if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0)
-      return std::string("tracefs is not mounted and mounting it at ") + kTracefs +
-             " failed: " + errno_text(errno);
-    mounted_tracefs = true;
-    if (!exists("/sys/kernel/tracing/events/sock/inet_sock_set_state"))
-      return "the kernel has no sock:inet_sock_set_state tracepoint (needs Linux 4.16 or newer)";
-    return "";
+  // Loads (and with attach, attaches) as plan_load() plans it for a kernel
+  // with features f: tp_btf with socket cookies; tp_btf with socket keys
+  // where the kernel refuses that (tracing programs get
+  // bpf_get_socket_cookie in 5.12 and socket-local storage in 5.11); the
+  // classic tracepoint when tp_btf is missing or refused. A probe (attach
+  // false) loads the same way.
+  void load(const Features& f, bool attach) {
+    feats = f;
+    const LoadPlan plan = plan_load(opts.mode, opts.buffer, feats);
+    buffer = plan.buffer;
+    const LoadOutcome out = run_plan(plan, [&](const LoadAttempt& a) { return try_load(a, attach); });
+    mode = out.loaded.mode;
+    fallback_reason = out.fallback_reason;
+    keys_reason = out.keys_reason;
   }
 };
 
 namespace {
 
-// What every load needs first; throws Error for the user.
-void prepare_load(const LoadOptions& options) {
-  g_verbose = options.verbose;
-  libbpf_set_print(libbpf_print);
+// What every load needs first: this kernel's features, or Error for the user.
+const Features& prepare_load(const LoadOptions& options) {
+  set_libbpf_verbose(options.verbose);
   require_bpf_privileges();
-  const Features& f = features();
-  if (!f.btf)
-    throw Error(ExitCode::NoBtf,
-                "kernel has no BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y, "
-                "Linux 5.4+): tcpfsm's CO-RE program cannot be relocated without it");
-}
-
-// The transport: the ring buffer where the kernel has one (auto), else a
-// perf buffer per CPU.
-BufferMode choose_buffer(const LoadOptions& options) {
-  const BufferMode b = options.buffer == BufferMode::Auto ? auto_buffer_mode() : options.buffer;
-  if (b == BufferMode::Ring && !features().ringbuf)
-    throw Error(ExitCode::NoRingbuf,
-                "kernel has no BPF ring buffer (needs Linux 5.8 or newer): use --buffer perf (or auto)");
-  return b;
+  return features();
 }
 
 }  // namespace
@@ -481,17 +363,13 @@ BufferMode choose_buffer(const LoadOptions& options) {
 Tracer::Tracer(const LoadOptions& options, EventHandler& handler) : impl_(std::make_unique<Impl>()) {
   impl_->opts = options;
   impl_->handler = &handler;
-  prepare_load(options);
-  impl_->buffer = choose_buffer(options);
-  impl_->attach(options.mode);
+  impl_->load(prepare_load(options), /*attach=*/true);
 }
 
 LoadProbe Tracer::probe(const LoadOptions& options) {
   Impl impl;
   impl.opts = options;
-  prepare_load(options);
-  impl.buffer = choose_buffer(options);
-  impl.attach(options.mode, /*attach=*/false);
+  impl.load(prepare_load(options), /*attach=*/false);
   return {impl.mode, impl.socket_keys, impl.fallback_reason, impl.keys_reason};
 }
 
@@ -529,8 +407,7 @@ void Tracer::wait(int timeout_ms) {
     epoll_wait(perf_buffer__epoll_fd(impl_->pb), ev, 8, timeout_ms);
     return;
   }
-  impl_->ring();
-  epoll_wait(impl_->wakeups, ev, 1, timeout_ms);
+  impl_->ring().wait(timeout_ms);
 }
 
 bool Tracer::poll(int timeout_ms) {
@@ -543,7 +420,7 @@ bool Tracer::drain(std::size_t limit) {
   if (impl_->pb) return impl_->drain_perf(limit);
   impl_->drain_limit = limit;
   impl_->drained = 0;
-  const int n = ring_buffer__consume(impl_->ring());
+  const int n = impl_->ring().consume();
   if (n == Impl::kLimitReached) return true;
   if (n < 0 && n != -EINTR)
     throw Error(ExitCode::Failure, "reading the ring buffer failed: " + errno_text(-n));

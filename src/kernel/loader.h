@@ -10,26 +10,10 @@
 #include <vector>
 
 #include "tcpfsm/event.h"
+#include "kernel/load_plan.h"
 #include "record/port_filter.h"
 
 namespace tcpfsm {
-
-enum class AttachMode { Auto, TpBtf, Tracepoint };
-std::string_view attach_mode_name(AttachMode m);
-
-// The one line of libbpf's messages (`log`) that says why a load failed: the
-// verifier's last words before its statistics, else libbpf's own complaint
-// (a CO-RE relocation this kernel cannot resolve), else the last line that
-// is not libbpf's "failed to load"; empty when there is none. The refusal
-// shows it; the whole log is -v's.
-std::string_view load_failure_line(std::string_view log);
-// How events reach userspace: the BPF ring buffer (Linux 5.8+), or a perf
-// buffer per CPU (any kernel tcpfsm runs on). Auto: the ring buffer where
-// the kernel has it.
-enum class BufferMode { Auto, Ring, Perf };
-std::string_view buffer_mode_name(BufferMode m);  // "auto", "ring", "perf"
-// What Auto picks on this kernel.
-BufferMode auto_buffer_mode();
 
 struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
@@ -94,7 +78,8 @@ struct LoadProbe {
 
 class Tracer {
  public:
-  // Loads and attaches; throws Error with a message for the user.
+  // Loads and attaches as plan_load() plans it for this kernel's features();
+  // throws Error with a message for the user.
   Tracer(const LoadOptions& options, EventHandler& handler);
   // Loads what the constructor would, the same way, and attaches nothing
   // (so it needs no tracefs): `tcpfsm features` says what `trace` gets.

@@ -4,17 +4,15 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "bpf_runtime/refusal.h"
 #include "common/errors.h"
 #include "common/text.h"
 
@@ -30,15 +28,6 @@ void set_capabilities(std::uint64_t caps) {
   data[1].effective = data[1].permitted = static_cast<std::uint32_t>(caps >> 32);
   if (syscall(SYS_capset, &hdr, data) != 0)
     throw Error(ExitCode::Failure, std::string("cannot set capabilities: ") + std::strerror(errno));
-}
-
-// Whether the running kernel is older than major.minor (uname's release;
-// true when it cannot be read: the cautious answer for both uses here).
-bool kernel_before(int major, int minor) {
-  utsname u{};
-  int ma = 0, mi = 0;
-  if (uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return true;
-  return ma < major || (ma == major && mi < minor);
 }
 
 // Before 6.5, bpf() refused every command without CAP_BPF when
@@ -69,15 +58,6 @@ void require_bpf_privileges() {
   throw Error(ExitCode::NoPrivilege,
               "needs root or CAP_BPF+CAP_PERFMON to load the BPF program (missing: " + missing +
                   "); run with sudo, or grant them: setcap cap_bpf,cap_perfmon+ep tcpfsm");
-}
-
-std::string memlock_hint() {
-  rlimit r{};
-  if (!kernel_before(5, 11) || getrlimit(RLIMIT_MEMLOCK, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return "";
-  return "; this kernel (before 5.11) counts BPF maps against the locked-memory limit, " +
-         std::to_string(r.rlim_cur / 1024) +
-         " KiB here: raise it (systemd: LimitMEMLOCK=infinity, as the packaged unit does; a shell: "
-         "ulimit -l unlimited) or grant CAP_SYS_RESOURCE";
 }
 
 std::optional<Account> find_account(const std::string& user) {

@@ -30,12 +30,6 @@ std::optional<Account> find_account(const std::string& user);
 // it for bpf() on already-open maps (the loss counters). Throws Error on failure.
 void drop_to_user(const std::string& user);
 
-// Why a load may have been refused for memory, as a sentence for the user:
-// before Linux 5.11 the kernel counts BPF maps against RLIMIT_MEMLOCK, and
-// libbpf can raise that limit only with CAP_SYS_RESOURCE. Empty on newer
-// kernels (they count maps in the memory cgroup) or an unlimited limit.
-std::string memlock_hint();
-
 // Whether find_account() takes `user`; "" if so, else a message for the user.
 std::string check_user(const std::string& user);
 

@@ -2,20 +2,24 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
+#include "bpf_runtime/libbpf_log.h"
+#include "bpf_runtime/refusal.h"
+#include "bpf_runtime/ring.h"
+#include "bpf_runtime/tracefs.h"
 #include "owners_accept.skel.h"
 #include "owners_iter.skel.h"
 
 namespace tcpfsm {
 namespace {
 
-constexpr const char* kTracefs = "/sys/kernel/tracing";
+constexpr const char* kIterator = "the task_file iterator";
+constexpr const char* kAcceptHook = "the accept() hook (syscalls:sys_exit_accept4 and sys_exit_accept)";
 
 // Inodes asked about per read of the iterator; more are asked in turns.
 constexpr std::uint32_t kWantedMax = 8192;
@@ -44,13 +48,6 @@ std::optional<std::vector<Record>> read_all(bpf_link* link) {
   return out;
 }
 
-// Why the kernel refused to load a BPF object, for the user.
-std::string refused(int err, const char* needs) {
-  return err == -EPERM || err == -EACCES ? "the kernel refused to load it: needs root or CAP_BPF+CAP_PERFMON"
-                                         : std::string("the kernel refused to load it (needs ") + needs +
-                                               "): " + std::strerror(-err);
-}
-
 }  // namespace
 
 struct HolderIterator::Impl {
@@ -59,10 +56,10 @@ struct HolderIterator::Impl {
   bpf_link* listeners = nullptr;
   bpf_link* held = nullptr;
   owners_accept_bpf* accept = nullptr;  // nothing: no accept hook
-  ring_buffer* accepted = nullptr;      // its records
-  std::vector<tcpfsm_holder> taken;     // filled by ring_buffer__consume()
+  RingReader accepted;                  // its records
+  std::vector<tcpfsm_holder> taken;     // filled by accepted.consume()
   ~Impl() {
-    ring_buffer__free(accepted);
+    accepted.close();
     owners_accept_bpf__destroy(accept);
     bpf_link__destroy(held);
     bpf_link__destroy(listeners);
@@ -73,32 +70,42 @@ struct HolderIterator::Impl {
     if (size >= sizeof(tcpfsm_holder)) static_cast<Impl*>(ctx)->taken.push_back(*static_cast<const tcpfsm_holder*>(data));
     return 0;
   }
-  // The accept hook, or why it cannot be had.
-  std::string load_accept() {
-    accept = owners_accept_bpf__open();
-    if (!accept) return std::string("cannot open its BPF object: ") + std::strerror(errno);
-    if (const int err = owners_accept_bpf__load(accept)) return give_up(refused(err, "syscall tracepoints"));
-    if (int err = attach_accept()) {
-      return give_up(err == ENOENT ? "tracefs is not mounted (/sys/kernel/tracing) and tcpfsm cannot mount it "
-                                     "(needs CAP_SYS_ADMIN): no syscall tracepoints to attach to"
-                     : err == EACCES ? "tracefs is not readable: the syscall tracepoints' ids need CAP_DAC_READ_SEARCH"
-                                     : std::string("cannot attach to syscalls:sys_exit_accept4: ") + std::strerror(err));
-    }
-    if (!(accepted = ring_buffer__new(bpf_map__fd(accept->maps.accepted), on_accepted, this, nullptr)))
-      return give_up(std::string("cannot read its ring buffer: ") + std::strerror(errno));
+  // The iterators, or why they cannot be had.
+  std::string load_iterators() {
+    LibbpfLog log;
+    skel = owners_iter_bpf__open();
+    if (!skel) return bpf_refusal(BpfStep::Open, errno, kIterator, log).what();
+    bpf_map__set_max_entries(skel->maps.wanted, kWantedMax);
+    if (const int err = owners_iter_bpf__load(skel))
+      return bpf_refusal(BpfStep::Load, -err, kIterator, log, "Linux 5.8+ with BTF").what();
+    holders = bpf_program__attach_iter(skel->progs.socket_holders, nullptr);
+    if (holders) listeners = bpf_program__attach_iter(skel->progs.tcp_listeners, nullptr);
+    if (listeners) held = bpf_program__attach_iter(skel->progs.held_sockets, nullptr);
+    if (!holders || !listeners || !held) return bpf_refusal(BpfStep::Attach, errno, kIterator, log).what();
     return "";
   }
-  // Attaches the accept hook; 0 or an errno. The tracepoint's id is read
-  // from tracefs at attach time only: where tracefs is not mounted, it is
-  // mounted for that (as systemd does at boot; needs CAP_SYS_ADMIN) and
-  // taken away again.
-  int attach_accept() {
-    if (owners_accept_bpf__attach(accept) == 0) return 0;
-    if (errno != ENOENT) return errno;
-    if (mount("tracefs", kTracefs, "tracefs", 0, nullptr) != 0) return ENOENT;
-    const int err = owners_accept_bpf__attach(accept) == 0 ? 0 : errno;
-    umount(kTracefs);
-    return err;
+  // The accept hook, or why it cannot be had. The syscall tracepoints' ids
+  // are read from tracefs at attach time only: where tracefs is not
+  // mounted, it is mounted for that, and taken away again.
+  std::string load_accept() {
+    LibbpfLog log;
+    accept = owners_accept_bpf__open();
+    if (!accept) return bpf_refusal(BpfStep::Open, errno, kAcceptHook, log).what();
+    if (const int err = owners_accept_bpf__load(accept))
+      return give_up(bpf_refusal(BpfStep::Load, -err, kAcceptHook, log, "syscall tracepoints").what());
+    {
+      TracefsMount tracefs;
+      if (std::string why = tracefs.ensure(); !why.empty())
+        return give_up(why + ": no syscall tracepoints to attach to");
+      if (owners_accept_bpf__attach(accept) != 0)
+        return give_up(bpf_refusal(BpfStep::Attach, errno, kAcceptHook, log).what());
+    }
+    try {
+      accepted.open(bpf_map__fd(accept->maps.accepted), on_accepted, this);
+    } catch (const Error& e) {
+      return give_up(e.what());
+    }
+    return "";
   }
   std::string give_up(std::string why) {
     owners_accept_bpf__destroy(accept);
@@ -109,23 +116,8 @@ struct HolderIterator::Impl {
 
 std::unique_ptr<HolderIterator> HolderIterator::load(std::string& why, std::string& accept_why) {
   auto impl = std::make_unique<Impl>();
-  impl->skel = owners_iter_bpf__open();
-  if (!impl->skel) {
-    why = std::string("cannot open its BPF object: ") + std::strerror(errno);
-    return nullptr;
-  }
-  bpf_map__set_max_entries(impl->skel->maps.wanted, kWantedMax);
-  if (const int err = owners_iter_bpf__load(impl->skel)) {
-    why = refused(err, "Linux 5.8+ with BTF");
-    return nullptr;
-  }
-  impl->holders = bpf_program__attach_iter(impl->skel->progs.socket_holders, nullptr);
-  if (impl->holders) impl->listeners = bpf_program__attach_iter(impl->skel->progs.tcp_listeners, nullptr);
-  if (impl->listeners) impl->held = bpf_program__attach_iter(impl->skel->progs.held_sockets, nullptr);
-  if (!impl->holders || !impl->listeners || !impl->held) {
-    why = std::string("cannot attach it: ") + std::strerror(errno);
-    return nullptr;
-  }
+  why = impl->load_iterators();
+  if (!why.empty()) return nullptr;
   accept_why = impl->load_accept();
   return std::unique_ptr<HolderIterator>(new HolderIterator(std::move(impl)));
 }
@@ -164,7 +156,7 @@ std::optional<std::vector<tcpfsm_held_socket>> HolderIterator::held(std::uint32_
 
 std::vector<tcpfsm_holder> HolderIterator::accepted() {
   // Mapped memory: no system call when there is nothing new.
-  if (impl_->accepted) ring_buffer__consume(impl_->accepted);
+  if (impl_->accepted.is_open()) impl_->accepted.consume();
   return std::exchange(impl_->taken, {});
 }
 

@@ -1,6 +1,9 @@
-#include "kernel/loader.h"
+#include "bpf_runtime/libbpf_log.h"
 
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace tcpfsm {
 namespace {
@@ -44,6 +47,32 @@ TEST(LoadFailureLine, IsTheLastOtherLineOrNothing) {
             "libbpf: map 'events': failed to create: Operation not permitted(-1)");
   EXPECT_EQ(load_failure_line(""), "");
   EXPECT_EQ(load_failure_line("libbpf: failed to load object 'tcpfsm_bpf'\n"), "");
+}
+
+// libbpf's own messages reach the capture of the load in progress; the
+// innermost capture takes them, and the enclosing one again once it ends.
+TEST(LibbpfLog, CapturesLibbpfsMessagesForTheLoadInProgress) {
+  const char junk[] = "not an ELF object";
+  LibbpfLog outer;
+  {
+    LibbpfLog inner;
+    EXPECT_EQ(bpf_object__open_mem(junk, sizeof junk, nullptr), nullptr);
+    EXPECT_NE(inner.text().find("libbpf: "), std::string::npos) << inner.text();
+    EXPECT_NE(inner.hint(), "");
+  }
+  EXPECT_EQ(outer.text(), "");
+  EXPECT_EQ(bpf_object__open_mem(junk, sizeof junk, nullptr), nullptr);
+  EXPECT_NE(outer.text().find("libbpf: "), std::string::npos) << outer.text();
+}
+
+TEST(LibbpfLog, KeepsTheEndOfALongLog) {
+  LibbpfLog log;
+  log.add(std::string(LibbpfLog::kKeep, 'x') + "\n");
+  log.add("the verifier's last words\nprocessed 5 insns (limit 1000000)\n");
+  EXPECT_EQ(log.text().size(), LibbpfLog::kKeep);
+  EXPECT_EQ(log.hint(), " (the kernel said: \"the verifier's last words\"; -v shows libbpf's whole log)");
+  log.clear();
+  EXPECT_EQ(log.hint(), "");
 }
 
 }  // namespace
