@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "record/stuck_settings.h"
 
 namespace tcpfsm {
 
@@ -26,7 +27,7 @@ struct CheckOptions {
   std::size_t show = 50;  // kinds of violations and input errors listed; 0 lists all
   // Sockets in CLOSE_WAIT this long or longer at the end of the log are a
   // warning (the exit status stays 0).
-  std::chrono::nanoseconds stuck_age = std::chrono::seconds(30);
+  std::chrono::nanoseconds stuck_age = StuckSettings{}.age;
 };
 
 // Reads, checks, writes the report to `out` and input errors to `err`.

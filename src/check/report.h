@@ -13,6 +13,7 @@
 
 #include "model/causes.h"
 #include "model/checker.h"
+#include "record/stuck_settings.h"
 #include "check/histogram.h"
 #include "check/log_record.h"
 #include "check/timeline.h"
@@ -131,7 +132,7 @@ struct CheckReport {
   Timeline timeline;                              // transitions, violations and losses by ts
 
   std::array<WhoTable, kWhoKinds.size()> who;     // by WhoKind
-  std::uint64_t stuck_age_ns = 30'000'000'000;   // --stuck-age
+  std::uint64_t stuck_age_ns = static_cast<std::uint64_t>(StuckSettings{}.age.count());  // --stuck-age
   StuckAtEnd stuck;
 
   std::vector<Violation> violations;        // the first `show` kinds (all if 0), each with its count

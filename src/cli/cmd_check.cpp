@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "check/check.h"
 #include "common/units.h"
+#include "record/stuck_settings.h"
 
 namespace tcpfsm::cli {
 
@@ -12,7 +13,7 @@ void add_check(CLI::App& app, Command& run) {
   auto opts = std::make_shared<CheckOptions>();
   auto model = std::make_shared<std::string>("linux");
   auto format = std::make_shared<std::string>("text");
-  auto stuck_age = std::make_shared<std::string>("30s");
+  auto stuck_age = std::make_shared<std::string>(StuckSettings::default_age_text());
 
   cmd->add_option("files", opts->files,
                   "logs to read in order, as one stream; - is standard input (default: standard input)")

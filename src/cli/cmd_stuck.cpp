@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/units.h"
 #include "kernel/netns.h"
+#include "record/stuck_settings.h"
 #include "stuck/run.h"
 
 namespace tcpfsm::cli {
@@ -14,13 +15,14 @@ void add_stuck(CLI::App& app, Command& run) {
   auto* cmd = app.add_subcommand("stuck", "Find sockets stuck in a state (CLOSE_WAIT, ...) and who holds them");
   auto opts = std::make_shared<StuckOptions>();
   auto states = std::make_shared<std::vector<std::string>>();
-  auto min_age = std::make_shared<std::string>("30s");
+  auto min_age = std::make_shared<std::string>(StuckSettings::default_age_text());
   auto interval = std::make_shared<std::string>("2s");
   auto format = std::make_shared<std::string>();
 
-  cmd->add_option("--state", *states, "state to look for (repeatable; default: CLOSE_WAIT)")
+  cmd->add_option("--state", *states,
+                  "state to look for (repeatable; default: " + StuckSettings::default_states_text() + ")")
       ->transform(state_validator());
-  cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default: 30s)")
+  cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default: " + *min_age + ")")
       ->check(duration_validator());
   cmd->add_option("-p,--port", opts->query.ports,
                   "only sockets with this port, either side (repeatable; default: every port)")

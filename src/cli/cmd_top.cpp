@@ -18,8 +18,7 @@ void add_top(CLI::App& app, Command& run) {
   const Apply filters = add_filter_options(*cmd, trace);
   const Apply stuck = add_stuck_options(
       *cmd, trace,
-      {"state whose sockets' holders are listed (repeatable; default: CLOSE_WAIT)",
-       "list sockets in the state for DURATION or more (default: 30s)"});
+      {"state whose sockets' holders are listed", "list sockets in the state for DURATION or more"});
   const Apply pipeline = add_pipeline_options(*cmd, trace);
   cmd->add_option("-o,--output", trace->output_path,
                   "also append the records to FILE as JSON lines, as tcpfsm trace -o FILE writes them "

@@ -60,8 +60,8 @@ void add_trace(CLI::App& app, Command& run) {
                           ->check(listen_address_validator());
   const Apply stuck = add_stuck_options(
       *cmd, opts,
-      {"with --metrics: state counted by tcpfsm_stuck_sockets (repeatable; default: CLOSE_WAIT)",
-       "with --metrics: counted as stuck after DURATION in the state (default: 30s)", metrics_opt});
+      {"with --metrics: state counted by tcpfsm_stuck_sockets", "with --metrics: counted as stuck after DURATION in the state",
+       metrics_opt});
   cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
 
   cmd->footer(examples({

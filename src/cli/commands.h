@@ -55,6 +55,7 @@ CLI::Option* add_buffer_option(CLI::App& cmd, std::string& buffer);
 BufferMode parse_buffer_mode(const std::string& s);
 // --stuck-state and --stuck-age, described for the command; needs: an
 // option they only make sense with (trace's --metrics), or none.
+// What --stuck-state and --stuck-age do here; their defaults are added.
 struct StuckHelp {
   std::string_view state, age;
   CLI::Option* needs = nullptr;

@@ -125,15 +125,20 @@ Apply add_pipeline_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& o
 Apply add_stuck_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts, const StuckHelp& help) {
   auto stuck_states = std::make_shared<std::vector<std::string>>();
   auto stuck_age = std::make_shared<std::string>();
-  auto* state = cmd.add_option("--stuck-state", *stuck_states, std::string(help.state))->transform(state_validator());
-  auto* age = cmd.add_option("--stuck-age", *stuck_age, std::string(help.age))->check(duration_validator());
+  auto* state = cmd.add_option("--stuck-state", *stuck_states,
+                               std::string(help.state) + " (repeatable; default: " +
+                                   StuckSettings::default_states_text() + ")")
+                    ->transform(state_validator());
+  auto* age = cmd.add_option("--stuck-age", *stuck_age,
+                             std::string(help.age) + " (default: " + StuckSettings::default_age_text() + ")")
+                  ->check(duration_validator());
   if (help.needs) {
     state->needs(help.needs);
     age->needs(help.needs);
   }
   return [=] {
-    if (!stuck_states->empty()) opts->stuck_states = parse_states(*stuck_states);
-    if (!stuck_age->empty()) opts->stuck_age = parse_duration(*stuck_age);
+    if (!stuck_states->empty()) opts->stuck.states = parse_states(*stuck_states);
+    if (!stuck_age->empty()) opts->stuck.age = parse_duration(*stuck_age);
   };
 }
 

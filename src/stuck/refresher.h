@@ -25,8 +25,8 @@ namespace tcpfsm {
 
 // What `tcpfsm stuck` looks for.
 struct StuckQuery {
-  std::vector<State> states{State::CloseWait};
-  std::chrono::nanoseconds min_age{std::chrono::seconds(30)};
+  std::vector<State> states = StuckSettings{}.states;
+  std::chrono::nanoseconds min_age = StuckSettings{}.age;
   std::vector<std::uint16_t> ports;  // either side; empty: all
   std::uint16_t family = 0;          // AF_INET, AF_INET6, or 0 for both
   // Network namespaces to look in, by inode. Empty: every namespace of the

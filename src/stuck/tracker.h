@@ -16,6 +16,7 @@
 
 #include "kernel/cause_join.h"
 #include "kernel/sockdiag.h"
+#include "record/stuck_settings.h"
 #include "stuck/stuck.h"
 
 namespace tcpfsm {
@@ -23,8 +24,8 @@ namespace tcpfsm {
 class StuckTracker {
  public:
   struct Options {
-    std::vector<State> states{State::CloseWait};
-    std::chrono::nanoseconds min_age{std::chrono::seconds(30)};
+    std::vector<State> states = StuckSettings{}.states;
+    std::chrono::nanoseconds min_age = StuckSettings{}.age;
     std::chrono::milliseconds fin_timeout{std::chrono::seconds(60)};  // net.ipv4.tcp_fin_timeout
     bool key_by_endpoints = false;  // transitions carry endpoints_key(), not the cookie
     // With key_by_endpoints: the keys are endpoints_key(netns, ...), which tell

@@ -56,8 +56,8 @@ std::string rate_text(double per_second) {
 
 // "CLOSE_WAIT >= 30.0s": what the holders pane lists.
 std::string stuck_text(const FrameSettings& s) {
-  std::string t = state_names(s.stuck_states);
-  if (s.stuck_age.count()) t += " >= " + format_duration(s.stuck_age);
+  std::string t = state_names(s.stuck.states);
+  if (s.stuck.age.count()) t += " >= " + format_duration(s.stuck.age);
   return t;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/states.h"
+#include "record/stuck_settings.h"
 #include "top/view_model.h"
 
 namespace tcpfsm::top {
@@ -29,8 +30,7 @@ struct FrameSettings {
   TallySort edges = TallySort::Rate;
   HolderSort holders = HolderSort::Sockets;
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};
-  std::vector<State> stuck_states{State::CloseWait};
-  std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
+  StuckSettings stuck;
   std::uint64_t wall_ns = 0;  // the time in the title
   std::string note;           // a problem to show above the help line ("" for none)
 };

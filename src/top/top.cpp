@@ -35,8 +35,7 @@ class Top final : public TraceView {
   explicit Top(const TopOptions& o) : o_(o), model_(history_samples(o.interval)) {
     sinks_.add(model_);
     settings_.interval = o.interval;
-    settings_.stuck_states = o.trace.stuck_states;
-    settings_.stuck_age = o.trace.stuck_age;
+    settings_.stuck = o.trace.stuck;
   }
 
   Sink& sink() override { return sinks_; }

@@ -13,7 +13,7 @@ namespace tcpfsm {
 
 struct TopOptions {
   // Filters, attach mode, model, owners, and what counts as stuck
-  // (stuck_states, stuck_age); no output, format, count or duration.
+  // (stuck); no output, format, count or duration.
   TraceOptions trace;
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // between refreshes
 };

@@ -9,8 +9,8 @@ namespace {
 
 StuckQuery query_of(const SocketGauges::Options& o) {
   StuckQuery q;
-  q.states = o.stuck_states;
-  q.min_age = o.stuck_age;
+  q.states = o.stuck.states;
+  q.min_age = o.stuck.age;
   q.family = o.family;
   // Every namespace on the host, as `tcpfsm stuck` looks (or those of --netns).
   q.netns = o.netns;
@@ -22,7 +22,7 @@ StuckQuery query_of(const SocketGauges::Options& o) {
 
 SocketGauges::SocketGauges(Options options)
     : options_(std::move(options)),
-      stuck_mask_(state_mask(options_.stuck_states)),
+      stuck_mask_(state_mask(options_.stuck.states)),
       // Every state: the gauges count them all, in the same namespaces.
       refresher_(query_of(options_), {}, options_.files, ~0U),
       tracker_(refresher_.tracker_options(options_.keys, /*netns_in_key=*/true), mono_now_ns()) {}

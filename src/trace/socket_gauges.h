@@ -22,6 +22,7 @@
 #include "kernel/sockdiag.h"
 #include "metrics/transition_counts.h"
 #include "record/sink.h"
+#include "record/stuck_settings.h"
 #include "stuck/refresher.h"
 #include "stuck/tracker.h"
 
@@ -30,8 +31,7 @@ namespace tcpfsm {
 class SocketGauges final : public Sink {
  public:
   struct Options {
-    std::vector<State> stuck_states{State::CloseWait};
-    std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
+    StuckSettings stuck;
     PortFilter ports;
     std::uint16_t family = 0;
     std::vector<std::uint32_t> netns;  // --netns; empty: every namespace
@@ -56,7 +56,7 @@ class SocketGauges final : public Sink {
 
   struct Now {
     std::array<std::uint64_t, TransitionCounts::kStates> by_state{};  // every socket, TIME_WAIT included
-    std::vector<StuckSocket> stuck;  // for stuck_age or longer, with holders and place
+    std::vector<StuckSocket> stuck;  // for the stuck age or longer, with holders and place
     std::size_t younger = 0;         // in a stuck state for less (or only known to be there for less)
     NetnsSkipped netns;              // namespaces not read whole
     std::size_t netns_read = 0;      // namespaces read whole (sock_diag)

@@ -320,7 +320,7 @@ void print_summary(const Session& s, const KernelCounters& k, BufferMode buffer,
 
 SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_keys,
                                            std::shared_ptr<SocketFiles> files) {
-  return {o.stuck_states, o.stuck_age, o.load.ports, o.load.family, o.load.netns, socket_keys, std::move(files)};
+  return {o.stuck, o.load.ports, o.load.family, o.load.netns, socket_keys, std::move(files)};
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {

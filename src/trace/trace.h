@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "output/formatter.h"
 #include "record/sink.h"
+#include "record/stuck_settings.h"
 #include "trace/socket_gauges.h"
 
 namespace tcpfsm {
@@ -40,8 +41,7 @@ struct TraceOptions {
   std::vector<std::string> cgroup_paths;  // --cgroup, as paths below the mount (load.cgroups holds their ids)
   // --metrics: where to serve /metrics; what the stuck-socket gauge counts.
   std::optional<ListenAddress> metrics;
-  std::vector<State> stuck_states{State::CloseWait};
-  std::chrono::nanoseconds stuck_age{std::chrono::seconds(30)};
+  StuckSettings stuck;
   // More consumers of the records beside the log (e.g. --journal), each
   // made before tracing starts (a failure to make one ends the run there)
   // and handed every record after the log.

@@ -229,8 +229,8 @@ TEST(TopFrame, SaysWhenThereIsNothingAndFlagsLosses) {
   now.younger = 2;  // in CLOSE_WAIT, but not for long enough
   m.sockets(now);
   FrameSettings s = settings(30, 120);
-  s.stuck_age = 0s;
-  s.stuck_states = {State::CloseWait, State::FinWait2};
+  s.stuck.age = 0s;
+  s.stuck.states = {State::CloseWait, State::FinWait2};
   const auto lines = frame(m, s);
   const auto t = texts(lines);
   EXPECT_EQ(t[13], "  no transitions yet");
