@@ -150,29 +150,29 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   w.family("tcpfsm_lost_events_total", "counter",
            "Transitions the kernel could not deliver (ringbuf, recursion), and per-socket state it could not "
            "store (skstate: old_ns unknown later, not a lost transition).");
-  w.sample("tcpfsm_lost_events_total", {{"reason", "ringbuf"}}, s.lost_ringbuf);
-  w.sample("tcpfsm_lost_events_total", {{"reason", "recursion"}}, s.lost_recursion);
-  w.sample("tcpfsm_lost_events_total", {{"reason", "skstate"}}, s.lost_skstate);
+  w.sample("tcpfsm_lost_events_total", {{"reason", "ringbuf"}}, s.run.lost.ringbuf);
+  w.sample("tcpfsm_lost_events_total", {{"reason", "recursion"}}, s.run.lost.recursion);
+  w.sample("tcpfsm_lost_events_total", {{"reason", "skstate"}}, s.run.lost.skstate);
 
   w.family("tcpfsm_reset_reports_lost_total", "counter",
            "Reports of resets the kernel could not deliver (ring buffer full, program skipped): the transitions "
            "they explain lack the cause rst_received or rst_sent.");
-  w.sample("tcpfsm_reset_reports_lost_total", {}, s.causes_lost);
+  w.sample("tcpfsm_reset_reports_lost_total", {}, s.run.causes_lost);
 
   w.family("tcpfsm_sockets_tracked", "gauge", "Sockets in tcpfsm's socket table now.");
-  w.sample("tcpfsm_sockets_tracked", {}, s.sockets_tracked);
+  w.sample("tcpfsm_sockets_tracked", {}, s.run.sockets.tracked);
   w.family("tcpfsm_sockets_stale_total", "counter",
            "Sockets dropped from the table because the kernel no longer had them (their CLOSE was lost).");
-  w.sample("tcpfsm_sockets_stale_total", {}, s.sockets_stale);
+  w.sample("tcpfsm_sockets_stale_total", {}, s.run.sockets.stale);
   w.family("tcpfsm_untracked_transitions_total", "counter",
            "Transitions of sockets the table had no room for (--max-sockets).");
-  w.sample("tcpfsm_untracked_transitions_total", {}, s.sockets_untracked);
+  w.sample("tcpfsm_untracked_transitions_total", {}, s.run.sockets.untracked);
   w.family("tcpfsm_crosscheck_errors_total", "counter",
            "Cross-checks of the socket table with the kernel that failed (a namespace out of reach, sock_diag).");
-  w.sample("tcpfsm_crosscheck_errors_total", {}, s.crosscheck_errors);
+  w.sample("tcpfsm_crosscheck_errors_total", {}, s.run.sockets.crosscheck_errors);
   w.family("tcpfsm_owners_unresolved_total", "counter",
            "Transitions of a socket with a file written without its owner (not found in /proc).");
-  w.sample("tcpfsm_owners_unresolved_total", {}, s.owners_unresolved);
+  w.sample("tcpfsm_owners_unresolved_total", {}, s.run.sockets.owners_unresolved);
 
   if (s.sockets_by_state) {
     w.family("tcpfsm_sockets", "gauge",

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "metrics/transition_counts.h"
+#include "record/run_records.h"
 
 namespace tcpfsm {
 
@@ -46,10 +47,7 @@ struct HttpRefusals {
 struct MetricsSnapshot {
   // From the trace thread, as of its last poll.
   TransitionCounts transitions;
-  std::uint64_t lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
-  std::uint64_t sockets_tracked = 0, sockets_untracked = 0, sockets_stale = 0;
-  std::uint64_t crosscheck_errors = 0, owners_unresolved = 0;
-  std::uint64_t causes_lost = 0;
+  Totals run;  // the run's totals, as its stats records carry them
   std::string version, attach, buffer, kernel;  // buffer: "ring" or "perf"
   // The BPF program's run count and time (kernel.bpf_stats_enabled=1 only).
   std::optional<std::uint64_t> bpf_runs, bpf_run_ns;

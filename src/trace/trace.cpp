@@ -132,16 +132,7 @@ class Session final : public EventHandler {
   void publish_metrics(const KernelCounters& k) {
     if (!metrics_) return;
     MetricsSnapshot s;
-    const Totals t = totals();
-    s.lost_ringbuf = t.lost.ringbuf;
-    s.lost_recursion = t.lost.recursion;
-    s.lost_skstate = t.lost.skstate;
-    s.sockets_tracked = t.sockets.tracked;
-    s.sockets_untracked = t.sockets.untracked;
-    s.sockets_stale = t.sockets.stale;
-    s.crosscheck_errors = t.sockets.crosscheck_errors;
-    s.owners_unresolved = t.sockets.owners_unresolved;
-    s.causes_lost = t.causes_lost;
+    s.run = totals();
     s.version = TCPFSM_VERSION;
     s.attach = attach_;
     s.buffer = buffer_;

@@ -43,7 +43,7 @@ TEST(Exposition, ClosesByCause) {
   s.transitions.observe(kSynSent, kClose, std::nullopt, VerdictKind::Ok, Cause::Timeout);
   s.transitions.observe(kEstablished, kClose, std::nullopt, VerdictKind::Ok);  // nothing told
   s.transitions.observe(kEstablished, kCloseWait, std::nullopt, VerdictKind::Ok, Cause::FinReceived);  // not a close
-  s.causes_lost = 2;
+  s.run.causes_lost = 2;
   const std::string text = exposition(s, ExpositionFormat::Prometheus);
   EXPECT_TRUE(has_line(text, "# TYPE tcpfsm_closes_total counter")) << text;
   EXPECT_TRUE(has_line(text, "tcpfsm_closes_total{cause=\"rst_received\"} 2"));
@@ -56,8 +56,8 @@ TEST(Exposition, ClosesByCause) {
 TEST(Exposition, PrometheusTextFormat) {
   MetricsSnapshot s;
   s.transitions.observe(kSynSent, kEstablished, 50'000, VerdictKind::Ok);
-  s.lost_ringbuf = 3;
-  s.sockets_tracked = 5;
+  s.run.lost.ringbuf = 3;
+  s.run.sockets.tracked = 5;
   s.version = "0.1.0";
   s.attach = "tp_btf";
   s.buffer = "ring";
