@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "common/units.h"
 #include "kernel/privileges.h"
+#include "output/journal_sink.h"
 #include "trace/trace.h"
 
 namespace tcpfsm::cli {
@@ -63,6 +64,10 @@ void add_trace(CLI::App& app, Command& run) {
       {"with --metrics: state counted by tcpfsm_stuck_sockets", "with --metrics: counted as stuck after DURATION in the state",
        metrics_opt});
   cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
+  auto journal = std::make_shared<bool>(false);
+  cmd->add_flag("--journal", *journal,
+                "also send each record to the systemd journal, as fields named like the JSON keys "
+                "(default: not sent)");
 
   cmd->footer(examples({
       {"tcpfsm trace", "every TCP state transition on the host, as a table"},
@@ -74,6 +79,7 @@ void add_trace(CLI::App& app, Command& run) {
       {"tcpfsm trace -o /var/log/tcpfsm.json --rotate-size 100M --stats-interval 1m",
        "a rotating log, to check later"},
       {"tcpfsm trace -f none --metrics 127.0.0.1:9464", "Prometheus metrics only, no records"},
+      {"tcpfsm trace -f none --journal -p 8080", "port 8080 to the systemd journal only (journalctl -t tcpfsm)"},
   }));
 
   cmd->callback([=, &run] {
@@ -95,6 +101,7 @@ void add_trace(CLI::App& app, Command& run) {
     if (!rotate_size->empty()) opts->rotate_size = parse_size(*rotate_size);
     if (!flush_interval->empty()) opts->flush_interval = parse_duration(*flush_interval);
     if (!stats_interval->empty()) opts->stats_interval = parse_duration(*stats_interval);
+    if (*journal) opts->sinks.push_back([] { return std::make_unique<JournalSink>(); });
     run = [opts] { return run_trace(*opts); };
   });
 }
