@@ -383,7 +383,7 @@ std::string describe(const LoadProbe& p) {
   return s;
 }
 
-void report_load(const Tracer& t) {
+void report_load(const EventSource& t) {
   if (!t.fallback_reason().empty())
     std::fprintf(stderr, "tcpfsm: tp_btf unavailable, using the classic tracepoint: %s\n", t.fallback_reason().c_str());
   if (!t.keys_reason().empty())

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tcpfsm/event.h"
+#include "kernel/event_source.h"
 #include "kernel/load_plan.h"
 #include "record/port_filter.h"
 
@@ -41,33 +41,6 @@ struct LoadOptions {
   bool kernel_state() const { return ports.active() || states != 0; }
 };
 
-// Counters the kernel keeps, summed over CPUs, since load.
-struct KernelCounters {
-  std::uint64_t matched = 0;        // TCP transitions that passed the filters
-  std::uint64_t ringbuf_full = 0;   // dropped: the event buffer (ring, or this CPU's perf buffer) was full
-  // Perf buffers only: records the kernel reported lost in them
-  // (PERF_RECORD_LOST), read so far. The same losses as ringbuf_full counts
-  // (less those of other causes, and those not reported yet: a buffer
-  // reports its losses with its next record), so not added to it.
-  std::uint64_t perf_lost_reported = 0;
-  std::uint64_t skstate_full = 0;   // per-socket state could not be stored
-  std::uint64_t recursion = 0;      // program skipped: another BPF program ran on the CPU
-  // The program's runs and time in it, counted only while
-  // kernel.bpf_stats_enabled is 1 (else both stay 0).
-  std::uint64_t runs = 0, run_ns = 0;
-  // Reset reports (tcpfsm_cause) on matched sockets, and those not delivered:
-  // ring buffer full, or their program skipped (recursion).
-  std::uint64_t causes = 0, causes_lost = 0;
-  std::uint64_t causes_full = 0;  // of causes_lost: the event buffer was full
-};
-
-class EventHandler {
- public:
-  virtual ~EventHandler() = default;
-  virtual void on_event(const tcpfsm_event& e) = 0;
-  virtual void on_cause(const tcpfsm_cause& c) = 0;
-};
-
 // What a Tracer with these options loads on this kernel (Tracer::probe).
 struct LoadProbe {
   AttachMode mode = AttachMode::Auto;
@@ -76,7 +49,9 @@ struct LoadProbe {
   std::string keys_reason;      // why keys, when mode is TpBtf and socket_keys
 };
 
-class Tracer {
+// The BPF program as an event source: loaded, attached, its event buffer
+// drained into the handler it was made with.
+class Tracer final : public EventSource {
  public:
   // Loads and attaches as plan_load() plans it for this kernel's features();
   // throws Error with a message for the user.
@@ -89,41 +64,37 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  AttachMode mode() const;
+  AttachMode mode() const override;
   // Events carry socket keys (TCPFSM_F_SOCKET_KEY), not cookies: the
   // tracepoint fallback, or tp_btf on a kernel before 5.12.
-  bool socket_keys() const;
+  bool socket_keys() const override;
   // The event buffer in use: Ring or Perf.
-  BufferMode buffer() const;
+  BufferMode buffer() const override;
   // Why tp_btf was not used, when the tracepoint fallback is active.
-  const std::string& fallback_reason() const;
+  const std::string& fallback_reason() const override;
   // Why the tp_btf program identifies sockets by keys; empty when it does not.
-  const std::string& keys_reason() const;
+  const std::string& keys_reason() const override;
   // What tcpfsm cannot tell about the causes of ends on this kernel (a
   // missing tracepoint, a program the kernel refused); empty: nothing.
-  const std::vector<std::string>& causes_missing() const;
+  const std::vector<std::string>& causes_missing() const override;
 
   // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
   // enough data waits) or a signal; reads nothing.
-  void wait(int timeout_ms);
+  void wait(int timeout_ms) override;
   // Hands waiting events to the handler (after detach: the rest), at most
   // limit of them: true when it stopped there, and more may wait.
-  bool drain(std::size_t limit = SIZE_MAX);
+  bool drain(std::size_t limit = SIZE_MAX) override;
   // wait() then drain(), for callers that do not place losses in a stream.
   bool poll(int timeout_ms);
   // Stops new events; what is already in the buffer stays readable.
-  void detach();
+  void detach() override;
 
-  KernelCounters counters() const;
+  KernelCounters counters() const override;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// One line on stderr for each way the loaded program falls short of the
-// best this tool has (the classic tracepoint; socket keys for cookies).
-void report_load(const Tracer& tracer);
 
 // What Tracer::probe found, for `tcpfsm features`: the attach mode, the
 // socket identity, and why each fallback was taken.

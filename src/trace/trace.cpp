@@ -67,7 +67,7 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_p
   return p;
 }
 
-// Receives events from the ring buffer and runs them through the pipeline;
+// Receives events from the event source and runs them through the pipeline;
 // sends the records, losses, stats and the end to the run's sinks (the log,
 // the metrics, the view); checks the socket table against the kernel after
 // losses.
@@ -277,10 +277,10 @@ class Session final : public EventHandler {
 // in the reader's peak memory.
 constexpr std::size_t kBatchEvents = 2048;
 
-void pump(Tracer& tracer, Session& session, bool last = false) {
-  const KernelCounters c = tracer.counters();
+void pump(EventSource& source, Session& session, bool last = false) {
+  const KernelCounters c = source.counters();
   session.account(c);
-  while (tracer.drain(kBatchEvents)) session.write_batch();
+  while (source.drain(kBatchEvents)) session.write_batch();
   session.write_batch(last);
   session.publish_metrics(c);
 }
@@ -315,6 +315,12 @@ SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_k
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {
+  return run_trace(
+      o, [](const LoadOptions& load, EventHandler& handler) { return std::make_unique<Tracer>(load, handler); },
+      view);
+}
+
+int run_trace(const TraceOptions& o, const EventSourceMaker& make_source, TraceView* view) {
   install_run_signals();  // first: Ctrl-C ends a wait for a FIFO's reader
   Session session(o, view);  // opens the output first: a bad path fails before tracing
   // Bound before tracing starts: an address in use fails here. Served once
@@ -325,7 +331,8 @@ int run_trace(const TraceOptions& o, TraceView* view) {
     metrics.emplace(
         *o.metrics, [&session](ExpositionFormat f, const HttpRefusals& http) { return session.render_metrics(f, http); },
         [&session] { return session.metrics_health(); });
-  Tracer tracer(o.load, session);
+  const std::unique_ptr<EventSource> made = make_source(o.load, session);
+  EventSource& source = *made;
   // Owners from the kernel's task_file iterator, loaded while privileged;
   // where it cannot be had, from /proc.
   std::shared_ptr<SocketFiles> files;
@@ -340,17 +347,17 @@ int run_trace(const TraceOptions& o, TraceView* view) {
                    accept_why.c_str());
   }
   if (!o.user.empty()) drop_to_user(o.user);
-  report_load(tracer);
+  report_load(source);
   // Ready before saying so: the owners' first look at every listener is
   // taken here, and children from then on are named.
-  session.begin(tracer.mode(), tracer.buffer(), tracer.socket_keys(), std::move(files));
-  for (const std::string& m : tracer.causes_missing())
+  session.begin(source.mode(), source.buffer(), source.socket_keys(), std::move(files));
+  for (const std::string& m : source.causes_missing())
     std::fprintf(stderr, "tcpfsm: causes: %s\n", m.c_str());
   std::fprintf(stderr, "Tracing TCP state transitions (%s, %s buffer)... Ctrl-C to end.\n",
-               std::string(attach_mode_name(tracer.mode())).c_str(),
-               std::string(buffer_mode_name(tracer.buffer())).c_str());
+               std::string(attach_mode_name(source.mode())).c_str(),
+               std::string(buffer_mode_name(source.buffer())).c_str());
   if (metrics) {
-    pump(tracer, session);  // a first snapshot: a scrape never sees an empty one
+    pump(source, session);  // a first snapshot: a scrape never sees an empty one
     metrics->start();
   }
 
@@ -359,12 +366,12 @@ int run_trace(const TraceOptions& o, TraceView* view) {
   int status = 0;
   try {
     for (;;) {
-      tracer.wait(static_cast<int>(o.poll_interval.count()));
-      pump(tracer, session);
+      source.wait(static_cast<int>(o.poll_interval.count()));
+      pump(source, session);
       if (session.crosscheck_due()) {
         // Dump, then drain what raced with the dump, then compare.
         const auto snapshot = session.crosscheck_take();
-        pump(tracer, session);
+        pump(source, session);
         session.crosscheck_apply(snapshot);
       }
       session.tick();
@@ -379,18 +386,18 @@ int run_trace(const TraceOptions& o, TraceView* view) {
       if (o.duration && Clock::now() - start >= *o.duration) { reason = "duration"; summary = "duration reached"; break; }
     }
     // Same clean end for every reason: detach, drain, report, write the end, sync.
-    tracer.detach();
-    pump(tracer, session, true);
-    session.finish(tracer.counters(), reason == "output closed" ? "output_closed" : reason, signal,
+    source.detach();
+    pump(source, session, true);
+    session.finish(source.counters(), reason == "output closed" ? "output_closed" : reason, signal,
                    Clock::now() - start);
   } catch (const Error& e) {
     if (e.code() != ExitCode::OutputError) throw;
     std::fprintf(stderr, "tcpfsm: %s; stopping (what was written is whole records)\n", e.what());
-    tracer.detach();
+    source.detach();
     summary = "output error";
     status = static_cast<int>(ExitCode::OutputError);
   }
-  print_summary(session, tracer.counters(), tracer.buffer(), Clock::now() - start, summary);
+  print_summary(session, source.counters(), source.buffer(), Clock::now() - start, summary);
   return status;
 }
 

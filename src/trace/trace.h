@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "kernel/event_source.h"
 #include "kernel/loader.h"
 #include "metrics/server.h"
 #include "model/model.h"
@@ -63,6 +64,13 @@ class TraceView {
   // as cleanly as a signal does.
   virtual bool poll() = 0;
 };
+
+// Makes a run's event source, handing its records to `handler`: the BPF
+// program (Tracer), or a replay of records (the unit tests).
+using EventSourceMaker = std::function<std::unique_ptr<EventSource>(const LoadOptions&, EventHandler&)>;
+// The run below on the events of the source `make_source` makes once the
+// output is open; the rest of the run (owners, sinks, pipeline, end) is the same.
+int run_trace(const TraceOptions& options, const EventSourceMaker& make_source, TraceView* view = nullptr);
 
 // Runs until SIGINT/SIGTERM, the duration, the count, or the view quits;
 // returns the exit status. Throws Error for failures before tracing starts.
