@@ -19,7 +19,7 @@ void add_features(CLI::App& app, Command& run) {
       // choices trace makes, so this cannot promise what the kernel refuses.
       // A port filter takes another path in the program (time kept per socket).
       LoadOptions plain, ports;
-      ports.ports.either = {1};
+      ports.filters.ports.either = {1};
       for (const auto& [what, opts] : {std::pair{"trace", plain}, std::pair{"trace -p PORT", ports}}) {
         std::string line;
         try {

@@ -24,7 +24,7 @@ void add_stuck(CLI::App& app, Command& run) {
       ->transform(state_validator());
   cmd->add_option("--min-age", *min_age, "report sockets in the state for at least DURATION (default: " + *min_age + ")")
       ->check(duration_validator());
-  cmd->add_option("-p,--port", opts->query.ports,
+  cmd->add_option("-p,--port", opts->query.filters.ports.either,
                   "only sockets with this port, either side (repeatable; default: every port)")
       ->check(port_validator());
   auto netns = std::make_shared<std::vector<std::string>>();
@@ -60,11 +60,11 @@ void add_stuck(CLI::App& app, Command& run) {
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
     opts->buffer = parse_buffer_mode(*buffer);
-    opts->query.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    opts->query.filters.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
     opts->query.all_netns = true;
     for (const auto& n : *netns) {
       std::string why;
-      opts->query.netns.push_back(*netns_of_argument(n, why));  // checked by the validator
+      opts->query.filters.netns.push_back(*netns_of_argument(n, why));  // checked by the validator
     }
     if (format->empty())
       opts->format = isatty(STDOUT_FILENO) ? Format::Table : Format::Json;

@@ -12,11 +12,11 @@
 namespace tcpfsm::cli {
 
 Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opts) {
-  cmd.add_option("-p,--port", opts->load.ports.either, "only this port, either side (repeatable; default: every port)")
+  cmd.add_option("-p,--port", opts->load.filters.ports.either, "only this port, either side (repeatable; default: every port)")
       ->check(port_validator());
-  cmd.add_option("--lport", opts->load.ports.local, "only this local port (repeatable; default: every port)")
+  cmd.add_option("--lport", opts->load.filters.ports.local, "only this local port (repeatable; default: every port)")
       ->check(port_validator());
-  cmd.add_option("--rport", opts->load.ports.remote, "only this remote port (repeatable; default: every port)")
+  cmd.add_option("--rport", opts->load.filters.ports.remote, "only this remote port (repeatable; default: every port)")
       ->check(port_validator());
   auto states = std::make_shared<std::vector<std::string>>();
   auto netns = std::make_shared<std::vector<std::string>>();
@@ -41,13 +41,13 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
   v4->excludes(v6);
 
   return [=] {
-    opts->load.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
-    for (State s : parse_states(*states)) opts->load.states |= 1U << number(s);
+    opts->load.filters.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
+    for (State s : parse_states(*states)) opts->load.filters.states |= 1U << number(s);
     if (netns->size() > TCPFSM_MAX_NETNS_FILTERS)
       throw CLI::ValidationError("--netns", "at most " + std::to_string(TCPFSM_MAX_NETNS_FILTERS) + " namespaces");
     for (const auto& n : *netns) {
       std::string why;
-      opts->load.netns.push_back(*netns_of_argument(n, why));
+      opts->load.filters.netns.push_back(*netns_of_argument(n, why));
     }
     if (cgroups->size() > TCPFSM_MAX_CGROUP_FILTERS)
       throw CLI::ValidationError("--cgroup", "at most " + std::to_string(TCPFSM_MAX_CGROUP_FILTERS) + " cgroups");
@@ -58,9 +58,9 @@ Apply add_filter_options(CLI::App& cmd, const std::shared_ptr<TraceOptions>& opt
         throw CLI::ValidationError("--cgroup", c + " is nested too deep (at most " +
                                                    std::to_string(TCPFSM_MAX_CGROUP_LEVEL - 1) + " levels)");
       opts->load.cgroups.push_back({named->id, named->level});
-      opts->cgroup_paths.push_back(named->path);
+      opts->load.filters.cgroups.push_back(named->path);
     }
-    if (*pid) opts->pid = *pid;
+    if (*pid) opts->load.filters.pid = *pid;
   };
 }
 

@@ -222,16 +222,16 @@ struct Tracer::Impl {
   void configure(tcpfsm_bpf* s, const LoadAttempt& a, bool causes) {
     const AttachMode m = a.mode;
     auto* ro = s->rodata;
-    ro->target_family = opts.family;
+    ro->target_family = opts.filters.family;
     ro->wakeup_bytes = opts.ringbuf_bytes / 4;
     ro->use_ringbuf = buffer == BufferMode::Ring;
     // rodata is const volatile for the verifier; userspace writes it before load.
-    opts.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
-    ro->filter_ports = opts.ports.active();
+    opts.filters.ports.fill(std::span<std::uint8_t, 65536>(const_cast<std::uint8_t*>(ro->port_match), 65536));
+    ro->filter_ports = opts.filters.ports.active();
     ro->kernel_state = opts.kernel_state();
-    ro->state_match = opts.states;
-    ro->netns_count = static_cast<std::uint32_t>(opts.netns.size());
-    for (std::size_t i = 0; i < opts.netns.size(); ++i) ro->netns_match[i] = opts.netns[i];
+    ro->state_match = opts.filters.states;
+    ro->netns_count = static_cast<std::uint32_t>(opts.filters.netns.size());
+    for (std::size_t i = 0; i < opts.filters.netns.size(); ++i) ro->netns_match[i] = opts.filters.netns[i];
     ro->cgroup_count = static_cast<std::uint32_t>(opts.cgroups.size());
     ro->cgroup_ancestors_off = kernel_btf().cgroup_ancestors_offset;
     ro->cgroup_ancestor_ids = kernel_btf().cgroup_ancestor_ids;

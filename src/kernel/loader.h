@@ -11,21 +11,20 @@
 
 #include "kernel/event_source.h"
 #include "kernel/load_plan.h"
-#include "record/port_filter.h"
+#include "record/filters.h"
 
 namespace tcpfsm {
 
 struct LoadOptions {
   AttachMode mode = AttachMode::Auto;
-  std::uint16_t family = 0;             // AF_INET, AF_INET6, or 0 for both
-  PortFilter ports;
-  std::uint32_t states = 0;             // transitions into or out of these (bit 1 << state); 0: all
-  std::vector<std::uint32_t> netns;     // sockets of these network namespaces (inodes); empty: all
+  // What the program passes: family, ports, states and namespaces from here
+  // (not the pid: the pipeline's), the cgroups as resolved below.
+  Filters filters;
   struct Cgroup {
     std::uint64_t id;
     std::uint32_t level;  // depth below the cgroup2 root
   };
-  std::vector<Cgroup> cgroups;          // sockets of these cgroups and their descendants; empty: all
+  std::vector<Cgroup> cgroups;          // filters.cgroups by id: sockets of these cgroups and below; empty: all
   BufferMode buffer = BufferMode::Auto;
   // The event buffer's size, a power of two, at least a page: the ring
   // buffer's, or the perf buffers' together (split over the CPUs, at least
@@ -38,7 +37,7 @@ struct LoadOptions {
   // state filter, which can hide some of a socket's events. Otherwise
   // userspace sees every event of a socket it sees at all and computes it,
   // which saves a socket-storage allocation per socket.
-  bool kernel_state() const { return ports.active() || states != 0; }
+  bool kernel_state() const { return filters.ports.active() || filters.states != 0; }
 };
 
 // What a Tracer with these options loads on this kernel (Tracer::probe).

@@ -1,12 +1,14 @@
 #include "output/journal_sink.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION  // no CODE_FILE/LINE/FUNC: they would name this file
 #include <systemd/sd-journal.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -55,22 +57,15 @@ std::string_view state_text(int n, std::string& scratch) {
   return scratch;
 }
 
+// Each counter as the JSON names it, as a journal field: "lost.ringbuf" is
+// LOST_RINGBUF.
 void add_totals(JournalEntry& e, const Totals& t) {
-  e.add("TRANSITIONS", t.transitions);
-  e.add("LOST_RINGBUF", t.lost.ringbuf);
-  e.add("LOST_RECURSION", t.lost.recursion);
-  e.add("LOST_SKSTATE", t.lost.skstate);
-  e.add("VIOLATIONS_ILLEGAL", t.illegal);
-  e.add("VIOLATIONS_GAP", t.gaps);
-  e.add("VIOLATIONS_UNKNOWN_STATE", t.unknown_states);
-  e.add("SOCKETS_TRACKED", t.sockets.tracked);
-  e.add("SOCKETS_UNTRACKED", t.sockets.untracked);
-  e.add("SOCKETS_STALE", t.sockets.stale);
-  e.add("CROSSCHECK_ERRORS", t.sockets.crosscheck_errors);
-  e.add("OWNERS_UNRESOLVED", t.sockets.owners_unresolved);
-  e.add("CAUSES_LOST", t.causes_lost);
-  e.add("CAUSES_LATE", t.causes_late);
-  e.add("LOG_OPEN_FAILURES", t.log_open_failures);
+  std::string name;
+  for (const TotalsCounter& c : kTotalsCounters) {
+    name.assign(c.name);
+    for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    e.add(name, c.value(t));
+  }
 }
 
 // TCPFSM_TYPE and TS first, as the JSON log's "type" and "ts".
@@ -136,16 +131,17 @@ JournalEntry journal_start_entry(const StartInfo& s) {
   e.add("ATTACH", s.attach);
   if (!s.buffer.empty()) e.add("BUFFER", s.buffer);
   e.add("MODEL", s.model);
-  e.add("FILTERS_FAMILY", s.family == 4 ? "ipv4" : s.family == 6 ? "ipv6" : "any");
-  for (std::uint16_t p : s.ports.either) e.add("FILTERS_PORTS", p);
-  for (std::uint16_t p : s.ports.local) e.add("FILTERS_LPORTS", p);
-  for (std::uint16_t p : s.ports.remote) e.add("FILTERS_RPORTS", p);
+  const Filters& f = s.filters;
+  e.add("FILTERS_FAMILY", f.family == AF_INET ? "ipv4" : f.family == AF_INET6 ? "ipv6" : "any");
+  for (std::uint16_t p : f.ports.either) e.add("FILTERS_PORTS", p);
+  for (std::uint16_t p : f.ports.local) e.add("FILTERS_LPORTS", p);
+  for (std::uint16_t p : f.ports.remote) e.add("FILTERS_RPORTS", p);
   std::string scratch;
   for (int st = 0; st < 32; ++st)
-    if ((s.states >> st) & 1U) e.add("FILTERS_STATES", state_text(st, scratch));
-  for (std::uint32_t n : s.netns) e.add("FILTERS_NETNS", n);
-  for (const std::string& c : s.cgroups) e.add("FILTERS_CGROUPS", c);
-  if (s.pid) e.add("FILTERS_PID", static_cast<std::uint64_t>(s.pid));
+    if ((f.states >> st) & 1U) e.add("FILTERS_STATES", state_text(st, scratch));
+  for (std::uint32_t n : f.netns) e.add("FILTERS_NETNS", n);
+  for (const std::string& c : f.cgroups) e.add("FILTERS_CGROUPS", c);
+  if (f.pid) e.add("FILTERS_PID", static_cast<std::uint64_t>(*f.pid));
   e.add("RINGBUF_BYTES", s.ringbuf_bytes);
   e.add("CLOCK_SOURCE", "CLOCK_MONOTONIC");
   e.add("CLOCK_MONO_TO_WALL_NS", std::to_string(s.mono_to_wall_ns));

@@ -1,4 +1,6 @@
 // JSON lines: one object per record (schema: docs/json-schema.md).
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "common/json_text.h"
@@ -49,23 +51,24 @@ void put_losses(Line& l, char sep, const Losses& lost) {
   put_count(l, ',', "skstate", lost.skstate);
 }
 
+// The counters as kTotalsCounters names them: "lost.ringbuf" is the key
+// ringbuf of the object lost.
 void put_totals(Line& l, const Totals& t) {
-  put_count(l, ',', "transitions", t.transitions);
-  l.raw(R"(,"lost":)");
-  put_losses(l, '{', t.lost);
-  l.raw(R"(},"violations":)");
-  put_count(l, '{', "illegal", t.illegal);
-  put_count(l, ',', "gap", t.gaps);
-  put_count(l, ',', "unknown_state", t.unknown_states);
-  l.raw('}');
-  put_count(l, ',', "sockets_tracked", t.sockets.tracked);
-  put_count(l, ',', "sockets_untracked", t.sockets.untracked);
-  put_count(l, ',', "sockets_stale", t.sockets.stale);
-  put_count(l, ',', "crosscheck_errors", t.sockets.crosscheck_errors);
-  put_count(l, ',', "owners_unresolved", t.sockets.owners_unresolved);
-  put_count(l, ',', "causes_lost", t.causes_lost);
-  put_count(l, ',', "causes_late", t.causes_late);
-  put_count(l, ',', "log_open_failures", t.log_open_failures);
+  std::string_view group;  // the object open, if any
+  for (const TotalsCounter& c : kTotalsCounters) {
+    const auto dot = c.name.find('.');
+    const std::string_view in = dot == std::string_view::npos ? "" : c.name.substr(0, dot);
+    const std::string_view key = dot == std::string_view::npos ? c.name : c.name.substr(dot + 1);
+    char sep = ',';
+    if (in != group) {
+      if (!group.empty()) l.raw('}');
+      if (!in.empty()) l.raw(",\"").raw(in).raw("\":");
+      group = in;
+      if (!in.empty()) sep = '{';
+    }
+    put_count(l, sep, key, c.value(t));
+  }
+  if (!group.empty()) l.raw('}');
 }
 
 void put_head(Line& l, std::string_view type, std::uint64_t wall_ns) {
@@ -91,28 +94,29 @@ class JsonFormatter final : public Formatter {
     if (!s.buffer.empty()) put_field(l, "buffer", s.buffer);
     put_field(l, "model", s.model);
     l.raw(R"(,"filters":{"family":)");
-    l.raw(s.family == 4 ? R"("ipv4")" : s.family == 6 ? R"("ipv6")" : R"("any")");
-    const PortFilter& p = s.ports;
+    const Filters& f = s.filters;
+    l.raw(f.family == AF_INET ? R"("ipv4")" : f.family == AF_INET6 ? R"("ipv6")" : R"("any")");
+    const PortFilter& p = f.ports;
     put_numbers(l, R"(,"ports":)", p.either);
     put_numbers(l, R"(,"lports":)", p.local);
     put_numbers(l, R"(,"rports":)", p.remote);
     l.raw(R"(,"states":[)");
     bool first = true;
     for (int st = 0; st < 32; ++st)
-      if ((s.states >> st) & 1U) {
+      if ((f.states >> st) & 1U) {
         if (!std::exchange(first, false)) l.raw(',');
         put_state(l, st);
       }
     l.raw(']');
-    put_numbers(l, R"(,"netns":)", s.netns);
+    put_numbers(l, R"(,"netns":)", f.netns);
     l.raw(R"(,"cgroups":[)");
-    for (std::size_t i = 0; i < s.cgroups.size(); ++i) {
+    for (std::size_t i = 0; i < f.cgroups.size(); ++i) {
       if (i) l.raw(',');
-      l.string(s.cgroups[i]);
+      l.string(f.cgroups[i]);
     }
     l.raw(R"(],"pid":)");
-    if (s.pid)
-      l.uint(static_cast<std::uint64_t>(s.pid));
+    if (f.pid)
+      l.uint(static_cast<std::uint64_t>(*f.pid));
     else
       l.raw("null");
     l.raw(R"(},"ringbuf_bytes":)").uint(s.ringbuf_bytes);

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "record/port_filter.h"
+#include "record/filters.h"
 
 namespace tcpfsm {
 
@@ -30,12 +30,7 @@ struct StartInfo {
   std::string_view cause;  // "run" (tracing began), "rotate", "reopen" (SIGHUP)
   std::string version, host, kernel, boot_id, attach, model;
   std::string buffer;  // "ring", "perf"; empty: not written
-  int family = 0;      // 0 (both), 4 or 6
-  PortFilter ports;
-  std::uint32_t states = 0;              // bit 1 << state; 0: all
-  std::vector<std::uint32_t> netns;      // network namespace inodes; empty: all
-  std::vector<std::string> cgroups;      // cgroup paths below the cgroup2 mount; empty: all
-  std::int32_t pid = 0;                  // 0: all
+  Filters filters;
   std::uint64_t ringbuf_bytes = 0;
   std::int64_t mono_to_wall_ns = 0;  // wall = ktime_ns + this
 };
@@ -62,6 +57,32 @@ struct Totals {
   // Times the log's next file (rotation) or the log again (SIGHUP) could not
   // be opened; the file open was written to meanwhile.
   std::uint64_t log_open_failures = 0;
+};
+
+// Every counter of Totals, described once, in the order the stats and end
+// records carry them: its name there as a path ("lost.ringbuf": the key
+// ringbuf of the object lost) and how to read it. The JSON writer and the
+// journal iterate it; a new counter is one more row (and its docs).
+struct TotalsCounter {
+  std::string_view name;
+  std::uint64_t (*value)(const Totals&);
+};
+inline constexpr TotalsCounter kTotalsCounters[] = {
+    {"transitions", [](const Totals& t) { return t.transitions; }},
+    {"lost.ringbuf", [](const Totals& t) { return t.lost.ringbuf; }},
+    {"lost.recursion", [](const Totals& t) { return t.lost.recursion; }},
+    {"lost.skstate", [](const Totals& t) { return t.lost.skstate; }},
+    {"violations.illegal", [](const Totals& t) { return t.illegal; }},
+    {"violations.gap", [](const Totals& t) { return t.gaps; }},
+    {"violations.unknown_state", [](const Totals& t) { return t.unknown_states; }},
+    {"sockets_tracked", [](const Totals& t) { return t.sockets.tracked; }},
+    {"sockets_untracked", [](const Totals& t) { return t.sockets.untracked; }},
+    {"sockets_stale", [](const Totals& t) { return t.sockets.stale; }},
+    {"crosscheck_errors", [](const Totals& t) { return t.sockets.crosscheck_errors; }},
+    {"owners_unresolved", [](const Totals& t) { return t.sockets.owners_unresolved; }},
+    {"causes_lost", [](const Totals& t) { return t.causes_lost; }},
+    {"causes_late", [](const Totals& t) { return t.causes_late; }},
+    {"log_open_failures", [](const Totals& t) { return t.log_open_failures; }},
 };
 
 struct StatsInfo {

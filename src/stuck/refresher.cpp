@@ -72,7 +72,7 @@ StuckTracker::Options StuckRefresher::tracker_options(bool key_by_endpoints, boo
 }
 
 std::vector<NetnsRef> StuckRefresher::targets() const {
-  if (query_.netns.empty() && !query_.all_netns) return {NetnsRef{own_netns_, 0, {}}};
+  if (query_.filters.netns.empty() && !query_.all_netns) return {NetnsRef{own_netns_, 0, {}}};
   std::vector<NetnsRef> all = list_netns();
   // Namespaces /proc does not show this user (other users' processes need
   // CAP_SYS_PTRACE), but whose sockets the held pass saw, with a holder in
@@ -81,9 +81,9 @@ std::vector<NetnsRef> StuckRefresher::targets() const {
     for (const tcpfsm_held_socket& h : *held_)
       if (std::none_of(all.begin(), all.end(), [&](const NetnsRef& r) { return r.inode == h.netns; }))
         all.push_back(NetnsRef{h.netns, static_cast<std::int32_t>(h.pid), {}});
-  if (query_.netns.empty()) return all;
+  if (query_.filters.netns.empty()) return all;
   std::vector<NetnsRef> wanted;
-  for (std::uint32_t inode : query_.netns) {
+  for (std::uint32_t inode : query_.filters.netns) {
     if (std::any_of(wanted.begin(), wanted.end(), [&](const NetnsRef& w) { return w.inode == inode; })) continue;
     const auto it = std::find_if(all.begin(), all.end(), [&](const NetnsRef& r) { return r.inode == inode; });
     // Not listed: no way in that this user can see; sock_diag_in says why.
@@ -94,15 +94,15 @@ std::vector<NetnsRef> StuckRefresher::targets() const {
 
 void StuckRefresher::dump_with(SockDiag& diag, std::uint32_t netns) {
   const std::size_t from = sockets_.size();
-  if (query_.family != AF_INET6) diag.dump(AF_INET, mask_, sockets_);
-  if (query_.family != AF_INET) diag.dump(AF_INET6, mask_, sockets_);
+  if (query_.filters.family != AF_INET6) diag.dump(AF_INET, mask_, sockets_);
+  if (query_.filters.family != AF_INET) diag.dump(AF_INET6, mask_, sockets_);
   for (std::size_t i = from; i < sockets_.size(); ++i) sockets_[i].netns = netns;
 }
 
 void StuckRefresher::add_held(std::uint32_t netns, std::uint64_t now_us) {
   for (const tcpfsm_held_socket& h : *held_) {
     if (h.netns != netns) continue;
-    if (query_.family && h.family != query_.family) continue;
+    if (query_.filters.family && h.family != query_.filters.family) continue;
     // One socket, several descriptors (dup, fork): one socket.
     if (std::any_of(sockets_.rbegin(), sockets_.rend(), [&](const DiagSocket& d) { return d.ino == h.ino; })) continue;
     sockets_.push_back(diag_socket_of(h, now_us));
@@ -203,12 +203,9 @@ const std::vector<DiagSocket>& StuckRefresher::dump() {
   ways_.swap(ways);
   fin_timeouts_.swap(fin_timeouts);
 
-  const auto& ports = query_.ports;
-  if (!ports.empty())
-    std::erase_if(sockets_, [&](const DiagSocket& s) {
-      return std::none_of(ports.begin(), ports.end(),
-                          [&](std::uint16_t p) { return s.local.port == p || s.remote.port == p; });
-    });
+  const PortFilter& ports = query_.filters.ports;
+  if (ports.active())
+    std::erase_if(sockets_, [&](const DiagSocket& s) { return !ports.matches(s.local.port, s.remote.port); });
   return sockets_;
 }
 

@@ -17,6 +17,7 @@
 #include "owners/owners.h"
 #include "kernel/cgroup_names.h"
 #include "kernel/netns.h"
+#include "record/filters.h"
 #include "kernel/sockdiag.h"
 #include "stuck/stuck.h"
 #include "stuck/tracker.h"
@@ -27,11 +28,10 @@ namespace tcpfsm {
 struct StuckQuery {
   std::vector<State> states = StuckSettings{}.states;
   std::chrono::nanoseconds min_age = StuckSettings{}.age;
-  std::vector<std::uint16_t> ports;  // either side; empty: all
-  std::uint16_t family = 0;          // AF_INET, AF_INET6, or 0 for both
-  // Network namespaces to look in, by inode. Empty: every namespace of the
-  // host when all_netns (what `tcpfsm stuck` does), else tcpfsm's own alone.
-  std::vector<std::uint32_t> netns;
+  // Its family, ports and network namespaces (inodes) to look in. No
+  // namespace: every namespace of the host when all_netns (what `tcpfsm
+  // stuck` does), else tcpfsm's own alone.
+  Filters filters;
   bool all_netns = false;
 };
 

@@ -25,9 +25,10 @@ namespace tcpfsm {
 namespace {
 
 std::string netns_scope(const StuckQuery& q) {
-  if (q.netns.empty()) return q.all_netns ? "every network namespace" : "tcpfsm's own network namespace";
-  std::string s = q.netns.size() == 1 ? "network namespace " : "network namespaces ";
-  for (std::size_t i = 0; i < q.netns.size(); ++i) s += (i ? ", " : "") + std::to_string(q.netns[i]);
+  const auto& netns = q.filters.netns;
+  if (netns.empty()) return q.all_netns ? "every network namespace" : "tcpfsm's own network namespace";
+  std::string s = netns.size() == 1 ? "network namespace " : "network namespaces ";
+  for (std::size_t i = 0; i < netns.size(); ++i) s += (i ? ", " : "") + std::to_string(netns[i]);
   return s;
 }
 
@@ -131,10 +132,10 @@ int run_watch(const StuckOptions& o) {
   TransitionFeed feed;
   LoadOptions load;
   load.buffer = o.buffer;
-  load.family = o.query.family;
-  load.ports.either = o.query.ports;
+  load.filters.family = o.query.filters.family;
+  load.filters.ports = o.query.filters.ports;
   // Only the namespaces asked for, when the kernel can filter on that many.
-  if (o.query.netns.size() <= TCPFSM_MAX_NETNS_FILTERS) load.netns = o.query.netns;
+  if (o.query.filters.netns.size() <= TCPFSM_MAX_NETNS_FILTERS) load.filters.netns = o.query.filters.netns;
   Tracer tracer(load, feed);
   // Attached: from here on every entry into a watched state is seen.
   StuckTracker tracker(refresher.tracker_options(tracer.socket_keys(), /*netns_in_key=*/true),

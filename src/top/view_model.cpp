@@ -1,5 +1,7 @@
 #include "top/view_model.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "model/states.h"
@@ -13,15 +15,16 @@ std::string filters_text(const StartInfo& s) {
   auto add = [&out](std::string_view option, const std::string& value) {
     out += (out.empty() ? "" : " ") + std::string(option) + (value.empty() ? "" : " " + value);
   };
-  if (s.family) add(s.family == 4 ? "-4" : "-6", "");
-  for (std::uint16_t p : s.ports.either) add("-p", std::to_string(p));
-  for (std::uint16_t p : s.ports.local) add("--lport", std::to_string(p));
-  for (std::uint16_t p : s.ports.remote) add("--rport", std::to_string(p));
+  const Filters& f = s.filters;
+  if (f.family) add(f.family == AF_INET ? "-4" : "-6", "");
+  for (std::uint16_t p : f.ports.either) add("-p", std::to_string(p));
+  for (std::uint16_t p : f.ports.local) add("--lport", std::to_string(p));
+  for (std::uint16_t p : f.ports.remote) add("--rport", std::to_string(p));
   for (int st = 0; st < 32; ++st)
-    if ((s.states >> st) & 1U) add("--state", state_name(st));
-  for (std::uint32_t n : s.netns) add("--netns", std::to_string(n));
-  for (const std::string& c : s.cgroups) add("--cgroup", c);
-  if (s.pid) add("--pid", std::to_string(s.pid));
+    if ((f.states >> st) & 1U) add("--state", state_name(st));
+  for (std::uint32_t n : f.netns) add("--netns", std::to_string(n));
+  for (const std::string& c : f.cgroups) add("--cgroup", c);
+  if (f.pid) add("--pid", std::to_string(*f.pid));
   return out;
 }
 

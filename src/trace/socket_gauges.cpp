@@ -11,10 +11,11 @@ StuckQuery query_of(const SocketGauges::Options& o) {
   StuckQuery q;
   q.states = o.stuck.states;
   q.min_age = o.stuck.age;
-  q.family = o.family;
-  // Every namespace on the host, as `tcpfsm stuck` looks (or those of --netns).
-  q.netns = o.netns;
-  q.all_netns = o.netns.empty();
+  // Every namespace on the host, as `tcpfsm stuck` looks (or those of
+  // --netns); the ports are the gauges' own test (wanted()).
+  q.filters.family = o.filters.family;
+  q.filters.netns = o.filters.netns;
+  q.all_netns = o.filters.netns.empty();
   return q;
 }
 

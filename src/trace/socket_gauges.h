@@ -18,7 +18,7 @@
 #include <optional>
 #include <vector>
 
-#include "record/port_filter.h"
+#include "record/filters.h"
 #include "kernel/sockdiag.h"
 #include "metrics/transition_counts.h"
 #include "record/sink.h"
@@ -32,9 +32,7 @@ class SocketGauges final : public Sink {
  public:
   struct Options {
     StuckSettings stuck;
-    PortFilter ports;
-    std::uint16_t family = 0;
-    std::vector<std::uint32_t> netns;  // --netns; empty: every namespace
+    Filters filters;  // its family, ports and namespaces (--netns; none: every namespace)
     bool keys = false;  // events carry socket keys (tracepoint): stuck sockets are matched by endpoints
     std::shared_ptr<SocketFiles> files;  // the held-socket iterator, or nothing (sock_diag and /proc only)
   };
@@ -69,7 +67,7 @@ class SocketGauges final : public Sink {
   const Options& options() const { return options_; }
 
  private:
-  bool wanted(const DiagSocket& d) const { return options_.ports.matches(d.local.port, d.remote.port); }
+  bool wanted(const DiagSocket& d) const { return options_.filters.ports.matches(d.local.port, d.remote.port); }
 
   Options options_;
   std::uint32_t stuck_mask_;

@@ -61,9 +61,9 @@ PipelineOptions pipeline_options(const TraceOptions& o, bool keys, std::shared_p
   p.kernel_time = o.load.kernel_state();
   p.table = {o.max_sockets, keys};
   p.count = o.count;
-  p.partial_sockets = o.load.states != 0;
+  p.partial_sockets = o.load.filters.states != 0;
   p.cgroup2_mount = cgroup2_mount();
-  p.pid = o.pid;
+  p.pid = o.load.filters.pid;
   return p;
 }
 
@@ -229,12 +229,7 @@ class Session final : public EventHandler {
     s.attach = attach_;
     s.buffer = buffer_;
     s.model = model_name(opts_.model);
-    s.family = opts_.load.family == 0 ? 0 : opts_.load.family == 2 ? 4 : 6;
-    s.ports = opts_.load.ports;
-    s.states = opts_.load.states;
-    s.netns = opts_.load.netns;
-    s.cgroups = opts_.cgroup_paths;
-    s.pid = opts_.pid.value_or(0);
+    s.filters = opts_.load.filters;
     s.ringbuf_bytes = opts_.load.ringbuf_bytes;
     s.mono_to_wall_ns = ClockMap::now().mono_to_wall_ns;
     return s;
@@ -311,7 +306,7 @@ void print_summary(const Session& s, const KernelCounters& k, BufferMode buffer,
 
 SocketGauges::Options socket_gauges_options(const TraceOptions& o, bool socket_keys,
                                            std::shared_ptr<SocketFiles> files) {
-  return {o.stuck, o.load.ports, o.load.family, o.load.netns, socket_keys, std::move(files)};
+  return {o.stuck, o.load.filters, socket_keys, std::move(files)};
 }
 
 int run_trace(const TraceOptions& o, TraceView* view) {

@@ -38,8 +38,6 @@ struct TraceOptions {
   std::string user;  // drop to this user once loaded and attached ("" keeps root)
   bool owners = true;  // add owner_pid/owner_comm from /proc
   std::size_t max_sockets = 262144;  // the socket table's bound
-  std::optional<std::int32_t> pid;   // --pid: only sockets this process holds
-  std::vector<std::string> cgroup_paths;  // --cgroup, as paths below the mount (load.cgroups holds their ids)
   // --metrics: where to serve /metrics; what the stuck-socket gauge counts.
   std::optional<ListenAddress> metrics;
   StuckSettings stuck;

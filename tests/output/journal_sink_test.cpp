@@ -128,9 +128,9 @@ TEST(JournalEntries, StartListsRepeatTheirField) {
   s.attach = "tp_btf";
   s.buffer = "ring";
   s.model = "linux";
-  s.ports.either = {80, 443};
-  s.states = 1U << 8;  // CLOSE_WAIT
-  s.cgroups = {"/a", "/b\nc"};
+  s.filters.ports.either = {80, 443};
+  s.filters.states = 1U << 8;  // CLOSE_WAIT
+  s.filters.cgroups = {"/a", "/b\nc"};
   const JournalEntry e = journal_start_entry(s);
   EXPECT_EQ(e.get("TCPFSM_TYPE"), "start");
   EXPECT_EQ(values(e, "FILTERS_PORTS"), (std::vector<std::string>{"80", "443"}));

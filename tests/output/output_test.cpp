@@ -195,14 +195,14 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   s.boot_id = "b00t";
   s.attach = "tp_btf";
   s.model = "linux";
-  s.family = 6;
-  s.ports = ports;
+  s.filters.family = AF_INET6;
+  s.filters.ports = ports;
   s.ringbuf_bytes = 8 << 20;
   s.mono_to_wall_ns = -42;
-  s.states = 1U << 8;
-  s.netns = {4026531840};
-  s.cgroups = {"/system.slice/nginx.service"};
-  s.pid = 77;
+  s.filters.states = 1U << 8;
+  s.filters.netns = {4026531840};
+  s.filters.cgroups = {"/system.slice/nginx.service"};
+  s.filters.pid = 77;
   std::string out;
   make_formatter(Format::Json)->start(out, s);
   EXPECT_EQ(out,

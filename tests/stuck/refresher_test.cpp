@@ -61,7 +61,7 @@ std::uint64_t own_cgroup_id() {
 StuckQuery query_for(std::uint16_t port) {
   StuckQuery q;
   q.min_age = 0s;
-  q.ports = {port};
+  q.filters.ports.either = {port};
   return q;
 }
 
@@ -117,7 +117,7 @@ TEST(StuckRefresher, SocketsSayTheirNamespaceAndCgroup) {
 TEST(StuckRefresher, AnUnreadableNamespaceIsSkippedAndSaid) {
   CloseWait cw;
   StuckQuery q = query_for(cw.port);
-  q.netns = {own_netns(), 1};  // 1: no namespace at all
+  q.filters.netns = {own_netns(), 1};  // 1: no namespace at all
   StuckRefresher refresher(q);
   const auto& sockets = refresher.dump();
   ASSERT_EQ(sockets.size(), 1u);  // the own namespace's all the same
@@ -183,7 +183,7 @@ TEST(StuckRefresher, ANamespaceNotEnteredIsReadThroughItsHeldSockets) {
   files->hold_socket(dup);
   StuckQuery q;
   q.min_age = 0s;
-  q.ports = {8080};
+  q.filters.ports.either = {8080};
   q.all_netns = true;
   StuckRefresher refresher(q, {}, files);
   const auto& sockets = refresher.dump();

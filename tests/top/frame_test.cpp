@@ -42,7 +42,7 @@ TopModel sample_model(const std::string& comm = "leaky") {
   start.model = "linux";
   PortFilter ports;
   ports.either = {8080};
-  start.ports = ports;
+  start.filters.ports = ports;
   m.start(start);
   SocketGauges::Now now;
   now.by_state[number(State::Listen)] = 1;

@@ -2,6 +2,7 @@
 // rates over the interval given, losses, sockets per state with a bounded
 // history, holders grouped and sorted, and the filters from the start record.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <string>
 
@@ -187,12 +188,12 @@ TEST(TopModel, TakesTheAttachModeModelAndFiltersFromTheStartRecord) {
   StartInfo s;
   s.attach = "tp_btf";
   s.model = "linux";
-  s.family = 6;
-  s.ports = ports;
-  s.states = (1U << number(State::CloseWait)) | (1U << number(State::Established));
-  s.netns = {4026532296U};
-  s.cgroups = {"/system.slice/x.service"};
-  s.pid = 42;
+  s.filters.family = AF_INET6;
+  s.filters.ports = ports;
+  s.filters.states = (1U << number(State::CloseWait)) | (1U << number(State::Established));
+  s.filters.netns = {4026532296U};
+  s.filters.cgroups = {"/system.slice/x.service"};
+  s.filters.pid = 42;
   m.start(s);
   EXPECT_EQ(m.attach(), "tp_btf");
   EXPECT_EQ(m.model(), "linux");
