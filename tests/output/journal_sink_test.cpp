@@ -9,35 +9,15 @@
 #include <vector>
 
 #include "output/journal_sink.h"
+#include "support/sample_transition.h"
 
 using namespace tcpfsm;
 
 namespace {
 
-// 2026-11-21T07:42:31.000001500Z
-constexpr std::uint64_t kWall = 1'795'246'951'000'001'500ULL;
+using test::kWall;
 
-Transition transition() {
-  Transition t;
-  t.ktime_ns = 123;
-  t.wall_ns = kWall;
-  t.cookie = 9;
-  t.old_ns = 250'000;
-  t.pid = 4242;
-  t.tid = 4243;
-  t.cpu = 1;
-  t.ino = 31337;
-  t.netns = 4026531840;
-  t.cgroup_id = 8589;
-  inet_pton(AF_INET, "127.0.0.1", t.local.addr.data());
-  inet_pton(AF_INET, "10.0.0.5", t.remote.addr.data());
-  t.local.port = 40000;
-  t.remote.port = 8080;
-  t.old_state = 2;
-  t.new_state = 1;
-  t.comm = "curl";
-  return t;
-}
+Transition transition() { return test::sample_transition(); }
 
 std::vector<std::string> fields(const JournalEntry& e) {
   std::vector<std::string> out;
