@@ -79,9 +79,14 @@ class JournalNamespace {
   JournalNamespace& operator=(const JournalNamespace&) = delete;
 
   // A command line that runs in the namespace (its mounts only: the
-  // network namespace stays the test's).
+  // network namespace stays the test's). Its root and working directory are
+  // the holder's: entering a mount namespace otherwise resets the root to
+  // that namespace's, which is not the test's where it runs chrooted (the
+  // kernel matrix's guests chroot into an overlay of the host).
   std::vector<std::string> in_it(const std::vector<std::string>& argv) const {
-    return std::vector<std::string>{"nsenter", "--mount=/proc/" + std::to_string(holder_.pid()) + "/ns/mnt", "--"} +
+    const std::string proc = "/proc/" + std::to_string(holder_.pid());
+    return std::vector<std::string>{"nsenter", "--mount=" + proc + "/ns/mnt", "--root=" + proc + "/root",
+                                    "--wd=" + proc + "/cwd", "--"} +
            argv;
   }
 
