@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "stuck/refresher.h"
+#include "stuck_scan/refresher.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include "common/units.h"
 #include "kernel/netns.h"
 #include "record/stuck_settings.h"
-#include "stuck/run.h"
+#include "stuck_scan/run.h"
 
 namespace tcpfsm::cli {
 

@@ -2,7 +2,7 @@
 
 #include "cli/commands.h"
 #include "common/units.h"
-#include "top/top.h"
+#include "cli/top_run.h"
 
 namespace tcpfsm::cli {
 

@@ -11,13 +11,14 @@
 
 #include "model/causes.h"
 #include "model/checker.h"
+#include "model/states.h"
 
 namespace tcpfsm {
 
 struct TransitionCounts {
   // States numbered below this are counted in arrays; any other number (a
   // state this tcpfsm does not know) in other_edges.
-  static constexpr int kStates = 16;
+  static constexpr int kStates = kStateNumbers;
   // Upper bounds (le) of the time-in-state histogram, in seconds: a decade
   // apart from 10 us to 10 s, then a minute, ten minutes and an hour.
   static constexpr std::array<double, 10> kBucketsSeconds{1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 60, 600, 3600};

@@ -26,6 +26,10 @@ enum class State : std::uint8_t {
   BoundInactive = 13,
 };
 
+// Kernel state numbers below this fit arrays indexed by number (the known
+// ones and a few to spare); a count of any other number goes elsewhere.
+constexpr int kStateNumbers = 16;
+
 struct StateInfo {
   State state;
   std::string_view name;     // netstat / ss spelling, e.g. "CLOSE_WAIT"

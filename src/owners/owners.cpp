@@ -51,21 +51,6 @@ std::optional<std::uint32_t> socket_inode_of_link(std::string_view link) {
   return parse_number<std::uint32_t>(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1));
 }
 
-std::string short_cmdline(std::string_view raw, std::size_t max_bytes) {
-  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
-  std::string s(raw);
-  for (char& c : s)
-    if (c == '\0' || c == '\n' || c == '\t') c = ' ';
-  if (s.size() > max_bytes) {
-    std::size_t cut = max_bytes > 3 ? max_bytes - 3 : 0;
-    // Never cut a UTF-8 sequence in half.
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s.resize(cut);
-    s += "...";
-  }
-  return s;
-}
-
 std::string read_comm(const std::string& proc_root, std::int32_t pid) {
   std::string comm = read_small_file(proc_root + "/" + std::to_string(pid) + "/comm", 64);
   if (!comm.empty() && comm.back() == '\n') comm.pop_back();

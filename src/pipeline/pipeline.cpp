@@ -1,7 +1,6 @@
 #include "pipeline/pipeline.h"
 
 #include "common/clock.h"
-#include "kernel/decode.h"
 #include "kernel/features.h"
 #include "model/states.h"
 
@@ -24,15 +23,16 @@ Pipeline::Pipeline(const PipelineOptions& options, Sink& sink)
       table_(options.table, [this](const SocketRecord& r) {
         if (r.ino) owners_.forget(r.ino);
       }),
-      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()) {}
+      stream_(*this),
+      rst_reasons_(options.rst_reasons ? *options.rst_reasons : RstReasons::kernel()) {
+  stream_.use_socket_keys(options.table.keys);
+}
 
-void Pipeline::on_event(const tcpfsm_event& e) {
-  if (full()) return;  // past --count: read but not written
+void Pipeline::transition(Transition& decoded) {
   Pending& p = batch_.emplace_back();
   Transition& t = p.t;
-  t = decode(e, clock_);
+  t = std::move(decoded);
   p.key = t.cookie;
-  if (t.new_state == number(State::Close)) causes_.take(p.key, t.ktime_ns, t.reported);
 
   SocketRecord* rec = table_.find_or_add(p.key, is_lifecycle_start(t.old_state, t.new_state));
   Life untracked;
@@ -89,10 +89,9 @@ void Pipeline::attach_owner(Pending& p) {
   owners_.written(t);
 }
 
-void Pipeline::on_cause(const tcpfsm_cause& c) {
-  if (causes_.on_cause(c) == CauseJoin::Order::Before) return;
-  // After: the socket's transition into CLOSE was just drained, or waits
-  // from the last batch (see write_batch).
+void Pipeline::late_cause(const tcpfsm_cause& c, std::optional<std::uint64_t>) {
+  // The socket's transition into CLOSE was just drained, or waits from the
+  // last batch (see write_batch); or it was written already.
   const std::size_t stop = batch_.size() > kCauseLookback ? batch_.size() - kCauseLookback : 0;
   for (std::size_t i = batch_.size(); i-- > stop;) {
     Pending& p = batch_[i];

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "kernel/cause_join.h"
+#include "kernel/transition_stream.h"
 #include "kernel/cgroup_names.h"
 #include "kernel/rst_reasons.h"
 #include "pipeline/owner_lookup.h"
@@ -49,14 +49,16 @@ struct PipelineOptions {
   std::optional<std::string> cgroup2_mount;
 };
 
-class Pipeline {
+class Pipeline final : private TransitionStream::Reader {
  public:
   Pipeline(const PipelineOptions& options, Sink& sink);
 
   // One event from the ring buffer.
-  void on_event(const tcpfsm_event& e);
+  void on_event(const tcpfsm_event& e) {
+    if (!full()) stream_.on_event(e);  // past --count: read but not written
+  }
   // A reset report from the ring buffer: joined to the transition it explains.
-  void on_cause(const tcpfsm_cause& c);
+  void on_cause(const tcpfsm_cause& c) { stream_.on_cause(c); }
   // Owners for the batch's sockets, then the batch's records to the sink.
   // A transition into CLOSE younger than CauseJoin::kWindowNs may still get
   // its reset report: it and the records after it wait for the next batch,
@@ -70,7 +72,7 @@ class Pipeline {
     owners_.note_loss();
   }
   // Follows the wall clock (NTP steps); once per poll.
-  void set_clock(const ClockMap& clock) { clock_ = clock; }
+  void set_clock(const ClockMap& clock) { stream_.set_clock(clock); }
   // Once per poll: the owner lookups' budget and walk.
   void tick(std::chrono::steady_clock::time_point now);
 
@@ -88,6 +90,9 @@ class Pipeline {
     Verdict v;
     std::uint64_t key = 0;  // the socket's key in the table
   };
+  // The stream's transitions and late resets (TransitionStream::Reader).
+  void transition(Transition& t) override;
+  void late_cause(const tcpfsm_cause& c, std::optional<std::uint64_t> diag_key) override;
   void attach_owner(Pending& p);
   void write(Pending& p);
   // --pid: whether the socket `key` is that process's, by its owner, or
@@ -102,9 +107,8 @@ class Pipeline {
   OwnerLookup owners_;
   CgroupNames cgroups_;
   SocketTable table_;
-  ClockMap clock_ = ClockMap::now();
   std::vector<Pending> batch_;
-  CauseJoin causes_;
+  TransitionStream stream_;
   const RstReasons& rst_reasons_;
   Totals totals_;
   // --pid: the sockets kept so far, until they reach CLOSE; at most

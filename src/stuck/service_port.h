@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "kernel/sockdiag.h"
+#include "record/socket.h"
 
 namespace tcpfsm {
 

@@ -3,6 +3,7 @@
 // strings so tests compare them exactly.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -13,9 +14,9 @@
 #include <vector>
 
 #include "common/container.h"
-#include "owners/owners.h"
-#include "kernel/cause_join.h"
-#include "kernel/sockdiag.h"
+#include "record/holder.h"
+#include "record/transition.h"
+#include "record/socket.h"
 #include "model/causes.h"
 #include "model/states.h"
 
@@ -178,6 +179,16 @@ struct StuckView {
   std::size_t unknown_age = 0;       // in a watched state, only a lower bound below min_age
   bool owners_unreadable = false;    // some /proc/PID/fd could not be read
   NetnsSkipped netns_skipped;
+};
+
+// The sockets of the host at one moment, as the socket gauges collect them
+// for --metrics and `tcpfsm top`.
+struct SocketsNow {
+  std::array<std::uint64_t, kStateNumbers> by_state{};  // every socket, TIME_WAIT included
+  std::vector<StuckSocket> stuck;  // for the stuck age or longer, with holders and place
+  std::size_t younger = 0;         // in a stuck state for less (or only known to be there for less)
+  NetnsSkipped netns;              // namespaces not read whole
+  std::size_t netns_read = 0;      // namespaces read whole (sock_diag)
 };
 
 // The grouped text view (groups by holder and port); at most max_rows

@@ -97,7 +97,7 @@ std::string title(const TopModel& m, const FrameSettings& s) {
 // window shows sockets in it; only the latter when rows are short.
 std::vector<int> listed_states(const TopModel& m, bool only_seen) {
   std::vector<int> states;
-  for (int st = 1; st < TransitionCounts::kStates; ++st) {
+  for (int st = 1; st < kStateNumbers; ++st) {
     const auto h = m.history(st);
     const bool seen = std::any_of(h.begin(), h.end(), [](std::uint64_t n) { return n > 0; });
     const bool usual = st <= number(State::Closing) && st != number(State::Close);

@@ -56,7 +56,7 @@ void TopModel::close_interval(std::chrono::nanoseconds elapsed) {
   losses_.close(seconds);
 }
 
-void TopModel::sockets(const SocketGauges::Now& now) {
+void TopModel::sockets(const SocketsNow& now) {
   samples_.push_back(now.by_state);
   while (samples_.size() > history_length_) samples_.pop_front();
 
@@ -72,13 +72,13 @@ void TopModel::sockets(const SocketGauges::Now& now) {
 
 std::vector<std::uint64_t> TopModel::history(int state) const {
   std::vector<std::uint64_t> h;
-  if (state < 0 || state >= TransitionCounts::kStates) return h;
+  if (state < 0 || state >= kStateNumbers) return h;
   for (const auto& s : samples_) h.push_back(s[state]);
   return h;
 }
 
 std::uint64_t TopModel::sockets_now(int state) const {
-  if (samples_.empty() || state < 0 || state >= TransitionCounts::kStates) return 0;
+  if (samples_.empty() || state < 0 || state >= kStateNumbers) return 0;
   return samples_.back()[state];
 }
 

@@ -20,7 +20,7 @@
 #include "common/container.h"
 #include "record/sink.h"
 #include "stuck/stuck.h"
-#include "trace/socket_gauges.h"
+#include "model/states.h"
 
 namespace tcpfsm::top {
 
@@ -127,7 +127,7 @@ class TopModel final : public Sink {
   void close_interval(std::chrono::nanoseconds elapsed);
   // The sockets as the gauges see them now (when they could be read: a
   // refresh without them leaves no sample).
-  void sockets(const SocketGauges::Now& now);
+  void sockets(const SocketsNow& now);
 
   // Sockets in `state` at each refresh, oldest first (at most `history`).
   std::vector<std::uint64_t> history(int state) const;
@@ -149,7 +149,7 @@ class TopModel final : public Sink {
 
  private:
   std::size_t history_length_;
-  std::deque<std::array<std::uint64_t, TransitionCounts::kStates>> samples_;
+  std::deque<std::array<std::uint64_t, kStateNumbers>> samples_;
   Tally<EdgeKey> edges_;
   Tally<VerdictKind> verdicts_;
   Tally<LossKind> losses_;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include "common/clock.h"
+#include "kernel/transition_stream.h"
 
 namespace tcpfsm {
 namespace {
@@ -31,9 +32,8 @@ SocketGauges::SocketGauges(Options options)
 std::optional<SocketGauges::Move> SocketGauges::move_of(const Transition& t) const {
   if (!((stuck_mask_ >> t.old_state) & 1U) && !((stuck_mask_ >> t.new_state) & 1U)) return std::nullopt;
   // Cookies are written as they are; without them (keys) the record's id is
-  // tcpfsm's own, and sock_diag's sockets are matched by their endpoints.
-  const std::uint64_t key = options_.keys ? endpoints_key(t.netns, t.ipv6, t.local, t.remote) : t.cookie;
-  return Move{key, t.old_state, t.new_state, t.ktime_ns};
+  // tcpfsm's own, and diag_key matches sock_diag's sockets by endpoints.
+  return Move{diag_key(t, options_.keys), t.old_state, t.new_state, t.ktime_ns};
 }
 
 SocketGauges::Now SocketGauges::collect() {

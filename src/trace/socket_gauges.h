@@ -23,8 +23,8 @@
 #include "metrics/transition_counts.h"
 #include "record/sink.h"
 #include "record/stuck_settings.h"
-#include "stuck/refresher.h"
-#include "stuck/tracker.h"
+#include "stuck_scan/refresher.h"
+#include "stuck_scan/tracker.h"
 
 namespace tcpfsm {
 
@@ -52,13 +52,7 @@ class SocketGauges final : public Sink {
     if (const auto m = move_of(t)) apply(*m);
   }
 
-  struct Now {
-    std::array<std::uint64_t, TransitionCounts::kStates> by_state{};  // every socket, TIME_WAIT included
-    std::vector<StuckSocket> stuck;  // for the stuck age or longer, with holders and place
-    std::size_t younger = 0;         // in a stuck state for less (or only known to be there for less)
-    NetnsSkipped netns;              // namespaces not read whole
-    std::size_t netns_read = 0;      // namespaces read whole (sock_diag)
-  };
+  using Now = SocketsNow;
   // Dumps and looks up owners now, under the port and family filters.
   // Throws Error when tcpfsm's own namespace cannot be dumped. The held-socket
   // iterator may be used by another thread meanwhile (it reads its own link).

@@ -15,7 +15,7 @@
 
 #include "kernel/cgroup.h"
 #include "kernel/netns.h"
-#include "stuck/refresher.h"
+#include "stuck_scan/refresher.h"
 #include "support/fake_socket_files.h"
 
 using namespace tcpfsm;

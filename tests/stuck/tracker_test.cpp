@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include "stuck/tracker.h"
+#include "stuck_scan/tracker.h"
 
 using namespace tcpfsm;
 using namespace std::chrono_literals;

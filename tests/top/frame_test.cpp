@@ -44,7 +44,7 @@ TopModel sample_model(const std::string& comm = "leaky") {
   ports.either = {8080};
   start.filters.ports = ports;
   m.start(start);
-  SocketGauges::Now now;
+  SocketsNow now;
   now.by_state[number(State::Listen)] = 1;
   now.by_state[number(State::Established)] = 2;
   m.close_interval(1s);
@@ -211,7 +211,7 @@ TEST(TopFrame, LongEscapedNamesAreCutToTheirColumn) {
   // A container label past its column (a machine's name is anyone's).
   s.utf8 = true;
   TopModel m(60);
-  SocketGauges::Now now;
+  SocketsNow now;
   now.stuck = {held(4242, "leaky", 45s, 1, ContainerRef{"machined", "a-machine-with-a-long-name", {}, {}})};
   m.close_interval(1s);
   m.sockets(now);
@@ -225,7 +225,7 @@ TEST(TopFrame, SaysWhenThereIsNothingAndFlagsLosses) {
   TopModel m(60);
   m.lost(0, Losses{3, 0, 0});
   m.close_interval(1s);
-  SocketGauges::Now now;
+  SocketsNow now;
   now.younger = 2;  // in CLOSE_WAIT, but not for long enough
   m.sockets(now);
   FrameSettings s = settings(30, 120);

@@ -130,7 +130,7 @@ TEST(TopModel, CountsEdgesVerdictsAndLossesFromTheRecords) {
 TEST(TopModel, KeepsTheLastSamplesOfSocketsPerState) {
   TopModel m(3);
   for (std::uint64_t n : {5, 6, 7, 8}) {
-    SocketGauges::Now now;
+    SocketsNow now;
     now.by_state[number(State::Established)] = n;
     now.by_state[number(State::Listen)] = 1;
     m.sockets(now);
@@ -144,7 +144,7 @@ TEST(TopModel, KeepsTheLastSamplesOfSocketsPerState) {
 
 TEST(TopModel, GroupsStuckSocketsByHolderAndSortsThem) {
   TopModel m(60);
-  SocketGauges::Now now;
+  SocketsNow now;
   // pid 300 (in a container): 3 sockets, the oldest 40s; pid 100: 1 socket,
   // 5 minutes; pid 200: 2 sockets, 50s; and an orphan (no file), 90s.
   now.stuck.push_back(stuck_socket(State::CloseWait, 40s, 300, "java", docker('b'), 1));
@@ -175,7 +175,7 @@ TEST(TopModel, GroupsStuckSocketsByHolderAndSortsThem) {
   EXPECT_EQ(pids(m.holders(HolderSort::Container)), (std::vector<std::int32_t>{200, 300, 100, 0}));
   EXPECT_EQ(pids(m.holders(HolderSort::Pid)), (std::vector<std::int32_t>{100, 200, 300, 0}));
 
-  m.sockets(SocketGauges::Now{});  // all of them closed
+  m.sockets(SocketsNow{});  // all of them closed
   EXPECT_TRUE(m.holders(HolderSort::Sockets).empty());
   EXPECT_EQ(m.stuck_sockets(), 0U);
 }

@@ -1,4 +1,4 @@
-#include "stuck/tracker.h"
+#include "stuck_scan/tracker.h"
 
 namespace tcpfsm {
 namespace {

@@ -1,4 +1,4 @@
-#include "top/top.h"
+#include "cli/top_run.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "stuck/refresher.h"
+#include "stuck_scan/refresher.h"
 
 #include <sys/socket.h>
 

@@ -5,7 +5,7 @@
 #include <chrono>
 #include "kernel/loader.h"
 #include "output/formatter.h"
-#include "stuck/refresher.h"
+#include "stuck_scan/refresher.h"
 
 namespace tcpfsm {
 

@@ -20,7 +20,7 @@
 #include "record/filters.h"
 #include "kernel/sockdiag.h"
 #include "stuck/stuck.h"
-#include "stuck/tracker.h"
+#include "stuck_scan/tracker.h"
 
 namespace tcpfsm {
 

@@ -1,25 +1,24 @@
-#include "stuck/run.h"
+#include "stuck_scan/run.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/signals.h"
 #include "common/text.h"
 #include "common/units.h"
-#include "kernel/cause_join.h"
 #include "kernel/loader.h"
-#include "kernel/decode.h"
+#include "kernel/transition_stream.h"
 #include "model/states.h"
 #include "output/log_writer.h"
 #include "stuck/stuck.h"
-#include "stuck/tracker.h"
+#include "stuck_scan/tracker.h"
 
 namespace tcpfsm {
 namespace {
@@ -65,38 +64,19 @@ int run_once(const StuckOptions& o) {
   return stuck ? 1 : 0;
 }
 
-// Hands the tracer's transitions to the tracker: by cookie, else (classic
-// tracepoint) by namespace and endpoints, as the tracker's netns_in_key.
-class TransitionFeed final : public EventHandler {
+// Hands the run's transitions to the tracker, by the key sock_diag's
+// sockets are matched with (diag_key).
+class TrackerFeed final : public TransitionStream::Reader {
  public:
-  void on_event(const tcpfsm_event& e) override {
-    std::uint64_t key = e.cookie;
-    if (e.flags & TCPFSM_F_SOCKET_KEY) {
-      const Transition t = decode(e, ClockMap{});
-      key = endpoints_key(e.netns, t.ipv6, t.local, t.remote);
-    }
-    ReportedCause why;
-    if (e.new_state == number(State::Close)) {
-      why.kernel.error = e.error;
-      causes_.take(e.cookie, e.ktime_ns, why);
-      recent_closes_[next_close_++ % recent_closes_.size()] = {e.cookie, key};
-    }
+  void transition(Transition& t) override {
     // Events are read only by poll()/drain(), after the tracker is set.
-    if (tracker) tracker->on_transition(key, e.old_state, e.new_state, e.ktime_ns, why);
+    if (tracker) tracker->on_transition(diag_key(t, keys), t.old_state, t.new_state, t.ktime_ns, t.reported);
   }
-  void on_cause(const tcpfsm_cause& c) override {
-    if (causes_.on_cause(c) == CauseJoin::Order::Before || !tracker) return;
-    // After: the transition into CLOSE was one of the last few.
-    for (const auto& [event_key, tracker_key] : recent_closes_)
-      if (event_key == c.cookie) tracker->on_late_cause(tracker_key, c);
+  void late_cause(const tcpfsm_cause& c, std::optional<std::uint64_t> key) override {
+    if (tracker && key) tracker->on_late_cause(*key, c);
   }
   StuckTracker* tracker = nullptr;
-
- private:
-  CauseJoin causes_;
-  // The last transitions into CLOSE: their event key, and the tracker's.
-  std::array<std::pair<std::uint64_t, std::uint64_t>, 256> recent_closes_{};
-  std::size_t next_close_ = 0;
+  bool keys = false;
 };
 
 constexpr std::size_t kWatchRowsPerGroup = 10;
@@ -129,17 +109,19 @@ int run_watch(const StuckOptions& o) {
   StuckRefresher refresher(o.query, {}, held_sockets());
   install_run_signals();
   LogWriter stdout_writer({}, {});  // EPIPE-aware: a reader that went away ends the watch
-  TransitionFeed feed;
+  TrackerFeed feed;
+  TransitionStream stream(feed);
   LoadOptions load;
   load.buffer = o.buffer;
   load.filters.family = o.query.filters.family;
   load.filters.ports = o.query.filters.ports;
   // Only the namespaces asked for, when the kernel can filter on that many.
   if (o.query.filters.netns.size() <= TCPFSM_MAX_NETNS_FILTERS) load.filters.netns = o.query.filters.netns;
-  Tracer tracer(load, feed);
+  Tracer tracer(load, stream);
+  feed.keys = tracer.socket_keys();
+  stream.use_socket_keys(feed.keys);
   // Attached: from here on every entry into a watched state is seen.
-  StuckTracker tracker(refresher.tracker_options(tracer.socket_keys(), /*netns_in_key=*/true),
-                       mono_now_ns());
+  StuckTracker tracker(refresher.tracker_options(feed.keys, /*netns_in_key=*/true), mono_now_ns());
   feed.tracker = &tracker;
 
   report_load(tracer);
