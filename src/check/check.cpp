@@ -134,11 +134,11 @@ class Session {
       case RecordType::Transition: transition(); break;
       case RecordType::Lost:
         ++report_.lost_records;
-        report_.lost_ringbuf += rec_.ringbuf;
-        report_.lost_recursion += rec_.recursion;
-        report_.lost_skstate += rec_.skstate;
-        checker_.note_loss(rec_.ringbuf + rec_.recursion);
-        if (auto* b = bucket()) b->lost += rec_.ringbuf + rec_.recursion;
+        report_.lost.ringbuf += rec_.lost.ringbuf;
+        report_.lost.recursion += rec_.lost.recursion;
+        report_.lost.skstate += rec_.lost.skstate;
+        checker_.note_loss(rec_.lost.events());
+        if (auto* b = bucket()) b->lost += rec_.lost.events();
         break;
       case RecordType::Start:
         // Rotation and reopening continue a run (one begun before the input

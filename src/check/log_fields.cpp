@@ -18,9 +18,9 @@ Stored store_uint(LogRecord& r, Field f, std::uint64_t v) {
     case Field::Cookie: r.cookie = v; break;
     case Field::Transitions: r.transitions = v; break;
     case Field::OldNs: r.old_ns = v; break;
-    case Field::Ringbuf: r.ringbuf = v; break;
-    case Field::Recursion: r.recursion = v; break;
-    case Field::Skstate: r.skstate = v; break;
+    case Field::Ringbuf: r.lost.ringbuf = v; break;
+    case Field::Recursion: r.lost.recursion = v; break;
+    case Field::Skstate: r.lost.skstate = v; break;
     case Field::CgroupId: r.cgroup_id = v; break;
     case Field::Netns:
       if (v > UINT32_MAX) return Stored::OutOfRange;

@@ -55,7 +55,7 @@ void LogRecord::clear() {
   owner_comm_bytes.clear();
   error.clear();
   rst_reason.clear();
-  ringbuf = recursion = skstate = 0;
+  lost = {};
 }
 
 // A log is nearly all well-formed records: simdjson reads those; a line it

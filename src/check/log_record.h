@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "record/run_records.h"
+
 namespace tcpfsm {
 
 enum class RecordType : std::uint8_t { Transition, Lost, Start, Stats, End, Unknown };
@@ -42,8 +44,7 @@ struct LogRecord {
   std::string owner_comm_bytes;
   std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
   std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
-  // lost
-  std::uint64_t ringbuf = 0, recursion = 0, skstate = 0;
+  Losses lost;  // lost
 
   // Back to the record of no line, keeping the strings' capacity.
   void clear();

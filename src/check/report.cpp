@@ -85,8 +85,8 @@ void totals_text(std::string& out, const CheckReport& r) {
     out += '\n';
   }
 
-  out += "Losses        " + num(r.lost_ringbuf + r.lost_recursion) + " events: ringbuf " + num(r.lost_ringbuf) +
-         ", recursion " + num(r.lost_recursion) + "; socket state not stored " + num(r.lost_skstate) +
+  out += "Losses        " + num(r.lost.events()) + " events: ringbuf " + num(r.lost.ringbuf) +
+         ", recursion " + num(r.lost.recursion) + "; socket state not stored " + num(r.lost.skstate) +
          "; lost records " + num(r.lost_records) + "\n";
 
   out += "Input errors  " + num(r.input_error_count());
@@ -387,9 +387,9 @@ std::string report_json(const CheckReport& r) {
   j["lifecycles"]["open_at_end"] = json::object();
   for (const auto& [state, n] : r.open_at_end) j["lifecycles"]["open_at_end"][state_name(state)] = n;
   j["losses"] = {{"records", r.lost_records},
-                 {"ringbuf", r.lost_ringbuf},
-                 {"recursion", r.lost_recursion},
-                 {"skstate", r.lost_skstate}};
+                 {"ringbuf", r.lost.ringbuf},
+                 {"recursion", r.lost.recursion},
+                 {"skstate", r.lost.skstate}};
   j["input_errors"]["total"] = r.input_error_count();
   for (int k = 0; k < kInputErrorKinds; ++k)
     j["input_errors"][input_error_name(static_cast<InputError>(k))] = r.input_errors[static_cast<std::size_t>(k)];

@@ -13,6 +13,7 @@
 
 #include "model/causes.h"
 #include "model/checker.h"
+#include "record/run_records.h"
 #include "record/stuck_settings.h"
 #include "check/histogram.h"
 #include "check/log_record.h"
@@ -117,7 +118,8 @@ struct CheckReport {
   std::array<std::uint64_t, kLifecycleClasses> lifecycles{};  // by LifecycleClass
   std::uint64_t listeners = 0;                    // lifecycles of listening sockets
   std::map<int, std::uint64_t> open_at_end;       // still-open lifecycles by state, when a run ended
-  std::uint64_t lost_records = 0, lost_ringbuf = 0, lost_recursion = 0, lost_skstate = 0;
+  std::uint64_t lost_records = 0;
+  Losses lost;                                    // summed over the lost records
   std::uint64_t runs_counted = 0;                 // runs whose end total was compared
   std::uint64_t unfinished = 0;                   // runs with no end record
   std::array<std::uint64_t, kInputErrorKinds> input_errors{};

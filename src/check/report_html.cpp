@@ -175,7 +175,7 @@ class Page {
   }
 
  private:
-  std::uint64_t lost_events() const { return r_.lost_ringbuf + r_.lost_recursion; }
+  std::uint64_t lost_events() const { return r_.lost.events(); }
 
   void head() {
     std::string names;
@@ -222,10 +222,10 @@ class Page {
                                                                                                           : "pass";
     out_ += "<div class=\"verdict " + std::string(cls) + "\"><b>" + what + "</b><span>" + meaning + "</span></div>\n";
     if (r_.has_warnings()) out_ += "<p class=\"alert\"><b>Warning:</b> " + logged(stuck_warning(r_)) + ".</p>\n";
-    if (lost_events() || r_.lost_skstate) {
+    if (lost_events() || r_.lost.skstate) {
       out_ += "<p class=\"alert\"><b>The log is incomplete:</b> ";
       if (lost_events()) out_ += num(lost_events()) + " events were lost while tracing. ";
-      if (r_.lost_skstate) out_ += num(r_.lost_skstate) + " sockets' state could not be stored. ";
+      if (r_.lost.skstate) out_ += num(r_.lost.skstate) + " sockets' state could not be stored. ";
       out_ += "Sockets may have changed state unseen";
       if (at(r_.verdicts, VerdictKind::Gap))
         out_ += "; " + num(r_.gaps_explained) + " of " + num(at(r_.verdicts, VerdictKind::Gap)) +
@@ -264,9 +264,9 @@ class Page {
     out_ += "</ul></div>\n";
 
     tile_head("Events lost", lost_events(), "warn");
-    item("ring buffer full", r_.lost_ringbuf, "warn");
-    item("recursion", r_.lost_recursion, "warn");
-    item("socket state not stored", r_.lost_skstate, "warn");
+    item("ring buffer full", r_.lost.ringbuf, "warn");
+    item("recursion", r_.lost.recursion, "warn");
+    item("socket state not stored", r_.lost.skstate, "warn");
     item("lost records", r_.lost_records);
     out_ += "</ul></div>\n";
 

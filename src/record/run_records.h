@@ -19,6 +19,7 @@ struct Losses {
   std::uint64_t skstate = 0;    // per-socket state not stored: old_ns unknown later
   std::uint64_t events() const { return ringbuf + recursion; }
   bool any() const { return ringbuf || recursion || skstate; }
+  bool operator==(const Losses&) const = default;
 };
 
 // Version of the JSON record layout (docs/json-schema.md); bump on any change.

@@ -111,9 +111,9 @@ TEST(LogRecord, ReadsALostRecordTheTracerWrites) {
   make_formatter(Format::Json)->lost(line, 0, Losses{3, 4, 5});
   const LogRecord r = parsed(line);
   EXPECT_EQ(r.type, RecordType::Lost);
-  EXPECT_EQ(r.ringbuf, 3u);
-  EXPECT_EQ(r.recursion, 4u);
-  EXPECT_EQ(r.skstate, 5u);
+  EXPECT_EQ(r.lost.ringbuf, 3u);
+  EXPECT_EQ(r.lost.recursion, 4u);
+  EXPECT_EQ(r.lost.skstate, 5u);
 }
 
 TEST(LogRecord, StartStatsAndEndRecords) {
