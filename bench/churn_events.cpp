@@ -18,6 +18,7 @@ tcpfsm_event make_event(std::uint64_t ktime, std::uint64_t cookie, bool ipv6, st
   tcpfsm_event e{};
   e.ktime_ns = ktime;
   e.cookie = cookie;
+  e.record = TCPFSM_RECORD_TRANSITION;
   e.old_ns = 12'345;
   e.flags = from == State::Close ? 0 : TCPFSM_F_OLD_NS;
   e.pid = 4242;

@@ -480,6 +480,7 @@ static __always_inline void fill_event(struct tcpfsm_event *e, const struct sock
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	e->ktime_ns = now;
+	e->record = TCPFSM_RECORD_TRANSITION;
 	e->flags = old_entered ? TCPFSM_F_OLD_NS : 0;
 	e->old_ns = old_entered ? now - old_entered : 0;
 	e->pid = pid_tgid >> 32;
@@ -490,7 +491,7 @@ static __always_inline void fill_event(struct tcpfsm_event *e, const struct sock
 	/* The kernel sets the error before it ends a socket with one (a reset,
 	 * a timeout, an abort): the transition into CLOSE carries it. */
 	e->error = newstate == TCP_CLOSE ? (__u8)SK_READ(btf, sk, sk_err) : 0;
-	e->_pad[0] = e->_pad[1] = 0;
+	e->_pad = 0;
 	fill_socket(e, sk, family, lport, rport, netns, cg, btf);
 	read_comm(e->comm, btf);
 	/* connect() and listen() run in their caller's context: is it a process? */
@@ -615,10 +616,11 @@ static __always_inline int handle_reset(void *ctx, const struct sock *sk, __u8 k
 		return 0;
 	c->ktime_ns = bpf_ktime_get_ns();
 	c->cookie = socket_id(sk, btf);
-	c->rst_reason = reason;
+	c->record = TCPFSM_RECORD_CAUSE;
 	c->kind = kind;
 	c->state = state;
-	c->_pad[0] = c->_pad[1] = 0;
+	c->_pad = 0;
+	c->rst_reason = reason;
 	submit(ctx, c, sizeof(*c), TCPFSM_CNT_CAUSE_RINGBUF_FULL);
 	return 0;
 }

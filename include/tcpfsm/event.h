@@ -2,13 +2,16 @@
 /*
  * The one event layout shared by the BPF program (bpf/tcpfsm.bpf.c) and the
  * C++ userspace. Plain C with fixed-width types so both compilers agree; the
- * C++ side checks the size and offsets with static_assert (src/decode.cpp).
+ * C++ side checks the sizes and offsets with static_assert
+ * (src/kernel/decode.cpp).
  *
  * The event buffer (the BPF ring buffer, or a perf buffer per CPU) carries
- * two kinds of records, told apart by their size:
- * one tcpfsm_event per TCP state transition, and one tcpfsm_cause per TCP
- * reset sent or received on a socket (the cause of an abnormal end, which
- * the kernel reports apart from the state change, before or just after it).
+ * two kinds of records: one tcpfsm_event per TCP state transition, and one
+ * tcpfsm_cause per TCP reset sent or received on a socket (the cause of an
+ * abnormal end, which the kernel reports apart from the state change, before
+ * or just after it). Every record begins with the same head (tcpfsm_head):
+ * its time, its socket and its kind byte, by which the reader tells the
+ * kinds apart (as Tetragon's msg_common), never by their size.
  */
 #ifndef TCPFSM_EVENT_H
 #define TCPFSM_EVENT_H
@@ -18,6 +21,12 @@
 #endif
 
 #define TCPFSM_COMM_LEN 16
+
+/* tcpfsm_head.record: which record follows the head. */
+enum tcpfsm_record_kind {
+	TCPFSM_RECORD_TRANSITION = 1, /* struct tcpfsm_event */
+	TCPFSM_RECORD_CAUSE = 2,      /* struct tcpfsm_cause */
+};
 
 /* tcpfsm_event.flags */
 enum tcpfsm_event_flags {
@@ -72,48 +81,64 @@ enum tcpfsm_port_match {
 	TCPFSM_PORT_REMOTE = 1 << 1,
 };
 
-struct tcpfsm_event {
-	__u64 ktime_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC at the transition */
+/* The leading bytes of every record, whatever its kind: each record struct
+ * below begins with these members, spelled out (not nested, so that code
+ * reads e.cookie, c.ktime_ns), at these offsets. A reader looks at `record`
+ * first, then at the rest only if the record is as long as its kind's struct.
+ * 17 bytes are the head's own; sizeof pads it to 24. */
+struct tcpfsm_head {
+	__u64 ktime_ns;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC at the record */
 	__u64 cookie;     /* socket cookie (or key: TCPFSM_F_SOCKET_KEY) */
-	__u64 old_ns;     /* time spent in old_state; valid if TCPFSM_F_OLD_NS */
-	__u32 pid;        /* tgid of the task on the CPU (often not the owner) */
-	__u32 tid;        /* thread id of that task */
-	__u32 cpu;        /* CPU the transition ran on */
-	__u16 family;     /* AF_INET (2) or AF_INET6 (10) */
-	__u16 lport;      /* local port, host byte order (0 before bind/connect) */
-	__u16 rport;      /* remote port, host byte order */
+	__u8 record;      /* enum tcpfsm_record_kind */
+};
+
+/* A TCP state transition: 112 bytes, no hole. */
+struct tcpfsm_event {
+	__u64 ktime_ns;   /* head: bpf_ktime_get_ns(), CLOCK_MONOTONIC at the
+	                   * transition */
+	__u64 cookie;     /* head: socket cookie (or key: TCPFSM_F_SOCKET_KEY) */
+	__u8 record;      /* head: TCPFSM_RECORD_TRANSITION */
 	__u8 old_state;   /* kernel TCP state number (include/net/tcp_states.h) */
 	__u8 new_state;
 	__u8 flags;       /* enum tcpfsm_event_flags */
 	__u8 error;       /* -> CLOSE only: the socket's error (sk_err, an errno)
 	                   * as the kernel set it before ending the socket:
 	                   * ECONNREFUSED, ETIMEDOUT, ECONNABORTED...; 0 none */
-	__u8 _pad[2];
+	__u8 _pad;        /* zero */
+	__u16 family;     /* AF_INET (2) or AF_INET6 (10) */
+	__u64 old_ns;     /* time spent in old_state; valid if TCPFSM_F_OLD_NS */
+	__u64 cgroup_id;  /* cgroup v2 id of the socket's cgroup: recorded when
+	                   * the socket was created, inherited by accepted
+	                   * children; right in softirq context too */
+	__u32 pid;        /* tgid of the task on the CPU (often not the owner) */
+	__u32 tid;        /* thread id of that task */
+	__u32 cpu;        /* CPU the transition ran on */
 	__u32 ino;        /* socket inode (as in /proc/PID/fd, ss -e); 0 when the
 	                   * socket has no file yet (unaccepted child) or no more
 	                   * (orphan after close) */
 	__u32 netns;      /* inode of the socket's network namespace, as
 	                   * /proc/PID/ns/net and lsns show it */
+	__u16 lport;      /* local port, host byte order (0 before bind/connect) */
+	__u16 rport;      /* remote port, host byte order */
 	__u8 laddr[16];   /* local address: AF_INET in the first 4 bytes */
 	__u8 raddr[16];   /* remote address, network byte order */
 	char comm[TCPFSM_COMM_LEN]; /* comm of the task on the CPU */
-	__u64 cgroup_id;  /* cgroup v2 id of the socket's cgroup: recorded when
-	                   * the socket was created, inherited by accepted
-	                   * children; right in softirq context too */
 };
 
 /* A reset on a socket: sent or received. When the socket is not in CLOSE it
  * comes before the transition it causes (tcp_reset(), tcp_abort(), timeouts);
  * in CLOSE it comes just after it (close() with unread data, SO_LINGER {1,0}:
- * the state is set first). Userspace joins it to that transition. */
+ * the state is set first). Userspace joins it to that transition. 24 bytes,
+ * no hole. */
 struct tcpfsm_cause {
-	__u64 ktime_ns;   /* bpf_ktime_get_ns() */
-	__u64 cookie;     /* as tcpfsm_event.cookie (or its key) */
-	__u32 rst_reason; /* enum sk_rst_reason (RST_SENT, Linux 6.10+), named
-	                   * from the kernel's BTF; TCPFSM_RST_REASON_NONE */
+	__u64 ktime_ns;   /* head: bpf_ktime_get_ns() */
+	__u64 cookie;     /* head: as tcpfsm_event.cookie (or its key) */
+	__u8 record;      /* head: TCPFSM_RECORD_CAUSE */
 	__u8 kind;        /* enum tcpfsm_cause_kind */
 	__u8 state;       /* the socket's state at the reset */
-	__u8 _pad[2];
+	__u8 _pad;        /* zero */
+	__u32 rst_reason; /* enum sk_rst_reason (RST_SENT, Linux 6.10+), named
+	                   * from the kernel's BTF; TCPFSM_RST_REASON_NONE */
 };
 
 #endif /* TCPFSM_EVENT_H */

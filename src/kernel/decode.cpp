@@ -10,17 +10,42 @@ namespace tcpfsm {
 
 // The BPF side writes this layout; a change there must show up here.
 static_assert(sizeof(tcpfsm_event) == 112, "tcpfsm_event layout changed");
-static_assert(offsetof(tcpfsm_event, pid) == 24);
-static_assert(offsetof(tcpfsm_event, family) == 36);
-static_assert(offsetof(tcpfsm_event, old_state) == 42);
-static_assert(offsetof(tcpfsm_event, ino) == 48);
-static_assert(offsetof(tcpfsm_event, netns) == 52);
-static_assert(offsetof(tcpfsm_event, laddr) == 56);
-static_assert(offsetof(tcpfsm_event, comm) == 88);
-static_assert(offsetof(tcpfsm_event, cgroup_id) == 104);
-static_assert(offsetof(tcpfsm_event, error) == 45);
-// The ring buffer tells the two records apart by their size.
-static_assert(sizeof(tcpfsm_cause) == 24 && sizeof(tcpfsm_cause) != sizeof(tcpfsm_event));
+static_assert(offsetof(tcpfsm_event, old_state) == 17);
+static_assert(offsetof(tcpfsm_event, new_state) == 18);
+static_assert(offsetof(tcpfsm_event, flags) == 19);
+static_assert(offsetof(tcpfsm_event, error) == 20);
+static_assert(offsetof(tcpfsm_event, family) == 22);
+static_assert(offsetof(tcpfsm_event, old_ns) == 24);
+static_assert(offsetof(tcpfsm_event, cgroup_id) == 32);
+static_assert(offsetof(tcpfsm_event, pid) == 40);
+static_assert(offsetof(tcpfsm_event, cpu) == 48);
+static_assert(offsetof(tcpfsm_event, ino) == 52);
+static_assert(offsetof(tcpfsm_event, netns) == 56);
+static_assert(offsetof(tcpfsm_event, lport) == 60);
+static_assert(offsetof(tcpfsm_event, laddr) == 64);
+static_assert(offsetof(tcpfsm_event, raddr) == 80);
+static_assert(offsetof(tcpfsm_event, comm) == 96);
+static_assert(sizeof(tcpfsm_cause) == 24, "tcpfsm_cause layout changed");
+static_assert(offsetof(tcpfsm_cause, kind) == 17);
+static_assert(offsetof(tcpfsm_cause, state) == 18);
+static_assert(offsetof(tcpfsm_cause, rst_reason) == 20);
+
+// Every record begins with the head (its time, socket and kind byte), member
+// for member: the reader reads the kind byte before it knows the kind.
+static_assert(offsetof(tcpfsm_head, ktime_ns) == 0 && offsetof(tcpfsm_head, cookie) == 8 &&
+              offsetof(tcpfsm_head, record) == 16);
+static_assert(offsetof(tcpfsm_event, ktime_ns) == offsetof(tcpfsm_head, ktime_ns) &&
+              sizeof(tcpfsm_event::ktime_ns) == sizeof(tcpfsm_head::ktime_ns));
+static_assert(offsetof(tcpfsm_event, cookie) == offsetof(tcpfsm_head, cookie) &&
+              sizeof(tcpfsm_event::cookie) == sizeof(tcpfsm_head::cookie));
+static_assert(offsetof(tcpfsm_event, record) == offsetof(tcpfsm_head, record) &&
+              sizeof(tcpfsm_event::record) == sizeof(tcpfsm_head::record));
+static_assert(offsetof(tcpfsm_cause, ktime_ns) == offsetof(tcpfsm_head, ktime_ns) &&
+              sizeof(tcpfsm_cause::ktime_ns) == sizeof(tcpfsm_head::ktime_ns));
+static_assert(offsetof(tcpfsm_cause, cookie) == offsetof(tcpfsm_head, cookie) &&
+              sizeof(tcpfsm_cause::cookie) == sizeof(tcpfsm_head::cookie));
+static_assert(offsetof(tcpfsm_cause, record) == offsetof(tcpfsm_head, record) &&
+              sizeof(tcpfsm_cause::record) == sizeof(tcpfsm_head::record));
 
 Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   Transition t;
