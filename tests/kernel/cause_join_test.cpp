@@ -4,15 +4,14 @@
 
 #include "kernel/rst_reasons.h"
 #include "model/states.h"
+#include "support/kernel_records.h"
 
 namespace tcpfsm {
 namespace {
 
 tcpfsm_cause report(std::uint64_t cookie, std::uint64_t ktime, std::uint8_t kind, State state,
                     std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
-  tcpfsm_cause c{};
-  c.cookie = cookie;
-  c.ktime_ns = ktime;
+  tcpfsm_cause c = test::cause_record(ktime, cookie);
   c.kind = kind;
   c.state = static_cast<std::uint8_t>(state);
   c.rst_reason = reason;

@@ -5,15 +5,14 @@
 #include <cstring>
 
 #include "kernel/decode.h"
+#include "support/kernel_records.h"
 
 using namespace tcpfsm;
 
 namespace {
 
 tcpfsm_event v4_event() {
-  tcpfsm_event e{};
-  e.ktime_ns = 5'000'000'000;
-  e.cookie = 77;
+  tcpfsm_event e = test::transition_record(5'000'000'000, 77);
   e.old_ns = 1500;
   e.flags = TCPFSM_F_OLD_NS;
   e.pid = 10;

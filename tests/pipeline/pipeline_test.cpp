@@ -18,6 +18,7 @@
 #include "support/fake_proc.h"
 #include "support/fake_socket_files.h"
 #include "support/json_lines_sink.h"
+#include "support/kernel_records.h"
 
 using namespace tcpfsm;
 using nlohmann::json;
@@ -30,11 +31,9 @@ constexpr int kClose = 7, kSynSent = 2, kEstablished = 1, kFinWait1 = 4, kFinWai
 tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint64_t ktime_ns,
                    std::uint16_t lport = 40000, std::uint32_t ino = 0, std::uint32_t pid = 0,
                    const char* comm = "client") {
-  tcpfsm_event e{};
+  tcpfsm_event e = test::transition_record(ktime_ns, cookie);
   e.ino = ino;
   e.pid = e.tid = pid;
-  e.ktime_ns = ktime_ns;
-  e.cookie = cookie;
   e.family = 2;
   e.lport = lport;
   e.rport = 8080;
@@ -48,11 +47,9 @@ tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint
 
 tcpfsm_cause reset(std::uint64_t cookie, std::uint8_t kind, int state, std::uint64_t ktime_ns,
                    std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
-  tcpfsm_cause c{};
-  c.cookie = cookie;
+  tcpfsm_cause c = test::cause_record(ktime_ns, cookie);
   c.kind = kind;
   c.state = static_cast<std::uint8_t>(state);
-  c.ktime_ns = ktime_ns;
   c.rst_reason = reason;
   return c;
 }

@@ -16,6 +16,7 @@
 #include "kernel/netns.h"
 #include "metrics/exposition.h"
 #include "support/json_lines_sink.h"
+#include "support/kernel_records.h"
 #include "support/replay_source.h"
 #include "support/temp_dir.h"
 #include "top/view_model.h"
@@ -37,9 +38,7 @@ constexpr std::uint64_t kClient = 0x7f00000000000001, kChild = 0x7f0000000000000
 
 tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint64_t at_us, std::uint16_t lport,
                    std::uint16_t rport, std::uint32_t netns = kNetns, std::uint8_t error = 0) {
-  tcpfsm_event e{};
-  e.ktime_ns = kStart + at_us * 1000;
-  e.cookie = cookie;
+  tcpfsm_event e = transition_record(kStart + at_us * 1000, cookie);
   e.pid = e.tid = 4242;
   e.cpu = 1;
   e.family = 2;
@@ -56,12 +55,10 @@ tcpfsm_event event(std::uint64_t cookie, int old_state, int new_state, std::uint
 }
 
 tcpfsm_cause rst_received(std::uint64_t cookie, int state, std::uint64_t at_us) {
-  tcpfsm_cause c{};
-  c.ktime_ns = kStart + at_us * 1000;
-  c.cookie = cookie;
-  c.rst_reason = TCPFSM_RST_REASON_NONE;
+  tcpfsm_cause c = cause_record(kStart + at_us * 1000, cookie);
   c.kind = TCPFSM_CAUSE_RST_RECEIVED;
   c.state = static_cast<std::uint8_t>(state);
+  c.rst_reason = TCPFSM_RST_REASON_NONE;
   return c;
 }
 

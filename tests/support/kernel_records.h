@@ -1,0 +1,28 @@
+// Kernel records made by hand, as the BPF program writes them: zeroed but
+// for their head (time, socket, and the kind byte the dispatch reads: a
+// record without it is refused, kernel/dispatch.h). Each test sets the rest.
+#pragma once
+
+#include <cstdint>
+
+#include "tcpfsm/event.h"
+
+namespace tcpfsm::test {
+
+inline tcpfsm_event transition_record(std::uint64_t ktime_ns = 0, std::uint64_t cookie = 0) {
+  tcpfsm_event e{};
+  e.ktime_ns = ktime_ns;
+  e.cookie = cookie;
+  e.record = TCPFSM_RECORD_TRANSITION;
+  return e;
+}
+
+inline tcpfsm_cause cause_record(std::uint64_t ktime_ns = 0, std::uint64_t cookie = 0) {
+  tcpfsm_cause c{};
+  c.ktime_ns = ktime_ns;
+  c.cookie = cookie;
+  c.record = TCPFSM_RECORD_CAUSE;
+  return c;
+}
+
+}  // namespace tcpfsm::test
