@@ -24,6 +24,7 @@
 #include "bpf_runtime/ring.h"
 #include "bpf_runtime/tracefs.h"
 #include "common/errors.h"
+#include "kernel/dispatch.h"
 #include "kernel/features.h"
 #include "kernel/kernel_btf.h"
 #include "kernel/privileges.h"
@@ -87,6 +88,7 @@ struct Tracer::Impl {
   TimeOrder order;
   std::uint64_t horizon = 0;  // records stamped before it may go
   std::uint64_t perf_lost_reported = 0;
+  bool refusal_reported = false;  // a record of neither kind was named on stderr
   bool detached = false;
   AttachMode mode = AttachMode::Auto;
   // Events carry socket keys, not cookies: the tracepoint fallback, or a
@@ -124,12 +126,23 @@ struct Tracer::Impl {
   // consumed the record just handled, and returns this from consume().
   static constexpr int kLimitReached = -ECANCELED;
 
-  // Two kinds of records, told apart by their size (include/tcpfsm/event.h).
+  // Two kinds of records, told apart by their head's kind byte
+  // (include/tcpfsm/event.h, kernel/dispatch.h).
   static int on_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<Impl*>(ctx);
-    if (size == sizeof(tcpfsm_event)) self->handler->on_event(*static_cast<const tcpfsm_event*>(data));
-    else if (size == sizeof(tcpfsm_cause)) self->handler->on_cause(*static_cast<const tcpfsm_cause*>(data));
+    self->refused(dispatch_record(data, size, *self->handler));
     return ++self->drained >= self->drain_limit ? kLimitReached : 0;
+  }
+
+  // A record neither kind's (an unknown kind byte, or too short for its
+  // kind) is dropped, as one of neither kind's size was: named on stderr
+  // the first time only, since a program and a reader that disagree on the
+  // layout would disagree on every record.
+  void refused(const RecordHead& head) {
+    if (head.ok() || refusal_reported) return;
+    refusal_reported = true;
+    std::fprintf(stderr, "tcpfsm: warning: dropped %s from the event buffer (only the first such record is named)\n",
+                 head.rejection().c_str());
   }
 
   // Perf: the bytes of each CPU's buffer (a power of two of pages), and the
@@ -169,7 +182,7 @@ struct Tracer::Impl {
         char data[];
       };
       const auto* r = reinterpret_cast<const Raw*>(h);
-      self->order.push(r->data, r->size);
+      self->refused(self->order.push(r->data, r->size));
     } else if (h->type == PERF_RECORD_LOST) {
       struct Lost {
         perf_event_header header;

@@ -4,20 +4,21 @@
 
 namespace tcpfsm {
 
-bool TimeOrder::push(const void* data, std::size_t size) {
+RecordHead TimeOrder::push(const void* data, std::size_t size) {
+  const RecordHead head = read_head(data, size);
   Item it{};
-  if (size >= sizeof(tcpfsm_event) && size < sizeof(tcpfsm_event) + 8) {
+  if (head.verdict == RecordHead::Verdict::Transition) {
     std::memcpy(&it.u.event, data, sizeof(tcpfsm_event));
     it.ktime_ns = it.u.event.ktime_ns;
-  } else if (size >= sizeof(tcpfsm_cause) && size < sizeof(tcpfsm_cause) + 8) {
+  } else if (head.verdict == RecordHead::Verdict::Cause) {
     std::memcpy(&it.u.cause, data, sizeof(tcpfsm_cause));
     it.ktime_ns = it.u.cause.ktime_ns;
     it.cause = true;
   } else {
-    return false;
+    return head;
   }
   items_.push_back(it);
-  return true;
+  return head;
 }
 
 void TimeOrder::settle() {

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel/dispatch.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm {
@@ -33,11 +34,11 @@ class TimeOrder {
   // How far before the read's start a record must be stamped to go.
   static constexpr std::uint64_t kSlackNs = 10'000'000;
 
-  // A record as read (its first 8 bytes are its ktime_ns; both kinds of
-  // records are told apart by size, which a perf sample pads to 8 bytes
-  // past its 4-byte size: sizes from sizeof up to sizeof + 7 are accepted).
-  // False if it is neither kind.
-  bool push(const void* data, std::size_t size);
+  // A record as read, of either kind, told apart by its head's kind byte
+  // (kernel/dispatch.h); a perf sample pads it to 8 bytes past its 4-byte
+  // size, and what follows the kind's struct is not read. Its head: not
+  // ok() (and not kept) if it is neither kind, or too short for its kind.
+  RecordHead push(const void* data, std::size_t size);
 
   // Records waiting, and those of them older than horizon.
   std::size_t size() const { return items_.size() - head_; }

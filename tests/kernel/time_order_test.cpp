@@ -2,27 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "support/kernel_records.h"
+
 namespace tcpfsm {
 namespace {
 
-tcpfsm_event event(std::uint64_t ktime, std::uint64_t cookie) {
-  tcpfsm_event e{};
-  e.ktime_ns = ktime;
-  e.cookie = cookie;
-  return e;
-}
-
-tcpfsm_cause cause(std::uint64_t ktime, std::uint64_t cookie) {
-  tcpfsm_cause c{};
-  c.ktime_ns = ktime;
-  c.cookie = cookie;
-  return c;
-}
+using test::cause_record;
+using test::transition_record;
 
 // "e<ktime>/<cookie>" or "c<ktime>/<cookie>", in the order handed on.
 struct Seen {
@@ -38,8 +30,8 @@ struct Seen {
 TEST(TimeOrder, TwoCpusBuffersComeOutInTimeOrder) {
   TimeOrder o;
   // CPU 0's buffer, then CPU 1's: each in order, together not.
-  for (auto e : {event(10, 1), event(30, 1), event(50, 2)}) ASSERT_TRUE(o.push(&e, sizeof e));
-  for (auto e : {event(20, 1), event(40, 2)}) ASSERT_TRUE(o.push(&e, sizeof e));
+  for (auto e : {transition_record(10, 1), transition_record(30, 1), transition_record(50, 2)}) ASSERT_TRUE(o.push(&e, sizeof e).ok());
+  for (auto e : {transition_record(20, 1), transition_record(40, 2)}) ASSERT_TRUE(o.push(&e, sizeof e).ok());
   Seen s;
   EXPECT_EQ(s.release(o, UINT64_MAX), 5u);
   EXPECT_EQ(s.out, (std::vector<std::string>{"e10/1", "e20/1", "e30/1", "e40/2", "e50/2"}));
@@ -48,13 +40,13 @@ TEST(TimeOrder, TwoCpusBuffersComeOutInTimeOrder) {
 
 TEST(TimeOrder, RecordsAtOrPastTheHorizonWaitForTheNextRead) {
   TimeOrder o;
-  for (auto e : {event(10, 1), event(100, 1), event(20, 2)}) o.push(&e, sizeof e);
+  for (auto e : {transition_record(10, 1), transition_record(100, 1), transition_record(20, 2)}) o.push(&e, sizeof e);
   EXPECT_EQ(o.ready(100), 2u);
   Seen s;
   EXPECT_EQ(s.release(o, 100), 2u);
   EXPECT_EQ(s.out, (std::vector<std::string>{"e10/1", "e20/2"}));
   // The next read brings an older record of another CPU: it goes first.
-  auto late = event(60, 1);
+  auto late = transition_record(60, 1);
   o.push(&late, sizeof late);
   EXPECT_EQ(s.release(o, 200), 2u);
   EXPECT_EQ(s.out, (std::vector<std::string>{"e10/1", "e20/2", "e60/1", "e100/1"}));
@@ -62,9 +54,9 @@ TEST(TimeOrder, RecordsAtOrPastTheHorizonWaitForTheNextRead) {
 
 TEST(TimeOrder, TiesKeepTheOrderTheyWereReadIn) {
   TimeOrder o;
-  auto a = event(5, 1);
-  auto b = cause(5, 2);
-  auto c = event(5, 3);
+  auto a = transition_record(5, 1);
+  auto b = cause_record(5, 2);
+  auto c = transition_record(5, 3);
   o.push(&a, sizeof a);
   o.push(&b, sizeof b);
   Seen s;
@@ -77,7 +69,7 @@ TEST(TimeOrder, TiesKeepTheOrderTheyWereReadIn) {
 TEST(TimeOrder, StopsAtTheLimitAndGoesOnFromThere) {
   TimeOrder o;
   for (std::uint64_t t = 1; t <= 10; ++t) {
-    auto e = event(11 - t, t);
+    auto e = transition_record(11 - t, t);
     o.push(&e, sizeof e);
   }
   Seen s;
@@ -90,21 +82,26 @@ TEST(TimeOrder, StopsAtTheLimitAndGoesOnFromThere) {
 }
 
 // A perf sample's raw size pads the record: 4 bytes of size, then the
-// record, to a multiple of 8.
-TEST(TimeOrder, TellsTheKindsApartByPaddedSize) {
+// record, to a multiple of 8. The kinds are told apart by their kind byte,
+// whatever the padding; neither kind's record is kept.
+TEST(TimeOrder, TellsTheKindsApartByTheirKindByte) {
   TimeOrder o;
   unsigned char buf[sizeof(tcpfsm_event) + 8] = {};
-  auto e = event(7, 1);
+  auto e = transition_record(7, 1);
   std::memcpy(buf, &e, sizeof e);
-  EXPECT_TRUE(o.push(buf, sizeof(tcpfsm_event) + 4));
-  auto c = cause(3, 2);
+  EXPECT_EQ(o.push(buf, sizeof(tcpfsm_event) + 4).verdict, RecordHead::Verdict::Transition);
+  EXPECT_EQ(o.push(buf, sizeof(tcpfsm_cause) + 4).verdict, RecordHead::Verdict::Short);  // a transition's head
+  auto c = cause_record(3, 2);
   std::memcpy(buf, &c, sizeof c);
-  EXPECT_TRUE(o.push(buf, sizeof(tcpfsm_cause) + 4));
-  EXPECT_FALSE(o.push(buf, 8));
-  EXPECT_FALSE(o.push(buf, sizeof(tcpfsm_cause) + 8));
+  EXPECT_EQ(o.push(buf, sizeof(tcpfsm_cause) + 4).verdict, RecordHead::Verdict::Cause);
+  EXPECT_EQ(o.push(buf, sizeof(tcpfsm_event) + 8).verdict, RecordHead::Verdict::Cause);  // padding is not read
+  EXPECT_EQ(o.push(buf, 8).verdict, RecordHead::Verdict::Short);
+  buf[offsetof(tcpfsm_head, record)] = 0;
+  EXPECT_EQ(o.push(buf, sizeof(tcpfsm_cause)).verdict, RecordHead::Verdict::UnknownKind);
+  EXPECT_EQ(o.size(), 3u);
   Seen s;
   s.release(o, UINT64_MAX);
-  EXPECT_EQ(s.out, (std::vector<std::string>{"c3/2", "e7/1"}));
+  EXPECT_EQ(s.out, (std::vector<std::string>{"c3/2", "c3/2", "e7/1"}));
 }
 
 TEST(TimeOrder, ManyRecordsCompactAsTheyGo) {
@@ -114,11 +111,11 @@ TEST(TimeOrder, ManyRecordsCompactAsTheyGo) {
   for (std::uint64_t round = 0; round < 10; ++round) {
     // Two CPUs' worth, interleaved in time, read one CPU after the other.
     for (std::uint64_t i = 0; i < 1000; ++i) {
-      auto e = event(round * 10000 + 2 * i, i);
+      auto e = transition_record(round * 10000 + 2 * i, i);
       o.push(&e, sizeof e);
     }
     for (std::uint64_t i = 0; i < 1000; ++i) {
-      auto e = event(round * 10000 + 2 * i + 1, i);
+      auto e = transition_record(round * 10000 + 2 * i + 1, i);
       o.push(&e, sizeof e);
     }
     while (std::size_t n = s.release(o, UINT64_MAX, 300)) handed += n;

@@ -1,0 +1,69 @@
+#include "kernel/dispatch.h"
+
+#include <cstddef>
+#include <cstring>
+
+namespace tcpfsm {
+namespace {
+
+// The struct a kind's records hold, and its size; 0: a kind not known here.
+struct KindInfo {
+  const char* name;
+  const char* type;
+  std::size_t size;
+};
+
+KindInfo kind_info(int kind) {
+  switch (kind) {
+    case TCPFSM_RECORD_TRANSITION: return {"transition", "tcpfsm_event", sizeof(tcpfsm_event)};
+    case TCPFSM_RECORD_CAUSE: return {"reset", "tcpfsm_cause", sizeof(tcpfsm_cause)};
+    default: return {"", "", 0};
+  }
+}
+
+}  // namespace
+
+std::string RecordHead::rejection() const {
+  const std::string bytes = std::to_string(size) + (size == 1 ? " byte" : " bytes");
+  switch (verdict) {
+    case Verdict::Transition:
+    case Verdict::Cause: return "";
+    case Verdict::UnknownKind: return "a record of unknown kind " + std::to_string(kind) + ", " + bytes;
+    case Verdict::Short: break;
+  }
+  if (kind < 0)
+    return "a record of " + bytes + ": too short to hold its kind byte (offset " +
+           std::to_string(offsetof(tcpfsm_head, record)) + ")";
+  const KindInfo k = kind_info(kind);
+  return std::string("a ") + k.name + " record (kind " + std::to_string(kind) + ") of " + bytes +
+         ": shorter than " + k.type + "'s " + std::to_string(k.size);
+}
+
+RecordHead read_head(const void* data, std::size_t size) {
+  RecordHead h;
+  h.size = size;
+  if (size <= offsetof(tcpfsm_head, record)) return h;  // Short, kind -1
+  const int kind = static_cast<const unsigned char*>(data)[offsetof(tcpfsm_head, record)];
+  h.kind = kind;
+  const std::size_t need = kind_info(kind).size;
+  if (need == 0) h.verdict = RecordHead::Verdict::UnknownKind;
+  else if (size < need) h.verdict = RecordHead::Verdict::Short;
+  else h.verdict = kind == TCPFSM_RECORD_TRANSITION ? RecordHead::Verdict::Transition : RecordHead::Verdict::Cause;
+  return h;
+}
+
+RecordHead dispatch_record(const void* data, std::size_t size, EventHandler& h) {
+  const RecordHead head = read_head(data, size);
+  if (head.verdict == RecordHead::Verdict::Transition) {
+    tcpfsm_event e;
+    std::memcpy(&e, data, sizeof e);
+    h.on_event(e);
+  } else if (head.verdict == RecordHead::Verdict::Cause) {
+    tcpfsm_cause c;
+    std::memcpy(&c, data, sizeof c);
+    h.on_cause(c);
+  }
+  return head;
+}
+
+}  // namespace tcpfsm
