@@ -1,7 +1,8 @@
 // An event source that replays records from memory, as the kernel would hand
 // them on: run_trace (trace/trace.h) takes it in place of the BPF program, and
-// the run goes through the same Session, pipeline and sinks, without
-// privilege. Only the tests replay, so it lives here, beside them.
+// the run goes through the same dispatch by kind byte (kernel/dispatch.h),
+// Session, pipeline and sinks, without privilege. Only the tests replay, so
+// it lives here, beside them.
 //
 // The records come in batches: each wait() makes the next batch readable
 // (the kernel's wakeup) and adds its counters, so a batch's losses are in the
@@ -19,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "kernel/dispatch.h"
 #include "kernel/event_source.h"
 #include "trace/trace.h"
 
@@ -47,6 +49,8 @@ struct ReplayProgress {
   std::size_t batches_out = 0;  // made readable by a wait()
   std::size_t waits = 0;
   bool detached = false;
+  // Records the dispatch refused (their kind byte unknown), as it names them.
+  std::vector<std::string> refused;
 };
 
 class ReplaySource final : public EventSource {
@@ -90,8 +94,9 @@ class ReplaySource final : public EventSource {
       const auto r = waiting_.front();
       waiting_.pop_front();
       ++n;
-      if (const auto* e = std::get_if<tcpfsm_event>(&r)) handler_.on_event(*e);
-      else handler_.on_cause(std::get<tcpfsm_cause>(r));
+      const RecordHead head =
+          std::visit([this](const auto& rec) { return dispatch_record(&rec, sizeof rec, handler_); }, r);
+      if (!head.ok()) progress_->refused.push_back(head.rejection());
     }
     return n == limit;
   }

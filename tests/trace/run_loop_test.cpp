@@ -149,6 +149,7 @@ TEST(RunLoop, WritesTheExactLogOfAReplay) {
   ASSERT_EQ(run_trace(options(dir), replay(known_script(), &progress)), 0);
   EXPECT_EQ(progress.batches_out, 2u);
   EXPECT_TRUE(progress.detached);
+  EXPECT_TRUE(progress.refused.empty()) << progress.refused.front();
 
   // Each transition checked (an edge Linux does not make is illegal; the
   // client's end after the loss is a gap the loss explains), its cause joined
