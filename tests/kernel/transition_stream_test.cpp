@@ -10,6 +10,7 @@
 
 #include "kernel/sockdiag.h"
 #include "model/states.h"
+#include "support/kernel_records.h"
 
 namespace tcpfsm {
 namespace {
@@ -29,9 +30,7 @@ struct Seen final : TransitionStream::Reader {
 };
 
 tcpfsm_event event(std::uint64_t cookie, std::uint64_t ktime, State from, State to, std::uint16_t lport = 8080) {
-  tcpfsm_event e{};
-  e.cookie = cookie;
-  e.ktime_ns = ktime;
+  tcpfsm_event e = test::transition_record(ktime, cookie);
   e.old_state = static_cast<std::uint8_t>(from);
   e.new_state = static_cast<std::uint8_t>(to);
   e.family = AF_INET;
@@ -44,9 +43,7 @@ tcpfsm_event event(std::uint64_t cookie, std::uint64_t ktime, State from, State 
 }
 
 tcpfsm_cause reset(std::uint64_t cookie, std::uint64_t ktime, std::uint8_t kind, State state) {
-  tcpfsm_cause c{};
-  c.cookie = cookie;
-  c.ktime_ns = ktime;
+  tcpfsm_cause c = test::cause_record(ktime, cookie);
   c.kind = kind;
   c.state = static_cast<std::uint8_t>(state);
   c.rst_reason = TCPFSM_RST_REASON_NONE;
