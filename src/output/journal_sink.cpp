@@ -57,15 +57,16 @@ std::string_view state_text(int n, std::string& scratch) {
   return scratch;
 }
 
-// Each counter as the JSON names it, as a journal field: "lost.ringbuf" is
-// LOST_RINGBUF.
+// A JSON key or path as a journal field: "lost.ringbuf" is LOST_RINGBUF.
+std::string field_name(std::string_view path) {
+  std::string name(path);
+  for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+// Each counter as the JSON names it.
 void add_totals(JournalEntry& e, const Totals& t) {
-  std::string name;
-  for (const TotalsCounter& c : kTotalsCounters) {
-    name.assign(c.name);
-    for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    e.add(name, c.value(t));
-  }
+  for (const TotalsCounter& c : kTotalsCounters) e.add(field_name(c.name), c.value(t));
 }
 
 // TCPFSM_TYPE and TS first, as the JSON log's "type" and "ts".
@@ -220,14 +221,9 @@ JournalEntry journal_transition_entry(const Transition& t, const Verdict& v) {
 
 JournalEntry journal_lost_entry(std::uint64_t wall_ns, const Losses& l) {
   JournalEntry e = head("lost", wall_ns);
-  e.add("RINGBUF", l.ringbuf);
-  e.add("RECURSION", l.recursion);
-  e.add("SKSTATE", l.skstate);
-  tail(e,
-       "lost " + std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
-           ", recursion " + std::to_string(l.recursion) + "); per-socket state not stored " +
-           std::to_string(l.skstate),
-       4);
+  const Totals t = totals_of(l);
+  for (const TotalsCounter& c : kLossCounters) e.add(field_name(c.key()), c.value(t));
+  tail(e, describe(l), 4);
   return e;
 }
 
