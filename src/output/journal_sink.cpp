@@ -236,14 +236,13 @@ JournalEntry journal_stats_entry(const StatsInfo& s) {
   return e;
 }
 
-JournalEntry journal_end_entry(const EndInfo& end, std::uint64_t not_sent) {
+JournalEntry journal_end_entry(const EndInfo& end) {
   JournalEntry e = head("end", end.wall_ns);
   add_totals(e, end.totals);
   e.add("KERNEL_MATCHED", end.kernel_matched);
   e.add("DURATION_NS", end.duration_ns);
   e.add("REASON", end.reason);
   if (!end.signal.empty()) e.add("SIGNAL", end.signal);
-  e.add("JOURNAL_NOT_SENT", not_sent);
   std::string msg = "tcpfsm ended (";
   msg.append(end.signal.empty() ? end.reason : end.signal).append(") after ");
   msg += format_duration(std::chrono::nanoseconds(end.duration_ns)) + ": " + describe(end.totals);
@@ -364,7 +363,7 @@ void JournalSink::lost(std::uint64_t wall_ns, const Losses& l) { push(journal_lo
 void JournalSink::stats(const StatsInfo& s) { push(journal_stats_entry(s)); }
 
 void JournalSink::end(const EndInfo& e) {
-  push(journal_end_entry(e, not_sent()));
+  push(journal_end_entry(e));
   close(kEndWait);
   std::string by;
   std::uint64_t n = 0, records = 0;

@@ -58,6 +58,9 @@ struct Totals {
   // Times the log's next file (rotation) or the log again (SIGHUP) could not
   // be opened; the file open was written to meanwhile.
   std::uint64_t log_open_failures = 0;
+  // Records the systemd journal (trace --journal) did not get, as far as
+  // known: no journald, its queue full, not taken by the end.
+  std::uint64_t journal_not_sent = 0;
 };
 
 // How the metrics (docs/metrics.md) expose a counter of Totals: its family,
@@ -205,6 +208,12 @@ inline constexpr TotalsCounter kTotalsCounters[] = {
              "already open was written to meanwhile.",
      .metric = metric_row("tcpfsm_log_open_failures_total"),
      .words = "the log's next file could not be opened {} times"},
+    {.name = "journal_not_sent",
+     .value = [](const Totals& t) { return t.journal_not_sent; },
+     .help = "Records that did not reach the systemd journal (--journal): no journald, more than 8192 waiting, or "
+             "not taken within 2 s of the end.",
+     .metric = metric_row("tcpfsm_journal_records_not_sent_total"),
+     .words = "{} records not sent to the journal"},
 };
 
 // The rows whose `of` is `value`: adjacent in kTotalsCounters (checked below).

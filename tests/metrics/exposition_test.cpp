@@ -157,7 +157,11 @@ TEST(Exposition, EveryRunCounterExactly) {
             "# HELP tcpfsm_log_open_failures_total Times the log's next file (--rotate-size) or the log again (SIGHUP) "
             "could not be opened: the file already open was written to meanwhile.\n"
             "# TYPE tcpfsm_log_open_failures_total counter\n"
-            "tcpfsm_log_open_failures_total 14\n");
+            "tcpfsm_log_open_failures_total 14\n"
+            "# HELP tcpfsm_journal_records_not_sent_total Records that did not reach the systemd journal (--journal): "
+            "no journald, more than 8192 waiting, or not taken within 2 s of the end.\n"
+            "# TYPE tcpfsm_journal_records_not_sent_total counter\n"
+            "tcpfsm_journal_records_not_sent_total 15\n");
   // OpenMetrics: the same, counters' families named without _total.
   const std::string om = run_counters(exposition(s, ExpositionFormat::OpenMetrics));
   EXPECT_NE(om.find("# TYPE tcpfsm_lost_events counter\ntcpfsm_lost_events_total{reason=\"ringbuf\"} 1\n"),

@@ -204,13 +204,13 @@ TEST(JsonOutput, StatsAndEndRecords) {
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,)"
+            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,"journal_not_sent":15,)"
             R"("interval_ns":2000000000,"transitions_per_s":50})"
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,)"
+            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,"journal_not_sent":15,)"
             R"("kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
@@ -333,8 +333,8 @@ TEST_F(TableOutput, StatsLineIsTheSummaryOfEveryCounter) {
             "violations: illegal 4, gaps 5, unknown states 6; 7 sockets tracked, "
             "8 transitions of untracked sockets (--max-sockets), 9 sockets dropped as gone from the kernel, "
             "10 cross-checks failed, 11 transitions without a known owner, 12 reset reports lost, "
-            "13 reset reports too late for their record, the log's next file could not be opened 14 times; "
-            "50 transitions/s\n");
+            "13 reset reports too late for their record, the log's next file could not be opened 14 times, "
+            "15 records not sent to the journal; 50 transitions/s\n");
   EXPECT_EQ(describe(Totals{}),
             "0 transitions; lost: ring buffer full 0, recursion 0, per-socket state not stored 0; "
             "violations: illegal 0, gaps 0, unknown states 0; 0 sockets tracked");

@@ -1,4 +1,4 @@
-// A run's totals with every counter a value of its own (1 to 14, and 100
+// A run's totals with every counter a value of its own (1 to 15, and 100
 // transitions), so that a counter read or written in another's place shows.
 // A new counter of Totals gets the next value here (sample_totals_test checks
 // that every row of kTotalsCounters reads one of its own).
@@ -19,6 +19,7 @@ inline Totals sample_totals() {
   t.causes_lost = 12;
   t.causes_late = 13;
   t.log_open_failures = 14;
+  t.journal_not_sent = 15;
   return t;
 }
 
