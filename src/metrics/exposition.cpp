@@ -130,6 +130,25 @@ void transitions(Writer& w, const TransitionCounts& c) {
   }
 }
 
+// The counters of Totals that kTotalsCounters says are exposed, in its
+// order: a family once, its rows after it.
+void run_counters(Writer& w, const Totals& t) {
+  std::string_view written;  // the family of the last row
+  for (const TotalsCounter& c : kTotalsCounters) {
+    const MetricRow& m = c.metric;
+    if (m.family.empty()) continue;
+    if (m.family != written) {
+      w.family(m.family, m.type == MetricType::Gauge ? "gauge" : "counter",
+               m.family_help.empty() ? c.help : m.family_help);
+      written = m.family;
+    }
+    if (m.label.empty())
+      w.sample(m.family, {}, c.value(t));
+    else
+      w.sample(m.family, {{m.label, m.label_value}}, c.value(t));
+  }
+}
+
 }  // namespace
 
 const char* content_type(ExpositionFormat f) {
@@ -147,32 +166,7 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   Writer w(out, f);
   transitions(w, s.transitions);
 
-  w.family("tcpfsm_lost_events_total", "counter",
-           "Transitions the kernel could not deliver (ringbuf, recursion), and per-socket state it could not "
-           "store (skstate: old_ns unknown later, not a lost transition).");
-  w.sample("tcpfsm_lost_events_total", {{"reason", "ringbuf"}}, s.run.lost.ringbuf);
-  w.sample("tcpfsm_lost_events_total", {{"reason", "recursion"}}, s.run.lost.recursion);
-  w.sample("tcpfsm_lost_events_total", {{"reason", "skstate"}}, s.run.lost.skstate);
-
-  w.family("tcpfsm_reset_reports_lost_total", "counter",
-           "Reports of resets the kernel could not deliver (ring buffer full, program skipped): the transitions "
-           "they explain lack the cause rst_received or rst_sent.");
-  w.sample("tcpfsm_reset_reports_lost_total", {}, s.run.causes_lost);
-
-  w.family("tcpfsm_sockets_tracked", "gauge", "Sockets in tcpfsm's socket table now.");
-  w.sample("tcpfsm_sockets_tracked", {}, s.run.sockets.tracked);
-  w.family("tcpfsm_sockets_stale_total", "counter",
-           "Sockets dropped from the table because the kernel no longer had them (their CLOSE was lost).");
-  w.sample("tcpfsm_sockets_stale_total", {}, s.run.sockets.stale);
-  w.family("tcpfsm_untracked_transitions_total", "counter",
-           "Transitions of sockets the table had no room for (--max-sockets).");
-  w.sample("tcpfsm_untracked_transitions_total", {}, s.run.sockets.untracked);
-  w.family("tcpfsm_crosscheck_errors_total", "counter",
-           "Cross-checks of the socket table with the kernel that failed (a namespace out of reach, sock_diag).");
-  w.sample("tcpfsm_crosscheck_errors_total", {}, s.run.sockets.crosscheck_errors);
-  w.family("tcpfsm_owners_unresolved_total", "counter",
-           "Transitions of a socket with a file written without its owner (not found in /proc).");
-  w.sample("tcpfsm_owners_unresolved_total", {}, s.run.sockets.owners_unresolved);
+  run_counters(w, s.run);
 
   if (s.sockets_by_state) {
     w.family("tcpfsm_sockets", "gauge",

@@ -35,8 +35,13 @@ class Formatter {
 // task that was on the CPU; without, they name that task (PID, COMM).
 std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true);
 
-// "12 transitions, lost 0 events (...); 0 illegal, 0 gaps, 0 unknown states;
-// 3 sockets tracked" and what the socket table could not do, if anything.
+// The run's totals as its summary says them (kTotalsCounters' words): "12
+// transitions; lost: ring buffer full 0, recursion 0, per-socket state not
+// stored 0; violations: illegal 0, gaps 0, unknown states 0; 3 sockets
+// tracked", then the counters that are not always said, when not 0.
 std::string describe(const Totals& t);
+// A lost record's counts, as the summary says them: "lost: ring buffer full
+// 3, recursion 2, per-socket state not stored 1".
+std::string describe(const Losses& l);
 
 }  // namespace tcpfsm

@@ -57,15 +57,16 @@ std::string_view state_text(int n, std::string& scratch) {
   return scratch;
 }
 
-// Each counter as the JSON names it, as a journal field: "lost.ringbuf" is
-// LOST_RINGBUF.
+// A JSON key or path as a journal field: "lost.ringbuf" is LOST_RINGBUF.
+std::string field_name(std::string_view path) {
+  std::string name(path);
+  for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+// Each counter as the JSON names it.
 void add_totals(JournalEntry& e, const Totals& t) {
-  std::string name;
-  for (const TotalsCounter& c : kTotalsCounters) {
-    name.assign(c.name);
-    for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    e.add(name, c.value(t));
-  }
+  for (const TotalsCounter& c : kTotalsCounters) e.add(field_name(c.name), c.value(t));
 }
 
 // TCPFSM_TYPE and TS first, as the JSON log's "type" and "ts".
@@ -220,14 +221,9 @@ JournalEntry journal_transition_entry(const Transition& t, const Verdict& v) {
 
 JournalEntry journal_lost_entry(std::uint64_t wall_ns, const Losses& l) {
   JournalEntry e = head("lost", wall_ns);
-  e.add("RINGBUF", l.ringbuf);
-  e.add("RECURSION", l.recursion);
-  e.add("SKSTATE", l.skstate);
-  tail(e,
-       "lost " + std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
-           ", recursion " + std::to_string(l.recursion) + "); per-socket state not stored " +
-           std::to_string(l.skstate),
-       4);
+  const Totals t = totals_of(l);
+  for (const TotalsCounter& c : kLossCounters) e.add(field_name(c.key()), c.value(t));
+  tail(e, describe(l), 4);
   return e;
 }
 
@@ -240,14 +236,13 @@ JournalEntry journal_stats_entry(const StatsInfo& s) {
   return e;
 }
 
-JournalEntry journal_end_entry(const EndInfo& end, std::uint64_t not_sent) {
+JournalEntry journal_end_entry(const EndInfo& end) {
   JournalEntry e = head("end", end.wall_ns);
   add_totals(e, end.totals);
   e.add("KERNEL_MATCHED", end.kernel_matched);
   e.add("DURATION_NS", end.duration_ns);
   e.add("REASON", end.reason);
   if (!end.signal.empty()) e.add("SIGNAL", end.signal);
-  e.add("JOURNAL_NOT_SENT", not_sent);
   std::string msg = "tcpfsm ended (";
   msg.append(end.signal.empty() ? end.reason : end.signal).append(") after ");
   msg += format_duration(std::chrono::nanoseconds(end.duration_ns)) + ": " + describe(end.totals);
@@ -368,7 +363,7 @@ void JournalSink::lost(std::uint64_t wall_ns, const Losses& l) { push(journal_lo
 void JournalSink::stats(const StatsInfo& s) { push(journal_stats_entry(s)); }
 
 void JournalSink::end(const EndInfo& e) {
-  push(journal_end_entry(e, not_sent()));
+  push(journal_end_entry(e));
   close(kEndWait);
   std::string by;
   std::uint64_t n = 0, records = 0;

@@ -15,7 +15,8 @@
 // waits for the journal. What cannot be sent (no journald, the queue full,
 // journald still not taking them 2 s after the end record) is counted,
 // each reason said once on standard error when it first happens, and the
-// count at the end.
+// count at the end; the run's totals carry it (journal_not_sent, in the
+// stats and end records of the log, the journal and the metrics).
 #pragma once
 
 #include <chrono>
@@ -57,13 +58,14 @@ class JournalEntry {
 int journal_priority(VerdictKind k);
 
 // The entries the sink sends, each with MESSAGE, PRIORITY and
-// SYSLOG_IDENTIFIER. journal_end_entry adds JOURNAL_NOT_SENT: the records
-// before it that the journal did not get, as far as known then.
+// SYSLOG_IDENTIFIER. The stats and end entries carry the totals, among them
+// JOURNAL_NOT_SENT: the records before it that the journal did not get, as
+// far as the run knew when it made the record (JournalSink::not_sent()).
 JournalEntry journal_start_entry(const StartInfo& s);
 JournalEntry journal_transition_entry(const Transition& t, const Verdict& v);
 JournalEntry journal_lost_entry(std::uint64_t wall_ns, const Losses& l);
 JournalEntry journal_stats_entry(const StatsInfo& s);
-JournalEntry journal_end_entry(const EndInfo& e, std::uint64_t not_sent);
+JournalEntry journal_end_entry(const EndInfo& e);
 
 class JournalSink final : public Sink {
  public:
@@ -86,8 +88,9 @@ class JournalSink final : public Sink {
   void end(const EndInfo& e) override;
 
   // Records queued so far that the journal did not get (or may not have:
-  // those still queued when the sink gave up on them).
-  std::uint64_t not_sent() const;
+  // those still queued when the sink gave up on them). The run counts them
+  // in Totals::journal_not_sent.
+  std::uint64_t not_sent() const override;
 
   struct Shared;  // the queue and the counts, shared with the thread
 

@@ -44,11 +44,10 @@ void put_count(Line& l, char sep, std::string_view key, std::uint64_t n) {
   l.raw(sep).raw('"').raw(key).raw("\":").uint(n);
 }
 
-// The members of a loss count; sep before the first.
-void put_losses(Line& l, char sep, const Losses& lost) {
-  put_count(l, sep, "ringbuf", lost.ringbuf);
-  put_count(l, ',', "recursion", lost.recursion);
-  put_count(l, ',', "skstate", lost.skstate);
+// The lost record's members, as kLossCounters names them.
+void put_losses(Line& l, const Losses& lost) {
+  const Totals t = totals_of(lost);
+  for (const TotalsCounter& c : kLossCounters) put_count(l, ',', c.key(), c.value(t));
 }
 
 // The counters as kTotalsCounters names them: "lost.ringbuf" is the key
@@ -56,17 +55,16 @@ void put_losses(Line& l, char sep, const Losses& lost) {
 void put_totals(Line& l, const Totals& t) {
   std::string_view group;  // the object open, if any
   for (const TotalsCounter& c : kTotalsCounters) {
-    const auto dot = c.name.find('.');
-    const std::string_view in = dot == std::string_view::npos ? "" : c.name.substr(0, dot);
-    const std::string_view key = dot == std::string_view::npos ? c.name : c.name.substr(dot + 1);
     char sep = ',';
-    if (in != group) {
+    if (c.group() != group) {
       if (!group.empty()) l.raw('}');
-      if (!in.empty()) l.raw(",\"").raw(in).raw("\":");
-      group = in;
-      if (!in.empty()) sep = '{';
+      if (!c.group().empty()) {
+        l.raw(",\"").raw(c.group()).raw("\":");
+        sep = '{';
+      }
+      group = c.group();
     }
-    put_count(l, sep, key, c.value(t));
+    put_count(l, sep, c.key(), c.value(t));
   }
   if (!group.empty()) l.raw('}');
 }
@@ -190,7 +188,7 @@ class JsonFormatter final : public Formatter {
   void lost(std::string& out, std::uint64_t wall_ns, const Losses& losses) override {
     Line l(out);
     put_head(l, "lost", wall_ns);
-    put_losses(l, ',', losses);
+    put_losses(l, losses);
     l.raw("}\n");
   }
 };

@@ -1,6 +1,8 @@
 // Human-readable table, one aligned row per transition.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <span>
 
 #include "common/endpoint.h"
 #include "common/text.h"
@@ -14,31 +16,44 @@ constexpr int kStateWidth = 11;  // "ESTABLISHED"
 constexpr int kCauseWidth = 28;  // "rst_sent TCP_ABORT_ON_LINGER"
 constexpr int kCgroupWidth = 24;  // "docker:0123456789ab", most systemd units
 
-std::string losses_text(const Losses& l) {
-  return std::to_string(l.events()) + " events (ring buffer full " + std::to_string(l.ringbuf) +
-         ", recursion " + std::to_string(l.recursion) + "); per-socket state not stored " +
-         std::to_string(l.skstate);
+// A counter as the summary says it: its words, the number in place of {}.
+void say(std::string& s, const TotalsCounter& c, std::uint64_t n) {
+  const std::string number = std::to_string(n);
+  if (c.words.empty()) {
+    for (char ch : c.key()) s += ch == '_' ? ' ' : ch;
+    s.append(1, ' ').append(number);
+    return;
+  }
+  const auto at = c.words.find("{}");
+  s.append(c.words.substr(0, at)).append(number).append(c.words.substr(at + 2));
+}
+
+// The rows of kTotalsCounters said of t: ", " between the rows of an object
+// and "; " between objects, an object's first row after its name ("lost:
+// ring buffer full 0, recursion 0"); a row not always said only when not 0.
+std::string summary(std::span<const TotalsCounter> rows, const Totals& t) {
+  std::string s;
+  std::optional<std::string_view> group;  // of the row said last
+  for (const TotalsCounter& c : rows) {
+    const std::uint64_t n = c.value(t);
+    if (!n && !c.always) continue;
+    if (group == c.group()) {
+      s += ", ";
+    } else {
+      if (group) s += "; ";
+      if (!c.group().empty()) s.append(c.group()).append(": ");
+      group = c.group();
+    }
+    say(s, c, n);
+  }
+  return s;
 }
 
 }  // namespace
 
-std::string describe(const Totals& t) {
-  std::string s = std::to_string(t.transitions) + " transitions, lost " + losses_text(t.lost) + "; " +
-                  std::to_string(t.illegal) + " illegal, " + std::to_string(t.gaps) + " gaps, " +
-                  std::to_string(t.unknown_states) + " unknown states; " + std::to_string(t.sockets.tracked) +
-                  " sockets tracked";
-  // What the socket table could not do, only when it happened.
-  const TableCounts& c = t.sockets;
-  if (c.stale) s += ", " + std::to_string(c.stale) + " dropped as gone from the kernel";
-  if (c.untracked) s += ", " + std::to_string(c.untracked) + " transitions of untracked sockets (--max-sockets)";
-  if (c.crosscheck_errors) s += ", " + std::to_string(c.crosscheck_errors) + " cross-checks failed";
-  if (c.owners_unresolved) s += ", " + std::to_string(c.owners_unresolved) + " without a known owner";
-  if (t.causes_lost) s += ", " + std::to_string(t.causes_lost) + " reset reports lost";
-  if (t.causes_late) s += ", " + std::to_string(t.causes_late) + " reset reports too late for their record";
-  if (t.log_open_failures)
-    s += ", the log's next file could not be opened " + std::to_string(t.log_open_failures) + " times";
-  return s;
-}
+std::string describe(const Totals& t) { return summary(kTotalsCounters, t); }
+
+std::string describe(const Losses& l) { return summary(kLossCounters, totals_of(l)); }
 
 namespace {
 
@@ -104,7 +119,7 @@ class TableFormatter final : public Formatter {
   }
 
   void lost(std::string& out, std::uint64_t, const Losses& l) override {
-    out += "-- lost " + losses_text(l) + '\n';
+    out += "-- " + describe(l) + '\n';
   }
 
   void stats(std::string& out, const StatsInfo& s) override {

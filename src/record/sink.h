@@ -24,6 +24,10 @@ class Sink {
   virtual void lost(std::uint64_t /*wall_ns*/, const Losses&) {}
   virtual void stats(const StatsInfo&) {}
   virtual void end(const EndInfo&) {}
+  // Records this sink was handed that it could not deliver, so far: the
+  // journal's (trace --journal), which the run counts in
+  // Totals::journal_not_sent; 0 for a sink that delivers all it is handed.
+  virtual std::uint64_t not_sent() const { return 0; }
 };
 
 // Every record to each sink, in the order they were added.
@@ -45,6 +49,11 @@ class Tee final : public Sink {
   }
   void end(const EndInfo& e) override {
     for (Sink* k : sinks_) k->end(e);
+  }
+  std::uint64_t not_sent() const override {
+    std::uint64_t n = 0;
+    for (const Sink* k : sinks_) n += k->not_sent();
+    return n;
   }
 
  private:

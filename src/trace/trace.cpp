@@ -210,6 +210,7 @@ class Session final : public EventHandler {
     t.causes_lost = causes_lost_;
     t.sockets.crosscheck_errors = crosscheck_.errors();
     t.log_open_failures = log_ ? log_->open_failures() : 0;
+    t.journal_not_sent = sinks_.not_sent();
     return t;
   }
   std::string output_name() const { return log_ ? log_->name() : ""; }

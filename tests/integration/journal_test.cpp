@@ -295,6 +295,7 @@ TEST(Journal, EveryRecordReachesARealJournaldAsItsFields) {
   const std::vector<json> stats = of_type(entries, "stats");
   ASSERT_EQ(stats.size(), 1u);
   EXPECT_EQ(field(stats[0], "TRANSITIONS"), "24");
+  EXPECT_EQ(field(stats[0], "JOURNAL_NOT_SENT"), "0");
   EXPECT_EQ(field(stats[0], "PRIORITY"), "6");
   EXPECT_TRUE(of_type(entries, "lost").empty());
 
@@ -336,6 +337,9 @@ void traces_on_without_journald(Journald j, std::uint16_t port, const std::strin
   EXPECT_EQ(records.front()["type"], "start");
   EXPECT_EQ(records.back()["type"], "end");
   EXPECT_EQ(records.back()["transitions"], 12);
+  // The records before the end that the journal did not get: the start and
+  // the 12 transitions (the end's own is counted on stderr, below).
+  EXPECT_EQ(records.back()["journal_not_sent"], 13) << records.back().dump();
 
   const std::string said = "tcpfsm: --journal: records are not reaching the journal: " + why +
                            "; counted, tracing goes on\n";

@@ -171,6 +171,19 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   Process lint({"sh", "-c", "promtool check metrics < " + exposition_file});
   EXPECT_EQ(lint.wait(), 0) << lint.out() << lint.err();
   std::remove(exposition_file.c_str());
+  // Every family served is in the docs' list of metrics.
+  std::ifstream docs_file(std::string(TCPFSM_SOURCE_DIR) + "/docs/metrics.md");
+  std::stringstream docs;
+  docs << docs_file.rdbuf();
+  std::istringstream lines(res->body);
+  std::size_t families = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("# HELP ")) continue;
+    const std::string family = line.substr(7, line.find(' ', 7) - 7);
+    ++families;
+    EXPECT_NE(docs.str().find("`" + family + "`"), std::string::npos) << family << " is not in docs/metrics.md";
+  }
+  EXPECT_GE(families, 21u) << res->body;  // 23 while kernel.bpf_stats_enabled=1
 
   // A scraper that sends garbage, or hangs up mid-request, changes nothing.
   for (const char* junk : {"\x16\x03\x01garbage\r\n\r\n", "GET /metr"}) {

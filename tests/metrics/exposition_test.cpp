@@ -4,6 +4,7 @@
 #include "metrics/exposition.h"
 #include "metrics/server.h"
 #include "model/states.h"
+#include "support/sample_totals.h"
 
 using namespace tcpfsm;
 
@@ -101,6 +102,75 @@ TEST(Exposition, PrometheusTextFormat) {
   EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
   EXPECT_EQ(text.find("tcpfsm_bpf_program_runs"), std::string::npos);  // bpf_stats off
   EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+namespace {
+
+// The run's counters as written: from their first family to the gauges after them.
+std::string run_counters(const std::string& text) {
+  const auto from = text.find("# HELP tcpfsm_lost_events");
+  const auto to = text.find("# HELP tcpfsm_stuck_sockets");
+  return from < to && to != std::string::npos ? text.substr(from, to - from) : "not found in:\n" + text;
+}
+
+}  // namespace
+
+// Each of the run's counters under its own family (or label), by its own
+// value: the families of several rows once, with one HELP and TYPE.
+TEST(Exposition, EveryRunCounterExactly) {
+  MetricsSnapshot s;
+  s.run = test::sample_totals();
+  EXPECT_EQ(run_counters(exposition(s, ExpositionFormat::Prometheus)),
+            "# HELP tcpfsm_lost_events_total Transitions the kernel could not deliver (ringbuf, recursion), and "
+            "per-socket state it could not store (skstate: old_ns unknown later, not a lost transition).\n"
+            "# TYPE tcpfsm_lost_events_total counter\n"
+            "tcpfsm_lost_events_total{reason=\"ringbuf\"} 1\n"
+            "tcpfsm_lost_events_total{reason=\"recursion\"} 2\n"
+            "tcpfsm_lost_events_total{reason=\"skstate\"} 3\n"
+            "# HELP tcpfsm_sockets_tracked Sockets in tcpfsm's socket table now.\n"
+            "# TYPE tcpfsm_sockets_tracked gauge\n"
+            "tcpfsm_sockets_tracked 7\n"
+            "# HELP tcpfsm_untracked_transitions_total Transitions of sockets the table had no room for "
+            "(--max-sockets).\n"
+            "# TYPE tcpfsm_untracked_transitions_total counter\n"
+            "tcpfsm_untracked_transitions_total 8\n"
+            "# HELP tcpfsm_sockets_stale_total Sockets dropped from the table because the kernel no longer had them "
+            "(their CLOSE was lost).\n"
+            "# TYPE tcpfsm_sockets_stale_total counter\n"
+            "tcpfsm_sockets_stale_total 9\n"
+            "# HELP tcpfsm_crosscheck_errors_total Cross-checks of the socket table with the kernel that failed (a "
+            "namespace out of reach, sock_diag).\n"
+            "# TYPE tcpfsm_crosscheck_errors_total counter\n"
+            "tcpfsm_crosscheck_errors_total 10\n"
+            "# HELP tcpfsm_owners_unresolved_total Transitions of a socket with a file written without its owner (not "
+            "found in /proc).\n"
+            "# TYPE tcpfsm_owners_unresolved_total counter\n"
+            "tcpfsm_owners_unresolved_total 11\n"
+            "# HELP tcpfsm_reset_reports_lost_total Reports of resets the kernel could not deliver (ring buffer full, "
+            "program skipped): the transitions they explain lack the cause rst_received or rst_sent.\n"
+            "# TYPE tcpfsm_reset_reports_lost_total counter\n"
+            "tcpfsm_reset_reports_lost_total 12\n"
+            "# HELP tcpfsm_reset_reports_late_total Reports of resets that came after their transition into CLOSE had "
+            "been written (more than 20 ms late): it lacks the cause rst_received or rst_sent.\n"
+            "# TYPE tcpfsm_reset_reports_late_total counter\n"
+            "tcpfsm_reset_reports_late_total 13\n"
+            "# HELP tcpfsm_log_open_failures_total Times the log's next file (--rotate-size) or the log again (SIGHUP) "
+            "could not be opened: the file already open was written to meanwhile.\n"
+            "# TYPE tcpfsm_log_open_failures_total counter\n"
+            "tcpfsm_log_open_failures_total 14\n"
+            "# HELP tcpfsm_journal_records_not_sent_total Records that did not reach the systemd journal (--journal): "
+            "no journald, more than 8192 waiting, or not taken within 2 s of the end.\n"
+            "# TYPE tcpfsm_journal_records_not_sent_total counter\n"
+            "tcpfsm_journal_records_not_sent_total 15\n");
+  // OpenMetrics: the same, counters' families named without _total.
+  const std::string om = run_counters(exposition(s, ExpositionFormat::OpenMetrics));
+  EXPECT_NE(om.find("# TYPE tcpfsm_lost_events counter\ntcpfsm_lost_events_total{reason=\"ringbuf\"} 1\n"),
+            std::string::npos)
+      << om;
+  EXPECT_NE(om.find("# TYPE tcpfsm_sockets_tracked gauge\ntcpfsm_sockets_tracked 7\n"), std::string::npos) << om;
+  EXPECT_NE(om.find("# TYPE tcpfsm_log_open_failures counter\ntcpfsm_log_open_failures_total 14\n"),
+            std::string::npos)
+      << om;
 }
 
 TEST(Exposition, OpenMetricsNamesFamiliesWithoutSuffixesAndEnds) {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "output/journal_sink.h"
+#include "output/formatter.h"
+#include "support/sample_totals.h"
 #include "support/sample_transition.h"
 
 using namespace tcpfsm;
@@ -127,26 +129,29 @@ TEST(JournalEntries, LostIsAWarningStatsAndEndCarryTheTotals) {
   EXPECT_EQ(fields(lost), (std::vector<std::string>{
                               "TCPFSM_TYPE=lost", "TS=2026-11-21T07:42:31.000001500Z", "RINGBUF=3", "RECURSION=1",
                               "SKSTATE=2",
-                              "MESSAGE=lost 4 events (ring buffer full 3, recursion 1); per-socket state not stored 2",
+                              "MESSAGE=lost: ring buffer full 3, recursion 1, per-socket state not stored 2",
                               "PRIORITY=4", "SYSLOG_IDENTIFIER=tcpfsm"}));
-  Totals t;
-  t.transitions = 12;
-  t.lost.ringbuf = 3;
-  t.gaps = 1;
+  const Totals t = test::sample_totals();
+  const std::vector<std::string> totals = {
+      "TRANSITIONS=100",       "LOST_RINGBUF=1",           "LOST_RECURSION=2",     "LOST_SKSTATE=3",
+      "VIOLATIONS_ILLEGAL=4",  "VIOLATIONS_GAP=5",         "VIOLATIONS_UNKNOWN_STATE=6",
+      "SOCKETS_TRACKED=7",     "SOCKETS_UNTRACKED=8",      "SOCKETS_STALE=9",      "CROSSCHECK_ERRORS=10",
+      "OWNERS_UNRESOLVED=11",  "CAUSES_LOST=12",           "CAUSES_LATE=13",       "LOG_OPEN_FAILURES=14",
+      "JOURNAL_NOT_SENT=15"};
+  const auto with_totals = [&](std::vector<std::string> head, const std::vector<std::string>& tail) {
+    head.insert(head.end(), totals.begin(), totals.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
   const JournalEntry stats = journal_stats_entry({kWall, t, 1'000'000'000, 11.6});
-  EXPECT_EQ(stats.get("TRANSITIONS"), "12");
-  EXPECT_EQ(stats.get("LOST_RINGBUF"), "3");
-  EXPECT_EQ(stats.get("VIOLATIONS_GAP"), "1");
-  EXPECT_EQ(stats.get("TRANSITIONS_PER_S"), "12");
-  EXPECT_EQ(stats.get("PRIORITY"), "6");
-  const JournalEntry end = journal_end_entry({kWall, t, 15, 2'500'000'000, "signal", "SIGTERM"}, 4);
-  EXPECT_EQ(end.get("TCPFSM_TYPE"), "end");
-  EXPECT_EQ(end.get("REASON"), "signal");
-  EXPECT_EQ(end.get("SIGNAL"), "SIGTERM");
-  EXPECT_EQ(end.get("KERNEL_MATCHED"), "15");
-  EXPECT_EQ(end.get("JOURNAL_NOT_SENT"), "4");
-  EXPECT_EQ(end.get("PRIORITY"), "6");
-  EXPECT_TRUE(end.get("MESSAGE")->starts_with("tcpfsm ended (SIGTERM) after ")) << *end.get("MESSAGE");
+  EXPECT_EQ(fields(stats), with_totals({"TCPFSM_TYPE=stats", "TS=2026-11-21T07:42:31.000001500Z"},
+                                       {"INTERVAL_NS=1000000000", "TRANSITIONS_PER_S=12",
+                                        "MESSAGE=stats: " + describe(t), "PRIORITY=6", "SYSLOG_IDENTIFIER=tcpfsm"}));
+  const JournalEntry end = journal_end_entry({kWall, t, 15, 2'500'000'000, "signal", "SIGTERM"});
+  EXPECT_EQ(fields(end), with_totals({"TCPFSM_TYPE=end", "TS=2026-11-21T07:42:31.000001500Z"},
+                                     {"KERNEL_MATCHED=15", "DURATION_NS=2500000000", "REASON=signal", "SIGNAL=SIGTERM",
+                                      "MESSAGE=tcpfsm ended (SIGTERM) after 2.5s: " + describe(t), "PRIORITY=6",
+                                      "SYSLOG_IDENTIFIER=tcpfsm"}));
 }
 
 // No name can hold '=' or a newline (libsystemd refuses such a field), and

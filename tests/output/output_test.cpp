@@ -10,6 +10,7 @@
 
 #include "output/formatter.h"
 #include "owners/owners.h"
+#include "support/sample_totals.h"
 #include "support/sample_transition.h"
 
 using namespace tcpfsm;
@@ -194,7 +195,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
 }
 
 TEST(JsonOutput, StatsAndEndRecords) {
-  const Totals t{100, Losses{1, 2, 3}, 4, 5, 6, TableCounts{7, 8, 9, 10, 11}};
+  const Totals t = test::sample_totals();
   std::string out;
   auto f = make_formatter(Format::Json);
   f->stats(out, {kWall, t, 2'000'000'000, 49.6});
@@ -203,12 +204,14 @@ TEST(JsonOutput, StatsAndEndRecords) {
             R"({"type":"stats","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"log_open_failures":0,"interval_ns":2000000000,"transitions_per_s":50})"
+            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,"journal_not_sent":15,)"
+            R"("interval_ns":2000000000,"transitions_per_s":50})"
             "\n"
             R"({"type":"end","ts":"2026-11-21T07:42:31.000001500Z","transitions":100,)"
             R"("lost":{"ringbuf":1,"recursion":2,"skstate":3},"violations":{"illegal":4,"gap":5,"unknown_state":6},)"
             R"("sockets_tracked":7,"sockets_untracked":8,"sockets_stale":9,"crosscheck_errors":10,)"
-            R"("owners_unresolved":11,"causes_lost":0,"causes_late":0,"log_open_failures":0,"kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
+            R"("owners_unresolved":11,"causes_lost":12,"causes_late":13,"log_open_failures":14,"journal_not_sent":15,)"
+            R"("kernel_matched":103,"duration_ns":3000000000,"reason":"signal","signal":"SIGTERM"})"
             "\n");
 }
 
@@ -316,7 +319,31 @@ TEST_F(TableOutput, UnknownStateShowsItsNumber) {
 TEST_F(TableOutput, LostLine) {
   std::string out;
   make_formatter(Format::Table)->lost(out, kWall, Losses{3, 2, 1});
-  EXPECT_EQ(out, "-- lost 5 events (ring buffer full 3, recursion 2); per-socket state not stored 1\n");
+  EXPECT_EQ(out, "-- lost: ring buffer full 3, recursion 2, per-socket state not stored 1\n");
+}
+
+// The summary (the stats line here, and stderr's at the end) says every
+// counter, each by its own value; those that are not always said, only
+// when not 0.
+TEST_F(TableOutput, StatsLineIsTheSummaryOfEveryCounter) {
+  std::string out;
+  make_formatter(Format::Table)->stats(out, {kWall, test::sample_totals(), 2'000'000'000, 49.6});
+  EXPECT_EQ(out,
+            "-- 07:42:31.000001 100 transitions; lost: ring buffer full 1, recursion 2, per-socket state not stored 3; "
+            "violations: illegal 4, gaps 5, unknown states 6; 7 sockets tracked, "
+            "8 transitions of untracked sockets (--max-sockets), 9 sockets dropped as gone from the kernel, "
+            "10 cross-checks failed, 11 transitions without a known owner, 12 reset reports lost, "
+            "13 reset reports too late for their record, the log's next file could not be opened 14 times, "
+            "15 records not sent to the journal; 50 transitions/s\n");
+  EXPECT_EQ(describe(Totals{}),
+            "0 transitions; lost: ring buffer full 0, recursion 0, per-socket state not stored 0; "
+            "violations: illegal 0, gaps 0, unknown states 0; 0 sockets tracked");
+  Totals t;
+  t.sockets.stale = 2;
+  t.causes_late = 3;
+  EXPECT_TRUE(describe(t).ends_with("; 0 sockets tracked, 2 sockets dropped as gone from the kernel, "
+                                    "3 reset reports too late for their record"))
+      << describe(t);
 }
 
 TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {

@@ -168,7 +168,7 @@ TEST(RunLoop, WritesTheExactLogOfAReplay) {
       R"j({"type":"lost","ts":"*","ringbuf":2,"recursion":0,"skstate":0})j",
       R"j({"type":"transition","ts":"*","ktime_ns":1020000000,"cpu":1,"cookie":9151314442816847873,"family":"ipv4","laddr":"127.0.0.1","lport":40000,"raddr":"127.0.0.1","rport":8080,"old":"FIN_WAIT2","new":"CLOSE","old_ns":null,"pid":4242,"tid":4242,"comm":"client","ino":0,"netns":4026531840,"cgroup_id":0,"cause":"time_wait","verdict":"gap","reason":"FIN_WAIT2 -> CLOSE, but the socket last entered ESTABLISHED: events lost (reported)"})j",
       R"j({"type":"transition","ts":"*","ktime_ns":1020010000,"cpu":1,"cookie":9151314442816847874,"family":"ipv4","laddr":"127.0.0.1","lport":8080,"raddr":"127.0.0.1","rport":40000,"old":"ESTABLISHED","new":"CLOSE_WAIT","old_ns":19935000,"pid":4242,"tid":4242,"comm":"client","ino":0,"netns":4026531840,"cgroup_id":0,"cause":"fin_received","verdict":"ok"})j",
-      R"j({"type":"end","ts":"*","transitions":9,"lost":{"ringbuf":2,"recursion":0,"skstate":0},"violations":{"illegal":1,"gap":1,"unknown_state":0},"sockets_tracked":2,"sockets_untracked":0,"sockets_stale":0,"crosscheck_errors":0,"owners_unresolved":0,"causes_lost":0,"causes_late":0,"log_open_failures":0,"kernel_matched":11,"duration_ns":"*","reason":"duration"})j",
+      R"j({"type":"end","ts":"*","transitions":9,"lost":{"ringbuf":2,"recursion":0,"skstate":0},"violations":{"illegal":1,"gap":1,"unknown_state":0},"sockets_tracked":2,"sockets_untracked":0,"sockets_stale":0,"crosscheck_errors":0,"owners_unresolved":0,"causes_lost":0,"causes_late":0,"log_open_failures":0,"journal_not_sent":0,"kernel_matched":11,"duration_ns":"*","reason":"duration"})j",
   };
   const std::string log = slurp(dir.path / "trace.json");
   EXPECT_EQ(stable(log), want);
@@ -356,6 +356,31 @@ TEST(RunLoop, MoreSinksTakeTheSameRecords) {
                            R"(tcpfsm_transitions_total{old="FIN_WAIT2",new="CLOSE"} 1)",
                            R"(tcpfsm_transitions_total{old="ESTABLISHED",new="CLOSE_WAIT"} 1)"})
     EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+}
+
+// A sink that delivers nothing it is handed, as --journal without journald.
+class Undelivered final : public Sink {
+ public:
+  void start(const StartInfo&) override { ++handed_; }
+  void transition(const Transition&, const Verdict&) override { ++handed_; }
+  void lost(std::uint64_t, const Losses&) override { ++handed_; }
+  void stats(const StatsInfo&) override { ++handed_; }
+  void end(const EndInfo&) override { ++handed_; }
+  std::uint64_t not_sent() const override { return handed_; }
+
+ private:
+  std::uint64_t handed_ = 0;
+};
+
+// What a sink of TraceOptions::sinks could not deliver is in the run's
+// totals (journal_not_sent): the end record counts the records before it.
+TEST(RunLoop, TheEndCountsTheRecordsASinkDidNotDeliver) {
+  TempDir dir;
+  TraceOptions o = options(dir);
+  o.sinks.push_back([] { return std::make_unique<Undelivered>(); });
+  ASSERT_EQ(run_trace(o, replay(known_script())), 0);
+  const json end = end_of(slurp(dir.path / "trace.json"));
+  EXPECT_EQ(end["journal_not_sent"], 1 + kConnectEvents + 1 + kAfterLossEvents) << end.dump();  // start, lost
 }
 
 }  // namespace
