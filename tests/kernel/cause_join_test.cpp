@@ -9,18 +9,11 @@
 namespace tcpfsm {
 namespace {
 
-tcpfsm_cause report(std::uint64_t cookie, std::uint64_t ktime, std::uint8_t kind, State state,
-                    std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
-  tcpfsm_cause c = test::cause_record(ktime, cookie);
-  c.kind = kind;
-  c.state = static_cast<std::uint8_t>(state);
-  c.rst_reason = reason;
-  return c;
-}
+using test::reset_record;
 
 TEST(CauseJoin, AResetBeforeTheTransitionIsTakenByIt) {
   CauseJoin j;
-  EXPECT_EQ(j.on_cause(report(7, 1000, TCPFSM_CAUSE_RST_RECEIVED, State::Established)), CauseJoin::Order::Before);
+  EXPECT_EQ(j.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_RECEIVED, State::Established)), CauseJoin::Order::Before);
   ReportedCause other, mine;
   j.take(8, 1500, other);  // another socket's end takes nothing
   EXPECT_FALSE(other.kernel.rst_received);
@@ -35,7 +28,7 @@ TEST(CauseJoin, AResetBeforeTheTransitionIsTakenByIt) {
 
 TEST(CauseJoin, AResetSentBeforeCarriesItsReason) {
   CauseJoin j;
-  j.on_cause(report(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Established, 5));
+  j.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Established, 5));
   ReportedCause r;
   j.take(7, 1200, r);
   EXPECT_TRUE(r.kernel.rst_sent);
@@ -44,23 +37,23 @@ TEST(CauseJoin, AResetSentBeforeCarriesItsReason) {
 
 TEST(CauseJoin, AResetOnASocketInCloseComesAfterItsTransition) {
   CauseJoin j;
-  EXPECT_EQ(j.on_cause(report(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Close)), CauseJoin::Order::After);
+  EXPECT_EQ(j.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Close)), CauseJoin::Order::After);
   EXPECT_EQ(j.waiting(), 0u);
   ReportedCause r;
-  r.add(report(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Close, 11));
+  r.add(reset_record(7, 1000, TCPFSM_CAUSE_RST_SENT, State::Close, 11));
   EXPECT_TRUE(r.kernel.rst_sent);
   EXPECT_EQ(r.rst_reason, 11u);
 }
 
 TEST(CauseJoin, AResetThatEndedNothingIsNotTakenLater) {
   CauseJoin j;
-  j.on_cause(report(7, 1000, TCPFSM_CAUSE_RST_SENT, State::SynRecv));
+  j.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_SENT, State::SynRecv));
   ReportedCause r;
   j.take(7, 1000 + CauseJoin::kWindowNs + 1, r);
   EXPECT_FALSE(r.kernel.rst_sent);
   // An old report is forgotten when a new one for the same socket comes.
-  j.on_cause(report(9, 1000, TCPFSM_CAUSE_RST_SENT, State::Established));
-  j.on_cause(report(9, 1000 + 2 * CauseJoin::kWindowNs, TCPFSM_CAUSE_RST_RECEIVED, State::Established));
+  j.on_cause(reset_record(9, 1000, TCPFSM_CAUSE_RST_SENT, State::Established));
+  j.on_cause(reset_record(9, 1000 + 2 * CauseJoin::kWindowNs, TCPFSM_CAUSE_RST_RECEIVED, State::Established));
   ReportedCause s;
   j.take(9, 1000 + 2 * CauseJoin::kWindowNs + 10, s);
   EXPECT_TRUE(s.kernel.rst_received);
@@ -70,7 +63,7 @@ TEST(CauseJoin, AResetThatEndedNothingIsNotTakenLater) {
 TEST(CauseJoin, StaysBoundedByTheWindow) {
   CauseJoin j;
   for (std::uint64_t i = 0; i < 100'000; ++i)
-    j.on_cause(report(i, i * 1000, TCPFSM_CAUSE_RST_SENT, State::SynRecv));  // 1 us apart, none taken
+    j.on_cause(reset_record(i, i * 1000, TCPFSM_CAUSE_RST_SENT, State::SynRecv));  // 1 us apart, none taken
   EXPECT_LE(j.waiting(), CauseJoin::kWindowNs / 1000 + 1024);
 }
 

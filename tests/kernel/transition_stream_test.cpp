@@ -42,13 +42,7 @@ tcpfsm_event event(std::uint64_t cookie, std::uint64_t ktime, State from, State 
   return e;
 }
 
-tcpfsm_cause reset(std::uint64_t cookie, std::uint64_t ktime, std::uint8_t kind, State state) {
-  tcpfsm_cause c = test::cause_record(ktime, cookie);
-  c.kind = kind;
-  c.state = static_cast<std::uint8_t>(state);
-  c.rst_reason = TCPFSM_RST_REASON_NONE;
-  return c;
-}
+using test::reset_record;
 
 TEST(TransitionStream, DecodesEachEventInOrder) {
   Seen seen;
@@ -65,7 +59,7 @@ TEST(TransitionStream, DecodesEachEventInOrder) {
 TEST(TransitionStream, AResetBeforeItsCloseRidesOnIt) {
   Seen seen;
   TransitionStream s(seen);
-  s.on_cause(reset(7, 1000, TCPFSM_CAUSE_RST_RECEIVED, State::Established));
+  s.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_RECEIVED, State::Established));
   EXPECT_EQ(s.causes_waiting(), 1u);
   s.on_event(event(7, 1500, State::Established, State::Close));
   ASSERT_EQ(seen.transitions.size(), 1u);
@@ -79,7 +73,7 @@ TEST(TransitionStream, AResetAfterItsCloseComesWithTheCloseKey) {
   TransitionStream s(seen);
   s.on_event(event(7, 1000, State::Established, State::Close));
   s.on_event(event(9, 1100, State::Established, State::Close, 9090));  // another socket's end between
-  s.on_cause(reset(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
+  s.on_cause(reset_record(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 1u);
   EXPECT_EQ(seen.late[0].cookie, 7u);
   EXPECT_EQ(seen.late[0].key, std::optional<std::uint64_t>(7));  // cookies: the cookie itself
@@ -91,7 +85,7 @@ TEST(TransitionStream, WithSocketKeysTheCloseIsMatchedByNamespaceAndEndpoints) {
   TransitionStream s(seen);
   s.use_socket_keys(true);
   s.on_event(event(7, 1000, State::Established, State::Close));
-  s.on_cause(reset(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
+  s.on_cause(reset_record(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 1u);
   const Transition& t = seen.transitions[0];
   ASSERT_TRUE(seen.late[0].key);
@@ -104,8 +98,8 @@ TEST(TransitionStream, AResetTooLongAfterAnyCloseOfItsSocketHasNoKey) {
   Seen seen;
   TransitionStream s(seen);
   s.on_event(event(7, 1000, State::Established, State::Close));
-  s.on_cause(reset(7, 1000 + CauseJoin::kWindowNs + 1, TCPFSM_CAUSE_RST_SENT, State::Close));
-  s.on_cause(reset(5, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));  // no close of socket 5 at all
+  s.on_cause(reset_record(7, 1000 + CauseJoin::kWindowNs + 1, TCPFSM_CAUSE_RST_SENT, State::Close));
+  s.on_cause(reset_record(5, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));  // no close of socket 5 at all
   ASSERT_EQ(seen.late.size(), 2u);
   EXPECT_FALSE(seen.late[0].key);
   EXPECT_FALSE(seen.late[1].key);
@@ -116,8 +110,8 @@ TEST(TransitionStream, OnlyTheLastClosesAreKept) {
   TransitionStream s(seen);
   s.on_event(event(7, 1000, State::Established, State::Close));
   for (std::uint64_t i = 0; i < 256; ++i) s.on_event(event(100 + i, 1001 + i, State::Established, State::Close));
-  s.on_cause(reset(7, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));  // pushed out by 256 newer ends
-  s.on_cause(reset(355, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));
+  s.on_cause(reset_record(7, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));  // pushed out by 256 newer ends
+  s.on_cause(reset_record(355, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 2u);
   EXPECT_FALSE(seen.late[0].key);
   EXPECT_EQ(seen.late[1].key, std::optional<std::uint64_t>(355));

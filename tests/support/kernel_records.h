@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "model/states.h"
 #include "tcpfsm/event.h"
 
 namespace tcpfsm::test {
@@ -22,6 +23,16 @@ inline tcpfsm_cause cause_record(std::uint64_t ktime_ns = 0, std::uint64_t cooki
   c.ktime_ns = ktime_ns;
   c.cookie = cookie;
   c.record = TCPFSM_RECORD_CAUSE;
+  return c;
+}
+
+// A reset on socket `cookie` in `state`: kind TCPFSM_CAUSE_RST_RECEIVED or _SENT.
+inline tcpfsm_cause reset_record(std::uint64_t cookie, std::uint64_t ktime_ns, std::uint8_t kind, State state,
+                                 std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
+  tcpfsm_cause c = cause_record(ktime_ns, cookie);
+  c.kind = kind;
+  c.state = static_cast<std::uint8_t>(state);
+  c.rst_reason = reason;
   return c;
 }
 
