@@ -188,9 +188,13 @@ static std::size_t count_transitions(const std::string& out) {
   return n;
 }
 
-bool TraceRun::wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout) {
-  return proc_.wait_for_stdout([n](const std::string& out) { return count_transitions(out) >= n; },
-                               timeout);
+::testing::AssertionResult TraceRun::wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout) {
+  if (proc_.wait_for_stdout([n](const std::string& out) { return count_transitions(out) >= n; }, timeout))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << count_transitions(proc_.out()) << " of " << n << " transitions after "
+                                       << timeout.count() << " ms\n--- stdout:\n"
+                                       << proc_.out() << "--- stderr:\n"
+                                       << proc_.err();
 }
 
 int TraceRun::stop() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -97,7 +98,9 @@ class TraceRun {
   // prefix runs before the binary, e.g. {"setpriv", ..., "--"}.
   explicit TraceRun(std::vector<std::string> extra_args, std::vector<std::string> prefix = {});
   // Waits until n transition records have arrived on stdout.
-  bool wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout = 10s);
+  // On failure the result carries what the tracer wrote on both streams
+  // (its stderr names losses), so a rare miss says why.
+  ::testing::AssertionResult wait_for_transitions(std::size_t n, std::chrono::milliseconds timeout = 10s);
   // SIGTERM, then waits; returns the exit status.
   int stop();
   // Every stdout line parsed; a line that does not parse fails the test.
