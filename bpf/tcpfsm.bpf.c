@@ -19,6 +19,11 @@
  * They run only when a reset is, so ordinary FIN closes cost nothing more.
  * The socket's error (sk_err), set before the kernel ends a socket with
  * one, is read by the transition itself.
+ *
+ * With capture_stacks, the code behind each socket: the user stack of the
+ * thread in connect() and listen() (the transition out of CLOSE runs in that
+ * call) and at accept()'s return (the syscall tracepoints, classic only:
+ * there is no tp_btf flavour of a syscall's exit), one tcpfsm_origin each.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,10 +32,11 @@
 #include <bpf/bpf_endian.h>
 #include "tcpfsm/event.h"
 #include "sock_cgroup.h"
+#include "socket_file.h"
 
 #define AF_INET 2
 #define AF_INET6 10
-#define IPPROTO_TCP 6
+#define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
@@ -82,6 +88,8 @@ const volatile bool socket_cookies = true;
  * to the verifier, which prunes the other path: the ring buffer's helpers
  * are never checked against a perf map, nor the other way round. */
 const volatile bool use_ringbuf = true;
+/* One tcpfsm_origin per connect(), listen() and accept(): their stacks. */
+const volatile bool capture_stacks = false;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
@@ -94,17 +102,26 @@ struct {
 } events SEC(".maps");
 
 /* Perf path: a record is built here, then copied out by
- * bpf_perf_event_output(). A slot per record kind, as a reset's program can
- * interrupt a transition's on the same CPU (not the same program: the kernel
- * skips a program that would nest in itself). */
+ * bpf_perf_event_output(). A slot per program that writes records, as a
+ * reset's program can interrupt a transition's on the same CPU, and a
+ * transition's an accept()'s (not the same program: the kernel skips a
+ * program that would nest in itself). The transition program writes its
+ * origin and then its event, one after the other, in its slot. */
 union record_slot {
 	struct tcpfsm_event event;
 	struct tcpfsm_cause cause;
+	struct tcpfsm_origin origin;
+};
+
+enum scratch_slot {
+	SLOT_TRANSITION = 0,
+	SLOT_CAUSE = 1,
+	SLOT_ACCEPT = 2,
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, union record_slot);
 } scratch SEC(".maps");
@@ -432,14 +449,12 @@ static __always_inline void submit(void *ctx, void *record, __u64 size, __u32 lo
  * ring buffer (perf: this CPU's scratch slot for its kind); when the ring
  * buffer is full, counted as lost instead, and NULL. Every wanted record is
  * thus read or counted lost. */
-static __always_inline void *reserve(__u64 size, __u32 wanted, __u32 lost)
+static __always_inline void *reserve(__u64 size, __u32 slot, __u32 wanted, __u32 lost)
 {
 	void *record;
 
 	count(wanted);
 	if (!use_ringbuf) {
-		__u32 slot = size == sizeof(struct tcpfsm_event) ? 0 : 1;
-
 		record = bpf_map_lookup_elem(&scratch, &slot);
 	} else {
 		record = bpf_ringbuf_reserve(&events, size, 0);
@@ -519,7 +534,7 @@ static __always_inline void deliver_birth(void *ctx, struct pending_birth *b, co
 	b->sk = 0;
 	if (!wanted)
 		return;
-	e = reserve(sizeof(*e), TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
+	e = reserve(sizeof(*e), SLOT_TRANSITION, TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
 	if (!e)
 		return;
 	__builtin_memcpy(e, &b->e, sizeof(*e));
@@ -539,6 +554,65 @@ static __always_inline struct pending_birth *pending_birth(void *ctx, const stru
 	if (b && b->sk)
 		deliver_birth(ctx, b, sk, btf);
 	return b;
+}
+
+/* The user registers of the current task, saved at its syscall's entry. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	void *stack;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs) &&
+	    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	/* Before 5.15: at the top of the task's kernel stack (x86-64: 16 KiB,
+	 * no padding above them; task_pt_regs() in the kernel). */
+	stack = BPF_CORE_READ(task, stack);
+	return stack ? (struct pt_regs *)(stack + 16384 - sizeof(struct pt_regs)) : NULL;
+}
+
+/* The origin of the socket with inode ino, the calling thread's stack: the
+ * frames the kernel walks (frame pointers), and the stack pointer with the
+ * words above it, where the syscall wrapper's caller is (see event.h). */
+static __always_inline void write_origin(void *ctx, __u32 slot, __u8 kind, __u64 cookie, __u32 ino, __u32 netns,
+					 __u64 now)
+{
+	struct tcpfsm_origin *o;
+	struct pt_regs *regs;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	long n;
+
+	o = reserve(sizeof(*o), slot, TCPFSM_CNT_ORIGINS, TCPFSM_CNT_ORIGIN_RINGBUF_FULL);
+	if (!o)
+		return;
+	o->ktime_ns = now;
+	o->cookie = cookie;
+	o->record = TCPFSM_RECORD_ORIGIN;
+	o->kind = kind;
+	o->flags = 0;
+	o->pid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->ino = ino;
+	o->netns = netns;
+	o->sp = 0;
+	__builtin_memset(o->words, 0, sizeof(o->words));
+	regs = user_regs();
+	if (regs) {
+		o->sp = BPF_CORE_READ(regs, sp);
+		if (o->sp && bpf_probe_read_user(o->words, sizeof(o->words), (const void *)o->sp) == 0)
+			o->flags |= TCPFSM_ORIGIN_F_WORDS;
+	}
+	/* Zeroes what it does not fill, all of it on an error. */
+	n = bpf_get_stack(ctx, o->ips, sizeof(o->ips), BPF_F_USER_STACK);
+	if (n < 0) {
+		count(TCPFSM_CNT_STACK_UNREAD);
+		o->stack_error = n;
+		o->frames = 0;
+	} else {
+		o->stack_error = 0;
+		o->frames = n / sizeof(__u64);
+	}
+	submit(ctx, o, sizeof(*o), TCPFSM_CNT_ORIGIN_RINGBUF_FULL);
 }
 
 static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate, int newstate,
@@ -583,11 +657,50 @@ static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate
 	if (!wanted)
 		return 0;
 
-	e = reserve(sizeof(*e), TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
+	/* connect() and listen(): their caller's stack, before the socket's
+	 * first transition, so a reader has it when the transition comes. */
+	if (capture_stacks && oldstate == TCP_CLOSE && (newstate == TCP_SYN_SENT || newstate == TCP_LISTEN) &&
+	    !(BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags) & PF_KTHREAD))
+		write_origin(ctx, SLOT_TRANSITION,
+			     newstate == TCP_LISTEN ? TCPFSM_ORIGIN_LISTEN : TCPFSM_ORIGIN_CONNECT,
+			     socket_id(sk, btf), read_ino(sk, btf), netns, now);
+
+	e = reserve(sizeof(*e), SLOT_TRANSITION, TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
 	if (!e)
 		return 0;
 	fill_event(e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns, cg, btf);
 	submit(ctx, e, sizeof(*e), TCPFSM_CNT_RINGBUF_FULL);
+	return 0;
+}
+
+/* accept() and accept4() returned a descriptor: the stack of the thread that
+ * called it, if the descriptor is a TCP socket that passes the filters. */
+static __always_inline int handle_accept(void *ctx, long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct cgroup *cg = NULL;
+	__u16 family = 0, lport = 0, rport = 0;
+	__u32 netns = 0;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	struct inode *inode;
+	struct sock *sk;
+
+	if (!capture_stacks || fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof file, &fds[fd]);
+	if (!file)
+		return 0;
+	inode = socket_inode(file);
+	sk = inode ? tcp_sock_of(file) : NULL;
+	if (!sk || !socket_passes(sk, &family, &lport, &rport, &netns, &cg, false))
+		return 0;
+	write_origin(ctx, SLOT_ACCEPT, TCPFSM_ORIGIN_ACCEPT, 0, BPF_CORE_READ(inode, i_ino), netns, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -611,7 +724,7 @@ static __always_inline int handle_reset(void *ctx, const struct sock *sk, __u8 k
 	if (!socket_passes(sk, &family, &lport, &rport, &netns, &cg, btf))
 		return 0;
 
-	c = reserve(sizeof(*c), TCPFSM_CNT_CAUSES, TCPFSM_CNT_CAUSE_RINGBUF_FULL);
+	c = reserve(sizeof(*c), SLOT_CAUSE, TCPFSM_CNT_CAUSES, TCPFSM_CNT_CAUSE_RINGBUF_FULL);
 	if (!c)
 		return 0;
 	c->ktime_ns = bpf_ktime_get_ns();
@@ -680,6 +793,18 @@ int tcpfsm_rst_sent_tp(struct tcp_send_reset_record *ctx)
 {
 	return handle_reset(ctx, (const struct sock *)ctx->skaddr, TCPFSM_CAUSE_RST_SENT,
 			    rst_reason_arg ? ctx->reason : TCPFSM_RST_REASON_NONE, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tcpfsm_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tcpfsm_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return handle_accept(ctx, ctx->ret);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

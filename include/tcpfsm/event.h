@@ -6,10 +6,12 @@
  * (src/kernel/decode.cpp).
  *
  * The event buffer (the BPF ring buffer, or a perf buffer per CPU) carries
- * two kinds of records: one tcpfsm_event per TCP state transition, and one
+ * three kinds of records: one tcpfsm_event per TCP state transition; one
  * tcpfsm_cause per TCP reset sent or received on a socket (the cause of an
  * abnormal end, which the kernel reports apart from the state change, before
- * or just after it). Every record begins with the same head (tcpfsm_head):
+ * or just after it); and, when stacks are asked for, one tcpfsm_origin per
+ * connect(), listen() and accept(): the user stack of the thread that called
+ * it, which names the code behind a socket. Every record begins with the same head (tcpfsm_head):
  * its time, its socket and its kind byte, by which the reader tells the
  * kinds apart (as Tetragon's msg_common), never by their size.
  */
@@ -26,6 +28,7 @@
 enum tcpfsm_record_kind {
 	TCPFSM_RECORD_TRANSITION = 1, /* struct tcpfsm_event */
 	TCPFSM_RECORD_CAUSE = 2,      /* struct tcpfsm_cause */
+	TCPFSM_RECORD_ORIGIN = 3,     /* struct tcpfsm_origin */
 };
 
 /* tcpfsm_event.flags */
@@ -57,7 +60,15 @@ enum tcpfsm_counter {
 	TCPFSM_CNT_CAUSES = 3,
 	/* Event buffer full: a reset's record dropped. */
 	TCPFSM_CNT_CAUSE_RINGBUF_FULL = 4,
-	TCPFSM_CNT_MAX = 5,
+	/* connect(), listen() and accept() calls whose stack was asked for
+	 * (delivered + lost). */
+	TCPFSM_CNT_ORIGINS = 5,
+	/* Event buffer full: an origin record dropped. */
+	TCPFSM_CNT_ORIGIN_RINGBUF_FULL = 6,
+	/* The user stack could not be read (bpf_get_stack failed: no user
+	 * context, a fault): the origin went out without frames. */
+	TCPFSM_CNT_STACK_UNREAD = 7,
+	TCPFSM_CNT_MAX = 8,
 };
 
 /* tcpfsm_cause.kind */
@@ -139,6 +150,49 @@ struct tcpfsm_cause {
 	__u8 _pad;        /* zero */
 	__u32 rst_reason; /* enum sk_rst_reason (RST_SENT, Linux 6.10+), named
 	                   * from the kernel's BTF; TCPFSM_RST_REASON_NONE */
+};
+
+/* tcpfsm_origin.kind: the call that gave the socket its file. */
+enum tcpfsm_origin_kind {
+	TCPFSM_ORIGIN_CONNECT = 1, /* CLOSE -> SYN_SENT, in connect() */
+	TCPFSM_ORIGIN_LISTEN = 2,  /* CLOSE -> LISTEN, in listen() */
+	TCPFSM_ORIGIN_ACCEPT = 3,  /* accept() or accept4() returned it */
+};
+
+/* Frames an origin carries: innermost first, as the kernel walks the frame
+ * pointers (perf's user stacks are the same walk). */
+#define TCPFSM_STACK_FRAMES 32
+/* Stack words from the user stack pointer up: the syscall's libc wrapper
+ * keeps no frame, so the kernel's walk skips the wrapper's caller, whose
+ * return address is among these (userspace finds it with the wrapper's call
+ * frame information: src/stacks/). */
+#define TCPFSM_STACK_WORDS 8
+
+/* tcpfsm_origin.flags */
+enum tcpfsm_origin_flags {
+	TCPFSM_ORIGIN_F_WORDS = 1 << 0, /* sp and words[] were read */
+};
+
+/* Where a socket's file came from: the user stack of the thread in
+ * connect(), listen() or accept(). Written before the socket's transition
+ * (connect, listen) or at accept()'s return; joined to the socket by its
+ * inode, which every record of the socket carries. 368 bytes, no hole. */
+struct tcpfsm_origin {
+	__u64 ktime_ns;   /* head: bpf_ktime_get_ns() */
+	__u64 cookie;     /* head: as tcpfsm_event.cookie; 0 for accepts (the
+	                   * syscall's tracepoint cannot ask for it) */
+	__u8 record;      /* head: TCPFSM_RECORD_ORIGIN */
+	__u8 kind;        /* enum tcpfsm_origin_kind */
+	__u8 frames;      /* ips[] filled, 0..TCPFSM_STACK_FRAMES */
+	__u8 flags;       /* enum tcpfsm_origin_flags */
+	__s32 stack_error; /* bpf_get_stack's error (a -errno) when frames is 0 */
+	__u32 pid;        /* tgid of the calling thread */
+	__u32 tid;        /* the calling thread */
+	__u32 ino;        /* the socket's inode */
+	__u32 netns;      /* inode of the socket's network namespace */
+	__u64 sp;         /* the user stack pointer at the syscall */
+	__u64 words[TCPFSM_STACK_WORDS]; /* the user stack from sp up */
+	__u64 ips[TCPFSM_STACK_FRAMES];  /* return addresses; ips[0] the pc */
 };
 
 #endif /* TCPFSM_EVENT_H */

@@ -44,6 +44,10 @@ void add_stuck(CLI::App& app, Command& run) {
       ->excludes(once);
   auto buffer = std::make_shared<std::string>("auto");
   add_buffer_option(*cmd, *buffer)->excludes(once);
+  auto* no_stacks = cmd->add_flag("--no-stacks",
+                                  "watch: do not take the user stack at connect(), listen() and accept() (the "
+                                  "code path each stuck socket was opened at is then not shown)")
+                        ->excludes(once);
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
 
@@ -60,6 +64,7 @@ void add_stuck(CLI::App& app, Command& run) {
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
     opts->buffer = parse_buffer_mode(*buffer);
+    opts->stacks = no_stacks->count() == 0;
     opts->query.filters.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
     opts->query.all_netns = true;
     for (const auto& n : *netns) {

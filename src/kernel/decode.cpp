@@ -46,6 +46,14 @@ static_assert(offsetof(tcpfsm_cause, cookie) == offsetof(tcpfsm_head, cookie) &&
               sizeof(tcpfsm_cause::cookie) == sizeof(tcpfsm_head::cookie));
 static_assert(offsetof(tcpfsm_cause, record) == offsetof(tcpfsm_head, record) &&
               sizeof(tcpfsm_cause::record) == sizeof(tcpfsm_head::record));
+static_assert(sizeof(tcpfsm_origin) == 368, "tcpfsm_origin layout changed");
+static_assert(offsetof(tcpfsm_origin, kind) == 17 && offsetof(tcpfsm_origin, stack_error) == 20 &&
+              offsetof(tcpfsm_origin, pid) == 24 && offsetof(tcpfsm_origin, sp) == 40 &&
+              offsetof(tcpfsm_origin, words) == 48 && offsetof(tcpfsm_origin, ips) == 112);
+static_assert(offsetof(tcpfsm_origin, ktime_ns) == offsetof(tcpfsm_head, ktime_ns) &&
+              offsetof(tcpfsm_origin, cookie) == offsetof(tcpfsm_head, cookie) &&
+              offsetof(tcpfsm_origin, record) == offsetof(tcpfsm_head, record) &&
+              sizeof(tcpfsm_origin::record) == sizeof(tcpfsm_head::record));
 
 Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   Transition t;

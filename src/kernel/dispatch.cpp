@@ -8,15 +8,16 @@ namespace {
 
 // The struct a kind's records hold, and its size; 0: a kind not known here.
 struct KindInfo {
-  const char* name;
+  const char* name;  // with its article
   const char* type;
   std::size_t size;
 };
 
 KindInfo kind_info(int kind) {
   switch (kind) {
-    case TCPFSM_RECORD_TRANSITION: return {"transition", "tcpfsm_event", sizeof(tcpfsm_event)};
-    case TCPFSM_RECORD_CAUSE: return {"reset", "tcpfsm_cause", sizeof(tcpfsm_cause)};
+    case TCPFSM_RECORD_TRANSITION: return {"a transition", "tcpfsm_event", sizeof(tcpfsm_event)};
+    case TCPFSM_RECORD_CAUSE: return {"a reset", "tcpfsm_cause", sizeof(tcpfsm_cause)};
+    case TCPFSM_RECORD_ORIGIN: return {"an origin", "tcpfsm_origin", sizeof(tcpfsm_origin)};
     default: return {"", "", 0};
   }
 }
@@ -27,7 +28,8 @@ std::string RecordHead::rejection() const {
   const std::string bytes = std::to_string(size) + (size == 1 ? " byte" : " bytes");
   switch (verdict) {
     case Verdict::Transition:
-    case Verdict::Cause: return "";
+    case Verdict::Cause:
+    case Verdict::Origin: return "";
     case Verdict::UnknownKind: return "a record of unknown kind " + std::to_string(kind) + ", " + bytes;
     case Verdict::Short: break;
   }
@@ -35,7 +37,7 @@ std::string RecordHead::rejection() const {
     return "a record of " + bytes + ": too short to hold its kind byte (offset " +
            std::to_string(offsetof(tcpfsm_head, record)) + ")";
   const KindInfo k = kind_info(kind);
-  return std::string("a ") + k.name + " record (kind " + std::to_string(kind) + ") of " + bytes +
+  return std::string(k.name) + " record (kind " + std::to_string(kind) + ") of " + bytes +
          ": shorter than " + k.type + "'s " + std::to_string(k.size);
 }
 
@@ -48,7 +50,9 @@ RecordHead read_head(const void* data, std::size_t size) {
   const std::size_t need = kind_info(kind).size;
   if (need == 0) h.verdict = RecordHead::Verdict::UnknownKind;
   else if (size < need) h.verdict = RecordHead::Verdict::Short;
-  else h.verdict = kind == TCPFSM_RECORD_TRANSITION ? RecordHead::Verdict::Transition : RecordHead::Verdict::Cause;
+  else if (kind == TCPFSM_RECORD_TRANSITION) h.verdict = RecordHead::Verdict::Transition;
+  else if (kind == TCPFSM_RECORD_CAUSE) h.verdict = RecordHead::Verdict::Cause;
+  else h.verdict = RecordHead::Verdict::Origin;
   return h;
 }
 
@@ -62,6 +66,10 @@ RecordHead dispatch_record(const void* data, std::size_t size, EventHandler& h) 
     tcpfsm_cause c;
     std::memcpy(&c, data, sizeof c);
     h.on_cause(c);
+  } else if (head.verdict == RecordHead::Verdict::Origin) {
+    tcpfsm_origin o;
+    std::memcpy(&o, data, sizeof o);
+    h.on_origin(o);
   }
   return head;
 }

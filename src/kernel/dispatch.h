@@ -17,6 +17,7 @@ struct RecordHead {
   enum class Verdict {
     Transition,   // TCPFSM_RECORD_TRANSITION, as long as tcpfsm_event at least
     Cause,        // TCPFSM_RECORD_CAUSE, as long as tcpfsm_cause at least
+    Origin,       // TCPFSM_RECORD_ORIGIN, as long as tcpfsm_origin at least
     Short,        // shorter than its kind's struct, or than the kind byte itself
     UnknownKind,  // a kind byte this reader does not know
   };
@@ -24,8 +25,8 @@ struct RecordHead {
   int kind = -1;  // the head's record byte; -1: the record ends before it
   std::size_t size = 0;
 
-  // A record handed on (Transition or Cause).
-  bool ok() const { return verdict == Verdict::Transition || verdict == Verdict::Cause; }
+  // A record handed on (Transition, Cause or Origin).
+  bool ok() const { return verdict == Verdict::Transition || verdict == Verdict::Cause || verdict == Verdict::Origin; }
   // Why the record is refused, naming its kind and size, e.g. "a record of
   // unknown kind 7, 40 bytes"; empty when ok().
   std::string rejection() const;
@@ -38,7 +39,8 @@ struct RecordHead {
 RecordHead read_head(const void* data, std::size_t size);
 
 // Hands the record at data to h by its kind byte: a transition to on_event,
-// a reset to on_cause, each copied out of the buffer first. A record of an
+// a reset to on_cause, an origin to on_origin, each copied out of the
+// buffer first. A record of an
 // unknown kind, or too short for its kind, goes to neither (as a record of
 // a size neither kind had was, when sizes told them apart); the head says
 // which, and why.

@@ -38,6 +38,10 @@ struct KernelCounters {
   // ring buffer full, or their program skipped (recursion).
   std::uint64_t causes = 0, causes_lost = 0;
   std::uint64_t causes_full = 0;  // of causes_lost: the event buffer was full
+  // Stacks (LoadOptions::stacks): connect(), listen() and accept() calls
+  // whose origin was written, those the event buffer had no room for, and
+  // those whose user stack could not be read (sent without frames).
+  std::uint64_t origins = 0, origins_full = 0, stacks_unread = 0;
 };
 
 // Takes a source's records, in the order the source hands them on.
@@ -46,6 +50,8 @@ class EventHandler {
   virtual ~EventHandler() = default;
   virtual void on_event(const tcpfsm_event& e) = 0;
   virtual void on_cause(const tcpfsm_cause& c) = 0;
+  // Only when stacks are asked for (LoadOptions::stacks).
+  virtual void on_origin(const tcpfsm_origin&) {}
 };
 
 // A source of events, made with the EventHandler it hands them to. The run

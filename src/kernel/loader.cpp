@@ -74,6 +74,12 @@ struct Tracer::Impl {
   std::vector<bpf_program*> cause_progs;
   std::vector<bpf_link*> cause_links;
   std::vector<std::string> causes_missing;
+  // With stacks: accept()'s syscall tracepoints (classic only), attached
+  // where tracefs can be had; else origins come from connect() and listen()
+  // alone, and stacks_missing says why.
+  std::vector<bpf_program*> accept_progs;
+  std::vector<bpf_link*> accept_links;
+  std::vector<std::string> stacks_missing;
   // Woken by the ring buffer's wakeups only (edge-triggered): with libbpf's
   // own level-triggered epoll set, any unread record, however few, ended
   // every wait at once and the reader drained in batches of a few hundred.
@@ -111,6 +117,8 @@ struct Tracer::Impl {
     link = nullptr;
     for (bpf_link* l : cause_links) bpf_link__destroy(l);
     cause_links.clear();
+    for (bpf_link* l : accept_links) bpf_link__destroy(l);
+    accept_links.clear();
   }
 
   // Maps the ring buffer at its first use rather than at load: loads that
@@ -208,7 +216,8 @@ struct Tracer::Impl {
     }
     const std::size_t n = order.release(
         horizon, limit, [this](const tcpfsm_event& e) { handler->on_event(e); },
-        [this](const tcpfsm_cause& c) { handler->on_cause(c); });
+        [this](const tcpfsm_cause& c) { handler->on_cause(c); },
+        [this](const tcpfsm_origin& o) { handler->on_origin(o); });
     return n >= limit;
   }
 
@@ -284,6 +293,12 @@ struct Tracer::Impl {
     bpf_program__set_autoload(s->progs.tcpfsm_tp, !btf);
     bpf_map__set_autocreate(s->maps.sk_state, btf);
     ro->rst_reason_arg = feats.rst_reason_arg;
+    ro->capture_stacks = opts.stacks;
+    accept_progs.clear();
+    for (bpf_program* p : {s->progs.tcpfsm_accept4_exit, s->progs.tcpfsm_accept_exit}) {
+      bpf_program__set_autoload(p, opts.stacks);
+      if (opts.stacks) accept_progs.push_back(p);
+    }
     choose_cause_programs(s, m);
     if (!causes) {
       for (bpf_program* p : cause_progs) bpf_program__set_autoload(p, false);
@@ -342,7 +357,22 @@ struct Tracer::Impl {
       else causes_missing.push_back(std::string("cannot attach ") + bpf_program__section_name(p) + ": " +
                                     errno_text(errno) + ": its causes are not reported");
     }
+    attach_accept_programs(tracefs);
     return std::nullopt;
+  }
+
+  // accept()'s origins: the syscall tracepoints' ids are read from tracefs.
+  void attach_accept_programs(TracefsMount& tracefs) {
+    if (accept_progs.empty()) return;
+    if (std::string why = tracefs.ensure(); !why.empty()) {
+      stacks_missing.push_back(why + ": accepted sockets have no stack");
+      return;
+    }
+    for (bpf_program* p : accept_progs) {
+      if (bpf_link* l = bpf_program__attach(p)) accept_links.push_back(l);
+      else stacks_missing.push_back(std::string("cannot attach ") + bpf_program__section_name(p) + ": " +
+                                    errno_text(errno) + ": sockets it accepts have no stack");
+    }
   }
 
   // Loads (and with attach, attaches) as plan_load() plans it for a kernel
@@ -444,6 +474,8 @@ void Tracer::detach() { impl_->detach_all(); }
 
 const std::vector<std::string>& Tracer::causes_missing() const { return impl_->causes_missing; }
 
+const std::vector<std::string>& Tracer::stacks_missing() const { return impl_->stacks_missing; }
+
 KernelCounters Tracer::counters() const {
   KernelCounters c;
   const int ncpus = libbpf_num_possible_cpus();
@@ -462,6 +494,9 @@ KernelCounters Tracer::counters() const {
   c.causes = sum(TCPFSM_CNT_CAUSES);
   c.causes_full = sum(TCPFSM_CNT_CAUSE_RINGBUF_FULL);
   c.causes_lost = c.causes_full;
+  c.origins = sum(TCPFSM_CNT_ORIGINS);
+  c.origins_full = sum(TCPFSM_CNT_ORIGIN_RINGBUF_FULL);
+  c.stacks_unread = sum(TCPFSM_CNT_STACK_UNREAD);
   auto info_of = [](bpf_program* p) {
     bpf_prog_info info{};
     std::uint32_t len = sizeof info;

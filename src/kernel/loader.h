@@ -32,6 +32,9 @@ struct LoadOptions {
   std::uint32_t ringbuf_bytes = 8u << 20;
   std::uint32_t socket_map_entries = 65536;  // tracepoint fallback only
   bool verbose = false;                 // libbpf's own messages to stderr
+  // The user stack of every connect(), listen() and accept() on a socket
+  // that passes the filters (tcpfsm_origin records, EventHandler::on_origin).
+  bool stacks = false;
 
   // Whether the kernel keeps per-socket time (old_ns): only under a port or
   // state filter, which can hide some of a socket's events. Otherwise
@@ -76,6 +79,9 @@ class Tracer final : public EventSource {
   // What tcpfsm cannot tell about the causes of ends on this kernel (a
   // missing tracepoint, a program the kernel refused); empty: nothing.
   const std::vector<std::string>& causes_missing() const override;
+  // With stacks: what tcpfsm cannot capture (accept()'s tracepoints need
+  // tracefs); empty: nothing.
+  const std::vector<std::string>& stacks_missing() const;
 
   // Waits up to timeout_ms for the kernel's wakeup (it wakes us only once
   // enough data waits) or a signal; reads nothing.

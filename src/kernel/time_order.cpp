@@ -10,10 +10,17 @@ RecordHead TimeOrder::push(const void* data, std::size_t size) {
   if (head.verdict == RecordHead::Verdict::Transition) {
     std::memcpy(&it.u.event, data, sizeof(tcpfsm_event));
     it.ktime_ns = it.u.event.ktime_ns;
+    it.kind = TCPFSM_RECORD_TRANSITION;
   } else if (head.verdict == RecordHead::Verdict::Cause) {
     std::memcpy(&it.u.cause, data, sizeof(tcpfsm_cause));
     it.ktime_ns = it.u.cause.ktime_ns;
-    it.cause = true;
+    it.kind = TCPFSM_RECORD_CAUSE;
+  } else if (head.verdict == RecordHead::Verdict::Origin) {
+    tcpfsm_origin& o = origins_.emplace_back();
+    std::memcpy(&o, data, sizeof o);
+    it.ktime_ns = o.ktime_ns;
+    it.kind = TCPFSM_RECORD_ORIGIN;
+    it.u.origin = origins_.size() - 1;
   } else {
     return head;
   }
@@ -42,11 +49,20 @@ std::size_t TimeOrder::ready(std::uint64_t horizon) {
 void TimeOrder::compact() {
   if (head_ == items_.size()) {
     items_.clear();
+    origins_.clear();
     head_ = sorted_ = 0;
   } else if (head_ >= 4096 && head_ * 2 >= items_.size()) {
     items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
     sorted_ -= head_;
     head_ = 0;
+    // The waiting items' origins only, renumbered.
+    std::vector<tcpfsm_origin> kept;
+    for (Item& it : items_)
+      if (it.kind == TCPFSM_RECORD_ORIGIN) {
+        kept.push_back(origins_[it.u.origin]);
+        it.u.origin = kept.size() - 1;
+      }
+    origins_ = std::move(kept);
   }
 }
 

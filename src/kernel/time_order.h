@@ -44,16 +44,20 @@ class TimeOrder {
   std::size_t size() const { return items_.size() - head_; }
   std::size_t ready(std::uint64_t horizon);
 
-  // Hands the records older than horizon to on_event/on_cause, oldest first,
-  // at most limit of them; returns how many.
-  template <typename OnEvent, typename OnCause>
-  std::size_t release(std::uint64_t horizon, std::size_t limit, OnEvent&& on_event, OnCause&& on_cause) {
+  // Hands the records older than horizon to on_event/on_cause/on_origin,
+  // oldest first, at most limit of them; returns how many.
+  template <typename OnEvent, typename OnCause, typename OnOrigin>
+  std::size_t release(std::uint64_t horizon, std::size_t limit, OnEvent&& on_event, OnCause&& on_cause,
+                      OnOrigin&& on_origin) {
     settle();
     std::size_t n = 0;
     while (head_ < items_.size() && n < limit && items_[head_].ktime_ns < horizon) {
       const Item& it = items_[head_++];
-      if (it.cause) on_cause(it.u.cause);
-      else on_event(it.u.event);
+      switch (it.kind) {
+        case TCPFSM_RECORD_CAUSE: on_cause(it.u.cause); break;
+        case TCPFSM_RECORD_ORIGIN: on_origin(origins_[it.u.origin]); break;
+        default: on_event(it.u.event); break;
+      }
       ++n;
     }
     compact();
@@ -63,10 +67,11 @@ class TimeOrder {
  private:
   struct Item {
     std::uint64_t ktime_ns;
-    bool cause;
+    std::uint8_t kind;  // tcpfsm_record_kind
     union {
       tcpfsm_event event;
       tcpfsm_cause cause;
+      std::size_t origin;  // index into origins_: three times an event's size, kept apart so sorts move less
     } u;
   };
 
@@ -75,6 +80,7 @@ class TimeOrder {
   void compact();
 
   std::vector<Item> items_;
+  std::vector<tcpfsm_origin> origins_;  // the waiting items' origins (and some released ones')
   std::size_t head_ = 0;    // items_[head_..] wait
   std::size_t sorted_ = 0;  // items_[head_..sorted_) are in order
 };

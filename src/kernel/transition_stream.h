@@ -34,6 +34,9 @@ class TransitionStream final : public EventHandler {
     // c.cookie. diag_key: that transition's, when it was one of the last
     // few and within CauseJoin::kWindowNs; nothing when none was.
     virtual void late_cause(const tcpfsm_cause& c, std::optional<std::uint64_t> diag_key) = 0;
+    // The stack behind a socket (LoadOptions::stacks): before the socket's
+    // transition out of CLOSE (connect, listen), or after its birth (accept).
+    virtual void origin(const tcpfsm_origin&) {}
   };
   explicit TransitionStream(Reader& reader) : reader_(reader) {}
   // The events carry socket keys, not cookies (EventSource::socket_keys()):
@@ -42,6 +45,7 @@ class TransitionStream final : public EventHandler {
 
   void on_event(const tcpfsm_event& e) override;
   void on_cause(const tcpfsm_cause& c) override;
+  void on_origin(const tcpfsm_origin& o) override { reader_.origin(o); }
 
   // Follows the wall clock (NTP steps); once per poll.
   void set_clock(const ClockMap& clock) { clock_ = clock; }

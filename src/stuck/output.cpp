@@ -93,13 +93,51 @@ void append_row(std::string& out, std::size_t addr_width, std::string_view fd, s
   out += '\n';
 }
 
-void append_group(std::string& out, const Group& g, std::size_t max_rows) {
+// Frames of a code path shown in the text view; the JSON has them all.
+constexpr std::size_t kFramesShown = 16;
+
+// Whether a frame is a syscall's C library wrapper (connect, accept4,
+// listen): the line starts at the code that called it.
+bool libc_wrapper(const Frame& f) {
+  const std::string_view base = std::string_view(f.module).substr(f.module.rfind('/') + 1);
+  return base.starts_with("libc.so") || base.starts_with("libc-") || base.starts_with("libpthread");
+}
+
+// "  connected at: dial_billing+0x2e (leaky_server.c:58)" and the callers
+// below it, "    <- billing_charge+0x9 (leaky_server.c:70)".
+void append_code_path(std::string& out, const Group& g, bool stacks) {
+  if (!g.origin) {
+    if (stacks) out += "  opened at: not known (before tcpfsm was watching, or its stack was lost)\n";
+    return;
+  }
+  const CodePath& p = *g.origin;
+  std::size_t first = 0;
+  while (first + 1 < p.frames.size() && libc_wrapper(p.frames[first])) ++first;
+  out += "  ";
+  out += origin_phrase(p.kind);
+  out += ": ";
+  if (p.frames.empty()) {
+    out += escaped(p.note.empty() ? "no frames" : p.note) + '\n';
+    return;
+  }
+  const std::size_t end = std::min(p.frames.size(), first + kFramesShown);
+  for (std::size_t i = first; i < end; ++i) {
+    if (i > first) out += "    <- ";
+    out += escaped(frame_text(p.frames[i]));
+    out += '\n';
+  }
+  if (end < p.frames.size()) out += "    <- ... " + plural(p.frames.size() - end, "more frame") + '\n';
+  if (!p.note.empty()) out += "    (" + escaped(p.note) + ")\n";
+}
+
+void append_group(std::string& out, const Group& g, std::size_t max_rows, bool stacks) {
   out += '\n';
   out += group_title(g);
   out += '\n';
   if (g.owner == Ownership::Process)
     out += "  command: " + escaped(short_cmdline(g.holder.cmdline, kCmdlineShown)) + '\n';
   out += "  in: " + escaped(group_place(g)) + '\n';
+  append_code_path(out, g, stacks);
   out += "  hint: " + group_hint(g) + '\n';
   std::size_t width = kAddrWidth;
   for (const StuckSocket* s : g.sockets)
@@ -190,6 +228,38 @@ void append_owners(std::string& out, Ownership owner, const std::vector<Holder>&
   out += ']';
 }
 
+// "origin": {"kind": "connect", "frames": [{addr, module, build_id, offset,
+// symbol, file, line}...], "note": ...}: every frame, innermost first.
+void append_origin_json(std::string& out, const CodePath& p) {
+  out += ",\"origin\":{\"kind\":";
+  json::append_string(out, origin_name(p.kind));
+  out += ",\"frames\":[";
+  for (std::size_t i = 0; i < p.frames.size(); ++i) {
+    const Frame& f = p.frames[i];
+    out += i ? ",{\"addr\":" : "{\"addr\":";
+    json::append_uint(out, f.addr);
+    out += ",\"module\":";
+    json::append_string(out, f.module);
+    out += ",\"build_id\":";
+    json::append_string(out, f.build_id);
+    out += ",\"module_offset\":";
+    json::append_uint(out, f.module_offset);
+    out += ",\"symbol\":";
+    json::append_string(out, f.symbol);
+    out += ",\"file\":";
+    json::append_string(out, f.file);
+    out += ",\"line\":";
+    json::append_uint(out, static_cast<std::uint64_t>(f.line));
+    out += '}';
+  }
+  out += ']';
+  if (!p.note.empty()) {
+    out += ",\"note\":";
+    json::append_string(out, p.note);
+  }
+  out += '}';
+}
+
 }  // namespace
 
 void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
@@ -204,7 +274,7 @@ void append_view(std::string& out, const StuckView& v, std::size_t max_rows) {
 
   bool unknown_owner = false;
   for (const Group& g : group_sockets_by_port(v.sockets)) {
-    append_group(out, g, max_rows);
+    append_group(out, g, max_rows, v.stacks);
     unknown_owner |= g.owner == Ownership::Unknown;
   }
   if (v.unknown_age)
@@ -251,6 +321,7 @@ void append_stuck_json(std::string& out, const StuckSocket& s, std::uint64_t wal
   append_owners(out, s.owner, s.holders);
   out += ",\"hint\":";
   json::append_string(out, hint(s, s.holders.empty() ? nullptr : &s.holders.front()));
+  if (s.origin) append_origin_json(out, *s.origin);
   if (s.sock.state == number(State::CloseWait)) {
     if (const std::string kill = ss_kill_command(s); !kill.empty()) {
       out += ",\"kill\":";

@@ -103,14 +103,35 @@ std::optional<std::string> netns_command_prefix(const Place& p) {
   return std::nullopt;
 }
 
+namespace {
+
+// What makes two code paths the same for a group: their kind and frames by
+// name (module, symbol, line), not by address, which differs per process
+// (ASLR) and per build.
+std::string path_key(const CodePath& p) {
+  std::string k(origin_name(p.kind));
+  for (const Frame& f : p.frames) {
+    k += '\n';
+    k += f.symbol.empty() ? f.module + "+" + std::to_string(f.module_offset) : f.symbol;
+    k += '@';
+    k += f.file + ":" + std::to_string(f.line);
+  }
+  return k;
+}
+
+}  // namespace
+
 std::vector<Group> group_sockets(std::span<const StuckSocket> sockets) {
-  // (ownership, pid, state, netns) -> group; ordered, so equal groups sort the same every time.
-  std::map<std::tuple<int, std::int32_t, int, std::uint32_t>, Group> by_key;
+  // (ownership, pid, state, netns, code path) -> group; ordered, so equal
+  // groups sort the same every time.
+  std::map<std::tuple<int, std::int32_t, int, std::uint32_t, std::string>, Group> by_key;
   auto add = [&](const StuckSocket& s, const Holder* h) {
-    Group& g = by_key[{static_cast<int>(s.owner), h ? h->pid : 0, s.sock.state, s.sock.netns}];
+    Group& g = by_key[{static_cast<int>(s.owner), h ? h->pid : 0, s.sock.state, s.sock.netns,
+                       s.origin ? path_key(*s.origin) : std::string()}];
     g.owner = s.owner;
     g.state = s.sock.state;
     g.netns = s.sock.netns;
+    g.origin = s.origin;
     if (h) g.holder = Holder{h->pid, -1, h->comm, h->cmdline};
     g.sockets.push_back(&s);
   };
@@ -155,7 +176,7 @@ std::vector<Group> group_sockets_by_port(std::span<const StuckSocket> sockets) {
       const PortSide side = remote ? PortSide::Remote : PortSide::Local;
       Group& sub = by_port[{side, remote ? rport : lport}];
       if (sub.sockets.empty()) {
-        sub = Group{g.owner, g.holder, g.state, g.netns, {}, side, remote ? rport : lport};
+        sub = Group{g.owner, g.holder, g.state, g.netns, {}, side, remote ? rport : lport, g.origin};
       }
       sub.sockets.push_back(s);
     }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/container.h"
+#include "record/code_path.h"
 #include "record/holder.h"
 #include "record/transition.h"
 #include "record/socket.h"
@@ -88,6 +90,9 @@ struct StuckSocket {
   std::vector<Holder> holders;
   Ownership owner = Ownership::Unknown;
   Place place;
+  // Where in its program it was opened (connect, listen, accept), when the
+  // watch saw that; null otherwise.
+  std::shared_ptr<const CodePath> origin;
 };
 
 // A socket that was reported stuck and has now left its state.
@@ -111,8 +116,8 @@ struct Unstuck {
 enum class PortSide : std::uint8_t { Local, Remote };
 
 // The sockets of one process, or of one kind of ownerless socket, in one
-// state and one network namespace; with group_sockets_by_port, also on one
-// port.
+// state and one network namespace, opened at one code path (when known);
+// with group_sockets_by_port, also on one port.
 struct Group {
   Ownership owner = Ownership::Unknown;
   Holder holder;  // owner == Process: whose group this is (fd unused)
@@ -122,6 +127,9 @@ struct Group {
   // group_sockets_by_port: the port every socket of the group has on `side`.
   std::optional<PortSide> side;
   std::uint16_t port = 0;
+  // The code path every socket of the group was opened at (the same frames,
+  // by name); null: not known for them.
+  std::shared_ptr<const CodePath> origin;
 };
 // A socket shared by several processes is in each of their groups. Largest
 // group first, then the oldest socket.
@@ -179,6 +187,8 @@ struct StuckView {
   std::size_t unknown_age = 0;       // in a watched state, only a lower bound below min_age
   bool owners_unreadable = false;    // some /proc/PID/fd could not be read
   NetnsSkipped netns_skipped;
+  // Stacks were captured: a group without a code path says it is not known.
+  bool stacks = false;
 };
 
 // The sockets of the host at one moment, as the socket gauges collect them

@@ -18,6 +18,7 @@
 #include "model/states.h"
 #include "output/log_writer.h"
 #include "stuck/stuck.h"
+#include "stuck_scan/origins.h"
 #include "stuck_scan/tracker.h"
 
 namespace tcpfsm {
@@ -65,18 +66,22 @@ int run_once(const StuckOptions& o) {
 }
 
 // Hands the run's transitions to the tracker, by the key sock_diag's
-// sockets are matched with (diag_key).
+// sockets are matched with (diag_key), and the sockets' origins to their
+// table.
 class TrackerFeed final : public TransitionStream::Reader {
  public:
   void transition(Transition& t) override {
     // Events are read only by poll()/drain(), after the tracker is set.
     if (tracker) tracker->on_transition(diag_key(t, keys), t.old_state, t.new_state, t.ktime_ns, t.reported);
+    if (t.new_state == number(State::Close)) origins.closed(t.ino);
   }
   void late_cause(const tcpfsm_cause& c, std::optional<std::uint64_t> key) override {
     if (tracker && key) tracker->on_late_cause(*key, c);
   }
+  void origin(const tcpfsm_origin& o) override { origins.add(o); }
   StuckTracker* tracker = nullptr;
   bool keys = false;
+  OriginTable origins;
 };
 
 constexpr std::size_t kWatchRowsPerGroup = 10;
@@ -113,6 +118,7 @@ int run_watch(const StuckOptions& o) {
   TransitionStream stream(feed);
   LoadOptions load;
   load.buffer = o.buffer;
+  load.stacks = o.stacks;
   load.filters.family = o.query.filters.family;
   load.filters.ports = o.query.filters.ports;
   // Only the namespaces asked for, when the kernel can filter on that many.
@@ -125,6 +131,7 @@ int run_watch(const StuckOptions& o) {
   feed.tracker = &tracker;
 
   report_load(tracer);
+  for (const std::string& m : tracer.stacks_missing()) std::fprintf(stderr, "tcpfsm: stacks: %s\n", m.c_str());
   std::fprintf(stderr, "Watching for sockets in %s for %s or more in %s (%s, %s buffer), every %s... Ctrl-C to end.\n",
                state_names(o.query.states).c_str(), format_duration(o.query.min_age).c_str(),
                netns_scope(o.query).c_str(), std::string(attach_mode_name(tracer.mode())).c_str(),
@@ -152,6 +159,8 @@ int run_watch(const StuckOptions& o) {
     auto r = tracker.refresh(sockets, dump_start, mono_now_ns());
     refresher.settle_unstuck(r.unstuck);
     refresher.attach_owners(r.stuck);
+    for (StuckSocket& s : r.stuck) s.origin = feed.origins.find(s.sock.ino);
+    feed.origins.forget_exited();
 
     const KernelCounters c = tracer.counters();
     if (c.ringbuf_full != reported_losses.ringbuf_full || c.recursion != reported_losses.recursion) {
@@ -160,9 +169,21 @@ int run_watch(const StuckOptions& o) {
                    static_cast<unsigned long long>(c.ringbuf_full + c.recursion),
                    std::string(buffer_mode_name(tracer.buffer())).c_str(),
                    static_cast<unsigned long long>(c.ringbuf_full), static_cast<unsigned long long>(c.recursion));
-      reported_losses = c;
     }
 
+    if (c.origins_full != reported_losses.origins_full || c.stacks_unread != reported_losses.stacks_unread)
+      std::fprintf(stderr, "tcpfsm: stacks not taken so far: %llu (%s buffer full), %llu more without frames (the "
+                           "kernel could not read the user stack): those sockets' code paths are not known\n",
+                   static_cast<unsigned long long>(c.origins_full),
+                   std::string(buffer_mode_name(tracer.buffer())).c_str(),
+                   static_cast<unsigned long long>(c.stacks_unread));
+    reported_losses = c;
+
+    auto view = [&] {
+      StuckView v = refresher.view(r);
+      v.stacks = o.stacks;
+      return v;
+    };
     std::string out;
     const std::uint64_t wall = wall_now_ns();
     if (o.format == Format::Json) {
@@ -176,9 +197,9 @@ int run_watch(const StuckOptions& o) {
     } else if (terminal) {
       // One write per screen: a signal is seen only between two.
       recent.add(clock_text(wall), r.unstuck);
-      append_watch_screen(out, clock_text(wall), recent, refresher.view(r), kWatchRowsPerGroup, screen_size());
+      append_watch_screen(out, clock_text(wall), recent, view(), kWatchRowsPerGroup, screen_size());
     } else {
-      append_watch_text(out, clock_text(wall), r.unstuck, refresher.view(r), kWatchRowsPerGroup);
+      append_watch_text(out, clock_text(wall), r.unstuck, view(), kWatchRowsPerGroup);
     }
     if (!out.empty() && !stdout_writer.write(out)) break;  // the reader has gone
     next = std::max(next + interval_ns, mono_now_ns() + interval_ns / 2);

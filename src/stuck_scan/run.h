@@ -15,6 +15,9 @@ struct StuckOptions {
   Format format = Format::Table;
   std::chrono::nanoseconds interval{std::chrono::seconds(2)};  // watch: between refreshes
   BufferMode buffer = BufferMode::Auto;  // watch: the event buffer (--buffer)
+  // watch: the stack of every connect(), listen() and accept(), so a stuck
+  // socket says which code opened it (--no-stacks: off).
+  bool stacks = true;
 };
 
 // --once: 0 when nothing is stuck, 1 when something is. Watch: runs until

@@ -18,14 +18,17 @@ namespace tcpfsm {
 namespace {
 
 using test::cause_record;
+using test::origin_record;
 using test::transition_record;
 using Verdict = RecordHead::Verdict;
 
 struct Recorder final : EventHandler {
   std::vector<tcpfsm_event> events;
   std::vector<tcpfsm_cause> causes;
+  std::vector<tcpfsm_origin> origins;
   void on_event(const tcpfsm_event& e) override { events.push_back(e); }
   void on_cause(const tcpfsm_cause& c) override { causes.push_back(c); }
+  void on_origin(const tcpfsm_origin& o) override { origins.push_back(o); }
 };
 
 // The first size bytes of rec, alone in a buffer of that size.
@@ -69,6 +72,28 @@ TEST(DispatchRecord, AResetGoesToOnCause) {
   ASSERT_EQ(r.causes.size(), 1u);
   EXPECT_TRUE(r.events.empty());
   EXPECT_EQ(std::memcmp(&r.causes[0], &c, sizeof c), 0);
+}
+
+TEST(DispatchRecord, AnOriginGoesToOnOrigin) {
+  Recorder r;
+  tcpfsm_origin o = origin_record(11, 0);
+  o.kind = TCPFSM_ORIGIN_ACCEPT;
+  o.frames = 2;
+  o.ino = 31337;
+  o.ips[0] = 0x7f0000001234;
+  o.ips[1] = 0x55d000000042;
+  const RecordHead h = dispatch(bytes(o), r);
+  EXPECT_EQ(h.verdict, Verdict::Origin);
+  EXPECT_TRUE(h.ok());
+  ASSERT_EQ(r.origins.size(), 1u);
+  EXPECT_TRUE(r.events.empty() && r.causes.empty());
+  EXPECT_EQ(std::memcmp(&r.origins[0], &o, sizeof o), 0);
+  // One byte short of its struct: refused, named.
+  Recorder none;
+  const RecordHead short_one = dispatch(bytes(o, sizeof o - 1), none);
+  EXPECT_EQ(short_one.verdict, Verdict::Short);
+  EXPECT_EQ(short_one.rejection(), "an origin record (kind 3) of 367 bytes: shorter than tcpfsm_origin's 368");
+  EXPECT_TRUE(none.origins.empty());
 }
 
 // A perf sample pads its record; what follows the kind's struct is not read.

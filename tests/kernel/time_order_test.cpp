@@ -14,6 +14,7 @@ namespace tcpfsm {
 namespace {
 
 using test::cause_record;
+using test::origin_record;
 using test::transition_record;
 
 // "e<ktime>/<cookie>" or "c<ktime>/<cookie>", in the order handed on.
@@ -23,7 +24,8 @@ struct Seen {
     return o.release(
         horizon, limit,
         [&](const tcpfsm_event& e) { out.push_back("e" + std::to_string(e.ktime_ns) + "/" + std::to_string(e.cookie)); },
-        [&](const tcpfsm_cause& c) { out.push_back("c" + std::to_string(c.ktime_ns) + "/" + std::to_string(c.cookie)); });
+        [&](const tcpfsm_cause& c) { out.push_back("c" + std::to_string(c.ktime_ns) + "/" + std::to_string(c.cookie)); },
+        [&](const tcpfsm_origin& g) { out.push_back("o" + std::to_string(g.ktime_ns) + "/" + std::to_string(g.ino)); });
   }
 };
 
@@ -102,6 +104,43 @@ TEST(TimeOrder, TellsTheKindsApartByTheirKindByte) {
   Seen s;
   s.release(o, UINT64_MAX);
   EXPECT_EQ(s.out, (std::vector<std::string>{"c3/2", "c3/2", "e7/1"}));
+}
+
+// An origin goes before the transition it was written with (same time,
+// read first), and keeps its whole stack through a compaction.
+TEST(TimeOrder, OriginsComeInOrderAndWholeAcrossCompactions) {
+  TimeOrder o;
+  Seen s;
+  std::vector<std::uint64_t> last_ips;
+  for (std::uint64_t i = 0; i < 6000; ++i) {
+    auto g = origin_record(10 * i, i);
+    g.ino = static_cast<std::uint32_t>(i);
+    g.frames = 3;
+    g.ips[2] = 0x1000 + i;
+    o.push(&g, sizeof g);
+    auto e = transition_record(10 * i, i);
+    o.push(&e, sizeof e);
+  }
+  std::size_t n = 0;
+  std::vector<std::uint64_t> third;
+  while (const std::size_t k = o.release(
+             UINT64_MAX, 5000, [&](const tcpfsm_event&) { ++n; },
+             [&](const tcpfsm_cause&) { ADD_FAILURE(); },
+             [&](const tcpfsm_origin& g) {
+               ++n;
+               third.push_back(g.ips[2] - g.ino);
+             }))
+    (void)k;
+  EXPECT_EQ(n, 12000u);
+  ASSERT_EQ(third.size(), 6000u);
+  for (std::uint64_t v : third) EXPECT_EQ(v, 0x1000u);
+  auto g = origin_record(5, 1);
+  g.ino = 9;
+  o.push(&g, sizeof g);
+  auto e = transition_record(5, 1);
+  o.push(&e, sizeof e);
+  s.release(o, UINT64_MAX);
+  EXPECT_EQ(s.out, (std::vector<std::string>{"o5/9", "e5/1"}));
 }
 
 TEST(TimeOrder, ManyRecordsCompactAsTheyGo) {

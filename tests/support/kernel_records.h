@@ -26,6 +26,14 @@ inline tcpfsm_cause cause_record(std::uint64_t ktime_ns = 0, std::uint64_t cooki
   return c;
 }
 
+inline tcpfsm_origin origin_record(std::uint64_t ktime_ns = 0, std::uint64_t cookie = 0) {
+  tcpfsm_origin o{};
+  o.ktime_ns = ktime_ns;
+  o.cookie = cookie;
+  o.record = TCPFSM_RECORD_ORIGIN;
+  return o;
+}
+
 // A reset on socket `cookie` in `state`: kind TCPFSM_CAUSE_RST_RECEIVED or _SENT.
 inline tcpfsm_cause reset_record(std::uint64_t cookie, std::uint64_t ktime_ns, std::uint8_t kind, State state,
                                  std::uint32_t reason = TCPFSM_RST_REASON_NONE) {
