@@ -120,7 +120,6 @@ std::vector<Mapping> file_mappings(std::string_view maps) {
     const auto nl = maps.find('\n');
     std::string_view line = maps.substr(0, nl);
     maps = nl == std::string_view::npos ? std::string_view{} : maps.substr(nl + 1);
-    Mapping m;
     unsigned long long start = 0, end = 0;
     int path_at = 0;
     const std::string l(line);
