@@ -95,7 +95,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # tcpfsm_VERSION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps (libbpf1, libc6, ...)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps (libbpf1, libc6, libdw1, ...)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # tcpfsm check --html lays out its transition graph with Graphviz's dot when
 # it is installed, and shows a matrix when not.
