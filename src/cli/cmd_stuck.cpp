@@ -44,9 +44,9 @@ void add_stuck(CLI::App& app, Command& run) {
       ->excludes(once);
   auto buffer = std::make_shared<std::string>("auto");
   add_buffer_option(*cmd, *buffer)->excludes(once);
-  auto* no_stacks = cmd->add_flag("--no-stacks",
-                                  "watch: do not take the user stack at connect(), listen() and accept() (the "
-                                  "code path each stuck socket was opened at is then not shown)")
+  auto* no_stacks = cmd->add_flag("--no-stacks")
+                        ->description("watch: do not take the user stack at connect(), listen() and accept() (the "
+                                      "code path each stuck socket was opened at is then not shown)")
                         ->excludes(once);
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));

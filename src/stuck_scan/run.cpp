@@ -18,7 +18,7 @@
 #include "model/states.h"
 #include "output/log_writer.h"
 #include "stuck/stuck.h"
-#include "stuck_scan/origins.h"
+#include "stacks/origins.h"
 #include "stuck_scan/tracker.h"
 
 namespace tcpfsm {

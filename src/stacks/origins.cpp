@@ -1,8 +1,11 @@
-#include "stuck_scan/origins.h"
+#include "stacks/origins.h"
 
 #include <signal.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <iterator>
 #include <span>
 #include <string>
 
@@ -44,10 +47,13 @@ void OriginTable::add(const tcpfsm_origin& o) {
     if (frames == 0) {
       path->note = "no user stack (" + std::string(o.stack_error ? "the kernel could not read it" : "none") + ")";
     } else {
-      const bool words = o.flags & TCPFSM_ORIGIN_F_WORDS;
+      // __u64 is unsigned long long, std::uint64_t unsigned long: copied.
+      std::array<std::uint64_t, TCPFSM_STACK_WORDS> words{};
+      std::copy(std::begin(o.words), std::end(o.words), words.begin());
+      const bool have_words = o.flags & TCPFSM_ORIGIN_F_WORDS;
       path->frames = symbolizer_.symbolize(o.pid, key.ips, o.sp,
-                                           words ? std::span<const std::uint64_t>(o.words, TCPFSM_STACK_WORDS)
-                                                 : std::span<const std::uint64_t>(),
+                                           have_words ? std::span<const std::uint64_t>(words)
+                                                      : std::span<const std::uint64_t>(),
                                            &path->note);
     }
     ++named_count_;
