@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -31,8 +32,11 @@ class OriginTable {
   // The socket with this inode has closed.
   void closed(std::uint32_t ino);
   // The path behind a socket; null when it was opened before tcpfsm watched,
-  // or its origin was lost.
-  std::shared_ptr<const CodePath> find(std::uint32_t ino) const;
+  // or its origin was lost. A path its opener could not name (it exited
+  // first: a fork that leaked the socket into its child and ended) is named
+  // now with the mappings of a process that holds the socket (a forked child
+  // has its parent's), `holders`.
+  std::shared_ptr<const CodePath> find(std::uint32_t ino, std::span<const std::int32_t> holders = {});
   // Processes that have exited since the last call: what is kept of their
   // mappings goes (their paths stay named).
   void forget_exited();
@@ -53,9 +57,17 @@ class OriginTable {
     std::size_t operator()(const StackKey& k) const;
   };
 
+  // A socket's path; with the origin itself while no process could name it.
+  struct Entry {
+    std::shared_ptr<const CodePath> path;
+    std::shared_ptr<const tcpfsm_origin> unnamed;
+  };
+  // The origin's stack named with pid's mappings.
+  std::shared_ptr<CodePath> name(const tcpfsm_origin& o, std::uint32_t pid);
+
   std::size_t capacity_;
   Symbolizer symbolizer_;
-  std::unordered_map<std::uint32_t, std::shared_ptr<const CodePath>> by_ino_;
+  std::unordered_map<std::uint32_t, Entry> by_ino_;
   std::deque<std::uint32_t> order_;  // inodes in the order they came (some since closed)
   std::unordered_map<StackKey, std::shared_ptr<const CodePath>, StackKeyHash> paths_;
   std::unordered_set<std::uint32_t> pids_;

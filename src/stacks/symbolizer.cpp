@@ -181,7 +181,9 @@ struct Symbolizer::Impl {
   Dwfl_Module* module_at(Process& p, Dwarf_Addr addr, bool& reported);
   const PerfMapEntry* jit_at(Process& p, std::uint64_t addr);
   Process::Facts& facts_of(Process& p, Dwfl_Module* m);
+  // A frame named from the module's ELF file, else from the perf map.
   Frame name(Process& p, std::uint64_t addr, bool is_return, bool& reported);
+  Frame name_in_elf(Process& p, std::uint64_t addr, bool is_return, bool& reported);
   void name_in_module(Dwfl_Module* m, Process::Facts& f, Dwarf_Addr look, bool is_return, Frame& out);
   bool caller_of_frame0(Process& p, std::uint64_t pc, std::uint64_t sp, std::span<const std::uint64_t> words,
                         std::uint64_t& ra, std::string* note);
@@ -328,20 +330,30 @@ void Symbolizer::Impl::name_in_module(Dwfl_Module* m, Process::Facts& f, Dwarf_A
 }
 
 Frame Symbolizer::Impl::name(Process& p, std::uint64_t addr, bool is_return, bool& reported) {
+  Frame out = name_in_elf(p, addr, is_return, reported);
+  if (!out.symbol.empty()) return out;
+  // JIT code: in no file mapping, or in one libdwfl stretched a module over
+  // (it reports a module from its first to its last mapping, and V8's code
+  // space can lie between: Node 20's does).
+  const Dwarf_Addr look = is_return ? addr - 1 : addr;
+  if (const PerfMapEntry* e = jit_at(p, look)) {
+    out = Frame{};
+    out.addr = addr;
+    out.module = kPerfMapModule;
+    out.symbol = e->name;
+    out.symbol_offset = addr - e->start;
+  }
+  return out;
+}
+
+Frame Symbolizer::Impl::name_in_elf(Process& p, std::uint64_t addr, bool is_return, bool& reported) {
   Frame out;
   out.addr = addr;
   // A return address is just after its call, which may be the last
   // instruction of the function: the byte before it is in the caller.
   const Dwarf_Addr look = is_return ? addr - 1 : addr;
   Dwfl_Module* m = module_at(p, look, reported);
-  if (!m) {
-    if (const PerfMapEntry* e = jit_at(p, look)) {
-      out.module = kPerfMapModule;
-      out.symbol = e->name;
-      out.symbol_offset = addr - e->start;
-    }
-    return out;
-  }
+  if (!m) return out;
   Dwarf_Addr low = 0;
   out.module = dwfl_module_info(m, nullptr, &low, nullptr, nullptr, nullptr, nullptr, nullptr);
   Process::Facts& f = facts_of(p, m);

@@ -159,7 +159,11 @@ int run_watch(const StuckOptions& o) {
     auto r = tracker.refresh(sockets, dump_start, mono_now_ns());
     refresher.settle_unstuck(r.unstuck);
     refresher.attach_owners(r.stuck);
-    for (StuckSocket& s : r.stuck) s.origin = feed.origins.find(s.sock.ino);
+    for (StuckSocket& s : r.stuck) {
+      std::vector<std::int32_t> pids;
+      for (const Holder& h : s.holders) pids.push_back(h.pid);
+      s.origin = feed.origins.find(s.sock.ino, pids);
+    }
     feed.origins.forget_exited();
 
     const KernelCounters c = tracer.counters();
