@@ -44,10 +44,10 @@ void add_stuck(CLI::App& app, Command& run) {
       ->excludes(once);
   auto buffer = std::make_shared<std::string>("auto");
   add_buffer_option(*cmd, *buffer)->excludes(once);
-  auto* no_stacks = cmd->add_flag("--no-stacks")
-                        ->description("watch: do not take the user stack at connect(), listen() and accept() (the "
-                                      "code path each stuck socket was opened at is then not shown)")
-                        ->excludes(once);
+  cmd->add_flag("--stacks", opts->stacks,
+                "watch: take the user stack of every connect(), listen() and accept(), and show the code path "
+                "each stuck socket was opened at (about 1 us per connection; docs/stacks.md)")
+      ->excludes(once);
   cmd->add_option("-f,--format", *format, "table or json (default: table on a terminal, json otherwise)")
       ->check(CLI::IsMember({"table", "json"}));
 
@@ -56,6 +56,7 @@ void add_stuck(CLI::App& app, Command& run) {
       {"tcpfsm stuck --once --min-age 0 -p 8080", "every CLOSE_WAIT socket with port 8080"},
       {"tcpfsm stuck", "watch: the view refreshed every 2 s (loads BPF)"},
       {"tcpfsm stuck --state FIN_WAIT2 --min-age 5m", "FIN_WAIT2 sockets older than 5 minutes"},
+      {"tcpfsm stuck --stacks", "watch, with the code path each stuck socket was opened at"},
       {"tcpfsm stuck --once -f json", "for a script: exit status 1 when anything is stuck"},
   }));
 
@@ -64,7 +65,6 @@ void add_stuck(CLI::App& app, Command& run) {
     opts->query.min_age = parse_duration(*min_age);
     opts->interval = parse_duration(*interval);
     opts->buffer = parse_buffer_mode(*buffer);
-    opts->stacks = no_stacks->count() == 0;
     opts->query.filters.family = v4->count() ? AF_INET : v6->count() ? AF_INET6 : 0;
     opts->query.all_netns = true;
     for (const auto& n : *netns) {

@@ -16,8 +16,10 @@ struct StuckOptions {
   std::chrono::nanoseconds interval{std::chrono::seconds(2)};  // watch: between refreshes
   BufferMode buffer = BufferMode::Auto;  // watch: the event buffer (--buffer)
   // watch: the stack of every connect(), listen() and accept(), so a stuck
-  // socket says which code opened it (--no-stacks: off).
-  bool stacks = true;
+  // socket says which code opened it (--stacks). Off by default: it cost
+  // 6.7-7.2% of a loopback churn's throughput (docs/benchmarks.md), past
+  // the 5% a default may cost.
+  bool stacks = false;
 };
 
 // --once: 0 when nothing is stuck, 1 when something is. Watch: runs until

@@ -1,7 +1,8 @@
 // The code path behind stuck sockets (issue 24): real programs leak real
 // sockets into CLOSE_WAIT, `tcpfsm stuck` (a watch, stacks on by default)
 // names the function that opened them, from the stack the kernel took at
-// connect(), listen() or accept(). The fixtures are tests/fixtures/stacks/.
+// connect(), listen() or accept() (--stacks). The fixtures are
+// tests/fixtures/stacks/.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ std::vector<json> stuck_records(const std::string& out) {
   return r;
 }
 
-// `tcpfsm stuck` watching one port of the test's namespace. A socket is
+// `tcpfsm stuck --stacks` watching one port of the test's namespace. A socket is
 // reported once, when it crosses --min-age: 500 ms, a few refreshes, so
 // that its holder is known by then (the held-socket pass, which names
 // holders, and the sock_diag dump are not one instant: a socket entering
@@ -44,7 +45,7 @@ std::vector<json> stuck_records(const std::string& out) {
 class Watch {
  public:
   Watch(std::uint16_t port, const std::string& format = "json")
-      : proc_({binary(), "stuck", "--format", format, "--interval", "200ms", "--min-age", "500ms", "-p",
+      : proc_({binary(), "stuck", "--stacks", "--format", format, "--interval", "200ms", "--min-age", "500ms", "-p",
                std::to_string(port), kOwnNetns[0], kOwnNetns[1]}) {
     if (!proc_.wait_for_stderr("Watching for sockets"))
       throw std::runtime_error("tcpfsm stuck did not start: " + proc_.err());
@@ -345,11 +346,11 @@ TEST(Stacks, APythonClientShowsWhatCanBeKnownAndSaysWhy) {
   EXPECT_EQ(watch.process().wait(), 0) << watch.process().err();
 }
 
-// --no-stacks: no origin, and the kernel takes no stack.
-TEST(Stacks, NoStacksTakesNone) {
+// Without --stacks (the default): no origin.
+TEST(Stacks, WithoutStacksNoneIsTaken) {
   REQUIRE_BPF();
   constexpr std::uint16_t kPort = 21808;
-  Process watch({binary(), "stuck", "--format", "json", "--interval", "200ms", "--min-age", "0s", "--no-stacks", "-p",
+  Process watch({binary(), "stuck", "--format", "json", "--interval", "200ms", "--min-age", "0s", "-p",
                  std::to_string(kPort), kOwnNetns[0], kOwnNetns[1]});
   ASSERT_TRUE(watch.wait_for_stderr("Watching for sockets")) << watch.err();
   Process server({TCPFSM_LEAKY_SERVER, std::to_string(kPort), "1"});
