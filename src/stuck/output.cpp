@@ -3,6 +3,7 @@
 // escapes them (common/text.h), the JSON strings escape themselves (and keep
 // bytes that are not UTF-8 in a *_bytes member beside them).
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "common/endpoint.h"
@@ -103,8 +104,27 @@ bool libc_wrapper(const Frame& f) {
   return base.starts_with("libc.so") || base.starts_with("libc-") || base.starts_with("libpthread");
 }
 
+// Whether a frame is Go's standard library (net.Dial, syscall.connect,
+// runtime/internal/syscall.Syscall6): a Go source file, and a package path
+// with no dot in it (a module's path has its host name) other than main.
+bool go_standard_library(const Frame& f) {
+  if (!f.file.ends_with(".go") && !f.file.ends_with(".s")) return false;
+  const std::string_view sym = f.symbol;
+  const std::size_t slash = sym.rfind('/', sym.find('('));
+  const std::string_view dir = slash == std::string_view::npos ? "" : sym.substr(0, slash + 1);
+  const std::string_view rest = slash == std::string_view::npos ? sym : sym.substr(slash + 1);
+  const std::size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dir.find('.') != std::string_view::npos) return false;
+  const std::string_view package = rest.substr(0, dot);
+  return package != "main" && !package.empty() &&
+         std::all_of(package.begin(), package.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
 // "  connected at: dial_billing+0x2e (leaky_server.c:58)" and the callers
-// below it, "    <- billing_charge+0x9 (leaky_server.c:70)".
+// below it, "    <- billing_charge+0x9 (leaky_server.c:70)": from the first
+// frame of the program's own code. The frames above it (the C library's
+// syscall wrapper, Go's standard library) are summed up on a line of their
+// own; the JSON has every frame.
 void append_code_path(std::string& out, const Group& g, bool stacks) {
   if (!g.origin) {
     if (stacks) out += "  opened at: not known (before tcpfsm was watching, or its stack was lost)\n";
@@ -112,7 +132,8 @@ void append_code_path(std::string& out, const Group& g, bool stacks) {
   }
   const CodePath& p = *g.origin;
   std::size_t first = 0;
-  while (first + 1 < p.frames.size() && libc_wrapper(p.frames[first])) ++first;
+  while (first + 1 < p.frames.size() && (libc_wrapper(p.frames[first]) || go_standard_library(p.frames[first])))
+    ++first;
   out += "  ";
   out += origin_phrase(p.kind);
   out += ": ";
@@ -127,6 +148,9 @@ void append_code_path(std::string& out, const Group& g, bool stacks) {
     out += '\n';
   }
   if (end < p.frames.size()) out += "    <- ... " + plural(p.frames.size() - end, "more frame") + '\n';
+  if (first > 1)
+    out += "    (in " + escaped(p.frames[first - 1].symbol) + " and " + plural(first - 1, "more frame") +
+           " of the language's libraries above it: -f json has them)\n";
   if (!p.note.empty()) out += "    (" + escaped(p.note) + ")\n";
 }
 

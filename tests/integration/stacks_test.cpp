@@ -130,7 +130,7 @@ TEST(Stacks, AcceptedSocketsNameTheAcceptingFunctionFileAndLine) {
   const auto stuck = watch.wait_for_origins(2, "accept");
   ASSERT_EQ(stuck.size(), 2u) << watch.process().out() << watch.process().err();
   for (const auto& s : stuck) {
-    ASSERT_TRUE(s.contains("owners")) << s.dump();
+    ASSERT_TRUE(s.contains("owners") && !s["owners"].empty()) << s.dump();
     EXPECT_EQ(s.at("owners").at(0).at("pid"), server.pid());
     const auto leaf = frame_named(s, "accept_leaky");
     ASSERT_TRUE(leaf) << s.dump();
@@ -214,7 +214,9 @@ TEST(Stacks, ABinaryOnlyInItsOwnMountNamespaceIsNamed) {
   ASSERT_EQ(stuck.size(), 1u) << watch.process().out() << watch.process().err();
   const auto leaf = frame_named(stuck[0], "accept_leaky");
   ASSERT_TRUE(leaf) << stuck[0].dump();
-  EXPECT_EQ((*leaf)["module"], std::string(dir) + "/leaky_server");
+  // As /proc/PID/maps gives it: from the reader's root (the kernel matrix's
+  // guests run chrooted, and name it below their root's mount).
+  EXPECT_TRUE((*leaf)["module"].get<std::string>().ends_with(std::string(dir) + "/leaky_server")) << stuck[0].dump();
   EXPECT_EQ((*leaf)["line"], source_line("leaky_server.c", "accept_leaky", "accept4("));
   server.signal(SIGTERM);
   server.wait();
@@ -240,7 +242,7 @@ TEST(Stacks, ASocketLeakedIntoAChildOfAnExitedProcessIsNamed) {
   const auto stuck = watch.wait_for_origins(1, "connect");
   kill(child, SIGTERM);
   ASSERT_EQ(stuck.size(), 1u) << watch.process().out() << watch.process().err();
-  ASSERT_TRUE(stuck[0].contains("owners")) << stuck[0].dump();
+  ASSERT_TRUE(stuck[0].contains("owners") && !stuck[0]["owners"].empty()) << stuck[0].dump();
   EXPECT_EQ(stuck[0].at("owners").at(0).at("pid"), child);
   const auto leaf = frame_named(stuck[0], "dial_then_exit");
   ASSERT_TRUE(leaf) << stuck[0].dump();

@@ -147,3 +147,26 @@ TEST(StuckCodePath, JsonHasEveryFrame) {
   EXPECT_EQ(j["origin"]["frames"][1]["symbol"], "LazyCompile:*leakyConnect /srv/app.js:3");
   EXPECT_FALSE(j["origin"].contains("note"));
 }
+
+// A Go stack: the standard library between the syscall and the program's own
+// code is one line; the path starts at the program's function.
+TEST(StuckCodePath, GoStandardLibraryFramesAreSummedUp) {
+  StuckView v;
+  v.states = {State::CloseWait};
+  v.sockets.push_back(held(close_wait(41000, 11), 5s,
+                           path({frame("/srv/client", "runtime/internal/syscall.Syscall6", 0xe, "asm_linux_amd64.s", 36),
+                                 frame("/srv/client", "syscall.connect", 0x2f, "zsyscall_linux_amd64.go", 1424),
+                                 frame("/srv/client", "net.(*netFD).connect", 0x84, "fd_unix.go", 59),
+                                 frame("/srv/client", "net.Dial", 0x7a, "dial.go", 355),
+                                 frame("/srv/client", "main.leakyDial", 0x55, "leaky_client.go", 33),
+                                 frame("/srv/client", "github.com/acme/pool.(*Pool).Get", 0x20, "pool.go", 80),
+                                 frame("/srv/client", "runtime.main", 0x212, "proc.go", 250)})));
+  std::string out;
+  append_view(out, v, 0);
+  EXPECT_NE(out.find("  connected at: main.leakyDial+0x55 (leaky_client.go:33)\n"
+                     "    <- github.com/acme/pool.(*Pool).Get+0x20 (pool.go:80)\n"
+                     "    <- runtime.main+0x212 (proc.go:250)\n"
+                     "    (in net.Dial and 3 more frames of the language's libraries above it: -f json has them)\n"),
+            std::string::npos)
+      << out;
+}
