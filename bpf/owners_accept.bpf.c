@@ -26,21 +26,9 @@ static __always_inline int record(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct tcpfsm_holder h = {};
-	struct fdtable *fdt;
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file = fd_file(task, fd); /* in the caller's table */
 	struct inode *inode;
 
-	if (fd < 0)
-		return 0;
-	/* The descriptor is in the caller's table: whatever file it names now
-	 * (another thread may have closed and reused it since) is the
-	 * caller's process's. */
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof file, &fds[fd]);
 	if (!file)
 		return 0;
 	inode = socket_inode(file);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Socket files, for the owner programs (owners_iter.bpf.c,
- * owners_accept.bpf.c): which files are sockets, and their TCP sock.
+ * owners_accept.bpf.c) and accept()'s stacks (tcpfsm.bpf.c): a descriptor's
+ * file, which files are sockets, and their TCP sock.
  * CO-RE reads, so they work from any program type.
  */
 #ifndef TCPFSM_SOCKET_FILE_H
@@ -37,6 +38,25 @@ static __always_inline struct sock *tcp_sock_of(struct file *file)
 	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return NULL;
 	return sk;
+}
+
+/* The file behind descriptor fd in task's table, or NULL. Whatever file it
+ * names now (another thread may have closed and reused it since) is the
+ * task's process's. */
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof file, &fds[fd]);
+	return file;
 }
 
 /* The name of the task's process: its main thread's, as /proc/PID/comm. */

@@ -681,19 +681,13 @@ static __always_inline int handle_accept(void *ctx, long fd)
 	const struct cgroup *cg = NULL;
 	__u16 family = 0, lport = 0, rport = 0;
 	__u32 netns = 0;
-	struct fdtable *fdt;
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file;
 	struct inode *inode;
 	struct sock *sk;
 
-	if (!capture_stacks || fd < 0)
+	if (!capture_stacks)
 		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof file, &fds[fd]);
+	file = fd_file(task, fd);
 	if (!file)
 		return 0;
 	inode = socket_inode(file);

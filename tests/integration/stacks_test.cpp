@@ -130,8 +130,6 @@ TEST(Stacks, AcceptedSocketsNameTheAcceptingFunctionFileAndLine) {
   const auto stuck = watch.wait_for_origins(2, "accept");
   ASSERT_EQ(stuck.size(), 2u) << watch.process().out() << watch.process().err();
   for (const auto& s : stuck) {
-    ASSERT_TRUE(s.contains("owners") && !s["owners"].empty()) << s.dump();
-    EXPECT_EQ(s.at("owners").at(0).at("pid"), server.pid());
     const auto leaf = frame_named(s, "accept_leaky");
     ASSERT_TRUE(leaf) << s.dump();
     EXPECT_EQ(basename_of((*leaf)["file"]), "leaky_server.c");
