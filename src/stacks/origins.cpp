@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <fstream>
 #include <iterator>
 #include <span>
 #include <string>
@@ -58,13 +59,23 @@ std::shared_ptr<CodePath> OriginTable::name(const tcpfsm_origin& o, std::uint32_
 
 namespace {
 
-// Whether any frame was placed in a module: else the process's mappings
-// could not be read (it had exited, or may not be read by tcpfsm).
-bool placed(const CodePath& p) {
-  return std::any_of(p.frames.begin(), p.frames.end(), [](const Frame& f) { return !f.module.empty(); });
+// Frames with a name.
+std::size_t named_frames(const CodePath& p) {
+  return static_cast<std::size_t>(
+      std::count_if(p.frames.begin(), p.frames.end(), [](const Frame& f) { return !f.symbol.empty(); }));
 }
 
 bool gone(std::uint32_t pid) { return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+
+// Gone, or a zombie: its mappings and files are gone already.
+bool ended(std::uint32_t pid) {
+  if (gone(pid)) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t paren = line.rfind(") ");
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
 
 }  // namespace
 
@@ -77,9 +88,10 @@ void OriginTable::add(const tcpfsm_origin& o) {
     entry.path = it->second;
   } else {
     auto path = name(o, o.pid);
-    if (frames && !placed(*path)) {
-      // Its process had exited (a zombie has no mappings either), or may not
-      // be read: named later with a holder's, if one can be.
+    if (named_frames(*path) < frames && ended(o.pid)) {
+      // Frames left unnamed, and its process has ended (a zombie's mappings
+      // and files are gone): a holder's mappings are tried once, when the
+      // socket is shown (a forked child has its parent's).
       entry.unnamed = std::make_shared<const tcpfsm_origin>(o);
     } else {
       if (paths_.size() >= kPathsMax) paths_.clear();
@@ -110,19 +122,19 @@ std::shared_ptr<const CodePath> OriginTable::find(std::uint32_t ino, std::span<c
   const auto it = by_ino_.find(ino);
   if (it == by_ino_.end()) return nullptr;
   Entry& e = it->second;
-  if (e.unnamed) {
+  if (e.unnamed && !holders.empty()) {
     const tcpfsm_origin& o = *e.unnamed;
     for (const std::int32_t pid : holders) {
       if (pid <= 0 || static_cast<std::uint32_t>(pid) == o.pid) continue;
       auto path = name(o, static_cast<std::uint32_t>(pid));
-      if (!placed(*path)) continue;
+      if (named_frames(*path) <= named_frames(*e.path)) continue;
       path->note += std::string(path->note.empty() ? "" : "; ") + "named with the mappings of pid " +
                     std::to_string(pid) + ", which holds it: pid " + std::to_string(o.pid) +
                     ", which opened it, had exited";
       e.path = std::move(path);
-      e.unnamed.reset();
       break;
     }
+    e.unnamed.reset();  // tried once: what no holder names stays as it is
   }
   return e.path;
 }
