@@ -154,7 +154,7 @@ _tcpfsm()
             ;;
         stuck)
             opts="-h --help --state --min-age -p --port --netns -4 --ipv4 -6 --ipv6
-                --once --interval --buffer -f --format"
+                --once --interval --buffer --stacks -f --format"
             case $prev in
                 --buffer)
                     COMPREPLY=($(compgen -W "auto ring perf" -- "$cur"))

@@ -97,7 +97,7 @@ StuckTracker::Result StuckTracker::refresh(std::span<const DiagSocket> in_state,
     if (age.value >= options_.min_age || e.reported) {
       if (!e.reported) r.newly.push_back(r.stuck.size());
       e.reported = true;
-      r.stuck.push_back(StuckSocket{s, age, {}, Ownership::Unknown, {}});
+      r.stuck.push_back(StuckSocket{s, age, {}, Ownership::Unknown, {}, nullptr});
     } else if (age.kind == AgeKind::LowerBound) {
       ++r.unknown_age;
     } else {

@@ -40,7 +40,7 @@ Holder holder(std::int32_t pid, int fd, const char* comm = "java") {
 }
 
 StuckSocket stuck(DiagSocket s, Age age, std::vector<Holder> holders = {}) {
-  StuckSocket st{std::move(s), age, std::move(holders), Ownership::Unknown, {}};
+  StuckSocket st{std::move(s), age, std::move(holders), Ownership::Unknown, {}, nullptr};
   st.owner = ownership_of(st.sock, st.holders);
   return st;
 }

@@ -36,7 +36,7 @@ StuckView one_stuck() {
   StuckView v;
   v.states = {State::CloseWait};
   StuckSocket s{diag("10.0.0.1", 8080, "10.0.0.5", 5000, 11), {40s, AgeKind::LowerBound}, {kJava},
-                Ownership::Process, {}};
+                Ownership::Process, {}, nullptr};
   v.sockets.push_back(std::move(s));
   return v;
 }
