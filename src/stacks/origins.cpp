@@ -29,7 +29,7 @@ constexpr std::size_t kPathsMax = 16384;
 
 std::size_t OriginTable::StackKeyHash::operator()(const StackKey& k) const {
   std::size_t h = (static_cast<std::size_t>(k.pid) << 8) ^ k.kind;
-  for (std::uint64_t ip : k.ips) h = (h ^ ip) * 0x100000001b3ULL;
+  for (std::size_t i = 0; i < k.frames; ++i) h = (h ^ k.ips[i]) * 0x100000001b3ULL;
   return h;
 }
 
@@ -82,7 +82,8 @@ bool ended(std::uint32_t pid) {
 void OriginTable::add(const tcpfsm_origin& o) {
   if (!o.ino) return;  // not a socket with a file: nothing will ask for it
   const std::size_t frames = std::min<std::size_t>(o.frames, TCPFSM_STACK_FRAMES);
-  StackKey key{o.pid, o.kind, std::vector<std::uint64_t>(o.ips, o.ips + frames)};
+  StackKey key{o.pid, o.kind, static_cast<std::uint8_t>(frames), {}};
+  std::copy(o.ips, o.ips + frames, key.ips.begin());
   Entry entry;
   if (auto it = paths_.find(key); it != paths_.end()) {
     entry.path = it->second;

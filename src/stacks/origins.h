@@ -7,12 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <deque>
 #include <memory>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
-#include <vector>
 
 #include "record/code_path.h"
 #include "stacks/symbolizer.h"
@@ -47,10 +47,13 @@ class OriginTable {
  private:
   // One process's stack, as the kernel walked it: the same in a process
   // means the same path (the stack words only find the wrapper's caller).
+  // Fixed size, copied from the record: a lookup per connect() allocates
+  // nothing (unused frames are zero, as the kernel leaves them).
   struct StackKey {
     std::uint32_t pid = 0;
     std::uint8_t kind = 0;
-    std::vector<std::uint64_t> ips;
+    std::uint8_t frames = 0;
+    std::array<std::uint64_t, TCPFSM_STACK_FRAMES> ips{};
     bool operator==(const StackKey&) const = default;
   };
   struct StackKeyHash {
