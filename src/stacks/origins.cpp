@@ -9,6 +9,7 @@
 #include <iterator>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace tcpfsm {
 namespace {
