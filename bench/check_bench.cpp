@@ -19,7 +19,7 @@ std::string churn_log(bool ipv6, std::size_t* lines) {
   const ClockMap clock = ClockMap::now();
   auto formatter = make_formatter(Format::Json);
   std::string log;
-  for (const auto& e : events) formatter->transition(log, decode(e, clock), Verdict{});
+  for (const auto& e : events) formatter->transition(log, decode(e, nullptr, clock), Verdict{});
   *lines = events.size();
   return log;
 }

@@ -71,7 +71,7 @@ void DecodeOnly(benchmark::State& state) {
   const ClockMap clock = ClockMap::now();
   for (auto _ : state)
     for (const auto& e : events) {
-      Transition t = decode(e, clock);
+      Transition t = decode(e, nullptr, clock);
       benchmark::DoNotOptimize(t);
     }
   state.SetItemsProcessed(state.iterations() * events.size());
@@ -94,7 +94,7 @@ void JsonOnly(benchmark::State& state) {
   const auto events = churn_events(state.range(0) == 6);
   const ClockMap clock = ClockMap::now();
   std::vector<Transition> decoded;
-  for (const auto& e : events) decoded.push_back(decode(e, clock));
+  for (const auto& e : events) decoded.push_back(decode(e, nullptr, clock));
   auto formatter = make_formatter(Format::Json);
   const Verdict ok;
   std::string buf;

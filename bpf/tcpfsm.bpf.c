@@ -93,6 +93,8 @@ const volatile bool capture_stacks = false;
 
 struct sk_slot {
 	__u64 entered_ns; /* when the socket entered its current state */
+	__u64 born_ns;    /* when its lifecycle began; 0: not seen */
+	__u8 role;        /* enum tcpfsm_life_role, from how it began */
 };
 
 /* RINGBUF, or PERF_EVENT_ARRAY (one perf buffer per CPU): set by userspace. */
@@ -109,6 +111,7 @@ struct {
  * origin and then its event, one after the other, in its slot. */
 union record_slot {
 	struct tcpfsm_event event;
+	struct tcpfsm_close close;
 	struct tcpfsm_cause cause;
 	struct tcpfsm_origin origin;
 };
@@ -208,7 +211,8 @@ static __always_inline bool by_cookie(const bool btf)
 }
 
 /*
- * Per-socket slot, socket-local storage (tp_btf). NULL at CLOSE.
+ * Per-socket slot, socket-local storage (tp_btf). NULL at CLOSE; *old gets
+ * what it held before this event (zero: nothing).
  * At CLOSE the slot is cleared, not deleted: the kernel frees it with the
  * socket moments later anyway, and bpf_sk_storage_delete() frees through
  * RCU-tasks-trace, which cost the RCU kthreads ~1 us per connection of churn.
@@ -216,16 +220,17 @@ static __always_inline bool by_cookie(const bool btf)
  * CLOSE (reconnect, listen again) gets old_ns null, as a deleted one did.
  */
 static __always_inline struct sk_slot *slot_btf(const struct sock *sk, int newstate,
-						__u64 *old_entered)
+						struct sk_slot *old)
 {
 	struct sk_slot *s;
 
 	s = bpf_sk_storage_get(&sk_state, (struct sock *)sk, 0,
 			       newstate == TCP_CLOSE ? 0 : BPF_SK_STORAGE_GET_F_CREATE);
-	*old_entered = s ? s->entered_ns : 0;
+	if (s)
+		*old = *s;
 	if (newstate == TCP_CLOSE) {
 		if (s)
-			s->entered_ns = 0;
+			__builtin_memset(s, 0, sizeof(*s));
 		return NULL;
 	}
 	if (!s)
@@ -258,13 +263,14 @@ static __always_inline __u64 sk_addr(const struct sock *sk, const bool btf)
  * entry left by a socket whose CLOSE this program missed (it was skipped)
  * is not taken for the new socket's: a lifecycle start ignores it. */
 static __always_inline struct sk_slot *slot_hash(const struct sock *sk, int oldstate, int newstate,
-						 __u64 *old_entered, const bool btf)
+						 struct sk_slot *old, const bool btf)
 {
 	__u64 key = sk_addr(sk, btf);
 	struct sk_slot *s = bpf_map_lookup_elem(&sk_state_hash, &key);
 	struct sk_slot fresh = {};
 
-	*old_entered = s && !lifecycle_start(oldstate, newstate) ? s->entered_ns : 0;
+	if (s && !lifecycle_start(oldstate, newstate))
+		*old = *s;
 	if (newstate == TCP_CLOSE) {
 		if (s)
 			bpf_map_delete_elem(&sk_state_hash, &key);
@@ -400,6 +406,57 @@ static __always_inline void read_addrs(const struct sock *sk, __u16 family,
 	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
 	*(__u32 *)e->laddr = SK_READ(btf, sk, __sk_common.skc_rcv_saddr);
 	*(__u32 *)e->raddr = SK_READ(btf, sk, __sk_common.skc_daddr);
+}
+
+/* One tcp_sock counter into the life, if this kernel's tcp_sock has it. */
+#define LIFE_READ(l, typed, tp, field, into, bit)                                 \
+	do {                                                                      \
+		if (bpf_core_field_exists(tp->field)) {                           \
+			(l)->into = (typed) ? (tp)->field : BPF_CORE_READ(tp, field); \
+			(l)->fields |= (bit);                                     \
+		}                                                                 \
+	} while (0)
+
+/* What the connection did, from its tcp_sock as it ends. tp_btf reads it
+ * through the tcp_sock view (helper from 5.9), whose loads are typed; else
+ * each counter is a probe read (the CLOSE path only). born_ns and role come
+ * from the per-socket slot, by the caller.
+ * Payload bytes, exactly: the kernel's bytes_received counts the peer's FIN
+ * (one sequence number) and bytes_acked our SYN (a client's) and FIN, as
+ * `ss -i` and tcplife show them. Received: less the FIN when one came
+ * (SOCK_DONE: set by tcp_fin() alone, cleared by tcp_disconnect()). Sent:
+ * bytes_sent (payload only) less bytes_retrans, each byte once. */
+static __always_inline void read_life(struct tcpfsm_life *l, const struct sock *sk, const bool btf)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	bool typed = false;
+	__u64 sent, resent;
+
+	__builtin_memset(l, 0, sizeof(*l));
+	if (btf && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_skc_to_tcp_sock)) {
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		if (!tp)
+			return;
+		typed = true;
+	}
+	LIFE_READ(l, typed, tp, bytes_received, rx_bytes, TCPFSM_LIFE_RX_BYTES);
+	if (l->rx_bytes &&
+	    (SK_READ(btf, sk, __sk_common.skc_flags) >> bpf_core_enum_value(enum sock_flags, SOCK_DONE)) & 1)
+		l->rx_bytes -= 1;
+	if (bpf_core_field_exists(tp->bytes_sent) && bpf_core_field_exists(tp->bytes_retrans)) {
+		sent = typed ? tp->bytes_sent : BPF_CORE_READ(tp, bytes_sent);
+		resent = typed ? tp->bytes_retrans : BPF_CORE_READ(tp, bytes_retrans);
+		l->tx_bytes = sent > resent ? sent - resent : 0;
+		l->fields |= TCPFSM_LIFE_TX_BYTES;
+	}
+	LIFE_READ(l, typed, tp, segs_in, segs_in, TCPFSM_LIFE_SEGS_IN);
+	LIFE_READ(l, typed, tp, segs_out, segs_out, TCPFSM_LIFE_SEGS_OUT);
+	LIFE_READ(l, typed, tp, total_retrans, retrans, TCPFSM_LIFE_RETRANS);
+	if (bpf_core_field_exists(tp->srtt_us) && bpf_core_field_exists(tp->mdev_us)) {
+		l->srtt_us = (typed ? tp->srtt_us : BPF_CORE_READ(tp, srtt_us)) >> 3;
+		l->rttvar_us = (typed ? tp->mdev_us : BPF_CORE_READ(tp, mdev_us)) >> 2;
+		l->fields |= TCPFSM_LIFE_RTT;
+	}
 }
 
 /* A socket's events and resets pass the family, port, namespace and cgroup
@@ -619,9 +676,10 @@ static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate
 				  const bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 old_entered = 0;
+	struct sk_slot old = {};
 	struct pending_birth *birth = pending_birth(ctx, sk, btf);
 	struct tcpfsm_event *e;
+	struct tcpfsm_close *c;
 	struct sk_slot *slot;
 	const struct cgroup *cg = NULL;
 	__u16 family = 0, lport = 0, rport = 0;
@@ -635,11 +693,17 @@ static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate
 	if (!kernel_state)
 		slot = NULL;
 	else if (by_cookie(btf))
-		slot = slot_btf(sk, newstate, &old_entered);
+		slot = slot_btf(sk, newstate, &old);
 	else
-		slot = slot_hash(sk, oldstate, newstate, &old_entered, btf);
-	if (slot)
+		slot = slot_hash(sk, oldstate, newstate, &old, btf);
+	if (slot) {
 		slot->entered_ns = now;
+		if (lifecycle_start(oldstate, newstate)) {
+			slot->born_ns = now;
+			slot->role = oldstate == TCP_LISTEN ? TCPFSM_ROLE_SERVER
+				   : newstate == TCP_SYN_SENT ? TCPFSM_ROLE_CLIENT : TCPFSM_ROLE_UNKNOWN;
+		}
+	}
 
 	if (state_match && !(state_match & ((1U << (oldstate & 31)) | (1U << (newstate & 31)))))
 		return 0;
@@ -648,7 +712,7 @@ static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate
 	/* A child not filled in yet (no peer port): held back, see births. */
 	if (birth && oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV &&
 	    !SK_READ(btf, sk, __sk_common.skc_dport)) {
-		fill_event(&birth->e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns,
+		fill_event(&birth->e, sk, oldstate, newstate, now, old.entered_ns, family, lport, rport, netns,
 			   cg, btf);
 		birth->wanted = wanted;
 		birth->sk = sk_addr(sk, btf);
@@ -665,10 +729,25 @@ static __always_inline int handle(void *ctx, const struct sock *sk, int oldstate
 			     newstate == TCP_LISTEN ? TCPFSM_ORIGIN_LISTEN : TCPFSM_ORIGIN_CONNECT,
 			     socket_id(sk, btf), read_ino(sk, btf), netns, now);
 
+	/* A connection's end (not a listener's, not CLOSE again): the record
+	 * grows by what the connection did. */
+	if (newstate == TCP_CLOSE && oldstate != TCP_LISTEN && oldstate != TCP_CLOSE) {
+		c = reserve(sizeof(*c), SLOT_TRANSITION, TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
+		if (!c)
+			return 0;
+		fill_event(&c->event, sk, oldstate, newstate, now, old.entered_ns, family, lport, rport, netns, cg,
+			   btf);
+		c->event.record = TCPFSM_RECORD_CLOSE;
+		read_life(&c->life, sk, btf);
+		c->life.born_ns = old.born_ns;
+		c->life.role = old.role;
+		submit(ctx, c, sizeof(*c), TCPFSM_CNT_RINGBUF_FULL);
+		return 0;
+	}
 	e = reserve(sizeof(*e), SLOT_TRANSITION, TCPFSM_CNT_MATCHED, TCPFSM_CNT_RINGBUF_FULL);
 	if (!e)
 		return 0;
-	fill_event(e, sk, oldstate, newstate, now, old_entered, family, lport, rport, netns, cg, btf);
+	fill_event(e, sk, oldstate, newstate, now, old.entered_ns, family, lport, rport, netns, cg, btf);
 	submit(ctx, e, sizeof(*e), TCPFSM_CNT_RINGBUF_FULL);
 	return 0;
 }

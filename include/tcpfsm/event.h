@@ -6,7 +6,9 @@
  * (src/kernel/decode.cpp).
  *
  * The event buffer (the BPF ring buffer, or a perf buffer per CPU) carries
- * three kinds of records: one tcpfsm_event per TCP state transition; one
+ * four kinds of records: one tcpfsm_event per TCP state transition, or a
+ * tcpfsm_close (the event, then the connection's life: bytes, segments,
+ * retransmits, RTT) for a transition into CLOSE that ends a connection; one
  * tcpfsm_cause per TCP reset sent or received on a socket (the cause of an
  * abnormal end, which the kernel reports apart from the state change, before
  * or just after it); and, when stacks are asked for, one tcpfsm_origin per
@@ -29,6 +31,7 @@ enum tcpfsm_record_kind {
 	TCPFSM_RECORD_TRANSITION = 1, /* struct tcpfsm_event */
 	TCPFSM_RECORD_CAUSE = 2,      /* struct tcpfsm_cause */
 	TCPFSM_RECORD_ORIGIN = 3,     /* struct tcpfsm_origin */
+	TCPFSM_RECORD_CLOSE = 4,      /* struct tcpfsm_close */
 };
 
 /* tcpfsm_event.flags */
@@ -150,6 +153,58 @@ struct tcpfsm_cause {
 	__u8 _pad;        /* zero */
 	__u32 rst_reason; /* enum sk_rst_reason (RST_SENT, Linux 6.10+), named
 	                   * from the kernel's BTF; TCPFSM_RST_REASON_NONE */
+};
+
+/* tcpfsm_life.role: how the connection began, as the kernel's per-socket
+ * state saw it (kept only under a port or state filter); else userspace
+ * tells it from the lifecycle it saw begin. */
+enum tcpfsm_life_role {
+	TCPFSM_ROLE_UNKNOWN = 0, /* its start was not seen */
+	TCPFSM_ROLE_CLIENT = 1,  /* CLOSE -> SYN_SENT: connect() */
+	TCPFSM_ROLE_SERVER = 2,  /* LISTEN -> SYN_RECV: a listener's child */
+};
+
+/* tcpfsm_life.fields: which of its counters this kernel's tcp_sock has (each
+ * probed with CO-RE; all of them from Linux 4.19). A counter not read is 0
+ * and its bit is clear: userspace says it is unknown, never 0. */
+enum tcpfsm_life_fields {
+	TCPFSM_LIFE_RX_BYTES = 1 << 0,  /* tcp_sock.bytes_received */
+	TCPFSM_LIFE_TX_BYTES = 1 << 1,  /* tcp_sock.bytes_sent, bytes_retrans */
+	TCPFSM_LIFE_SEGS_IN = 1 << 2,   /* tcp_sock.segs_in */
+	TCPFSM_LIFE_SEGS_OUT = 1 << 3,  /* tcp_sock.segs_out */
+	TCPFSM_LIFE_RETRANS = 1 << 4,   /* tcp_sock.total_retrans */
+	TCPFSM_LIFE_RTT = 1 << 5,       /* tcp_sock.srtt_us and mdev_us */
+};
+
+/* What a connection did in its life, read from its tcp_sock as it ends (its
+ * transition into CLOSE; the timewait takeover is one too: the full socket
+ * ends there). 48 bytes, no hole. */
+struct tcpfsm_life {
+	__u64 born_ns;    /* bpf_ktime_get_ns() at its lifecycle's start, when
+	                   * the kernel kept per-socket state and saw it; 0:
+	                   * not known here (userspace may know it) */
+	__u64 rx_bytes;   /* payload bytes received (bytes_received, less the
+	                   * peer's FIN) */
+	__u64 tx_bytes;   /* payload bytes sent, each once (bytes_sent less
+	                   * bytes_retrans) */
+	__u32 segs_in;    /* segments received, control segments included */
+	__u32 segs_out;   /* segments sent, retransmissions included */
+	__u32 retrans;    /* segments retransmitted (total_retrans) */
+	__u32 srtt_us;    /* smoothed RTT (srtt_us >> 3); 0: no sample taken */
+	__u32 rttvar_us;  /* its mean deviation (mdev_us >> 2), as tcp_info's
+	                   * tcpi_rttvar */
+	__u8 fields;      /* enum tcpfsm_life_fields */
+	__u8 role;        /* enum tcpfsm_life_role */
+	__u16 _pad;       /* zero */
+};
+
+/* A transition into CLOSE that ends a connection (not a listener's, nor a
+ * repeated CLOSE): the transition, then what the connection did. Only these
+ * records carry the life; every other transition stays a tcpfsm_event.
+ * event.record is TCPFSM_RECORD_CLOSE. 160 bytes, no hole. */
+struct tcpfsm_close {
+	struct tcpfsm_event event;
+	struct tcpfsm_life life;
 };
 
 /* tcpfsm_origin.kind: the call that gave the socket its file. */

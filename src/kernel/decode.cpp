@@ -55,7 +55,42 @@ static_assert(offsetof(tcpfsm_origin, ktime_ns) == offsetof(tcpfsm_head, ktime_n
               offsetof(tcpfsm_origin, record) == offsetof(tcpfsm_head, record) &&
               sizeof(tcpfsm_origin::record) == sizeof(tcpfsm_head::record));
 
-Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
+static_assert(sizeof(tcpfsm_life) == 48, "tcpfsm_life layout changed");
+static_assert(offsetof(tcpfsm_life, rx_bytes) == 8 && offsetof(tcpfsm_life, tx_bytes) == 16 &&
+              offsetof(tcpfsm_life, segs_in) == 24 && offsetof(tcpfsm_life, retrans) == 32 &&
+              offsetof(tcpfsm_life, srtt_us) == 36 && offsetof(tcpfsm_life, rttvar_us) == 40 &&
+              offsetof(tcpfsm_life, fields) == 44 && offsetof(tcpfsm_life, role) == 45);
+static_assert(sizeof(tcpfsm_close) == 160 && offsetof(tcpfsm_close, life) == sizeof(tcpfsm_event),
+              "tcpfsm_close layout changed");
+
+namespace {
+
+template <typename T>
+std::optional<T> if_read(const tcpfsm_life& l, unsigned bit, T value) {
+  return (l.fields & bit) ? std::optional<T>(value) : std::nullopt;
+}
+
+ConnectionLife decode_life(const tcpfsm_life& l, std::uint64_t end_ns) {
+  ConnectionLife c;
+  c.role = l.role == TCPFSM_ROLE_CLIENT ? Role::Client : l.role == TCPFSM_ROLE_SERVER ? Role::Server : Role::Unknown;
+  if (l.born_ns && l.born_ns <= end_ns) c.duration_ns = end_ns - l.born_ns;
+  c.rx_bytes = if_read<std::uint64_t>(l, TCPFSM_LIFE_RX_BYTES, l.rx_bytes);
+  c.tx_bytes = if_read<std::uint64_t>(l, TCPFSM_LIFE_TX_BYTES, l.tx_bytes);
+  c.segs_in = if_read<std::uint32_t>(l, TCPFSM_LIFE_SEGS_IN, l.segs_in);
+  c.segs_out = if_read<std::uint32_t>(l, TCPFSM_LIFE_SEGS_OUT, l.segs_out);
+  c.retrans = if_read<std::uint32_t>(l, TCPFSM_LIFE_RETRANS, l.retrans);
+  // srtt 0: no RTT was ever measured (the kernel's own "no sample"); the
+  // deviation is then its initial guess, not a measurement.
+  if ((l.fields & TCPFSM_LIFE_RTT) && l.srtt_us) {
+    c.srtt_us = l.srtt_us;
+    c.rttvar_us = l.rttvar_us;
+  }
+  return c;
+}
+
+}  // namespace
+
+Transition decode(const tcpfsm_event& e, const tcpfsm_life* life, const ClockMap& clock) {
   Transition t;
   t.ktime_ns = e.ktime_ns;
   t.wall_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(e.ktime_ns) + clock.mono_to_wall_ns);
@@ -77,6 +112,7 @@ Transition decode(const tcpfsm_event& e, const ClockMap& clock) {
   t.new_state = e.new_state;
   t.reported.kernel.error = e.error;
   t.comm = Comm(e.comm);
+  if (life) t.life = decode_life(*life, e.ktime_ns);
   return t;
 }
 

@@ -8,6 +8,7 @@
 
 namespace tcpfsm {
 
-Transition decode(const tcpfsm_event& e, const ClockMap& clock);
+// life: the connection's, when the record was a tcpfsm_close.
+Transition decode(const tcpfsm_event& e, const tcpfsm_life* life, const ClockMap& clock);
 
 }  // namespace tcpfsm

@@ -16,6 +16,7 @@ struct KindInfo {
 KindInfo kind_info(int kind) {
   switch (kind) {
     case TCPFSM_RECORD_TRANSITION: return {"a transition", "tcpfsm_event", sizeof(tcpfsm_event)};
+    case TCPFSM_RECORD_CLOSE: return {"a connection's end", "tcpfsm_close", sizeof(tcpfsm_close)};
     case TCPFSM_RECORD_CAUSE: return {"a reset", "tcpfsm_cause", sizeof(tcpfsm_cause)};
     case TCPFSM_RECORD_ORIGIN: return {"an origin", "tcpfsm_origin", sizeof(tcpfsm_origin)};
     default: return {"", "", 0};
@@ -50,7 +51,7 @@ RecordHead read_head(const void* data, std::size_t size) {
   const std::size_t need = kind_info(kind).size;
   if (need == 0) h.verdict = RecordHead::Verdict::UnknownKind;
   else if (size < need) h.verdict = RecordHead::Verdict::Short;
-  else if (kind == TCPFSM_RECORD_TRANSITION) h.verdict = RecordHead::Verdict::Transition;
+  else if (kind == TCPFSM_RECORD_TRANSITION || kind == TCPFSM_RECORD_CLOSE) h.verdict = RecordHead::Verdict::Transition;
   else if (kind == TCPFSM_RECORD_CAUSE) h.verdict = RecordHead::Verdict::Cause;
   else h.verdict = RecordHead::Verdict::Origin;
   return h;
@@ -58,10 +59,14 @@ RecordHead read_head(const void* data, std::size_t size) {
 
 RecordHead dispatch_record(const void* data, std::size_t size, EventHandler& h) {
   const RecordHead head = read_head(data, size);
-  if (head.verdict == RecordHead::Verdict::Transition) {
+  if (head.verdict == RecordHead::Verdict::Transition && head.kind == TCPFSM_RECORD_CLOSE) {
+    tcpfsm_close c;
+    std::memcpy(&c, data, sizeof c);
+    h.on_event(c.event, &c.life);
+  } else if (head.verdict == RecordHead::Verdict::Transition) {
     tcpfsm_event e;
     std::memcpy(&e, data, sizeof e);
-    h.on_event(e);
+    h.on_event(e, nullptr);
   } else if (head.verdict == RecordHead::Verdict::Cause) {
     tcpfsm_cause c;
     std::memcpy(&c, data, sizeof c);

@@ -15,7 +15,8 @@ namespace tcpfsm {
 // What a record's head says, read without reading past the record's size.
 struct RecordHead {
   enum class Verdict {
-    Transition,   // TCPFSM_RECORD_TRANSITION, as long as tcpfsm_event at least
+    Transition,   // TCPFSM_RECORD_TRANSITION, as long as tcpfsm_event at least,
+                  // or TCPFSM_RECORD_CLOSE, as long as tcpfsm_close
     Cause,        // TCPFSM_RECORD_CAUSE, as long as tcpfsm_cause at least
     Origin,       // TCPFSM_RECORD_ORIGIN, as long as tcpfsm_origin at least
     Short,        // shorter than its kind's struct, or than the kind byte itself
@@ -38,7 +39,8 @@ struct RecordHead {
 // the bytes past the struct are not read.
 RecordHead read_head(const void* data, std::size_t size);
 
-// Hands the record at data to h by its kind byte: a transition to on_event,
+// Hands the record at data to h by its kind byte: a transition (with its
+// connection's life, when it is a tcpfsm_close) to on_event,
 // a reset to on_cause, an origin to on_origin, each copied out of the
 // buffer first. A record of an
 // unknown kind, or too short for its kind, goes to neither (as a record of

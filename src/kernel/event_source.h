@@ -48,7 +48,9 @@ struct KernelCounters {
 class EventHandler {
  public:
   virtual ~EventHandler() = default;
-  virtual void on_event(const tcpfsm_event& e) = 0;
+  // life: the connection's, when the record was a tcpfsm_close (a
+  // transition into CLOSE that ends a connection); else nullptr.
+  virtual void on_event(const tcpfsm_event& e, const tcpfsm_life* life) = 0;
   virtual void on_cause(const tcpfsm_cause& c) = 0;
   // Only when stacks are asked for (LoadOptions::stacks).
   virtual void on_origin(const tcpfsm_origin&) {}

@@ -215,7 +215,7 @@ struct Tracer::Impl {
       horizon = detached ? UINT64_MAX : start > TimeOrder::kSlackNs ? start - TimeOrder::kSlackNs : 0;
     }
     const std::size_t n = order.release(
-        horizon, limit, [this](const tcpfsm_event& e) { handler->on_event(e); },
+        horizon, limit, [this](const tcpfsm_event& e, const tcpfsm_life* life) { handler->on_event(e, life); },
         [this](const tcpfsm_cause& c) { handler->on_cause(c); },
         [this](const tcpfsm_origin& o) { handler->on_origin(o); });
     return n >= limit;

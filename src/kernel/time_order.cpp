@@ -1,6 +1,7 @@
 #include "kernel/time_order.h"
 
 #include <algorithm>
+#include <cstddef>
 
 namespace tcpfsm {
 
@@ -11,6 +12,11 @@ RecordHead TimeOrder::push(const void* data, std::size_t size) {
     std::memcpy(&it.u.event, data, sizeof(tcpfsm_event));
     it.ktime_ns = it.u.event.ktime_ns;
     it.kind = TCPFSM_RECORD_TRANSITION;
+    if (head.kind == TCPFSM_RECORD_CLOSE) {
+      tcpfsm_life& l = lives_.emplace_back();
+      std::memcpy(&l, static_cast<const unsigned char*>(data) + offsetof(tcpfsm_close, life), sizeof l);
+      it.life = static_cast<std::uint32_t>(lives_.size());
+    }
   } else if (head.verdict == RecordHead::Verdict::Cause) {
     std::memcpy(&it.u.cause, data, sizeof(tcpfsm_cause));
     it.ktime_ns = it.u.cause.ktime_ns;
@@ -50,6 +56,7 @@ void TimeOrder::compact() {
   if (head_ == items_.size()) {
     items_.clear();
     origins_.clear();
+    lives_.clear();
     head_ = sorted_ = 0;
   } else if (head_ >= 4096 && head_ * 2 >= items_.size()) {
     items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -57,12 +64,17 @@ void TimeOrder::compact() {
     head_ = 0;
     // The waiting items' origins only, renumbered.
     std::vector<tcpfsm_origin> kept;
+    std::vector<tcpfsm_life> kept_lives;
     for (Item& it : items_)
       if (it.kind == TCPFSM_RECORD_ORIGIN) {
         kept.push_back(origins_[it.u.origin]);
         it.u.origin = kept.size() - 1;
+      } else if (it.life) {
+        kept_lives.push_back(lives_[it.life - 1]);
+        it.life = static_cast<std::uint32_t>(kept_lives.size());
       }
     origins_ = std::move(kept);
+    lives_ = std::move(kept_lives);
   }
 }
 

@@ -44,7 +44,8 @@ class TimeOrder {
   std::size_t size() const { return items_.size() - head_; }
   std::size_t ready(std::uint64_t horizon);
 
-  // Hands the records older than horizon to on_event/on_cause/on_origin,
+  // Hands the records older than horizon to on_event (with its life, a
+  // tcpfsm_close's; else nullptr)/on_cause/on_origin,
   // oldest first, at most limit of them; returns how many.
   template <typename OnEvent, typename OnCause, typename OnOrigin>
   std::size_t release(std::uint64_t horizon, std::size_t limit, OnEvent&& on_event, OnCause&& on_cause,
@@ -56,7 +57,7 @@ class TimeOrder {
       switch (it.kind) {
         case TCPFSM_RECORD_CAUSE: on_cause(it.u.cause); break;
         case TCPFSM_RECORD_ORIGIN: on_origin(origins_[it.u.origin]); break;
-        default: on_event(it.u.event); break;
+        default: on_event(it.u.event, it.life ? &lives_[it.life - 1] : nullptr); break;
       }
       ++n;
     }
@@ -68,6 +69,9 @@ class TimeOrder {
   struct Item {
     std::uint64_t ktime_ns;
     std::uint8_t kind;  // tcpfsm_record_kind
+    // A tcpfsm_close's life: 1 + its index into lives_ (kept apart, as
+    // origins are); 0: none. In the padding before the union.
+    std::uint32_t life;
     union {
       tcpfsm_event event;
       tcpfsm_cause cause;
@@ -81,6 +85,7 @@ class TimeOrder {
 
   std::vector<Item> items_;
   std::vector<tcpfsm_origin> origins_;  // the waiting items' origins (and some released ones')
+  std::vector<tcpfsm_life> lives_;      // the waiting items' lives, likewise
   std::size_t head_ = 0;    // items_[head_..] wait
   std::size_t sorted_ = 0;  // items_[head_..sorted_) are in order
 };

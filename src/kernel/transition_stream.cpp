@@ -10,8 +10,8 @@ std::uint64_t diag_key(const Transition& t, bool socket_keys) {
   return socket_keys ? endpoints_key(t.netns, t.ipv6, t.local, t.remote) : t.cookie;
 }
 
-void TransitionStream::on_event(const tcpfsm_event& e) {
-  Transition t = decode(e, clock_);
+void TransitionStream::on_event(const tcpfsm_event& e, const tcpfsm_life* life) {
+  Transition t = decode(e, life, clock_);
   if (t.new_state == number(State::Close)) {
     causes_.take(t.cookie, t.ktime_ns, t.reported);
     recent_closes_[next_close_++ % recent_closes_.size()] = {t.cookie, t.ktime_ns, diag_key(t, socket_keys_)};

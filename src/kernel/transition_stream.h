@@ -43,7 +43,7 @@ class TransitionStream final : public EventHandler {
   // said once the source is loaded, before it is drained.
   void use_socket_keys(bool keys) { socket_keys_ = keys; }
 
-  void on_event(const tcpfsm_event& e) override;
+  void on_event(const tcpfsm_event& e, const tcpfsm_life* life) override;
   void on_cause(const tcpfsm_cause& c) override;
   void on_origin(const tcpfsm_origin& o) override { reader_.origin(o); }
 

@@ -1,6 +1,7 @@
 // JSON lines: one object per record (schema: docs/json-schema.md).
 #include <sys/socket.h>
 
+#include <optional>
 #include <utility>
 
 #include "common/json_text.h"
@@ -67,6 +68,30 @@ void put_totals(Line& l, const Totals& t) {
     put_count(l, sep, c.key(), c.value(t));
   }
   if (!group.empty()) l.raw('}');
+}
+
+// sep "key":n, or null when it is not known.
+template <typename N>
+void put_known(Line& l, char sep, std::string_view key, const std::optional<N>& n) {
+  l.raw(sep).raw('"').raw(key).raw("\":");
+  if (n)
+    l.uint(*n);
+  else
+    l.raw("null");
+}
+
+// ,"life":{...}: what the connection did (a CLOSE that ends one).
+void put_life(Line& l, const ConnectionLife& c) {
+  l.raw(R"(,"life":{"role":")").raw(role_name(c.role)).raw('"');
+  put_known(l, ',', "duration_ns", c.duration_ns);
+  put_known(l, ',', "rx_bytes", c.rx_bytes);
+  put_known(l, ',', "tx_bytes", c.tx_bytes);
+  put_known(l, ',', "segs_in", c.segs_in);
+  put_known(l, ',', "segs_out", c.segs_out);
+  put_known(l, ',', "retrans", c.retrans);
+  put_known(l, ',', "srtt_us", c.srtt_us);
+  put_known(l, ',', "rttvar_us", c.rttvar_us);
+  l.raw('}');
 }
 
 void put_head(Line& l, std::string_view type, std::uint64_t wall_ns) {
@@ -180,6 +205,7 @@ class JsonFormatter final : public Formatter {
     if (t.cause != Cause::None) put_field(l, "cause", cause_name(t.cause));
     if (t.reported.kernel.error) put_field(l, "error", errno_name(t.reported.kernel.error));
     if (!t.rst_reason.empty()) put_field(l, "rst_reason", t.rst_reason);
+    if (t.life) put_life(l, *t.life);
     l.raw(R"(,"verdict":")").raw(verdict_name(v.kind)).raw('"');
     if (v.kind != VerdictKind::Ok) l.raw(R"(,"reason":)").string(v.reason);
     l.raw("}\n");

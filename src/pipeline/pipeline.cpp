@@ -51,6 +51,16 @@ void Pipeline::transition(Transition& decoded) {
   if (!options_.kernel_time && !first && p.v.kind != VerdictKind::Gap && t.ktime_ns >= rec->last_ktime_ns)
     t.old_ns = t.ktime_ns - rec->last_ktime_ns;
   rec->last_ktime_ns = t.ktime_ns;
+  if (is_lifecycle_start(t.old_state, t.new_state)) {
+    rec->born_ktime_ns = t.ktime_ns;
+    rec->role = t.new_state == number(State::SynSent) ? Role::Client
+                : t.old_state == number(State::Listen) ? Role::Server
+                                                        : Role::Unknown;
+  }
+  // The kernel kept no per-socket state: the start is this run's to know.
+  if (t.life && !t.life->duration_ns && rec->born_ktime_ns && rec->born_ktime_ns <= t.ktime_ns)
+    t.life->duration_ns = t.ktime_ns - rec->born_ktime_ns;
+  if (t.life && t.life->role == Role::Unknown) t.life->role = rec->role;
   rec->netns = t.netns;
   rec->pid = t.pid;
   rec->ipv6 = t.ipv6;

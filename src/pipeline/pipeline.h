@@ -53,9 +53,9 @@ class Pipeline final : private TransitionStream::Reader {
  public:
   Pipeline(const PipelineOptions& options, Sink& sink);
 
-  // One event from the ring buffer.
-  void on_event(const tcpfsm_event& e) {
-    if (!full()) stream_.on_event(e);  // past --count: read but not written
+  // One event from the ring buffer (life: a tcpfsm_close's).
+  void on_event(const tcpfsm_event& e, const tcpfsm_life* life = nullptr) {
+    if (!full()) stream_.on_event(e, life);  // past --count: read but not written
   }
   // A reset report from the ring buffer: joined to the transition it explains.
   void on_cause(const tcpfsm_cause& c) { stream_.on_cause(c); }

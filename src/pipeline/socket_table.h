@@ -32,6 +32,10 @@ struct SocketRecord {
   bool ipv6 = false;
   Endpoint local, remote;           // as of its last event: matched with sock_diag without cookies
   Owner owner;
+  // Its lifecycle's start, when this run saw it: the life's duration and
+  // role where the kernel keeps no per-socket state (0: not seen).
+  std::uint64_t born_ktime_ns = 0;
+  Role role = Role::Unknown;
 };
 
 class SocketTable {

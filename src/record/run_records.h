@@ -24,7 +24,7 @@ struct Losses {
 };
 
 // Version of the JSON record layout (docs/json-schema.md); bump on any change.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // What a log needs to explain itself without the host it came from.
 struct StartInfo {

@@ -13,6 +13,7 @@
 
 #include "common/endpoint.h"
 #include "common/container.h"
+#include "record/connection_life.h"
 #include "model/causes.h"
 #include "tcpfsm/event.h"
 
@@ -86,6 +87,10 @@ struct Transition {
   // from leaves the table at CLOSE, before the event is written.
   std::int32_t owner_pid = 0;
   std::string owner_comm;
+  // Into CLOSE, ending a connection: what it did (tcpfsm_close). Its
+  // duration and role are the pipeline's where the kernel kept no
+  // per-socket state.
+  std::optional<ConnectionLife> life;
 };
 
 }  // namespace tcpfsm

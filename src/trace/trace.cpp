@@ -98,9 +98,9 @@ class Session final : public EventHandler {
     last_flush_ = last_stats_ = last_crosscheck_ = Clock::now();
   }
 
-  void on_event(const tcpfsm_event& e) override {
+  void on_event(const tcpfsm_event& e, const tcpfsm_life* life) override {
     ++received_;
-    if (!reader_gone()) pipeline_->on_event(e);
+    if (!reader_gone()) pipeline_->on_event(e, life);
   }
 
   void on_cause(const tcpfsm_cause& c) override {

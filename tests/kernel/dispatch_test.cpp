@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "support/kernel_records.h"
@@ -18,6 +19,7 @@ namespace tcpfsm {
 namespace {
 
 using test::cause_record;
+using test::close_record;
 using test::origin_record;
 using test::transition_record;
 using Verdict = RecordHead::Verdict;
@@ -26,7 +28,11 @@ struct Recorder final : EventHandler {
   std::vector<tcpfsm_event> events;
   std::vector<tcpfsm_cause> causes;
   std::vector<tcpfsm_origin> origins;
-  void on_event(const tcpfsm_event& e) override { events.push_back(e); }
+  std::vector<std::optional<tcpfsm_life>> lives;  // per event: its life, if it had one
+  void on_event(const tcpfsm_event& e, const tcpfsm_life* life) override {
+    events.push_back(e);
+    lives.push_back(life ? std::optional<tcpfsm_life>(*life) : std::nullopt);
+  }
   void on_cause(const tcpfsm_cause& c) override { causes.push_back(c); }
   void on_origin(const tcpfsm_origin& o) override { origins.push_back(o); }
 };
@@ -108,7 +114,7 @@ TEST(DispatchRecord, ALongerRecordIsReadAsItsKind) {
 
 TEST(DispatchRecord, AnUnknownKindIsRefused) {
   Recorder r;
-  for (int kind : {0, 4, 255}) {
+  for (int kind : {0, 5, 255}) {
     tcpfsm_event e = transition_record(1, 1);
     e.record = static_cast<std::uint8_t>(kind);
     const RecordHead h = dispatch(bytes(e), r);
@@ -122,6 +128,31 @@ TEST(DispatchRecord, AnUnknownKindIsRefused) {
   EXPECT_EQ(dispatch(bytes(c), r).rejection(), "a record of unknown kind 0, 24 bytes");
   EXPECT_TRUE(r.events.empty());
   EXPECT_TRUE(r.causes.empty());
+}
+
+TEST(DispatchRecord, AConnectionsEndCarriesItsLife) {
+  Recorder r;
+  tcpfsm_close c = close_record(5, 9);
+  c.event.old_state = static_cast<std::uint8_t>(State::LastAck);
+  c.life.rx_bytes = 1000;
+  c.life.tx_bytes = 300;
+  const RecordHead h = dispatch(bytes(c), r);
+  EXPECT_TRUE(h.ok());
+  EXPECT_EQ(h.kind, TCPFSM_RECORD_CLOSE);
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].cookie, 9u);
+  EXPECT_EQ(r.events[0].old_state, static_cast<std::uint8_t>(State::LastAck));
+  ASSERT_TRUE(r.lives[0].has_value());
+  EXPECT_EQ(r.lives[0]->rx_bytes, 1000u);
+  EXPECT_EQ(r.lives[0]->tx_bytes, 300u);
+  // A plain transition has none.
+  dispatch(bytes(transition_record(6, 9)), r);
+  ASSERT_EQ(r.lives.size(), 2u);
+  EXPECT_FALSE(r.lives[1].has_value());
+  // Cut after the event: refused whole, not taken for a transition.
+  EXPECT_EQ(dispatch(bytes(c, sizeof(tcpfsm_event)), r).rejection(),
+            "a connection's end record (kind 4) of 112 bytes: shorter than tcpfsm_close's 160");
+  EXPECT_EQ(r.events.size(), 2u);
 }
 
 TEST(DispatchRecord, AShortRecordIsRefused) {

@@ -23,7 +23,7 @@ struct Seen {
   std::size_t release(TimeOrder& o, std::uint64_t horizon, std::size_t limit = SIZE_MAX) {
     return o.release(
         horizon, limit,
-        [&](const tcpfsm_event& e) { out.push_back("e" + std::to_string(e.ktime_ns) + "/" + std::to_string(e.cookie)); },
+        [&](const tcpfsm_event& e, const tcpfsm_life*) { out.push_back("e" + std::to_string(e.ktime_ns) + "/" + std::to_string(e.cookie)); },
         [&](const tcpfsm_cause& c) { out.push_back("c" + std::to_string(c.ktime_ns) + "/" + std::to_string(c.cookie)); },
         [&](const tcpfsm_origin& g) { out.push_back("o" + std::to_string(g.ktime_ns) + "/" + std::to_string(g.ino)); });
   }
@@ -124,7 +124,7 @@ TEST(TimeOrder, OriginsComeInOrderAndWholeAcrossCompactions) {
   std::size_t n = 0;
   std::vector<std::uint64_t> third;
   while (const std::size_t k = o.release(
-             UINT64_MAX, 5000, [&](const tcpfsm_event&) { ++n; },
+             UINT64_MAX, 5000, [&](const tcpfsm_event&, const tcpfsm_life*) { ++n; },
              [&](const tcpfsm_cause&) { ADD_FAILURE(); },
              [&](const tcpfsm_origin& g) {
                ++n;

@@ -47,8 +47,8 @@ using test::reset_record;
 TEST(TransitionStream, DecodesEachEventInOrder) {
   Seen seen;
   TransitionStream s(seen);
-  s.on_event(event(7, 1000, State::SynSent, State::Established));
-  s.on_event(event(8, 2000, State::Established, State::CloseWait, 8081));
+  s.on_event(event(7, 1000, State::SynSent, State::Established), nullptr);
+  s.on_event(event(8, 2000, State::Established, State::CloseWait, 8081), nullptr);
   ASSERT_EQ(seen.transitions.size(), 2u);
   EXPECT_EQ(seen.transitions[0].cookie, 7u);
   EXPECT_EQ(seen.transitions[0].new_state, number(State::Established));
@@ -61,7 +61,7 @@ TEST(TransitionStream, AResetBeforeItsCloseRidesOnIt) {
   TransitionStream s(seen);
   s.on_cause(reset_record(7, 1000, TCPFSM_CAUSE_RST_RECEIVED, State::Established));
   EXPECT_EQ(s.causes_waiting(), 1u);
-  s.on_event(event(7, 1500, State::Established, State::Close));
+  s.on_event(event(7, 1500, State::Established, State::Close), nullptr);
   ASSERT_EQ(seen.transitions.size(), 1u);
   EXPECT_TRUE(seen.transitions[0].reported.kernel.rst_received);
   EXPECT_EQ(s.causes_waiting(), 0u);
@@ -71,8 +71,8 @@ TEST(TransitionStream, AResetBeforeItsCloseRidesOnIt) {
 TEST(TransitionStream, AResetAfterItsCloseComesWithTheCloseKey) {
   Seen seen;
   TransitionStream s(seen);
-  s.on_event(event(7, 1000, State::Established, State::Close));
-  s.on_event(event(9, 1100, State::Established, State::Close, 9090));  // another socket's end between
+  s.on_event(event(7, 1000, State::Established, State::Close), nullptr);
+  s.on_event(event(9, 1100, State::Established, State::Close, 9090), nullptr);  // another socket's end between
   s.on_cause(reset_record(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 1u);
   EXPECT_EQ(seen.late[0].cookie, 7u);
@@ -84,7 +84,7 @@ TEST(TransitionStream, WithSocketKeysTheCloseIsMatchedByNamespaceAndEndpoints) {
   Seen seen;
   TransitionStream s(seen);
   s.use_socket_keys(true);
-  s.on_event(event(7, 1000, State::Established, State::Close));
+  s.on_event(event(7, 1000, State::Established, State::Close), nullptr);
   s.on_cause(reset_record(7, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 1u);
   const Transition& t = seen.transitions[0];
@@ -97,7 +97,7 @@ TEST(TransitionStream, WithSocketKeysTheCloseIsMatchedByNamespaceAndEndpoints) {
 TEST(TransitionStream, AResetTooLongAfterAnyCloseOfItsSocketHasNoKey) {
   Seen seen;
   TransitionStream s(seen);
-  s.on_event(event(7, 1000, State::Established, State::Close));
+  s.on_event(event(7, 1000, State::Established, State::Close), nullptr);
   s.on_cause(reset_record(7, 1000 + CauseJoin::kWindowNs + 1, TCPFSM_CAUSE_RST_SENT, State::Close));
   s.on_cause(reset_record(5, 1200, TCPFSM_CAUSE_RST_SENT, State::Close));  // no close of socket 5 at all
   ASSERT_EQ(seen.late.size(), 2u);
@@ -108,8 +108,8 @@ TEST(TransitionStream, AResetTooLongAfterAnyCloseOfItsSocketHasNoKey) {
 TEST(TransitionStream, OnlyTheLastClosesAreKept) {
   Seen seen;
   TransitionStream s(seen);
-  s.on_event(event(7, 1000, State::Established, State::Close));
-  for (std::uint64_t i = 0; i < 256; ++i) s.on_event(event(100 + i, 1001 + i, State::Established, State::Close));
+  s.on_event(event(7, 1000, State::Established, State::Close), nullptr);
+  for (std::uint64_t i = 0; i < 256; ++i) s.on_event(event(100 + i, 1001 + i, State::Established, State::Close), nullptr);
   s.on_cause(reset_record(7, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));  // pushed out by 256 newer ends
   s.on_cause(reset_record(355, 1300, TCPFSM_CAUSE_RST_SENT, State::Close));
   ASSERT_EQ(seen.late.size(), 2u);

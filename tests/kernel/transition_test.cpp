@@ -39,7 +39,7 @@ std::string addr_text(bool v6, const Endpoint& ep) {
 
 TEST(Decode, Ipv4EventKeepsEveryField) {
   const auto e = v4_event();
-  const Transition t = decode(e, ClockMap{1'000});
+  const Transition t = decode(e, nullptr, ClockMap{1'000});
   EXPECT_EQ(t.ktime_ns, 5'000'000'000u);
   EXPECT_EQ(t.wall_ns, 5'000'001'000u);
   EXPECT_EQ(t.cookie, 77u);
@@ -61,26 +61,26 @@ TEST(Decode, Ipv4EventKeepsEveryField) {
 TEST(Decode, OldNsIsAbsentWhenTheSocketWasFirstSeen) {
   auto e = v4_event();
   e.flags = 0;
-  EXPECT_FALSE(decode(e, {}).old_ns.has_value());
+  EXPECT_FALSE(decode(e, nullptr, {}).old_ns.has_value());
 }
 
 TEST(Decode, KernelTaskFlag) {
   auto e = v4_event();
-  EXPECT_FALSE(decode(e, {}).kernel_task);
+  EXPECT_FALSE(decode(e, nullptr, {}).kernel_task);
   e.flags |= TCPFSM_F_KERNEL_TASK;
-  EXPECT_TRUE(decode(e, {}).kernel_task);
+  EXPECT_TRUE(decode(e, nullptr, {}).kernel_task);
 }
 
 TEST(Decode, Netns) {
   auto e = v4_event();
   e.netns = 4026531840;
-  EXPECT_EQ(decode(e, {}).netns, 4026531840u);
+  EXPECT_EQ(decode(e, nullptr, {}).netns, 4026531840u);
 }
 
 TEST(Decode, CommOfFullLengthHasNoTerminator) {
   auto e = v4_event();
   std::memcpy(e.comm, "0123456789abcdef", 16);
-  EXPECT_EQ(decode(e, {}).comm, "0123456789abcdef");
+  EXPECT_EQ(decode(e, nullptr, {}).comm, "0123456789abcdef");
 }
 
 TEST(Decode, Ipv6AndMappedAddresses) {
@@ -88,7 +88,7 @@ TEST(Decode, Ipv6AndMappedAddresses) {
   e.family = AF_INET6;
   inet_pton(AF_INET6, "2001:db8::1", e.laddr);
   inet_pton(AF_INET6, "::ffff:192.0.2.7", e.raddr);
-  const Transition t = decode(e, {});
+  const Transition t = decode(e, nullptr, {});
   EXPECT_TRUE(t.ipv6);
   EXPECT_EQ(addr_text(true, t.local), "2001:db8::1");
   EXPECT_EQ(addr_text(true, t.remote), "::ffff:192.0.2.7");
@@ -102,4 +102,45 @@ TEST(Decode, ClockMapTracksRealtime) {
   const auto mono_ns = mono.tv_sec * 1'000'000'000LL + mono.tv_nsec;
   const auto real_ns = real.tv_sec * 1'000'000'000LL + real.tv_nsec;
   EXPECT_LT(std::llabs(mono_ns + m.mono_to_wall_ns - real_ns), 5'000'000LL);  // within 5 ms
+}
+
+TEST(Decode, AConnectionsLifeKeepsWhatTheKernelRead) {
+  tcpfsm_close c = test::close_record(9'000'000, 77);
+  c.life.born_ns = 1'000'000;
+  c.life.role = TCPFSM_ROLE_SERVER;
+  c.life.rx_bytes = 1000;
+  c.life.tx_bytes = 300;
+  c.life.segs_in = 6;
+  c.life.segs_out = 3;
+  c.life.retrans = 2;
+  c.life.srtt_us = 18;
+  c.life.rttvar_us = 9;
+  const Transition t = decode(c.event, &c.life, {});
+  ASSERT_TRUE(t.life.has_value());
+  EXPECT_EQ(t.life->role, Role::Server);
+  EXPECT_EQ(t.life->duration_ns, 8'000'000u);
+  EXPECT_EQ(t.life->rx_bytes, 1000u);
+  EXPECT_EQ(t.life->tx_bytes, 300u);
+  EXPECT_EQ(t.life->segs_in, 6u);
+  EXPECT_EQ(t.life->segs_out, 3u);
+  EXPECT_EQ(t.life->retrans, 2u);
+  EXPECT_EQ(t.life->srtt_us, 18u);
+  EXPECT_EQ(t.life->rttvar_us, 9u);
+  EXPECT_FALSE(decode(c.event, nullptr, {}).life.has_value());
+}
+
+TEST(Decode, WhatTheKernelCouldNotTellIsUnknownNotZero) {
+  tcpfsm_close c = test::close_record(9'000'000, 77);
+  c.life.fields = TCPFSM_LIFE_RX_BYTES | TCPFSM_LIFE_TX_BYTES | TCPFSM_LIFE_RTT;  // no segment counters
+  c.life.rttvar_us = 250'000;  // the kernel's first guess: srtt 0 says no RTT was measured
+  const Transition t = decode(c.event, &c.life, {});
+  ASSERT_TRUE(t.life.has_value());
+  EXPECT_EQ(t.life->role, Role::Unknown);
+  EXPECT_FALSE(t.life->duration_ns.has_value());  // born_ns 0: the start was not seen
+  EXPECT_EQ(t.life->rx_bytes, 0u);                // read, and 0 (a refused connection)
+  EXPECT_FALSE(t.life->segs_in.has_value());
+  EXPECT_FALSE(t.life->segs_out.has_value());
+  EXPECT_FALSE(t.life->retrans.has_value());
+  EXPECT_FALSE(t.life->srtt_us.has_value());
+  EXPECT_FALSE(t.life->rttvar_us.has_value());
 }

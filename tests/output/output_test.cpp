@@ -186,7 +186,7 @@ TEST(JsonOutput, StartRecordDescribesTheRun) {
   std::string out;
   make_formatter(Format::Json)->start(out, s);
   EXPECT_EQ(out,
-            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":3,"cause":"rotate",)"
+            R"({"type":"start","ts":"2026-11-21T07:42:31.000001500Z","schema":4,"cause":"rotate",)"
             R"("tcpfsm":"0.1.0","host":"db-7","kernel":"6.18.44","boot_id":"b00t","attach":"tp_btf",)"
             R"("model":"linux","filters":{"family":"ipv6","ports":[443,8443],"lports":[],"rports":[5432],)"
             R"("states":["CLOSE_WAIT"],"netns":[4026531840],"cgroups":["/system.slice/nginx.service"],"pid":77},)"

@@ -101,6 +101,44 @@ TEST(Pipeline, OldNsFromConsecutiveEventsOfASocket) {
   EXPECT_EQ(r[0]["cookie"], 2);  // a socket cookie is the lifecycle's id as it is
 }
 
+// A connection's end as the kernel writes it without per-socket state:
+// counters, no birth, no role.
+tcpfsm_close end_of(std::uint64_t cookie, int old_state, std::uint64_t ktime_ns, std::uint64_t rx, std::uint64_t tx) {
+  tcpfsm_close c = test::close_record(ktime_ns, cookie);
+  c.event = event(cookie, old_state, kClose, ktime_ns);
+  c.event.record = TCPFSM_RECORD_CLOSE;
+  c.life.rx_bytes = rx;
+  c.life.tx_bytes = tx;
+  return c;
+}
+
+TEST(Pipeline, ALifesDurationAndRoleComeFromTheStartThisRunSaw) {
+  Feed run(false);
+  run.feed({event(1, kClose, kSynSent, 1000), event(1, kSynSent, kEstablished, 1500),
+            event(1, kEstablished, kFinWait1, 1600), event(1, kFinWait1, kFinWait2, 1700),
+            event(2, kListen, kSynRecv, 2000), event(2, kSynRecv, kEstablished, 2100),
+            event(2, kEstablished, kCloseWait, 2200), event(2, kCloseWait, kLastAck, 2300)});
+  const tcpfsm_close client = end_of(1, kFinWait2, 9000, 300, 1000), server = end_of(2, kLastAck, 9500, 1000, 300);
+  // A socket this run first saw established: its start is not known.
+  const tcpfsm_close earlier = end_of(3, kLastAck, 9600, 5, 6);
+  run.pipeline->on_event(event(3, kCloseWait, kLastAck, 9550));
+  run.pipeline->on_event(client.event, &client.life);
+  run.pipeline->on_event(server.event, &server.life);
+  run.pipeline->on_event(earlier.event, &earlier.life);
+  const auto r = run.feed({}, /*last=*/true);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[1]["life"]["role"], "client");
+  EXPECT_EQ(r[1]["life"]["duration_ns"], 8000);  // from connect()
+  EXPECT_EQ(r[1]["life"]["rx_bytes"], 300);
+  EXPECT_EQ(r[1]["life"]["tx_bytes"], 1000);
+  EXPECT_EQ(r[2]["life"]["role"], "server");
+  EXPECT_EQ(r[2]["life"]["duration_ns"], 7500);  // from the SYN that made the child
+  EXPECT_EQ(r[3]["life"]["role"], "unknown");
+  EXPECT_TRUE(r[3]["life"]["duration_ns"].is_null());
+  EXPECT_EQ(r[3]["life"]["tx_bytes"], 6);
+  EXPECT_FALSE(r[0].contains("life"));  // not an end
+}
+
 TEST(PipelineCauses, AResetBeforeItsTransitionAndTheSocketsErrorExplainIt) {
   Feed run(false);
   run.feed({event(1, kClose, kSynSent, 1000), event(1, kSynSent, kEstablished, 1100)});

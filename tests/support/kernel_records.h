@@ -18,6 +18,19 @@ inline tcpfsm_event transition_record(std::uint64_t ktime_ns = 0, std::uint64_t 
   return e;
 }
 
+// A connection's end: its transition into CLOSE (the rest of the event
+// zeroed) and its life, all of whose counters the kernel had.
+inline tcpfsm_close close_record(std::uint64_t ktime_ns = 0, std::uint64_t cookie = 0) {
+  tcpfsm_close c{};
+  c.event.ktime_ns = ktime_ns;
+  c.event.cookie = cookie;
+  c.event.record = TCPFSM_RECORD_CLOSE;
+  c.event.new_state = static_cast<std::uint8_t>(State::Close);
+  c.life.fields = TCPFSM_LIFE_RX_BYTES | TCPFSM_LIFE_TX_BYTES | TCPFSM_LIFE_SEGS_IN | TCPFSM_LIFE_SEGS_OUT |
+                  TCPFSM_LIFE_RETRANS | TCPFSM_LIFE_RTT;
+  return c;
+}
+
 inline tcpfsm_cause cause_record(std::uint64_t ktime_ns = 0, std::uint64_t cookie = 0) {
   tcpfsm_cause c{};
   c.ktime_ns = ktime_ns;
