@@ -142,9 +142,10 @@ TEST_P(LifeBothWays, BothEndsSayTheExactPayloadEachWayAndTheirRole) {
     EXPECT_GE((*l)["segs_in"].get<std::uint64_t>(), 3u);
   }
   // No other transition carries a life.
-  for (const json& e : t) {
-    if (e["new"] != "CLOSE") EXPECT_FALSE(e.contains("life")) << e.dump();
-  }
+  for (const json& e : t)
+    if (e["new"] != "CLOSE") {
+      EXPECT_FALSE(e.contains("life")) << e.dump();
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Life, LifeBothWays, ::testing::Bool(),
