@@ -191,6 +191,17 @@ JournalEntry journal_transition_entry(const Transition& t, const Verdict& v) {
   if (!cause.empty()) e.add("CAUSE", cause);
   if (!error.empty()) e.add("ERROR", error);
   if (!t.rst_reason.empty()) e.add("RST_REASON", t.rst_reason);
+  if (const auto& l = t.life) {  // the JSON's life.x as LIFE_X; a null is not written
+    e.add("LIFE_ROLE", role_name(l->role));
+    if (l->duration_ns) e.add("LIFE_DURATION_NS", *l->duration_ns);
+    if (l->rx_bytes) e.add("LIFE_RX_BYTES", *l->rx_bytes);
+    if (l->tx_bytes) e.add("LIFE_TX_BYTES", *l->tx_bytes);
+    if (l->segs_in) e.add("LIFE_SEGS_IN", *l->segs_in);
+    if (l->segs_out) e.add("LIFE_SEGS_OUT", *l->segs_out);
+    if (l->retrans) e.add("LIFE_RETRANS", *l->retrans);
+    if (l->srtt_us) e.add("LIFE_SRTT_US", *l->srtt_us);
+    if (l->rttvar_us) e.add("LIFE_RTTVAR_US", *l->rttvar_us);
+  }
   e.add("VERDICT", verdict_name(v.kind));
   if (v.kind != VerdictKind::Ok) e.add("REASON", v.reason);
 

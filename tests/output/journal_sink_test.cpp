@@ -47,6 +47,23 @@ TEST(JournalEntries, TransitionFieldsAreTheJsonKeysUpperCased) {
                 "SYSLOG_IDENTIFIER=tcpfsm"}));
 }
 
+TEST(JournalEntries, ALifeIsItsKnownMembersPrefixed) {
+  Transition t = transition();
+  t.new_state = 7;  // CLOSE
+  t.life.emplace();
+  t.life->role = Role::Server;
+  t.life->duration_ns = 94385;
+  t.life->rx_bytes = 1000;
+  t.life->tx_bytes = 300;
+  const JournalEntry e = journal_transition_entry(t, {});
+  EXPECT_EQ(e.get("LIFE_ROLE"), "server");
+  EXPECT_EQ(e.get("LIFE_DURATION_NS"), "94385");
+  EXPECT_EQ(e.get("LIFE_RX_BYTES"), "1000");
+  EXPECT_EQ(e.get("LIFE_TX_BYTES"), "300");
+  EXPECT_EQ(e.get("LIFE_SRTT_US"), std::nullopt);  // the JSON's null
+  EXPECT_EQ(e.get("LIFE_RETRANS"), std::nullopt);
+}
+
 TEST(JournalEntries, PriorityFollowsTheVerdict) {
   EXPECT_EQ(journal_priority(VerdictKind::Ok), 6);
   EXPECT_EQ(journal_priority(VerdictKind::Gap), 5);
