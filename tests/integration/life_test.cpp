@@ -115,7 +115,9 @@ TEST_P(LifeBothWays, BothEndsSayTheExactPayloadEachWayAndTheirRole) {
   constexpr std::size_t kUp = 300'001, kDown = 7'777;
   TraceRun run(by_port ? std::vector<std::string>{"-p", std::to_string(port)}
                        : std::vector<std::string>{"--netns", own_netns_inode()});
+  const std::uint64_t before = retrans_segs();
   const Exchange x = exchange(Family::V4, port, kUp, kDown);
+  const std::uint64_t retransmitted = retrans_segs() - before;
   ASSERT_TRUE(run.wait_for_transitions(12));
   ASSERT_EQ(run.stop(), 0);
   const auto t = run.transitions();
@@ -130,8 +132,9 @@ TEST_P(LifeBothWays, BothEndsSayTheExactPayloadEachWayAndTheirRole) {
   EXPECT_EQ(c["rx_bytes"], kDown);
   EXPECT_EQ(s["tx_bytes"], kDown);
   EXPECT_EQ(s["rx_bytes"], kUp);
-  EXPECT_EQ(c["retrans"], 0);
-  EXPECT_EQ(s["retrans"], 0);
+  // None on loopback, as a rule; but a guest under emulation may stall past
+  // a timer: whatever the kernel counted in this namespace, the two ends say.
+  EXPECT_EQ(c["retrans"].get<std::uint64_t>() + s["retrans"].get<std::uint64_t>(), retransmitted);
   for (const json* l : {&c, &s}) {
     ASSERT_TRUE((*l)["duration_ns"].is_number()) << l->dump();
     EXPECT_GT((*l)["duration_ns"].get<std::uint64_t>(), 0u);
