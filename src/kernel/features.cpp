@@ -42,6 +42,7 @@ Features probe() {
   f.rst_reason_arg = k.send_reset_args >= 3;
   f.rst_reason_names = !RstReasons::kernel().empty();
   f.task_file_iter = k.task_file_iter;
+  f.life_missing = k.tcp_sock_missing;
   // A kernel may let anyone create these maps: then their "yes" stands.
   f.bpf_denied = !has_bpf_privileges();
   f.tracefs_mountable = (effective_capabilities() >> CAP_SYS_ADMIN) & 1U;
@@ -86,6 +87,16 @@ std::string describe(const Features& f) {
   // As the mode trace loads where nothing is refused: tp_btf where there is one.
   for (const std::string& m : cause_sources(f.tp_btf ? AttachMode::TpBtf : AttachMode::Tracepoint, f).missing)
     s += "  missing: " + m + "\n";
+  s += "connection lives (tcp_sock counters at each end): ";
+  if (!f.btf)
+    s += "cannot tell without kernel BTF\n";
+  else if (f.life_missing.empty())
+    s += "yes\n";
+  else {
+    s += "partly: no";
+    for (const std::string& m : f.life_missing) s += " " + m;
+    s += " (null in the life)\n";
+  }
   s += std::string("BPF task_file iterator (socket owners without /proc): ") +
        (f.task_file_iter ? "yes" : "no (owners are looked up in /proc)") + "\n";
   s += std::string("tracepoint syscalls/sys_exit_accept4 (owners of accepted sockets closed before they are "

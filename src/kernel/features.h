@@ -23,6 +23,9 @@ struct Features {
   bool rst_sent_tp = false;       // tcp/tcp_send_reset in tracefs
   bool task_file_iter = false;  // BPF task_file iterator (5.8+, BTF): socket owners without /proc
   bool accept_hook = false;     // syscalls:sys_exit_accept4 in tracefs: the owners of accepted sockets
+  // The tcp_sock counters a connection's life reads that this kernel lacks
+  // (known with BTF only).
+  std::vector<std::string> life_missing;
   // Without privilege some probes get no answer, and their "no" above means
   // "cannot tell": describe() says so.
   bool bpf_denied = false;      // bpf() needs privilege here: ringbuf, sk_storage

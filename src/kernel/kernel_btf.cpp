@@ -60,6 +60,9 @@ KernelBtf read_kernel_btf() {
   // libbpf looks iterator targets up as "bpf_iter_<target>" functions.
   k.task_file_iter = btf__find_by_name_kind(b.get(), "bpf_iter_task_file", BTF_KIND_FUNC) > 0;
   k.rst_reasons = enumerators(b.get(), "sk_rst_reason");
+  for (const char* m : {"bytes_received", "bytes_sent", "bytes_retrans", "segs_in", "segs_out", "total_retrans",
+                        "srtt_us", "mdev_us"})
+    if (member_offset(b.get(), "tcp_sock", m) < 0) k.tcp_sock_missing.emplace_back(m);
   k.cgroup_ancestors_offset = member_offset(b.get(), "cgroup", "ancestors");
   if (k.cgroup_ancestors_offset < 0) {
     k.cgroup_ancestors_offset = member_offset(b.get(), "cgroup", "ancestor_ids");

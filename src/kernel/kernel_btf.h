@@ -25,6 +25,9 @@ struct KernelBtf {
   // the member a kernel lacks.
   int cgroup_ancestors_offset = -1;
   bool cgroup_ancestor_ids = false;
+  // The tcp_sock counters a connection's life reads (bpf/tcpfsm.bpf.c
+  // read_life) that this kernel lacks: the life says null for them.
+  std::vector<std::string> tcp_sock_missing;
   // enum sk_rst_reason: value, name.
   std::vector<std::pair<std::uint32_t, std::string>> rst_reasons;
 };
