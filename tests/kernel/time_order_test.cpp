@@ -23,7 +23,9 @@ struct Seen {
   std::size_t release(TimeOrder& o, std::uint64_t horizon, std::size_t limit = SIZE_MAX) {
     return o.release(
         horizon, limit,
-        [&](const tcpfsm_event& e, const tcpfsm_life*) { out.push_back("e" + std::to_string(e.ktime_ns) + "/" + std::to_string(e.cookie)); },
+        [&](const tcpfsm_event& e, const tcpfsm_life*) {
+          out.push_back("e" + std::to_string(e.ktime_ns) + "/" + std::to_string(e.cookie));
+        },
         [&](const tcpfsm_cause& c) { out.push_back("c" + std::to_string(c.ktime_ns) + "/" + std::to_string(c.cookie)); },
         [&](const tcpfsm_origin& g) { out.push_back("o" + std::to_string(g.ktime_ns) + "/" + std::to_string(g.ino)); });
   }
@@ -141,6 +143,32 @@ TEST(TimeOrder, OriginsComeInOrderAndWholeAcrossCompactions) {
   o.push(&e, sizeof e);
   s.release(o, UINT64_MAX);
   EXPECT_EQ(s.out, (std::vector<std::string>{"o5/9", "e5/1"}));
+}
+
+// A connection's end keeps its own life: in time order with the rest, and
+// through compactions, while the transitions around it have none.
+TEST(TimeOrder, LivesStayWithTheirEndsAcrossCompactions) {
+  TimeOrder o;
+  for (std::uint64_t i = 0; i < 6000; ++i) {
+    auto e = transition_record(10 * i + 5, i);  // read first, later in time
+    o.push(&e, sizeof e);
+    auto c = test::close_record(10 * i, i);
+    c.life.rx_bytes = 1000 + i;
+    o.push(&c, sizeof c);
+  }
+  std::size_t ends = 0, plain = 0, wrong = 0;
+  while (o.release(
+      UINT64_MAX, 5000,
+      [&](const tcpfsm_event& e, const tcpfsm_life* l) {
+        if (!l) return void(++plain);
+        ++ends;
+        if (e.record != TCPFSM_RECORD_CLOSE || l->rx_bytes != 1000 + e.cookie || e.ktime_ns % 10) ++wrong;
+      },
+      [&](const tcpfsm_cause&) { ADD_FAILURE(); }, [&](const tcpfsm_origin&) { ADD_FAILURE(); })) {
+  }
+  EXPECT_EQ(ends, 6000u);
+  EXPECT_EQ(plain, 6000u);
+  EXPECT_EQ(wrong, 0u);
 }
 
 TEST(TimeOrder, ManyRecordsCompactAsTheyGo) {
