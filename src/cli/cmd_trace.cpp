@@ -9,6 +9,20 @@
 #include "trace/trace.h"
 
 namespace tcpfsm::cli {
+namespace {
+
+// What --lifetimes cannot mean: each refused with the reason.
+void refuse_with_lifetimes(const TraceOptions& o, std::uint64_t count) {
+  if (o.format == Format::None) throw CLI::ValidationError("--lifetimes", "writes connections' ends: not with -f none");
+  if (o.wide) throw CLI::ValidationError("--lifetimes", "has columns of its own: not with -w");
+  // A connection's end is one of its transitions into CLOSE, and who held it
+  // is on the others: a state filter would drop some of both.
+  if (o.load.filters.states)
+    throw CLI::ValidationError("--lifetimes", "needs every transition of a connection: not with --state");
+  if (count) throw CLI::ValidationError("--lifetimes", "-n counts transitions, not connections: not with -n (use -d)");
+}
+
+}  // namespace
 
 void add_trace(CLI::App& app, Command& run) {
   auto* cmd = app.add_subcommand("trace", "Trace TCP state transitions live");
@@ -63,7 +77,13 @@ void add_trace(CLI::App& app, Command& run) {
       *cmd, opts,
       {"with --metrics: state counted by tcpfsm_stuck_sockets", "with --metrics: counted as stuck after DURATION in the state",
        metrics_opt});
-  cmd->add_flag("-w,--wide", opts->wide, "table: add each socket's network namespace and cgroup (or container)");
+  cmd->add_flag("-w,--wide", opts->wide,
+                "table: add each socket's network namespace and cgroup (or container), and to a connection's "
+                "end what it did (bytes, retransmits, RTT, duration)");
+  cmd->add_flag("--lifetimes", opts->lifetimes,
+                "connections' ends alone: the table is one line per connection as it ends, as bcc's tcplife "
+                "(owner, container, addresses, TX_KB, RX_KB, retransmits, RTT, duration, cause); JSON, the "
+                "records of the transitions that end them");
   auto journal = std::make_shared<bool>(false);
   cmd->add_flag("--journal", *journal,
                 "also send each record to the systemd journal, as fields named like the JSON keys "
@@ -76,6 +96,7 @@ void add_trace(CLI::App& app, Command& run) {
       {"tcpfsm trace -4 --rport 443 -n 100", "the first 100 transitions of IPv4 sockets to port 443"},
       {"tcpfsm trace --pid 1234 -f json", "the sockets process 1234 holds, as JSON lines"},
       {"tcpfsm trace --model rfc", "checked against RFC 9293 instead of Linux"},
+      {"tcpfsm trace --lifetimes -p 443", "a line per connection to or from port 443 as it ends, as tcplife"},
       {"tcpfsm trace -o /var/log/tcpfsm.json --rotate-size 100M --stats-interval 1m",
        "a rotating log, to check later"},
       {"tcpfsm trace -f none --metrics 127.0.0.1:9464", "Prometheus metrics only, no records"},
@@ -96,6 +117,7 @@ void add_trace(CLI::App& app, Command& run) {
     filters();
     pipeline();
     stuck();
+    if (opts->lifetimes) refuse_with_lifetimes(*opts, *count);
     if (!duration->empty()) opts->duration = parse_duration(*duration);
     if (*count) opts->count = *count;
     if (!rotate_size->empty()) opts->rotate_size = parse_size(*rotate_size);

@@ -4,6 +4,8 @@ namespace tcpfsm {
 
 std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners);  // table.cpp
 std::unique_ptr<Formatter> make_json_formatter();   // json.cpp
+std::unique_ptr<Formatter> make_lifetimes_formatter(bool owners);                        // lifetimes.cpp
+std::unique_ptr<Formatter> make_connection_ends_formatter(std::unique_ptr<Formatter> all);  // lifetimes.cpp
 
 namespace {
 
@@ -19,10 +21,10 @@ class NoneFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners) {
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners, bool lifetimes) {
   switch (f) {
-    case Format::Json: return make_json_formatter();
-    case Format::Table: return make_table_formatter(wide, owners);
+    case Format::Json: return lifetimes ? make_connection_ends_formatter(make_json_formatter()) : make_json_formatter();
+    case Format::Table: return lifetimes ? make_lifetimes_formatter(owners) : make_table_formatter(wide, owners);
     case Format::None: return std::make_unique<NoneFormatter>();
   }
   return nullptr;

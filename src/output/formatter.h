@@ -33,7 +33,10 @@ class Formatter {
 // owners: whether transitions carry their socket's owner (not --no-owners):
 // the table's PID and OWNER columns then name the owner, and -w adds the
 // task that was on the CPU; without, they name that task (PID, COMM).
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true);
+// lifetimes (--lifetimes): connections' ends only, the transitions that carry
+// a life: the table is one line per connection, as bcc's tcplife (its own
+// columns: not wide); JSON writes those transitions' records and no others.
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true, bool lifetimes = false);
 
 // The run's totals as its summary says them (kTotalsCounters' words): "12
 // transitions; lost: ring buffer full 0, recursion 0, per-socket state not

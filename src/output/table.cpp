@@ -7,6 +7,7 @@
 #include "common/endpoint.h"
 #include "common/text.h"
 #include "output/formatter.h"
+#include "output/table_cells.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -65,16 +66,6 @@ std::string cgroup_text(const Transition& t) {
   return t.cgroup_id ? "#" + std::to_string(t.cgroup_id) : "-";
 }
 
-// The cause, with the error or the reset's reason that tells more:
-// "rst_received ECONNREFUSED", "rst_sent TCP_ABORT_ON_CLOSE"; "-" if none.
-std::string cause_text(const Transition& t) {
-  if (t.cause == Cause::None) return "-";
-  std::string s(cause_name(t.cause));
-  if (t.reported.kernel.error) s += " " + errno_name(t.reported.kernel.error);
-  if (!t.rst_reason.empty()) s += " " + std::string(t.rst_reason);  // a name from kernel BTF
-  return s;
-}
-
 class TableFormatter final : public Formatter {
  public:
   TableFormatter(bool wide, bool owners) : wide_(wide), owners_(owners) {}
@@ -89,8 +80,6 @@ class TableFormatter final : public Formatter {
     const std::string remote = endpoint_text(t.ipv6, t.remote);
     // An address wider than the column widens it from here on.
     addr_width_ = std::max({addr_width_, local.size(), remote.size()});
-    char ms[32] = "-";
-    if (t.old_ns) std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(*t.old_ns) / 1e6);
     // Whose socket it is: its owner, not the task that happened to be on the
     // CPU (in softirq that is anyone: a peer on loopback, an idle task),
     // which -w shows apart. "-" when the owner is not known.
@@ -107,7 +96,14 @@ class TableFormatter final : public Formatter {
       if (wide_) task = std::to_string(t.pid) + " " + escaped(t.comm);
     }
     row(out, clock_text_us(t.wall_ns), pid, name, local, remote, state_name(t.old_state), state_name(t.new_state),
-        ms, cause_text(t), wide_ ? std::to_string(t.netns) : "", wide_ ? cgroup_text(t) : "", task);
+        ms_text(t.old_ns), cause_text(t), wide_ ? std::to_string(t.netns) : "", wide_ ? cgroup_text(t) : "", task);
+    // -w: what the connection did, on the row that ends it.
+    if (wide_ && t.life) {
+      out.pop_back();  // the row's newline
+      out += "  ";
+      out += life_text(*t.life);
+      out += '\n';
+    }
     if (v.kind != VerdictKind::Ok) {
       out.pop_back();  // the row's newline
       out += "  !! ";

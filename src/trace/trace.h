@@ -25,6 +25,7 @@ struct TraceOptions {
   LoadOptions load;
   Format format = Format::Json;
   bool wide = false;  // table: NETNS and CGROUP columns
+  bool lifetimes = false;  // connections' ends alone (make_formatter)
   std::string output_path;         // empty: standard output
   std::uint64_t rotate_size = 0;   // 0: never rotate
   unsigned rotate_keep = 5;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
@@ -166,4 +167,24 @@ TEST(User, AnIdWithoutAnAccountHasTheGroupOfTheSameNumber) {
   const auto n = find_account(std::to_string(uid));
   ASSERT_TRUE(n);
   EXPECT_EQ(n->gid, gid);
+}
+
+// --lifetimes writes connections' ends, as a table or JSON, to standard
+// output or -o; what it cannot mean is refused with the reason.
+TEST(LifetimesOption, RefusedWhereItCannotMeanAnything) {
+  EXPECT_EQ(parse({"trace", "--lifetimes", "-f", "json", "-o", "/tmp/tcpfsm-lifetimes.json"}).status, std::nullopt);
+  EXPECT_EQ(parse({"trace", "--lifetimes", "-f", "table", "-p", "443", "--no-owners"}).status, std::nullopt);
+  const std::pair<std::vector<std::string>, std::string> refused[] = {
+      {{"-f", "none"}, "writes connections' ends: not with -f none"},
+      {{"-w"}, "has columns of its own: not with -w"},
+      {{"--state", "ESTABLISHED"}, "needs every transition of a connection: not with --state"},
+      {{"-n", "10"}, "-n counts transitions, not connections: not with -n (use -d)"},
+  };
+  for (const auto& [words, why] : refused) {
+    std::vector<std::string> argv{"trace", "--lifetimes"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    const Parsed p = parse(argv);
+    EXPECT_EQ(p.status, 2) << words[0];
+    EXPECT_EQ(p.err, "--lifetimes: " + why + "\n" + std::string(kHint));
+  }
 }
