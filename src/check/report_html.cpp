@@ -144,6 +144,7 @@ td.at{min-width:calc(31ch + 16px)}
 .dist>.n{text-align:right;font-variant-numeric:tabular-nums}
 .dist svg{display:block}
 h3{font-size:14px;margin:12px 0 4px}
+table.listing{table-layout:fixed}
 .lives{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));column-gap:18px;align-items:start}
 .who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:14px;align-items:start}
 table.top{table-layout:fixed}
@@ -589,15 +590,19 @@ class Page {
       out_ += "<p class=\"note\">" + html(none) + "</p>\n";
       return;
     }
+    // Columns of fixed widths: a long string from the log wraps in its own
+    // cell, and short ones (an owner, a cause) are not broken to fit.
     out_ +=
-        "<table><tr><th>where</th><th>ended</th><th>role</th><th>owner</th><th>connection</th><th>cause</th>"
-        "<th class=\"n\">duration</th><th class=\"n\">rx bytes</th><th class=\"n\">tx bytes</th>"
-        "<th class=\"n\">retrans</th><th class=\"n\">srtt</th></tr>\n";
+        "<table class=\"listing\"><colgroup><col style=\"width:18%\"><col style=\"width:34%\">"
+        "<col style=\"width:14%\"><col style=\"width:6%\"><col style=\"width:8%\"><col style=\"width:8%\">"
+        "<col style=\"width:6%\"><col style=\"width:6%\"></colgroup>"
+        "<tr><th>where</th><th>connection</th><th>cause</th><th class=\"n\">duration</th><th class=\"n\">rx bytes</th>"
+        "<th class=\"n\">tx bytes</th><th class=\"n\">retrans</th><th class=\"n\">srtt</th></tr>\n";
     for (const ListedLife& l : top.rows()) {
-      out_ += "<tr><td class=\"mono at\">" + html(r_.where(l.at)) + "</td><td>" + html(lifecycle_class_name(l.cls)) +
-              "</td><td>" + html(role_name(l.life.role)) + "</td><td class=\"mono\">" + logged(l.owner) +
-              "</td><td class=\"mono\">" + html(logged_endpoint(l.family, l.laddr, l.lport)) + " &rarr; " +
-              html(logged_endpoint(l.family, l.raddr, l.rport)) + "</td><td class=\"mono\">" + logged(l.cause) +
+      out_ += "<tr><td class=\"mono\">" + html(r_.where(l.at)) + "</td><td><b>" + html(lifecycle_class_name(l.cls)) +
+              "</b> " + html(role_name(l.life.role)) + " <span class=\"mono\">" + logged(l.owner) +
+              "</span><br><span class=\"mono\">" + html(logged_endpoint(l.family, l.laddr, l.lport)) + " &rarr; " +
+              html(logged_endpoint(l.family, l.raddr, l.rport)) + "</span></td><td class=\"mono\">" + logged(l.cause) +
               (l.error.empty() ? "" : " " + logged(l.error)) + "</td>" +
               life_cell(LifeQuantity::Duration, l.life.duration_ns) + life_cell(LifeQuantity::RxBytes, l.life.rx_bytes) +
               life_cell(LifeQuantity::TxBytes, l.life.tx_bytes) + "<td class=\"n\">" +

@@ -431,14 +431,15 @@ TEST(ReportHtml, ConnectionLivesByHowTheyEnded) {
   EXPECT_NE(p.html.find("<tr><td>srtt</td><td class=\"n\">0</td><td class=\"n\">1</td>"), std::string::npos);
   // The listings, with file:line; the owner escaped, in a cell that wraps.
   EXPECT_NE(p.html.find("<h3>Longest lives (the 5 most)</h3>"), std::string::npos);
-  EXPECT_NE(p.html.find("<tr><td class=\"mono at\">&lt;stdin&gt;:3</td><td>reset</td><td>client</td><td "
-                        "class=\"mono\">&lt;script&gt;x&lt;/script&gt;" + std::string(200, 'w') +
-                        "[7]</td><td class=\"mono\">10.0.0.1:41000 &rarr; 10.0.0.9:443</td><td class=\"mono\">"
-                        "rst_sent</td><td class=\"n\">2ms</td><td class=\"n\">1,234,567</td><td class=\"n\">?</td>"
-                        "<td class=\"n\">3</td><td class=\"n\">31us</td></tr>"),
+  EXPECT_NE(p.html.find("<tr><td class=\"mono\">&lt;stdin&gt;:3</td><td><b>reset</b> client <span class=\"mono\">"
+                        "&lt;script&gt;x&lt;/script&gt;" + std::string(200, 'w') +
+                        "[7]</span><br><span class=\"mono\">10.0.0.1:41000 &rarr; 10.0.0.9:443</span></td><td "
+                        "class=\"mono\">rst_sent</td><td class=\"n\">2ms</td><td class=\"n\">1,234,567</td><td "
+                        "class=\"n\">?</td><td class=\"n\">3</td><td class=\"n\">31us</td></tr>"),
             std::string::npos)
       << p.html;
-  EXPECT_NE(p.html.find("<td class=\"mono at\">&lt;stdin&gt;:5</td><td>refused</td>"), std::string::npos);
+  EXPECT_NE(p.html.find("<td class=\"mono\">&lt;stdin&gt;:5</td><td><b>refused</b> client"), std::string::npos);
+  EXPECT_NE(p.html.find("table.listing{table-layout:fixed}"), std::string::npos);
   EXPECT_NE(p.html.find("rst_received ECONNREFUSED</td>"), std::string::npos);
   EXPECT_EQ(p.html.find("<script>"), std::string::npos);
 
