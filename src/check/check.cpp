@@ -194,7 +194,7 @@ class Session {
       if (r.verdict.kind != VerdictKind::Ok) ++b->violations;
     }
     if (r.verdict.kind != VerdictKind::Ok) violation(r.verdict);
-    who(cause, r.verdict.kind);
+    who(cause, r.verdict.kind, r.ended);
   }
 
   // A violation like one listed (the same verdict, edge and reason) adds to
@@ -215,8 +215,9 @@ class Session {
 
   // Counts the transition's socket by who and where, and remembers what the
   // log said of it: a later record may not say who held it (a socket closed
-  // before its owner was looked up has none).
-  void who(const std::optional<Cause>& cause, VerdictKind verdict) {
+  // before its owner was looked up has none). A connection's end, with what
+  // its life was, is counted with who held it.
+  void who(const std::optional<Cause>& cause, VerdictKind verdict, const std::optional<Lifecycle>& ended) {
     const int close = number(State::Close);
     if (rec_.new_state == close) {
       // The lifecycle ended: its socket is not kept, but this record is counted.
@@ -225,6 +226,7 @@ class Session {
       if (it != socks_.end()) socks_.erase(it);
       remember(s, true);
       count_events(cause, verdict, s);
+      if (ended && rec_.life) lived(ended->cls, s);
       return;
     }
     auto [it, fresh] = socks_.try_emplace(rec_.cookie);
@@ -246,6 +248,21 @@ class Session {
       add(WhoKind::Resets);
     if (cause == Cause::Timeout) add(WhoKind::Timeouts);
     if (verdict != VerdictKind::Ok) add(WhoKind::Violations);
+  }
+
+  // A connection's life, by how it ended; listed when it lasted long or
+  // retransmitted much.
+  void lived(LifecycleClass cls, const Sock& s) {
+    const ConnectionLife& l = *rec_.life;
+    report_.lives[static_cast<std::size_t>(cls)].add(l);
+    const auto row = [&] {
+      return ListedLife{at_,         cls,        owner_label(s.owner_pid, s.owner_comm),
+                        rec_.family, rec_.laddr, rec_.raddr,
+                        rec_.lport,  rec_.rport, rec_.cause,
+                        rec_.error,  l};
+    };
+    if (l.duration_ns && report_.longest.takes(*l.duration_ns)) report_.longest.add(*l.duration_ns, row());
+    if (l.retrans.value_or(0) && report_.most_retrans.takes(*l.retrans)) report_.most_retrans.add(*l.retrans, row());
   }
 
   // What the record says of its socket over what was known of it.

@@ -85,4 +85,71 @@ Stored store_null(LogRecord& r, Field f) {
   return Stored::Ok;
 }
 
+LifeField life_field_of(std::string_view key) {
+  // Only a record into CLOSE has a life, and it has few members: a search is quick enough.
+  constexpr std::string_view kPrefix = "life.";
+  for (std::size_t i = 0; i < kLifeFieldCount; ++i)
+    if (kLifeFields[i].name.substr(kPrefix.size()) == key) return static_cast<LifeField>(i);
+  return LifeField::None;
+}
+
+namespace {
+
+// The member a 32-bit counter of the life is.
+std::optional<std::uint32_t>* counter(ConnectionLife& l, LifeField f) {
+  switch (f) {
+    case LifeField::SegsIn: return &l.segs_in;
+    case LifeField::SegsOut: return &l.segs_out;
+    case LifeField::Retrans: return &l.retrans;
+    case LifeField::SrttUs: return &l.srtt_us;
+    case LifeField::RttvarUs: return &l.rttvar_us;
+    default: return nullptr;
+  }
+}
+
+// The member a 64-bit quantity of the life is.
+std::optional<std::uint64_t>* quantity(ConnectionLife& l, LifeField f) {
+  switch (f) {
+    case LifeField::DurationNs: return &l.duration_ns;
+    case LifeField::RxBytes: return &l.rx_bytes;
+    case LifeField::TxBytes: return &l.tx_bytes;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+Stored store_uint(ConnectionLife& l, LifeField f, std::uint64_t v) {
+  if (auto* q = quantity(l, f)) {
+    *q = v;
+    return Stored::Ok;
+  }
+  if (auto* c = counter(l, f)) {
+    if (v > UINT32_MAX) return Stored::OutOfRange;
+    *c = static_cast<std::uint32_t>(v);
+    return Stored::Ok;
+  }
+  return Stored::WrongType;
+}
+
+Stored store_string(ConnectionLife& l, LifeField f, std::string_view v) {
+  if (f != LifeField::Role) return Stored::WrongType;
+  const std::optional<Role> role = parse_role(v);
+  if (!role) return Stored::Malformed;
+  l.role = *role;
+  return Stored::Ok;
+}
+
+Stored store_null(ConnectionLife& l, LifeField f) {
+  if (auto* q = quantity(l, f)) {
+    q->reset();
+    return Stored::Ok;
+  }
+  if (auto* c = counter(l, f)) {
+    c->reset();
+    return Stored::Ok;
+  }
+  return Stored::WrongType;
+}
+
 }  // namespace tcpfsm::log_fields

@@ -15,7 +15,7 @@ namespace tcpfsm::log_fields {
 enum class Field : std::uint8_t {
   Type, Ts, Cause, Transitions, Cookie, Old, New, OldNs, Family, Laddr, Lport, Raddr, Rport, Ringbuf,
   Recursion, Skstate, Netns, CgroupId, Cgroup, Container, Error, RstReason, OwnerPid, OwnerComm, OwnerCommBytes,
-  None,
+  Life, None,
 };
 inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::None);
 
@@ -49,6 +49,7 @@ inline constexpr std::array<FieldSpec, kFieldCount> kFields{{
     {"owner_pid", "a process id (0-4294967295)"},
     {"owner_comm", "a string"},
     {"owner_comm_bytes", "a string of hex digits, two a byte"},
+    {"life", "an object"},
 }};
 
 constexpr std::size_t index(Field f) { return static_cast<std::size_t>(f); }
@@ -68,7 +69,7 @@ inline constexpr std::array<TypeSpec, 5> kTypes{{
      kCommon | bit(Field::OldNs) | bit(Field::Family) | bit(Field::Laddr) | bit(Field::Lport) |
          bit(Field::Raddr) | bit(Field::Rport) | bit(Field::Netns) | bit(Field::CgroupId) | bit(Field::Cgroup) |
          bit(Field::Container) | bit(Field::Cause) | bit(Field::Error) | bit(Field::RstReason) |
-         bit(Field::OwnerPid) | bit(Field::OwnerComm) | bit(Field::OwnerCommBytes)},
+         bit(Field::OwnerPid) | bit(Field::OwnerComm) | bit(Field::OwnerCommBytes) | bit(Field::Life)},
     {"lost", RecordType::Lost, bit(Field::Ringbuf) | bit(Field::Recursion), kCommon | bit(Field::Skstate)},
     {"start", RecordType::Start, 0, kCommon | bit(Field::Cause)},
     {"stats", RecordType::Stats, 0, kCommon},
@@ -88,11 +89,38 @@ enum class Stored : std::uint8_t {
   WrongType,     // the field takes no value of this JSON type
   OutOfRange,    // a number too large for the field
   UnknownState,  // "old"/"new": a string the state table does not know
-  Malformed,     // a string the field cannot read (owner_comm_bytes: not hex)
+  Malformed,     // a string the field cannot read (owner_comm_bytes: not hex; life.role: no role)
 };
 Stored store_uint(LogRecord& r, Field f, std::uint64_t v);
 Stored store_string(LogRecord& r, Field f, std::string_view v);
 Stored store_null(LogRecord& r, Field f);
+
+// The members of a transition's "life" object (record/connection_life.h),
+// read like the fields; a member check does not know is skipped. One that is
+// absent is not known, as one that is null.
+enum class LifeField : std::uint8_t {
+  Role, DurationNs, RxBytes, TxBytes, SegsIn, SegsOut, Retrans, SrttUs, RttvarUs,
+  None,
+};
+inline constexpr std::size_t kLifeFieldCount = static_cast<std::size_t>(LifeField::None);
+// Names as messages give them: "life.rx_bytes".
+inline constexpr std::array<FieldSpec, kLifeFieldCount> kLifeFields{{
+    {"life.role", "\"client\", \"server\" or \"unknown\""},
+    {"life.duration_ns", "an unsigned integer or null"},
+    {"life.rx_bytes", "an unsigned integer or null"},
+    {"life.tx_bytes", "an unsigned integer or null"},
+    {"life.segs_in", "an unsigned 32-bit integer or null"},
+    {"life.segs_out", "an unsigned 32-bit integer or null"},
+    {"life.retrans", "an unsigned 32-bit integer or null"},
+    {"life.srtt_us", "an unsigned 32-bit integer or null"},
+    {"life.rttvar_us", "an unsigned 32-bit integer or null"},
+}};
+constexpr std::size_t index(LifeField f) { return static_cast<std::size_t>(f); }
+// The member a key inside "life" names, None for one check does not read.
+LifeField life_field_of(std::string_view key);
+Stored store_uint(ConnectionLife& l, LifeField f, std::uint64_t v);
+Stored store_string(ConnectionLife& l, LifeField f, std::string_view v);
+Stored store_null(ConnectionLife& l, LifeField f);
 
 // field_of(): a perfect hash of the field names, so a lookup is one slot of a
 // table and at most one comparison.

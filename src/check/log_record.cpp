@@ -55,6 +55,7 @@ void LogRecord::clear() {
   owner_comm_bytes.clear();
   error.clear();
   rst_reason.clear();
+  life.reset();
   lost = {};
 }
 

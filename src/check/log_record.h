@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "record/connection_life.h"
 #include "record/run_records.h"
 
 namespace tcpfsm {
@@ -44,6 +45,9 @@ struct LogRecord {
   std::string owner_comm_bytes;
   std::string error;       // errno name, e.g. "ECONNREFUSED"; empty when absent
   std::string rst_reason;  // the kernel's reset reason, e.g. "TCP_ABORT_ON_CLOSE"; empty when absent
+  // What the connection did, on a transition into CLOSE that ends one (logs
+  // of schema 4 on); absent before, and on every other record.
+  std::optional<ConnectionLife> life;
   Losses lost;  // lost
 
   // Back to the record of no line, keeping the strings' capacity.

@@ -31,27 +31,34 @@ std::string parse_error_text(std::string_view what) {
 }
 
 // Receives the parser's events for one line. Values nested deeper than the
-// top-level object belong to fields check does not read, and are skipped.
+// top-level object belong to fields check does not read, and are skipped,
+// but for the members of "life", one level down.
 class Sax {
  public:
   explicit Sax(LogRecord& r) : rec_(r) {}
 
   bool null() {
+    if (life_value()) return store_null(*rec_.life, life_field_) == Stored::Ok || life_wrong("null");
     if (!top_level_value()) return !not_object_;
     if (store_null(rec_, field_) != Stored::Ok) return wrong("null");
     set(field_);
     return true;
   }
-  bool boolean(bool) { return top_level_value() ? wrong("a boolean") : !not_object_; }
-  bool number_integer(json::number_integer_t) {
-    return top_level_value() ? wrong("a negative number") : !not_object_;
-  }
+  bool boolean(bool) { return other_value("a boolean"); }
+  bool number_integer(json::number_integer_t) { return other_value("a negative number"); }
   bool number_float(json::number_float_t, const std::string&) {
-    return top_level_value() ? wrong("a number that is not an unsigned 64-bit integer") : !not_object_;
+    return other_value("a number that is not an unsigned 64-bit integer");
   }
-  bool binary(json::binary_t&) { return top_level_value() ? wrong("binary") : !not_object_; }
+  bool binary(json::binary_t&) { return other_value("binary"); }
 
   bool number_unsigned(json::number_unsigned_t v) {
+    if (life_value()) {
+      switch (store_uint(*rec_.life, life_field_, v)) {
+        case Stored::Ok: return true;
+        case Stored::OutOfRange: return life_wrong(std::to_string(v));
+        default: return life_wrong("a number");
+      }
+    }
     if (!top_level_value()) return !not_object_;
     switch (store_uint(rec_, field_, v)) {
       case Stored::Ok: break;
@@ -63,6 +70,13 @@ class Sax {
   }
 
   bool string(std::string& v) {
+    if (life_value()) {
+      switch (store_string(*rec_.life, life_field_, v)) {
+        case Stored::Ok: return true;
+        case Stored::Malformed: return life_wrong(quote(v));
+        default: return life_wrong("a string");
+      }
+    }
     if (!top_level_value()) return !not_object_;
     switch (store_string(rec_, field_, v)) {
       case Stored::Ok: break;
@@ -76,16 +90,36 @@ class Sax {
     return true;
   }
 
-  bool start_object(std::size_t) { return open("an object"); }
+  bool start_object(std::size_t) {
+    if (depth_ == 1 && field_ == Field::Life) {
+      // Each "life" starts from nothing: of duplicate keys, the last wins.
+      rec_.life.emplace();
+      in_life_ = true;
+      life_bad_ = false;
+      life_field_ = LifeField::None;
+      ++depth_;
+      return true;
+    }
+    return open("an object");
+  }
   bool start_array(std::size_t) {
     if (depth_ == 0) not_object_ = true;
     return open("an array");
   }
-  bool end_object() { return --depth_, true; }
+  bool end_object() {
+    if (--depth_ == 1 && in_life_) {
+      in_life_ = false;
+      if (!life_bad_) set(Field::Life);
+    }
+    return true;
+  }
   bool end_array() { return --depth_, true; }
 
   bool key(std::string& k) {
-    if (depth_ == 1) field_ = field_of(k);
+    if (depth_ == 1)
+      field_ = field_of(k);
+    else if (depth_ == 2 && in_life_)
+      life_field_ = life_field_of(k);
     return true;
   }
 
@@ -127,8 +161,18 @@ class Sax {
     return depth_ == 1 && field_ != Field::None;
   }
 
+  // A value of a member of "life" that check reads.
+  bool life_value() const { return in_life_ && depth_ == 2 && life_field_ != LifeField::None; }
+
+  // A value no field or member takes (a boolean, a negative number, ...).
+  bool other_value(std::string_view what) {
+    if (life_value()) return life_wrong(what);
+    return top_level_value() ? wrong(what) : !not_object_;
+  }
+
   bool open(std::string_view what) {
     if (depth_ == 1 && field_ != Field::None) wrong(what);
+    if (life_value()) life_wrong(what);
     ++depth_;
     return !not_object_;
   }
@@ -145,6 +189,15 @@ class Sax {
                 "field \"" + std::string(kFields[index(field_)].name) + "\" should be " +
                     std::string(kFields[index(field_)].expected) + ", not " + std::string(got));
   }
+  // The same for the current member of "life": the whole "life" is wrong,
+  // and its first wrong member says why.
+  bool life_wrong(std::string_view got) {
+    if (life_bad_) return true;
+    life_bad_ = true;
+    return fail(Field::Life, InputError::WrongType,
+                "field \"" + std::string(kLifeFields[index(life_field_)].name) + "\" should be " +
+                    std::string(kLifeFields[index(life_field_)].expected) + ", not " + std::string(got));
+  }
   bool fail(Field f, InputError kind, std::string message) {
     seen_ &= ~bit(f);
     bad_[index(f)] = ParseError{kind, std::move(message)};
@@ -154,6 +207,9 @@ class Sax {
   LogRecord& rec_;
   int depth_ = 0;
   Field field_ = Field::None;
+  bool in_life_ = false;    // inside the top-level "life" object
+  bool life_bad_ = false;   // a member of this "life" is wrong
+  LifeField life_field_ = LifeField::None;
   std::uint32_t seen_ = 0;
   bool not_object_ = false;
   std::optional<ParseError> syntax_;

@@ -98,21 +98,48 @@ class Reader {
   bool store(LogRecord& rec, Field f, od::value& v) {
     od::json_type type;
     if (v.type().get(type)) return false;
+    if (type == od::json_type::object) return f == Field::Life && read_life(rec.life.emplace(), v);
+    return store_scalar(rec, f, v, type);
+  }
+
+  // The members of "life", as the other parser reads them.
+  bool read_life(ConnectionLife& life, od::value& v) {
+    od::object object;
+    if (v.get_object().get(object)) return false;
+    for (auto member : object) {
+      std::string_view key;
+      if (member.error() || !key_of(member.value_unsafe(), key)) return false;
+      od::field& field = member.value_unsafe();
+      const LifeField f = life_field_of(key);
+      if (f == LifeField::None) {
+        if (!valid(field.value(), 2)) return false;
+        continue;
+      }
+      od::json_type type;
+      if (field.value().type().get(type) || !store_scalar(life, f, field.value(), type)) return false;
+    }
+    return true;
+  }
+
+  // A number, string or null stored in `target` (a record, or its life) by
+  // log_fields' store_*(); no field or member takes an array or a boolean.
+  template <class Target, class Key>
+  bool store_scalar(Target& target, Key f, od::value& v, od::json_type type) {
     switch (type) {
       case od::json_type::number: {
         std::uint64_t n;
-        return !v.get_uint64().get(n) && store_uint(rec, f, n) == Stored::Ok;
+        return !v.get_uint64().get(n) && store_uint(target, f, n) == Stored::Ok;
       }
       case od::json_type::string: {
         std::string_view s;
-        return string_of(v, s) && store_string(rec, f, s) == Stored::Ok;
+        return string_of(v, s) && store_string(target, f, s) == Stored::Ok;
       }
       case od::json_type::null: {
         bool null = false;
-        return !v.is_null().get(null) && null && store_null(rec, f) == Stored::Ok;
+        return !v.is_null().get(null) && null && store_null(target, f) == Stored::Ok;
       }
       default:
-        return false;  // no field takes an object, an array or a boolean
+        return false;
     }
   }
 

@@ -248,6 +248,86 @@ void time_text(std::string& out, const CheckReport& r) {
   }
 }
 
+// A quantity of a life, exact, as the text shows it: "1.2ms", "1000"; "?" when not known.
+std::string life_value_text(LifeQuantity q, const std::optional<std::uint64_t>& v) {
+  if (!v) return "?";
+  if (const auto ns = life_time_ns(q, *v)) return duration(*ns);
+  return num(*v);
+}
+
+void lives_text(std::string& out, const CheckReport& r) {
+  if (!r.lives_total()) return;
+  std::size_t w = 5;  // "ENDED"
+  for (auto c : kClasses)
+    if (r.lives_of(c).count) w = std::max(w, lifecycle_class_name(c).size());
+  constexpr std::size_t kCount = 7, kMeasure = 8, kCol = 8;
+  out += "\nLives by how they ended (from the life on each connection's CLOSE record; unknown: not told)\n  ";
+  pad(out, "ENDED", w);
+  out += "  ";
+  pad_left(out, "LIVES", kCount);
+  out += "  ";
+  pad(out, "MEASURE", kMeasure);
+  for (auto head : {"KNOWN", "UNKNOWN", "P50", "P90", "P99", "MAX"}) {
+    out += ' ';
+    pad_left(out, head, kCol);
+  }
+  out += '\n';
+  for (auto c : kClasses) {
+    const ClassLives& l = r.lives_of(c);
+    if (!l.count) continue;
+    for (auto q : kLifeQuantities) {
+      const LifeDistribution& d = l.of(q);
+      const bool first = q == kLifeQuantities.front();
+      out += "  ";
+      pad(out, first ? std::string(lifecycle_class_name(c)) : "", w);
+      out += "  ";
+      pad_left(out, first ? num(l.count) : "", kCount);
+      out += "  ";
+      pad(out, life_quantity_label(q), kMeasure);
+      for (const std::uint64_t n : {d.known.count(), d.unknown}) {
+        out += ' ';
+        pad_left(out, num(n), kCol);
+      }
+      // None known: no quantile.
+      const auto shown = [&](std::uint64_t v) { return d.known.count() ? life_quantile_text(q, v) : "-"; };
+      for (double p : kPercentiles) {
+        out += ' ';
+        pad_left(out, shown(d.known.percentile(p)), kCol);
+      }
+      out += ' ';
+      pad_left(out, shown(d.known.max()), kCol);
+      out += '\n';
+    }
+  }
+}
+
+// "t.json:12: completed server nginx[100] 127.0.0.1:8080 -> 127.0.0.1:40000
+// fin_acked: 2.0s, rx 1000 B, tx 300 B, retrans 0, srtt 15us"; ? for what
+// the life does not tell.
+std::string listed_life_text(const CheckReport& r, const ListedLife& l) {
+  std::string line = r.where(l.at) + ": " + std::string(lifecycle_class_name(l.cls)) + " " +
+                     std::string(role_name(l.life.role)) + " " + shown_label(l.owner) + " " +
+                     logged_endpoint(l.family, l.laddr, l.lport) + " -> " + logged_endpoint(l.family, l.raddr, l.rport);
+  if (!l.cause.empty()) line += " " + escaped(l.cause);
+  if (!l.error.empty()) line += " " + escaped(l.error);
+  line += ": " + life_value_text(LifeQuantity::Duration, l.life.duration_ns) + ", rx " +
+          life_value_text(LifeQuantity::RxBytes, l.life.rx_bytes) + " B, tx " +
+          life_value_text(LifeQuantity::TxBytes, l.life.tx_bytes) +
+          " B, retrans " + (l.life.retrans ? num(*l.life.retrans) : "?") + ", srtt " +
+          life_value_text(LifeQuantity::Srtt, l.life.srtt_us);
+  return line;
+}
+
+void longest_text(std::string& out, const CheckReport& r) {
+  if (!r.lives_total()) return;
+  out += "\nLongest lives (the " + num(kLifeTop) + " longest connections, where their CLOSE record is)\n";
+  for (const auto& l : r.longest.rows()) out += "  " + listed_life_text(r, l) + "\n";
+  if (r.longest.rows().empty()) out += "  none: no life tells its duration\n";
+  out += "\nMost retransmissions (the " + num(kLifeTop) + " connections that retransmitted most segments)\n";
+  for (const auto& l : r.most_retrans.rows()) out += "  " + listed_life_text(r, l) + "\n";
+  if (r.most_retrans.rows().empty()) out += "  none: no connection retransmitted\n";
+}
+
 }  // namespace
 
 std::vector<std::pair<std::pair<int, int>, std::uint64_t>> edges_in_table_order(const CheckReport& r) {
@@ -338,6 +418,12 @@ std::uint64_t CheckReport::violations_listed() const {
   return n;
 }
 
+std::uint64_t CheckReport::lives_total() const {
+  std::uint64_t n = 0;
+  for (const auto& l : lives) n += l.count;
+  return n;
+}
+
 std::uint64_t CheckReport::input_error_count() const {
   return std::accumulate(input_errors.begin(), input_errors.end(), std::uint64_t{0});
 }
@@ -367,11 +453,72 @@ std::string report_text(const CheckReport& r) {
   matrix_text(out, r);
   causes_text(out, r);
   time_text(out, r);
+  lives_text(out, r);
+  longest_text(out, r);
   return out;
 }
 
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// A value the log may not have told: null then.
+template <class T>
+json known_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json listed_life_json(const CheckReport& r, const ListedLife& l) {
+  const auto text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  return {{"file", r.files.at(l.at.file).name},
+          {"line", l.at.line},
+          {"class", lifecycle_class_name(l.cls)},
+          {"role", role_name(l.life.role)},
+          {"owner", l.owner},
+          {"family", l.family},
+          {"laddr", l.laddr},
+          {"lport", l.lport},
+          {"raddr", l.raddr},
+          {"rport", l.rport},
+          {"cause", text(l.cause)},
+          {"error", text(l.error)},
+          {"duration_ns", known_json(l.life.duration_ns)},
+          {"rx_bytes", known_json(l.life.rx_bytes)},
+          {"tx_bytes", known_json(l.life.tx_bytes)},
+          {"segs_in", known_json(l.life.segs_in)},
+          {"segs_out", known_json(l.life.segs_out)},
+          {"retrans", known_json(l.life.retrans)},
+          {"srtt_us", known_json(l.life.srtt_us)},
+          {"rttvar_us", known_json(l.life.rttvar_us)}};
+}
+
+json lives_json(const CheckReport& r) {
+  json j = {{"total", r.lives_total()}, {"top_n", kLifeTop}, {"by_class", json::object()}};
+  for (auto c : kClasses) {
+    const ClassLives& l = r.lives_of(c);
+    json cls = {{"count", l.count}};
+    for (auto q : kLifeQuantities) {
+      const LifeDistribution& d = l.of(q);
+      const auto known = [&](std::uint64_t v) { return d.known.count() ? json(v) : json(nullptr); };
+      cls[life_quantity_name(q)] = {{"known", d.known.count()},
+                                    {"unknown", d.unknown},
+                                    {"p50", known(d.known.percentile(50))},
+                                    {"p90", known(d.known.percentile(90))},
+                                    {"p99", known(d.known.percentile(99))},
+                                    {"max", known(d.known.max())}};
+    }
+    j["by_class"][lifecycle_class_name(c)] = std::move(cls);
+  }
+  j["longest"] = json::array();
+  for (const auto& l : r.longest.rows()) j["longest"].push_back(listed_life_json(r, l));
+  j["most_retrans"] = json::array();
+  for (const auto& l : r.most_retrans.rows()) j["most_retrans"].push_back(listed_life_json(r, l));
+  return j;
+}
+
+}  // namespace
+
 std::string report_json(const CheckReport& r) {
-  using json = nlohmann::ordered_json;
   json j;
   j["model"] = model_name(r.model);
   j["files"] = json::array();
@@ -449,6 +596,7 @@ std::string report_json(const CheckReport& r) {
                                   {"p90_ns", h.percentile(90)},
                                   {"p99_ns", h.percentile(99)},
                                   {"max_ns", h.max()}});
+  j["lives"] = lives_json(r);
   j["who_and_where"] = {{"top_n", kWhoTop}, {"max_distinct", TopCounter::kMaxKeys}};
   const auto top_json = [](const TopCounter& c) {
     const auto rows = c.top(kWhoTop);

@@ -16,6 +16,8 @@
 #include "record/run_records.h"
 #include "record/stuck_settings.h"
 #include "check/histogram.h"
+#include "check/lives.h"
+#include "check/location.h"
 #include "check/log_record.h"
 #include "check/timeline.h"
 #include "check/top_counter.h"
@@ -26,12 +28,6 @@ struct InputFile {
   std::string name;  // as given; "<stdin>" for "-"
   std::uint64_t lines = 0;
   std::uint64_t crlf_lines = 0;
-};
-
-// Where in the input: an index into CheckReport::files, and a 1-based line.
-struct Location {
-  std::size_t file = 0;
-  std::uint64_t line = 0;
 };
 
 // A violation, and those like it: the same verdict, edge and reason. The
@@ -132,6 +128,11 @@ struct CheckReport {
   std::map<std::pair<int, int>, CauseCounts> edge_causes;
   std::map<int, Histogram> time_in_state;         // old_ns by the state left (known states)
   Timeline timeline;                              // transitions, violations and losses by ts
+  // What connections did, from the life on the record of their end, by how
+  // they ended; the longest lives and the most retransmissions.
+  std::array<ClassLives, kLifecycleClasses> lives{};  // by LifecycleClass
+  LifeTop longest;       // by duration
+  LifeTop most_retrans;  // by segments retransmitted, 1 or more
 
   std::array<WhoTable, kWhoKinds.size()> who;     // by WhoKind
   std::uint64_t stuck_age_ns = static_cast<std::uint64_t>(StuckSettings{}.age.count());  // --stuck-age
@@ -148,6 +149,7 @@ struct CheckReport {
   std::uint64_t violation_count() const;    // illegal + gap + unknown_state
   std::uint64_t violations_listed() const;  // those of the kinds listed
   std::uint64_t input_error_count() const;
+  std::uint64_t lives_total() const;
   bool keeps_more(std::size_t listed) const { return show == 0 || listed < show; }
 
   // 0 clean; 1 violations, gaps or input errors; 2 a file could not be read;
@@ -156,6 +158,7 @@ struct CheckReport {
   int exit_status() const;
   bool has_warnings() const { return stuck.sockets != 0; }
   const WhoTable& who_of(WhoKind k) const { return who[static_cast<std::size_t>(k)]; }
+  const ClassLives& lives_of(LifecycleClass c) const { return lives[static_cast<std::size_t>(c)]; }
 
   // "t.json:12" (the file alone for line 0), the name escaped for a terminal
   // (common/text.h): a file name is any bytes its creator chose.

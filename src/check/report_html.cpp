@@ -144,6 +144,8 @@ td.at{min-width:calc(31ch + 16px)}
 .dist>.n{text-align:right;font-variant-numeric:tabular-nums}
 .dist svg{display:block}
 h3{font-size:14px;margin:12px 0 4px}
+table.listing{table-layout:fixed}
+.lives{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));column-gap:18px;align-items:start}
 .who{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:14px;align-items:start}
 table.top{table-layout:fixed}
 table.top td{vertical-align:baseline}
@@ -165,6 +167,7 @@ class Page {
     timeline();
     graph();
     time_in_state();
+    lives();
     violations();
     who();
     problems();
@@ -424,19 +427,39 @@ class Page {
     out_ += "</table>\n";
   }
 
-  // One row per state left: how long sockets stayed, as bars on a log scale
-  // shared by every row, with the P50 and P99 marked.
+  // One row per state left: how long sockets stayed.
   void time_in_state() {
     out_ += "<section>\n<h2>Time in each state</h2>\n";
     if (r_.time_in_state.empty()) {
       out_ += "<p class=\"note\">No transition says how long its socket spent in the old state.</p>\n</section>\n";
       return;
     }
+    out_ +=
+        "<p class=\"note\">How long sockets stayed in a state before leaving it (old_ns), on a log scale: each "
+        "bar a power of two, each row scaled to its own tallest bar. <b>&#9474;</b> P50 &nbsp;"
+        "<b style=\"color:#d35400\">&#9474;</b> P99</p>\n";
+    std::vector<DurationRow> rows;
+    for (const auto& [state, h] : r_.time_in_state)
+      rows.push_back({state_name(state), &h, state_name(state) + ": " + num(h.count()) + " left it"});
+    durations("state", rows);
+    out_ += "</section>\n";
+  }
+
+  // A row of durations() : its label, its values, what hovering says.
+  struct DurationRow {
+    std::string label;
+    const Histogram* h;
+    std::string title;
+  };
+
+  // Durations (ns) as bars on a log scale shared by every row, with the P50
+  // and P99 marked, then the count and quantiles.
+  void durations(std::string_view head_label, const std::vector<DurationRow>& rows) {
     // The axis in powers of two: bar i covers [i - 1, i], from [2^(i-1), 2^i) ns.
     int lo = 64, hi = 0;
-    for (const auto& [state, h] : r_.time_in_state) {
-      lo = std::min(lo, static_cast<int>(std::bit_width(h.min())));
-      hi = std::max(hi, static_cast<int>(std::bit_width(h.max())));
+    for (const auto& row : rows) {
+      lo = std::min(lo, static_cast<int>(std::bit_width(row.h->min())));
+      hi = std::max(hi, static_cast<int>(std::bit_width(row.h->max())));
     }
     double d0 = lo - 2, d1 = hi + 1;
     while (d1 - d0 < 10) d0 -= 1, d1 += 1;
@@ -465,22 +488,20 @@ class Page {
               px(x) + "\" y=\"17\" text-anchor=\"middle\">" + t.label + "</text>";
     }
 
-    out_ +=
-        "<p class=\"note\">How long sockets stayed in a state before leaving it (old_ns), on a log scale: each "
-        "bar a power of two, each row scaled to its own tallest bar. <b>&#9474;</b> P50 &nbsp;"
-        "<b style=\"color:#d35400\">&#9474;</b> P99</p>\n<div class=\"dist\">";
-    for (const char* head : {"state", "distribution", "count", "P50", "P90", "P99", "max"})
-      out_ += std::string("<div class=\"h") +
-              (std::string_view(head) == "state" || std::string_view(head) == "distribution" ? "" : " n") + "\">" +
-              head + "</div>";
+    out_ += "<div class=\"dist\">";
+    for (std::string_view head : {head_label, std::string_view("distribution"), std::string_view("count"),
+                                  std::string_view("P50"), std::string_view("P90"), std::string_view("P99"),
+                                  std::string_view("max")})
+      out_ += std::string("<div class=\"h") + (head == head_label || head == "distribution" ? "" : " n") + "\">" +
+              html(head) + "</div>";
     out_ += "\n";
-    for (const auto& [state, h] : r_.time_in_state) {
+    for (const auto& row : rows) {
+      const Histogram& h = *row.h;
       const auto bins = h.by_bit_width();
       const std::uint64_t tallest = *std::max_element(bins.begin(), bins.end());
-      out_ += "<div><b>" + html(state_name(state)) + "</b></div><svg width=\"" + px(kW) + "\" height=\"" + px(kH) +
-              "\" viewBox=\"0 0 " + px(kW) + " " + px(kH) + "\"><title>" + html(state_name(state)) + ": " +
-              num(h.count()) + " left it</title><rect width=\"" + px(kW) + "\" height=\"" + px(kH) +
-              "\" fill=\"#f7f9fb\"/>";
+      out_ += "<div><b>" + html(row.label) + "</b></div><svg width=\"" + px(kW) + "\" height=\"" + px(kH) +
+              "\" viewBox=\"0 0 " + px(kW) + " " + px(kH) + "\"><title>" + html(row.title) + "</title><rect width=\"" +
+              px(kW) + "\" height=\"" + px(kH) + "\" fill=\"#f7f9fb\"/>";
       for (double x : grid)
         out_ += "<line x1=\"" + px(x) + "\" x2=\"" + px(x) + "\" y1=\"0\" y2=\"" + px(kH) + "\" stroke=\"#e3e7ee\"/>";
       for (std::size_t i = 0; i < bins.size(); ++i) {
@@ -500,7 +521,95 @@ class Page {
       out_ += "<div class=\"n\">" + duration(h.max()) + "</div>\n";
     }
     out_ += "<div></div><svg width=\"" + px(kW) + "\" height=\"22\" viewBox=\"0 0 " + px(kW) +
-            " 22\" font-size=\"11\" fill=\"#5f6b7a\">" + axis + "</svg>\n</div>\n</section>\n";
+            " 22\" font-size=\"11\" fill=\"#5f6b7a\">" + axis + "</svg>\n</div>\n";
+  }
+
+  // A quantity of a life, exact, in a cell: "1,234" bytes, "1.2ms"; "?" when not known.
+  static std::string life_cell(LifeQuantity q, const std::optional<std::uint64_t>& v) {
+    if (!v) return "<td class=\"n\">?</td>";
+    const auto ns = life_time_ns(q, *v);
+    return "<td class=\"n\">" + (ns ? duration(*ns) : num(*v)) + "</td>";
+  }
+
+  // What connections did, by how they ended: their lives' durations drawn,
+  // a table of every quantity per class, then the connections that lived
+  // longest and those that retransmitted most.
+  void lives() {
+    out_ += "<section>\n<h2>Connection lives (" + num(r_.lives_total()) + ")</h2>\n";
+    if (!r_.lives_total()) {
+      out_ +=
+          "<p class=\"note\">No record into CLOSE carries a life: logs of tcpfsm before schema 4 have "
+          "none.</p>\n</section>\n";
+      return;
+    }
+    out_ +=
+        "<p class=\"note\">What each connection did, from the life on its CLOSE record, by how it ended: how long "
+        "it lived (from connect(), or the SYN that made a server&#39;s socket), the payload bytes it received and "
+        "sent, and its smoothed RTT. A value the kernel could not tell is left out and counted as unknown. "
+        "Quantiles within 6.25%; durations on a log scale, as above. <b>&#9474;</b> P50 &nbsp;"
+        "<b style=\"color:#d35400\">&#9474;</b> P99</p>\n";
+    std::vector<DurationRow> rows;
+    for (auto c : kClasses) {
+      const Histogram& h = r_.lives_of(c).of(LifeQuantity::Duration).known;
+      if (h.count())
+        rows.push_back({std::string(lifecycle_class_name(c)), &h,
+                        std::string(lifecycle_class_name(c)) + ": " + num(h.count()) + (h.count() == 1 ? " life" : " lives")});
+    }
+    if (!rows.empty()) durations("ended", rows);
+
+    out_ += "<div class=\"lives\">\n";
+    for (auto c : kClasses) {
+      const ClassLives& l = r_.lives_of(c);
+      if (!l.count) continue;
+      out_ += "<div><h3>" + html(lifecycle_class_name(c)) + " (" + num(l.count) +
+              ")</h3>\n<table><tr><th></th><th class=\"n\">known</th><th class=\"n\">unknown</th>"
+              "<th class=\"n\">P50</th><th class=\"n\">P90</th><th class=\"n\">P99</th><th class=\"n\">max</th></tr>\n";
+      for (auto q : kLifeQuantities) {
+        const LifeDistribution& d = l.of(q);
+        // None known: no quantile.
+        const auto shown = [&](std::uint64_t v) {
+          return "<td class=\"n\">" + (d.known.count() ? life_quantile_text(q, v) : "-") + "</td>";
+        };
+        out_ += "<tr><td>" + std::string(life_quantity_label(q)) + "</td><td class=\"n\">" + num(d.known.count()) +
+                "</td><td class=\"n\">" + num(d.unknown) + "</td>";
+        for (double p : {50.0, 90.0, 99.0}) out_ += shown(d.known.percentile(p));
+        out_ += shown(d.known.max()) + "</tr>\n";
+      }
+      out_ += "</table></div>\n";
+    }
+    out_ += "</div>\n";
+    listed_lives("Longest lives", r_.longest, "No life tells its duration.");
+    listed_lives("Most retransmissions", r_.most_retrans, "No connection retransmitted.");
+    out_ += "</section>\n";
+  }
+
+  // Connections listed for their lives, with where their CLOSE record is.
+  void listed_lives(std::string_view title, const LifeTop& top, std::string_view none) {
+    out_ += "<h3>" + html(title) + " (the " + num(kLifeTop) + " most)</h3>\n";
+    if (top.rows().empty()) {
+      out_ += "<p class=\"note\">" + html(none) + "</p>\n";
+      return;
+    }
+    // Columns of fixed widths: a long string from the log wraps in its own
+    // cell, and short ones (an owner, a cause) are not broken to fit.
+    out_ +=
+        "<table class=\"listing\"><colgroup><col style=\"width:18%\"><col style=\"width:34%\">"
+        "<col style=\"width:14%\"><col style=\"width:6%\"><col style=\"width:8%\"><col style=\"width:8%\">"
+        "<col style=\"width:6%\"><col style=\"width:6%\"></colgroup>"
+        "<tr><th>where</th><th>connection</th><th>cause</th><th class=\"n\">duration</th><th class=\"n\">rx bytes</th>"
+        "<th class=\"n\">tx bytes</th><th class=\"n\">retrans</th><th class=\"n\">srtt</th></tr>\n";
+    for (const ListedLife& l : top.rows()) {
+      out_ += "<tr><td class=\"mono\">" + html(r_.where(l.at)) + "</td><td><b>" + html(lifecycle_class_name(l.cls)) +
+              "</b> " + html(role_name(l.life.role)) + " <span class=\"mono\">" + logged(l.owner) +
+              "</span><br><span class=\"mono\">" + html(logged_endpoint(l.family, l.laddr, l.lport)) + " &rarr; " +
+              html(logged_endpoint(l.family, l.raddr, l.rport)) + "</span></td><td class=\"mono\">" + logged(l.cause) +
+              (l.error.empty() ? "" : " " + logged(l.error)) + "</td>" +
+              life_cell(LifeQuantity::Duration, l.life.duration_ns) + life_cell(LifeQuantity::RxBytes, l.life.rx_bytes) +
+              life_cell(LifeQuantity::TxBytes, l.life.tx_bytes) + "<td class=\"n\">" +
+              (l.life.retrans ? num(*l.life.retrans) : std::string("?")) + "</td>" +
+              life_cell(LifeQuantity::Srtt, l.life.srtt_us) + "</tr>\n";
+    }
+    out_ += "</table>\n";
   }
 
   // "... and N more (--show 0 lists all)" after a list cut at --show.

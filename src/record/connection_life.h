@@ -28,6 +28,8 @@ struct ConnectionLife {
   // Smoothed RTT and its mean deviation; none when no RTT was measured (a
   // connection refused or never answered).
   std::optional<std::uint32_t> srtt_us, rttvar_us;
+
+  bool operator==(const ConnectionLife&) const = default;
 };
 
 }  // namespace tcpfsm

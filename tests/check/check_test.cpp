@@ -790,3 +790,173 @@ TEST(Check, CloseWaitWarningBesideViolations) {
             "  warning: 1 socket in CLOSE_WAIT for 30s or more at the end of the log (the oldest for 35.0s), held by "
             "nginx[100] 1\n");
 }
+
+namespace {
+
+// A life as trace writes it (schema 4), each quantity a number or null.
+std::string life(const std::string& role, const std::string& duration_ns, const std::string& rx,
+                 const std::string& tx_bytes, const std::string& retrans, const std::string& srtt_us) {
+  return R"(,"life":{"role":")" + role + R"(","duration_ns":)" + duration_ns + R"(,"rx_bytes":)" + rx +
+         R"(,"tx_bytes":)" + tx_bytes + R"(,"segs_in":6,"segs_out":3,"retrans":)" + retrans + R"(,"srtt_us":)" +
+         srtt_us + R"(,"rttvar_us":)" + (srtt_us == "null" ? "null" : "9") + "}";
+}
+
+// Connections whose lives are known to the byte: three completed (a server,
+// a client, a client whose start the kernel did not see), one refused, one
+// reset, one begun before tracing (truncated), and a listener (no life).
+// Values either below 16 or at the top of their histogram bucket, or a
+// class's largest, so that the quantiles are exact.
+std::string lives_log() {
+  const std::string fin = R"(,"cause":"fin_acked")", tw = R"(,"cause":"time_wait")";
+  return kStart + "\n" +                                                                                  // 1
+         tx(1, 10, "CLOSE", "LISTEN", 8080, "0.0.0.0", 0, kNginx) +                                       // 2
+         tx(1, 11, "LISTEN", "SYN_RECV", 8080, "10.0.0.2", 50000, kNginx) +                               // 3
+         tx(1, 11, "SYN_RECV", "ESTABLISHED", 8080, "10.0.0.2", 50000) +                                  // 4
+         tx(1, 11, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.2", 50000, R"(,"cause":"fin_received")") +  // 5
+         tx(2, 11, "CLOSE_WAIT", "LAST_ACK", 8080, "10.0.0.2", 50000, R"(,"cause":"close")") +            // 6
+         tx(2, 11, "LAST_ACK", "CLOSE", 8080, "10.0.0.2", 50000,                                          // 7 completed
+            fin + life("server", "1048575", "1000", "300", "0", "15")) +                                  //
+         tx(3, 12, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                      // 8
+         tx(3, 12, "SYN_SENT", "ESTABLISHED", 41000, "10.0.0.9", 443) +                                   // 9
+         tx(3, 12, "ESTABLISHED", "FIN_WAIT1", 41000, "10.0.0.9", 443, R"(,"cause":"close")") +           // 10
+         tx(3, 12, "FIN_WAIT1", "FIN_WAIT2", 41000, "10.0.0.9", 443) +                                    // 11
+         tx(4, 12, "FIN_WAIT2", "CLOSE", 41000, "10.0.0.9", 443,                                          // 12 completed
+            tw + life("client", "3000000", "5", "7", "2", "40")) +                                        //
+         tx(5, 13, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                      // 13
+         tx(5, 13, "SYN_SENT", "CLOSE", 41001, "10.0.0.9", 443,                                           // 14 refused
+            R"(,"cause":"rst_received","error":"ECONNREFUSED")" + life("client", "60000", "0", "0", "0", "null")) +
+         tx(6, 14, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                      // 15
+         tx(6, 14, "SYN_SENT", "ESTABLISHED", 41002, "10.0.0.9", 443) +                                   // 16
+         tx(7, 14, "ESTABLISHED", "CLOSE", 41002, "10.0.0.9", 443,                                        // 17 reset
+            R"(,"cause":"rst_sent")" + life("client", "2000000", "15", "null", "5", "31")) +              //
+         tx(8, 15, "ESTABLISHED", "CLOSE_WAIT", 8080, "10.0.0.3", 50001, R"(,"cause":"fin_received")") +  // 18
+         tx(8, 15, "CLOSE_WAIT", "LAST_ACK", 8080, "10.0.0.3", 50001, R"(,"cause":"close")") +            // 19
+         tx(9, 15, "LAST_ACK", "CLOSE", 8080, "10.0.0.3", 50001,                                          // 20 truncated
+            fin + life("unknown", "null", "100", "200", "1", "15")) +                                     //
+         tx(9, 16, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, kCurl) +                                      // 21
+         tx(9, 16, "SYN_SENT", "ESTABLISHED", 41003, "10.0.0.9", 443) +                                   // 22
+         tx(9, 16, "ESTABLISHED", "FIN_WAIT1", 41003, "10.0.0.9", 443, R"(,"cause":"close")") +           // 23
+         tx(9, 16, "FIN_WAIT1", "FIN_WAIT2", 41003, "10.0.0.9", 443) +                                    // 24
+         tx(9, 16, "FIN_WAIT2", "CLOSE", 41003, "10.0.0.9", 443,                                          // 25 completed
+            tw + life("client", "null", "67", "15", "0", "null")) +                                       //
+         tx(10, 10, "LISTEN", "CLOSE", 8080, "0.0.0.0", 0, R"(,"cause":"close")") +                        // 26
+         R"({"type":"end","ts":"2026-11-21T07:00:10.000000000Z","transitions":25})" "\n";                 // 27
+}
+
+}  // namespace
+
+// Item 5 of issue 25: each class's lives, as distributions; unknowns apart.
+TEST(Check, LivesByHowTheyEndedText) {
+  const Result r = check(lives_log());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(section(r.out, "Lives by how they ended"),
+            "Lives by how they ended (from the life on each connection's CLOSE record; unknown: not told)\n"
+            "  ENDED        LIVES  MEASURE     KNOWN  UNKNOWN      P50      P90      P99      MAX\n"
+            "  completed        3  duration        2        1      1ms      3ms      3ms      3ms\n"
+            "                      rx bytes        3        0       67     1000     1000     1000\n"
+            "                      tx bytes        3        0       15      300      300      300\n"
+            "                      srtt            2        1     15us     40us     40us     40us\n"
+            "  refused          1  duration        1        0     60us     60us     60us     60us\n"
+            "                      rx bytes        1        0        0        0        0        0\n"
+            "                      tx bytes        1        0        0        0        0        0\n"
+            "                      srtt            0        1        -        -        -        -\n"
+            "  reset            1  duration        1        0      2ms      2ms      2ms      2ms\n"
+            "                      rx bytes        1        0       15       15       15       15\n"
+            "                      tx bytes        0        1        -        -        -        -\n"
+            "                      srtt            1        0     31us     31us     31us     31us\n"
+            "  truncated        1  duration        0        1        -        -        -        -\n"
+            "                      rx bytes        1        0      100      100      100      100\n"
+            "                      tx bytes        1        0      200      200      200      200\n"
+            "                      srtt            1        0     15us     15us     15us     15us\n");
+}
+
+TEST(Check, LivesByHowTheyEndedJson) {
+  const auto j = check_json(lives_log())["lives"];
+  EXPECT_EQ(j["total"], 6);
+  EXPECT_EQ(j["top_n"], 5);
+  EXPECT_EQ(j["by_class"]["completed"], nlohmann::json::parse(R"({"count":3,
+      "duration_ns":{"known":2,"unknown":1,"p50":1048575,"p90":3000000,"p99":3000000,"max":3000000},
+      "rx_bytes":{"known":3,"unknown":0,"p50":67,"p90":1000,"p99":1000,"max":1000},
+      "tx_bytes":{"known":3,"unknown":0,"p50":15,"p90":300,"p99":300,"max":300},
+      "srtt_us":{"known":2,"unknown":1,"p50":15,"p90":40,"p99":40,"max":40}})"));
+  EXPECT_EQ(j["by_class"]["refused"]["srtt_us"],
+            nlohmann::json::parse(R"({"known":0,"unknown":1,"p50":null,"p90":null,"p99":null,"max":null})"));
+  EXPECT_EQ(j["by_class"]["reset"]["tx_bytes"]["unknown"], 1);
+  EXPECT_EQ(j["by_class"]["truncated"]["duration_ns"]["unknown"], 1);
+  EXPECT_EQ(j["by_class"]["open"]["count"], 0);
+  EXPECT_EQ(j["by_class"].size(), 10u);
+}
+
+// The longest lives and the most retransmissions, each with where its CLOSE
+// record is; lives that do not tell their duration, or did not retransmit,
+// are not listed.
+TEST(Check, LongestLivesAndMostRetransmissionsText) {
+  const Result r = check(lives_log());
+  EXPECT_EQ(section(r.out, "Longest lives"),
+            "Longest lives (the 5 longest connections, where their CLOSE record is)\n"
+            "  <stdin>:12: completed client curl[200] 10.0.0.1:41000 -> 10.0.0.9:443 time_wait: 3ms, rx 5 B, tx 7 B, "
+            "retrans 2, srtt 40us\n"
+            "  <stdin>:17: reset client curl[200] 10.0.0.1:41002 -> 10.0.0.9:443 rst_sent: 2ms, rx 15 B, tx ? B, "
+            "retrans 5, srtt 31us\n"
+            "  <stdin>:7: completed server nginx[100] 10.0.0.1:8080 -> 10.0.0.2:50000 fin_acked: 1ms, rx 1000 B, "
+            "tx 300 B, retrans 0, srtt 15us\n"
+            "  <stdin>:14: refused client curl[200] 10.0.0.1:41001 -> 10.0.0.9:443 rst_received ECONNREFUSED: 60us, "
+            "rx 0 B, tx 0 B, retrans 0, srtt ?\n");
+  EXPECT_EQ(section(r.out, "Most retransmissions"),
+            "Most retransmissions (the 5 connections that retransmitted most segments)\n"
+            "  <stdin>:17: reset client curl[200] 10.0.0.1:41002 -> 10.0.0.9:443 rst_sent: 2ms, rx 15 B, tx ? B, "
+            "retrans 5, srtt 31us\n"
+            "  <stdin>:12: completed client curl[200] 10.0.0.1:41000 -> 10.0.0.9:443 time_wait: 3ms, rx 5 B, tx 7 B, "
+            "retrans 2, srtt 40us\n"
+            "  <stdin>:20: truncated unknown - 10.0.0.1:8080 -> 10.0.0.3:50001 fin_acked: ?, rx 100 B, tx 200 B, "
+            "retrans 1, srtt 15us\n");
+}
+
+TEST(Check, LongestLivesAndMostRetransmissionsJson) {
+  const auto j = check_json(lives_log())["lives"];
+  ASSERT_EQ(j["longest"].size(), 4u);
+  EXPECT_EQ(j["longest"][0], nlohmann::json::parse(R"({"file":"<stdin>","line":12,"class":"completed",
+      "role":"client","owner":"curl[200]","family":"ipv4","laddr":"10.0.0.1","lport":41000,"raddr":"10.0.0.9",
+      "rport":443,"cause":"time_wait","error":null,"duration_ns":3000000,"rx_bytes":5,"tx_bytes":7,"segs_in":6,
+      "segs_out":3,"retrans":2,"srtt_us":40,"rttvar_us":9})"));
+  EXPECT_EQ(j["longest"][3]["error"], "ECONNREFUSED");
+  EXPECT_EQ(j["longest"][3]["srtt_us"], nullptr);
+  ASSERT_EQ(j["most_retrans"].size(), 3u);
+  EXPECT_EQ(j["most_retrans"][0]["line"], 17);
+  EXPECT_EQ(j["most_retrans"][2]["line"], 20);
+  EXPECT_EQ(j["most_retrans"][2]["duration_ns"], nullptr);
+  EXPECT_EQ(j["most_retrans"][2]["owner"], "-");
+}
+
+// Of lives as long, the one read first is listed first; past 5, the shortest go.
+TEST(Check, LongestLivesKeepTheFiveLongest) {
+  std::string log;
+  for (int i = 1; i <= 7; ++i)
+    log += tx(i, static_cast<std::uint64_t>(i), "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443) +
+           tx(i, static_cast<std::uint64_t>(i), "SYN_SENT", "CLOSE", 41000 + i, "10.0.0.9", 443,
+              R"(,"cause":"rst_received")" + life("client", i == 2 ? "5" : std::to_string(i % 3), "0", "0", "0", "null"));
+  const auto j = check_json(log);
+  std::vector<int> lines;
+  for (const auto& row : j["lives"]["longest"]) lines.push_back(row["line"]);
+  // durations by line: 2: 1, 4: 5, 6: 0, 8: 1, 10: 2, 12: 0, 14: 1
+  EXPECT_EQ(lines, (std::vector<int>{4, 10, 2, 8, 14}));
+}
+
+// A log of schema 3 or before has no life: no section, every count 0.
+TEST(Check, LogWithoutLivesHasNoLivesSection) {
+  const Result r = check(who_log());
+  EXPECT_EQ(r.out.find("Lives by how they ended"), std::string::npos);
+  EXPECT_EQ(r.out.find("Longest lives"), std::string::npos);
+  const auto j = check_json(who_log())["lives"];
+  EXPECT_EQ(j["total"], 0);
+  EXPECT_EQ(j["longest"], nlohmann::json::array());
+  EXPECT_EQ(j["most_retrans"], nlohmann::json::array());
+}
+
+TEST(Check, MalformedLifeIsNamedWithFileAndLine) {
+  const Result r = check(tx(1, 1, "ESTABLISHED", "CLOSE", 80, "10.0.0.2", 9,
+                            R"(,"cause":"rst_sent","life":{"role":"client","rx_bytes":"1000"})"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "<stdin>:1: wrong_type: field \"life.rx_bytes\" should be an unsigned integer or null, not a "
+                   "string\n");
+}

@@ -410,3 +410,89 @@ TEST(LogRecordParsers, InvalidJsonInAValueCheckDoesNotReadIsStillFound) {
   EXPECT_EQ(reader_of(deep), "nlohmann");
   EXPECT_EQ(outcome(deep), "ok");
 }
+
+// Schema 4: a transition into CLOSE that ends a connection carries its life.
+TEST(LogRecord, ReadsTheLifeTheTracerWrites) {
+  Transition t;
+  t.old_state = number(State::LastAck);
+  t.new_state = number(State::Close);
+  t.life = ConnectionLife{Role::Server, 94385, 1000, 300, 6, 3, 0, 15, 9};
+  std::string line;
+  make_formatter(Format::Json)->transition(line, t, {});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson") << line;
+  EXPECT_EQ(parsed(line).life, t.life);
+
+  // What the kernel could not tell stays unknown, never 0.
+  t.life = ConnectionLife{Role::Client, std::nullopt, 0, 0, 1, 1, 0, std::nullopt, std::nullopt};
+  line.clear();
+  make_formatter(Format::Json)->transition(line, t, {});
+  line.pop_back();
+  EXPECT_EQ(reader_of(line), "simdjson") << line;
+  const LogRecord r = parsed(line);
+  ASSERT_TRUE(r.life);
+  EXPECT_EQ(r.life, t.life);
+  EXPECT_FALSE(r.life->duration_ns);
+  EXPECT_EQ(r.life->rx_bytes, 0u);
+  EXPECT_FALSE(r.life->srtt_us);
+}
+
+// Logs of schema 3 and before have none.
+TEST(LogRecord, ARecordWithoutALifeHasNone) {
+  EXPECT_FALSE(parsed(R"({"type":"transition","cookie":1,"old":"LAST_ACK","new":"CLOSE"})").life);
+  LogRecord r;
+  ASSERT_FALSE(parse_record(R"({"type":"transition","cookie":1,"old":"LAST_ACK","new":"CLOSE","life":{}})", r));
+  ASSERT_FALSE(parse_record(R"({"type":"transition","cookie":1,"old":"CLOSE","new":"SYN_SENT"})", r));
+  EXPECT_FALSE(r.life);  // a reused record forgets it
+}
+
+// A member this tcpfsm does not know (a newer writer's) is skipped; one
+// absent is unknown, as one null; of two "life", the last wins.
+TEST(LogRecord, LifeMembersCheckDoesNotKnowAreSkipped) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"LAST_ACK","new":"CLOSE",)";
+  const std::string line = head + R"("life":{"role":"client","zerowin":{"a":[1,null]},"rx_bytes":5,"x":-1.5}})";
+  EXPECT_EQ(reader_of(line), "simdjson");
+  const LogRecord r = parsed(line);
+  ASSERT_TRUE(r.life);
+  EXPECT_EQ(r.life->role, Role::Client);
+  EXPECT_EQ(r.life->rx_bytes, 5u);
+  EXPECT_FALSE(r.life->tx_bytes);
+  const std::string twice = head + R"("life":{"rx_bytes":1},"life":{"tx_bytes":2}})";
+  EXPECT_EQ(reader_of(twice), "simdjson");
+  EXPECT_EQ(parsed(twice).life, (ConnectionLife{Role::Unknown, {}, {}, 2, {}, {}, {}, {}, {}}));
+  // A wrong one, then a right one: the right one is read.
+  const std::string wrong_then_right = head + R"("life":{"rx_bytes":"1"},"life":{"rx_bytes":1}})";
+  EXPECT_EQ(reader_of(wrong_then_right), "nlohmann");
+  EXPECT_EQ(outcome(wrong_then_right), "ok");
+  EXPECT_EQ(parsed(wrong_then_right).life->rx_bytes, 1u);
+}
+
+// A malformed life is named as any field is, by its member; the fast parser
+// leaves it to nlohmann, which words it.
+TEST(LogRecord, LifeMustHaveItsTypes) {
+  const std::string head = R"({"type":"transition","cookie":1,"old":"LAST_ACK","new":"CLOSE","life":)";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"("x")", R"(field "life" should be an object, not a string)"},
+      {"[1]", R"(field "life" should be an object, not an array)"},
+      {"null", R"(field "life" should be an object, not null)"},
+      {R"({"role":"peer"})", R"(field "life.role" should be "client", "server" or "unknown", not "peer")"},
+      {R"({"role":1})", R"(field "life.role" should be "client", "server" or "unknown", not a number)"},
+      {R"({"duration_ns":true})", R"(field "life.duration_ns" should be an unsigned integer or null, not a boolean)"},
+      {R"({"rx_bytes":"1000"})", R"(field "life.rx_bytes" should be an unsigned integer or null, not a string)"},
+      {R"({"tx_bytes":-1})", R"(field "life.tx_bytes" should be an unsigned integer or null, not a negative number)"},
+      {R"({"segs_in":4294967296})",
+       R"(field "life.segs_in" should be an unsigned 32-bit integer or null, not 4294967296)"},
+      {R"({"retrans":1.5})", R"(field "life.retrans" should be an unsigned 32-bit integer or null, not a number )"
+                             R"(that is not an unsigned 64-bit integer)"},
+      {R"({"srtt_us":{"a":1}})", R"(field "life.srtt_us" should be an unsigned 32-bit integer or null, not an object)"},
+      {R"({"rttvar_us":[]})", R"(field "life.rttvar_us" should be an unsigned 32-bit integer or null, not an array)"},
+      // The first wrong member is the one named.
+      {R"({"rx_bytes":"a","tx_bytes":"b"})", R"(field "life.rx_bytes" should be an unsigned integer or null, not a string)"},
+  };
+  for (const auto& [life, message] : cases) {
+    EXPECT_EQ(reader_of(head + life + "}"), "nlohmann") << life;
+    EXPECT_EQ(outcome(head + life + "}"), "wrong_type: " + message) << life;
+  }
+  // A record that does not read a life does not check it.
+  EXPECT_EQ(outcome(R"({"type":"lost","ringbuf":1,"recursion":0,"life":{"rx_bytes":"x"}})"), "ok");
+}

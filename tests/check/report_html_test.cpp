@@ -399,6 +399,57 @@ TEST(ReportHtml, LongStringsWrapInsteadOfWideningThePage) {
   fs::remove(file);
 }
 
+// Item 5 of issue 25: the lives by how they ended, a chart of their
+// durations and a table per class, and the connections listed with
+// file:line; what the log holds escaped and wrapping.
+TEST(ReportHtml, ConnectionLivesByHowTheyEnded) {
+  const std::string hostile = R"(,"owner_pid":7,"owner_comm":"<script>x</script>)" + std::string(200, 'w') + "\"";
+  const std::string log =
+      tx(1, 1, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 443, hostile) +
+      tx(1, 1, "SYN_SENT", "ESTABLISHED", 41000, "10.0.0.9", 443) +
+      tx(2, 1, "ESTABLISHED", "CLOSE", 41000, "10.0.0.9", 443,
+         R"(,"cause":"rst_sent","life":{"role":"client","duration_ns":2000000,"rx_bytes":1234567,"tx_bytes":null,)"
+         R"("segs_in":6,"segs_out":3,"retrans":3,"srtt_us":31,"rttvar_us":9})") +
+      tx(3, 2, "CLOSE", "SYN_SENT", 0, "10.0.0.9", 444) +
+      tx(3, 2, "SYN_SENT", "CLOSE", 41001, "10.0.0.9", 444,
+         R"(,"cause":"rst_received","error":"ECONNREFUSED","life":{"role":"client","duration_ns":60000,"rx_bytes":0,)"
+         R"("tx_bytes":0,"segs_in":1,"segs_out":1,"retrans":0,"srtt_us":null,"rttvar_us":null})");
+  const Page p = page(log, with_dot("/nonexistent/dot"));
+  EXPECT_EQ(p.status, 0) << p.err;
+  expect_self_contained(p.html);
+  EXPECT_NE(p.html.find("<h2>Connection lives (2)</h2>"), std::string::npos);
+  // The durations drawn, a row per class, as time in state is.
+  EXPECT_NE(p.html.find("<div><b>reset</b></div><svg"), std::string::npos);
+  EXPECT_NE(p.html.find("<title>refused: 1 life</title>"), std::string::npos);
+  // A table per class: quantiles no more precise than they are, unknowns counted, - for none known.
+  EXPECT_NE(p.html.find("<h3>reset (1)</h3>"), std::string::npos);
+  EXPECT_NE(p.html.find("<tr><td>rx bytes</td><td class=\"n\">1</td><td class=\"n\">0</td><td class=\"n\">"
+                        "1.2M</td>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<tr><td>tx bytes</td><td class=\"n\">0</td><td class=\"n\">1</td><td class=\"n\">-</td>"),
+            std::string::npos);
+  EXPECT_NE(p.html.find("<tr><td>srtt</td><td class=\"n\">0</td><td class=\"n\">1</td>"), std::string::npos);
+  // The listings, with file:line; the owner escaped, in a cell that wraps.
+  EXPECT_NE(p.html.find("<h3>Longest lives (the 5 most)</h3>"), std::string::npos);
+  EXPECT_NE(p.html.find("<tr><td class=\"mono\">&lt;stdin&gt;:3</td><td><b>reset</b> client <span class=\"mono\">"
+                        "&lt;script&gt;x&lt;/script&gt;" + std::string(200, 'w') +
+                        "[7]</span><br><span class=\"mono\">10.0.0.1:41000 &rarr; 10.0.0.9:443</span></td><td "
+                        "class=\"mono\">rst_sent</td><td class=\"n\">2ms</td><td class=\"n\">1,234,567</td><td "
+                        "class=\"n\">?</td><td class=\"n\">3</td><td class=\"n\">31us</td></tr>"),
+            std::string::npos)
+      << p.html;
+  EXPECT_NE(p.html.find("<td class=\"mono\">&lt;stdin&gt;:5</td><td><b>refused</b> client"), std::string::npos);
+  EXPECT_NE(p.html.find("table.listing{table-layout:fixed}"), std::string::npos);
+  EXPECT_NE(p.html.find("rst_received ECONNREFUSED</td>"), std::string::npos);
+  EXPECT_EQ(p.html.find("<script>"), std::string::npos);
+
+  // A log of schema 3 says it has none.
+  const Page old = page(kLog, with_dot("/nonexistent/dot"));
+  EXPECT_NE(old.html.find("<h2>Connection lives (0)</h2>\n<p class=\"note\">No record into CLOSE carries a life: "
+                          "logs of tcpfsm before schema 4 have none.</p>"),
+            std::string::npos);
+}
+
 TEST(InlineSvg, DropsPrologCommentsAndNamespaces) {
   const std::string doc =
       "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"

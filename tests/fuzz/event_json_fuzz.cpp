@@ -34,15 +34,23 @@ bool ascii(std::string_view s) {
 
 }  // namespace
 
-// Input: one tcpfsm_event (112 bytes), then the owner's comm, if any.
+// Input: one tcpfsm_event (112 bytes); when its flags have 0x40, its life
+// (48 bytes: the event is a tcpfsm_close); then the owner's comm, if any.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  tcpfsm_event e{};
+  tcpfsm_close c{};
+  tcpfsm_event& e = c.event;
   if (size < sizeof e) return 0;
   std::memcpy(&e, data, sizeof e);
-  tcpfsm::Transition t = tcpfsm::decode(e, tcpfsm::ClockMap{});
-  if (size > sizeof e) {
+  std::size_t used = sizeof e;
+  const bool has_life = (e.flags & 0x40) && size >= sizeof c;
+  if (has_life) {
+    std::memcpy(&c.life, data + used, sizeof c.life);
+    used += sizeof c.life;
+  }
+  tcpfsm::Transition t = tcpfsm::decode(e, has_life ? &c.life : nullptr, tcpfsm::ClockMap{});
+  if (size > used) {
     t.owner_pid = 1;
-    t.owner_comm.assign(reinterpret_cast<const char*>(data) + sizeof e, size - sizeof e);
+    t.owner_comm.assign(reinterpret_cast<const char*>(data) + used, size - used);
   }
   tcpfsm::Checker checker(e.flags & 0x80 ? tcpfsm::Model::Rfc : tcpfsm::Model::Linux);
   const tcpfsm::Verdict v = checker.observe(t.cookie, t.old_state, t.new_state).verdict;
@@ -74,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         r.new_state == t.new_state && r.old_ns == t.old_ns && r.lport == t.local.port &&
         r.rport == t.remote.port && r.laddr == j["laddr"] && r.raddr == j["raddr"] &&
         r.family == (t.ipv6 ? "ipv6" : "ipv4") && r.netns == t.netns && r.cgroup_id == t.cgroup_id);
+  FUZZ_CHECK(r.life == t.life);  // what the connection did, unknowns as unknowns
   // The fast parser takes every line the tracer writes: none costs the slow one.
   tcpfsm::LogRecord fast;
   FUZZ_CHECK(tcpfsm::parse_record_simdjson(line, fast) && fast == r);

@@ -1,8 +1,10 @@
 // tcpfsm check --html, end to end: the real binary on a log the real tracer
 // wrote (tests/data/check-report.json, see tests/data/make-check-report-log),
 // the page rendered by headless Chromium, the screenshot decoded. Needs no
-// privilege; needs chromium (and Graphviz's dot for the graph).
+// privilege; needs chromium (and Graphviz's dot for the graph). The lives of
+// connections are traced here (root, BPF): the data log is of schema 3.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,9 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
+#include "sockets.h"
 #include "support/temp_dir.h"
 
 namespace tcpfsm::itest {
@@ -145,6 +149,69 @@ TEST(HtmlReport, CloseWaitAtTheEndRendersAmber) {
             std::string::npos);
   EXPECT_GT(r.png["colors"][kAmber].get<int>(), 30000) << r.png;
   EXPECT_EQ(r.png["colors"][kGreen].get<int>(), 0) << r.png;
+}
+
+// Lives the kernel counted, to the byte: a connection completed with 1000
+// bytes one way and 255 the other (the top of its histogram bucket, so that
+// its quantile is exact), a connect refused, a connection reset
+// (SO_LINGER {1, 0}); the page shows them by how they ended, and lists them
+// with where their CLOSE record is.
+TEST(HtmlReport, ConnectionLivesOfRealConnections) {
+  REQUIRE_BPF();
+  REQUIRE_PROGRAM("chromium", "chromium");
+  constexpr std::uint16_t kPort = 21950, kClosed = 21951;
+  TempDir dir;
+  const fs::path log = dir.path / "lives.json";
+  {
+    TraceRun run({"-p", std::to_string(kPort), "-p", std::to_string(kClosed), "-o", log.string()});
+    {
+      Connected c = connect_pair(Family::V4, kPort);
+      const std::string request(1000, 'q'), response(255, 'r');
+      ASSERT_EQ(write(c.client.fd(), request.data(), request.size()), 1000);
+      std::string got(1000, '\0');
+      ASSERT_EQ(recv(c.server.fd(), got.data(), got.size(), MSG_WAITALL), 1000);
+      ASSERT_EQ(write(c.server.fd(), response.data(), response.size()), 255);
+      ASSERT_EQ(recv(c.client.fd(), got.data(), 255, MSG_WAITALL), 255);
+      c.client.close();
+      c.server.wait_eof();
+      c.server.close();
+    }
+    EXPECT_FALSE(connect_to(Family::V4, kClosed).fd() >= 0);  // refused
+    {
+      Connected reset = connect_pair(Family::V4, kPort);
+      reset.client.linger_zero();
+      reset.client.close();
+      reset.server.wait_event();
+    }
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(run.stop(), 0);
+  }
+  Process check({binary(), "check", "-f", "json", log.string()});
+  EXPECT_EQ(check.wait(), 0) << check.err();
+  const json lives = json::parse(check.out())["lives"];
+  // The completed client and its server, the refused client, the reset pair.
+  EXPECT_EQ(lives["by_class"]["completed"]["count"], 2) << lives.dump();
+  EXPECT_EQ(lives["by_class"]["refused"]["count"], 1) << lives.dump();
+  EXPECT_EQ(lives["by_class"]["reset"]["count"], 2) << lives.dump();
+  // Bytes received: 255 by the client, 1000 by the server; no RTT for a refusal.
+  EXPECT_EQ(lives["by_class"]["completed"]["rx_bytes"]["p50"], 255) << lives.dump();
+  EXPECT_EQ(lives["by_class"]["completed"]["rx_bytes"]["max"], 1000) << lives.dump();
+  EXPECT_EQ(lives["by_class"]["refused"]["srtt_us"]["unknown"], 1) << lives.dump();
+  EXPECT_EQ(lives["by_class"]["refused"]["tx_bytes"]["max"], 0) << lives.dump();
+  ASSERT_EQ(lives["longest"].size(), 5u) << lives.dump();
+
+  const Rendered r = render(dir, "lives", {}, {}, 0, log.string());
+  expect_drawn(r);
+  EXPECT_NE(r.html.find("<h2>Connection lives (5)</h2>"), std::string::npos);
+  for (const char* cls : {"completed", "refused", "reset"})
+    EXPECT_NE(r.html.find("<h3>" + std::string(cls) + " ("), std::string::npos) << cls;
+  EXPECT_NE(r.html.find("<tr><td>rx bytes</td><td class=\"n\">2</td><td class=\"n\">0</td><td class=\"n\">255</td>"
+                        "<td class=\"n\">1000</td>"),
+            std::string::npos);
+  const json first = lives["longest"][0];
+  EXPECT_NE(r.html.find("<tr><td class=\"mono\">" + log.string() + ":" + std::to_string(first["line"].get<int>()) +
+                        "</td><td><b>" + first["class"].get<std::string>() + "</b> "),
+            std::string::npos);
 }
 
 }  // namespace tcpfsm::itest
