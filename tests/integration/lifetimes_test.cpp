@@ -169,10 +169,14 @@ TEST(Lifetimes, TableHasOneLinePerConnectionWithExactSizes) {
     ASSERT_EQ(rows.count(e.key), 1u) << e.key << " in:\n" << trace.out();
     const EndRow& r = rows.find(e.key)->second;
     EXPECT_EQ(r.pid, e.pid) << e.key;
-    if (!e.owner.empty()) EXPECT_EQ(r.owner, e.owner) << e.key;
+    if (!e.owner.empty()) {
+      EXPECT_EQ(r.owner, e.owner) << e.key;
+    }
     EXPECT_EQ(r.tx_kb, e.tx_kb) << e.key;
     EXPECT_EQ(r.rx_kb, e.rx_kb) << e.key;
-    EXPECT_EQ(r.retrans, "0") << e.key;
+    // A count (none on loopback as a rule, but a guest under emulation may
+    // retransmit: Life.* checks the count against the kernel's own).
+    EXPECT_EQ(r.retrans.find_first_not_of("0123456789"), std::string::npos) << e.key;
     EXPECT_NE(r.rtt_ms, "-") << e.key;
     EXPECT_NE(r.dur_ms, "-") << e.key;
     EXPECT_EQ(r.cause, e.cause) << e.key;
