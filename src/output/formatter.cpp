@@ -3,7 +3,7 @@
 namespace tcpfsm {
 
 std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners);  // table.cpp
-std::unique_ptr<Formatter> make_json_formatter();   // json.cpp
+std::unique_ptr<Formatter> make_json_formatter(JsonNames names);  // json.cpp
 
 namespace {
 
@@ -19,9 +19,9 @@ class NoneFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners) {
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners, JsonNames names) {
   switch (f) {
-    case Format::Json: return make_json_formatter();
+    case Format::Json: return make_json_formatter(names);
     case Format::Table: return make_table_formatter(wide, owners);
     case Format::None: return std::make_unique<NoneFormatter>();
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/checker.h"
+#include "output/json_keys.h"
 #include "record/run_records.h"
 #include "record/transition.h"
 
@@ -33,7 +34,10 @@ class Formatter {
 // owners: whether transitions carry their socket's owner (not --no-owners):
 // the table's PID and OWNER columns then name the owner, and -w adds the
 // task that was on the CPU; without, they name that task (PID, COMM).
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true);
+// names: the keys of JSON transition records, tcpfsm's or OpenTelemetry's
+// (--otel-names).
+std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true,
+                                          JsonNames names = JsonNames::Tcpfsm);
 
 // The run's totals as its summary says them (kTotalsCounters' words): "12
 // transitions; lost: ring buffer full 0, recursion 0, per-socket state not
