@@ -25,6 +25,7 @@ struct TraceOptions {
   LoadOptions load;
   Format format = Format::Json;
   bool wide = false;  // table: NETNS and CGROUP columns
+  JsonNames json_names = JsonNames::Tcpfsm;  // JSON: the keys of transition records (--otel-names)
   std::string output_path;         // empty: standard output
   std::uint64_t rotate_size = 0;   // 0: never rotate
   unsigned rotate_keep = 5;
