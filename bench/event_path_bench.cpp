@@ -95,7 +95,8 @@ void JsonOnly(benchmark::State& state) {
   const ClockMap clock = ClockMap::now();
   std::vector<Transition> decoded;
   for (const auto& e : events) decoded.push_back(decode(e, nullptr, clock));
-  auto formatter = make_formatter(Format::Json);
+  auto formatter =
+      make_formatter(Format::Json, {.names = state.range(1) ? JsonNames::OpenTelemetry : JsonNames::Tcpfsm});
   const Verdict ok;
   std::string buf;
   buf.reserve(2 * kFlushBytes);
@@ -109,7 +110,8 @@ void JsonOnly(benchmark::State& state) {
     }
   state.SetItemsProcessed(state.iterations() * decoded.size());
 }
-BENCHMARK(JsonOnly)->Arg(4)->Arg(6)->ArgName("ipv");
+// otel: 1 for trace --otel-names's keys.
+BENCHMARK(JsonOnly)->ArgNames({"ipv", "otel"})->Args({4, 0})->Args({6, 0})->Args({4, 1})->Args({6, 1});
 
 }  // namespace
 }  // namespace tcpfsm

@@ -54,7 +54,7 @@ _tcpfsm()
                     --model --attach --buffer
                     --ringbuf-size --rotate-size --rotate-keep --flush-interval
                     --stats-interval --socket-map-size --user --max-sockets
-                    --metrics --stuck-state --stuck-age -w --wide --lifetimes --journal --no-owners -v --verbose"
+                    --metrics --stuck-state --stuck-age -w --wide --lifetimes --otel-names --journal --no-owners -v --verbose"
             fi
             case $prev in
                 -f | --format)

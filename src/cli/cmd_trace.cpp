@@ -84,6 +84,9 @@ void add_trace(CLI::App& app, Command& run) {
                 "connections' ends alone: the table is one line per connection as it ends, as bcc's tcplife "
                 "(owner, container, addresses, TX_KB, RX_KB, retransmits, RTT, duration, cause); JSON, the "
                 "records of the transitions that end them");
+  auto* otel_names = cmd->add_flag("--otel-names")
+                          ->description("JSON: name the members of transition records as OpenTelemetry's semantic "
+                                        "conventions do (network.peer.address, ...; docs/opentelemetry.md)");
   auto journal = std::make_shared<bool>(false);
   cmd->add_flag("--journal", *journal,
                 "also send each record to the systemd journal, as fields named like the JSON keys "
@@ -100,6 +103,7 @@ void add_trace(CLI::App& app, Command& run) {
       {"tcpfsm trace -o /var/log/tcpfsm.json --rotate-size 100M --stats-interval 1m",
        "a rotating log, to check later"},
       {"tcpfsm trace -f none --metrics 127.0.0.1:9464", "Prometheus metrics only, no records"},
+      {"tcpfsm trace -f json --otel-names", "JSON lines keyed as OpenTelemetry names them"},
       {"tcpfsm trace -f none --journal -p 8080", "port 8080 to the systemd journal only (journalctl -t tcpfsm)"},
   }));
 
@@ -110,6 +114,11 @@ void add_trace(CLI::App& app, Command& run) {
       opts->format = *format == "table" ? Format::Table : *format == "none" ? Format::None : Format::Json;
     if (opts->format == Format::None && !opts->output_path.empty())
       throw CLI::ValidationError("--format none", "writes no records: not with -o");
+    if (otel_names->count()) {
+      if (opts->format != Format::Json)
+        throw CLI::ValidationError("--otel-names", "names the keys of JSON records: only with JSON output (-f json)");
+      opts->json_names = JsonNames::OpenTelemetry;
+    }
     if (!metrics->empty()) {
       std::string why;
       opts->metrics = parse_listen_address(*metrics, why);

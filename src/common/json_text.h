@@ -80,8 +80,17 @@ class Line {
   // Text from outside as members, as append_text writes them.
   Line& text(std::string_view key, std::string_view s) {
     raw(",\"").raw(key).raw("\":").string(s);
-    if (utf8(s)) return *this;
-    raw(",\"").raw(key).raw("_bytes\":");
+    if (!utf8(s)) raw(",\"").raw(key).raw("_bytes\":").hex(s);
+    return *this;
+  }
+  // The same, its two keys given with their punctuation (,"comm": and
+  // ,"comm_bytes":), as raw copies them.
+  Line& text(std::string_view member, std::string_view bytes_member, std::string_view s) {
+    raw(member).string(s);
+    if (!utf8(s)) raw(bytes_member).hex(s);
+    return *this;
+  }
+  Line& hex(std::string_view s) {  // as put_hex writes it
     if (room(hex_bound(s.size())))
       p_ = put_hex(p_, s);
     else

@@ -90,6 +90,35 @@ std::string seconds_text(double s) {
   return buf;
 }
 
+// A count of a histogram's unit in the unit its metric is named in: whole
+// numbers (bytes) exactly, fractions (ns in seconds) to 9 digits.
+std::string unit_text(std::uint64_t n, std::uint64_t per_unit) {
+  return per_unit == 1 ? std::to_string(n) : seconds_text(static_cast<double>(n) / static_cast<double>(per_unit));
+}
+
+using Label = std::pair<std::string_view, std::string_view>;
+
+// One histogram's samples: its buckets, cumulative, each with its le after
+// the labels given; its sum; its count.
+template <const auto& Bounds>
+void histogram(Writer& w, std::string_view name, std::initializer_list<Label> labels, const Histogram<Bounds>& h) {
+  std::vector<Label> bucket_labels(labels);
+  bucket_labels.emplace_back("le", "");
+  const std::string bucket = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+    cumulative += h.buckets[i];
+    const std::string le = i < Bounds.le.size() ? unit_text(Bounds.le[i], Bounds.per_unit) : "+Inf";
+    bucket_labels.back().second = le;
+    w.sample(bucket, bucket_labels, std::to_string(cumulative));
+  }
+  const std::span<const Label> plain(labels.begin(), labels.size());
+  w.sample(std::string(name) + "_sum", plain, unit_text(h.sum, Bounds.per_unit));
+  w.sample(std::string(name) + "_count", plain, std::to_string(h.count));
+}
+
+std::string_view role_label(std::size_t role) { return role_name(static_cast<Role>(role)); }
+
 void transitions(Writer& w, const TransitionCounts& c) {
   w.family("tcpfsm_transitions_total", "counter", "TCP state transitions written, by edge.");
   for (int o = 0; o < TransitionCounts::kStates; ++o)
@@ -113,21 +142,32 @@ void transitions(Writer& w, const TransitionCounts& c) {
 
   w.family("tcpfsm_state_duration_seconds", "histogram",
            "Time a socket spent in a state, observed when it left the state.");
-  for (int s = 0; s < TransitionCounts::kStates; ++s) {
-    const auto& h = c.time_in_state[s];
-    if (!h.count) continue;
-    const std::string state = state_label(s);
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < h.buckets.size(); ++i) {
-      cumulative += h.buckets[i];
-      const std::string le = i < TransitionCounts::kBucketsSeconds.size()
-                                 ? seconds_text(TransitionCounts::kBucketsSeconds[i])
-                                 : "+Inf";
-      w.sample("tcpfsm_state_duration_seconds_bucket", {{"state", state}, {"le", le}}, cumulative);
-    }
-    w.sample("tcpfsm_state_duration_seconds_sum", {{"state", state}}, seconds_text(static_cast<double>(h.sum_ns) / 1e9));
-    w.sample("tcpfsm_state_duration_seconds_count", {{"state", state}}, h.count);
+  for (int s = 0; s < TransitionCounts::kStates; ++s)
+    if (c.time_in_state[s].count)
+      histogram(w, "tcpfsm_state_duration_seconds", {{"state", state_label(s)}}, c.time_in_state[s]);
+}
+
+void connections(Writer& w, const ConnectionCounts& c) {
+  w.family("tcpfsm_connection_duration_seconds", "histogram",
+           "Time from a connection's start (connect(), or the SYN its listener answered) to its end, by role, "
+           "observed when it ended; connections whose start was not seen are not in it.");
+  for (std::size_t r = 0; r < ConnectionCounts::kRoles; ++r)
+    if (c.duration[r].count)
+      histogram(w, "tcpfsm_connection_duration_seconds", {{"role", role_label(r)}}, c.duration[r]);
+  w.family("tcpfsm_connection_bytes", "histogram",
+           "Payload bytes a connection received (rx) and sent (tx, each byte once), by role, observed when it ended.");
+  for (std::size_t r = 0; r < ConnectionCounts::kRoles; ++r) {
+    if (c.bytes[r].rx.count)
+      histogram(w, "tcpfsm_connection_bytes", {{"role", role_label(r)}, {"direction", "rx"}}, c.bytes[r].rx);
+    if (c.bytes[r].tx.count)
+      histogram(w, "tcpfsm_connection_bytes", {{"role", role_label(r)}, {"direction", "tx"}}, c.bytes[r].tx);
   }
+  w.family("tcpfsm_connection_srtt_seconds", "histogram",
+           "A connection's smoothed round-trip time as it ended; connections without an RTT measured (refused, "
+           "never answered) are not in it.");
+  histogram(w, "tcpfsm_connection_srtt_seconds", {}, c.srtt);
+  w.family("tcpfsm_retransmits_total", "counter", "Segments retransmitted, summed over the connections that ended.");
+  w.sample("tcpfsm_retransmits_total", {}, c.retransmits);
 }
 
 // The counters of Totals that kTotalsCounters says are exposed, in its
@@ -165,6 +205,7 @@ std::string exposition(const MetricsSnapshot& s, ExpositionFormat f) {
   std::string out;
   Writer w(out, f);
   transitions(w, s.transitions);
+  connections(w, s.connections);
 
   run_counters(w, s.run);
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/connection_counts.h"
 #include "metrics/transition_counts.h"
 #include "record/run_records.h"
 
@@ -47,6 +48,7 @@ struct HttpRefusals {
 struct MetricsSnapshot {
   // From the trace thread, as of its last poll.
   TransitionCounts transitions;
+  ConnectionCounts connections;  // from the lives of the CLOSE records written
   Totals run;  // the run's totals, as its stats records carry them
   std::string version, attach, buffer, kernel;  // buffer: "ring" or "perf"
   // The BPF program's run count and time (kernel.bpf_stats_enabled=1 only).

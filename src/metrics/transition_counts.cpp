@@ -17,14 +17,7 @@ void TransitionCounts::observe(int old_state, int new_state, std::optional<std::
     ++other_edges[{old_state, new_state}];
   ++verdicts[static_cast<std::size_t>(verdict)];
   if (new_state == number(State::Close)) ++closes[static_cast<std::size_t>(cause)];
-  if (!old_ns || !counted(old_state)) return;
-  Histogram& h = time_in_state[old_state];
-  const double seconds = static_cast<double>(*old_ns) / 1e9;
-  std::size_t i = 0;
-  while (i < kBucketsSeconds.size() && seconds > kBucketsSeconds[i]) ++i;
-  ++h.buckets[i];
-  ++h.count;
-  h.sum_ns += *old_ns;
+  if (old_ns && counted(old_state)) time_in_state[old_state].observe(*old_ns);
 }
 
 std::uint64_t TransitionCounts::total() const {

@@ -34,6 +34,9 @@ struct StateInfo {
   State state;
   std::string_view name;     // netstat / ss spelling, e.g. "CLOSE_WAIT"
   std::string_view meaning;  // netstat(8) one-liner
+  // OpenTelemetry's network.connection.state value, e.g. "close_wait"
+  // (docs/opentelemetry.md); the two states it has none for, in its style.
+  std::string_view otel_name;
 };
 
 // Every known state, in kernel order.

@@ -2,9 +2,9 @@
 
 namespace tcpfsm {
 
-std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners);  // table.cpp
-std::unique_ptr<Formatter> make_json_formatter();   // json.cpp
-std::unique_ptr<Formatter> make_lifetimes_formatter(bool owners);                        // lifetimes.cpp
+std::unique_ptr<Formatter> make_table_formatter(bool wide, bool owners);                    // table.cpp
+std::unique_ptr<Formatter> make_json_formatter(JsonNames names);                            // json.cpp
+std::unique_ptr<Formatter> make_lifetimes_formatter(bool owners);                           // lifetimes.cpp
 std::unique_ptr<Formatter> make_connection_ends_formatter(std::unique_ptr<Formatter> all);  // lifetimes.cpp
 
 namespace {
@@ -21,10 +21,11 @@ class NoneFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide, bool owners, bool lifetimes) {
+std::unique_ptr<Formatter> make_formatter(Format f, const FormatterOptions& o) {
   switch (f) {
-    case Format::Json: return lifetimes ? make_connection_ends_formatter(make_json_formatter()) : make_json_formatter();
-    case Format::Table: return lifetimes ? make_lifetimes_formatter(owners) : make_table_formatter(wide, owners);
+    case Format::Json:
+      return o.lifetimes ? make_connection_ends_formatter(make_json_formatter(o.names)) : make_json_formatter(o.names);
+    case Format::Table: return o.lifetimes ? make_lifetimes_formatter(o.owners) : make_table_formatter(o.wide, o.owners);
     case Format::None: return std::make_unique<NoneFormatter>();
   }
   return nullptr;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/checker.h"
+#include "output/json_keys.h"
 #include "record/run_records.h"
 #include "record/transition.h"
 
@@ -28,15 +29,23 @@ class Formatter {
   virtual void end(std::string& out, const EndInfo& e) = 0;
 };
 
-// wide: the table adds NETNS, CGROUP (container) and TASK (the task on the
-// CPU, where the owner is shown) columns.
-// owners: whether transitions carry their socket's owner (not --no-owners):
-// the table's PID and OWNER columns then name the owner, and -w adds the
-// task that was on the CPU; without, they name that task (PID, COMM).
-// lifetimes (--lifetimes): connections' ends only, the transitions that carry
-// a life: the table is one line per connection, as bcc's tcplife (its own
-// columns: not wide); JSON writes those transitions' records and no others.
-std::unique_ptr<Formatter> make_formatter(Format f, bool wide = false, bool owners = true, bool lifetimes = false);
+// How trace's records are written: (wide) the table adds NETNS, CGROUP
+// (container) and TASK columns (the task on the CPU, where the owner is
+// shown), and its row that ends a connection what it did; (owners) whether
+// transitions carry their socket's owner (not --no-owners): the table's PID
+// and OWNER columns then name the owner; without, they name that task (PID,
+// COMM); (lifetimes, --lifetimes) connections' ends only, the transitions
+// that carry a life: the table is one line per connection, as bcc's tcplife
+// (its own columns: not wide), JSON writes those transitions' records and no
+// others; (names) the keys of JSON transition records, tcpfsm's or
+// OpenTelemetry's (--otel-names).
+struct FormatterOptions {
+  bool wide = false;
+  bool owners = true;
+  bool lifetimes = false;
+  JsonNames names = JsonNames::Tcpfsm;
+};
+std::unique_ptr<Formatter> make_formatter(Format f, const FormatterOptions& options = {});
 
 // The run's totals as its summary says them (kTotalsCounters' words): "12
 // transitions; lost: ring buffer full 0, recursion 0, per-socket state not

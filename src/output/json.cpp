@@ -6,6 +6,7 @@
 
 #include "common/json_text.h"
 #include "output/formatter.h"
+#include "output/json_keys.h"
 #include "model/states.h"
 
 namespace tcpfsm {
@@ -13,19 +14,18 @@ namespace {
 
 using json::Line;
 
-void put_state(Line& l, int n) {
+void put_state(Line& l, int n, JsonNames names = JsonNames::Tcpfsm) {
   if (const StateInfo* s = find_state(n))
-    l.raw('"').raw(s->name).raw('"');
+    l.raw('"').raw(names == JsonNames::OpenTelemetry ? s->otel_name : s->name).raw('"');
   else
     l.uint(static_cast<std::uint64_t>(n));  // unknown: the number itself
 }
 
-// The keys come with their punctuation: addr_key as ,"laddr": and port_key
-// as ","lport": (the address's closing quote first).
+// The keys come with their punctuation: ,"laddr": and ,"lport":.
 void put_endpoint(Line& l, std::string_view addr_key, std::string_view port_key, bool ipv6,
                   const Endpoint& ep) {
   char buf[kAddrTextMax];
-  l.raw(addr_key).raw('"').raw(std::string_view(buf, format_addr(buf, ipv6, ep.addr)));
+  l.raw(addr_key).raw('"').raw(std::string_view(buf, format_addr(buf, ipv6, ep.addr))).raw('"');
   l.raw(port_key).uint(ep.port);
 }
 
@@ -70,28 +70,31 @@ void put_totals(Line& l, const Totals& t) {
   if (!group.empty()) l.raw('}');
 }
 
-// sep "key":n, or null when it is not known.
+// n after its key (with punctuation), or null when it is not known.
 template <typename N>
-void put_known(Line& l, char sep, std::string_view key, const std::optional<N>& n) {
-  l.raw(sep).raw('"').raw(key).raw("\":");
+void put_known(Line& l, std::string_view key, const std::optional<N>& n) {
+  l.raw(key);
   if (n)
     l.uint(*n);
   else
     l.raw("null");
 }
 
-// ,"life":{...}: what the connection did (a CLOSE that ends one).
+// What the connection did (a CLOSE that ends one): ,"life":{...}, or its
+// members flat as OpenTelemetry's attributes are.
+template <JsonNames Names>
 void put_life(Line& l, const ConnectionLife& c) {
-  l.raw(R"(,"life":{"role":")").raw(role_name(c.role)).raw('"');
-  put_known(l, ',', "duration_ns", c.duration_ns);
-  put_known(l, ',', "rx_bytes", c.rx_bytes);
-  put_known(l, ',', "tx_bytes", c.tx_bytes);
-  put_known(l, ',', "segs_in", c.segs_in);
-  put_known(l, ',', "segs_out", c.segs_out);
-  put_known(l, ',', "retrans", c.retrans);
-  put_known(l, ',', "srtt_us", c.srtt_us);
-  put_known(l, ',', "rttvar_us", c.rttvar_us);
-  l.raw('}');
+  constexpr auto key = [](TransitionKey k) { return json_key(Names, k); };
+  l.raw(key(TransitionKey::LifeRole)).raw('"').raw(role_name(c.role)).raw('"');
+  put_known(l, key(TransitionKey::LifeDuration), c.duration_ns);
+  put_known(l, key(TransitionKey::LifeRx), c.rx_bytes);
+  put_known(l, key(TransitionKey::LifeTx), c.tx_bytes);
+  put_known(l, key(TransitionKey::LifeSegsIn), c.segs_in);
+  put_known(l, key(TransitionKey::LifeSegsOut), c.segs_out);
+  put_known(l, key(TransitionKey::LifeRetrans), c.retrans);
+  put_known(l, key(TransitionKey::LifeSrtt), c.srtt_us);
+  put_known(l, key(TransitionKey::LifeRttvar), c.rttvar_us);
+  l.raw(key(TransitionKey::LifeEnd));
 }
 
 void put_head(Line& l, std::string_view type, std::uint64_t wall_ns) {
@@ -102,6 +105,9 @@ void put_field(Line& l, std::string_view key, std::string_view value) {
   l.raw(",\"").raw(key).raw("\":").string(value);
 }
 
+// Names: the keys of transition records (output/json_keys.h); the run's
+// own records (start, stats, lost, end) keep tcpfsm's.
+template <JsonNames Names>
 class JsonFormatter final : public Formatter {
  public:
   void start(std::string& out, const StartInfo& s) override {
@@ -167,47 +173,50 @@ class JsonFormatter final : public Formatter {
     l.raw("}\n");
   }
 
-  // The per-event record: one Line, keys written with their punctuation.
+  // The per-event record: one Line, keys written with their punctuation,
+  // each a constant of the table.
   void transition(std::string& out, const Transition& t, const Verdict& v) override {
+    constexpr auto key = [](TransitionKey k) { return json_key(Names, k); };
     Line l(out);
-    put_head(l, "transition", t.wall_ns);
-    l.raw(R"(,"ktime_ns":)").uint(t.ktime_ns);
-    l.raw(R"(,"cpu":)").uint(t.cpu);
-    l.raw(R"(,"cookie":)").uint(t.cookie);
-    l.raw(t.ipv6 ? R"(,"family":"ipv6")" : R"(,"family":"ipv4")");
-    put_endpoint(l, R"(,"laddr":)", R"(","lport":)", t.ipv6, t.local);
-    put_endpoint(l, R"(,"raddr":)", R"(","rport":)", t.ipv6, t.remote);
-    l.raw(R"(,"old":)");
-    put_state(l, t.old_state);
-    l.raw(R"(,"new":)");
-    put_state(l, t.new_state);
-    l.raw(R"(,"old_ns":)");
+    l.raw(key(TransitionKey::Head)).rfc3339(t.wall_ns).raw('"');
+    l.raw(key(TransitionKey::Ktime)).uint(t.ktime_ns);
+    l.raw(key(TransitionKey::Cpu)).uint(t.cpu);
+    l.raw(key(TransitionKey::Cookie)).uint(t.cookie);
+    l.raw(key(TransitionKey::Family)).raw(t.ipv6 ? R"("ipv6")" : R"("ipv4")");
+    l.raw(key(TransitionKey::Transport));
+    put_endpoint(l, key(TransitionKey::Laddr), key(TransitionKey::Lport), t.ipv6, t.local);
+    put_endpoint(l, key(TransitionKey::Raddr), key(TransitionKey::Rport), t.ipv6, t.remote);
+    l.raw(key(TransitionKey::Old));
+    put_state(l, t.old_state, Names);
+    l.raw(key(TransitionKey::New));
+    put_state(l, t.new_state, Names);
+    l.raw(key(TransitionKey::OldNs));
     if (t.old_ns)
       l.uint(*t.old_ns);
     else
       l.raw("null");
-    l.raw(R"(,"pid":)").uint(t.pid);
-    l.raw(R"(,"tid":)").uint(t.tid);
-    l.text("comm", t.comm);
-    l.raw(R"(,"ino":)").uint(t.ino);
-    l.raw(R"(,"netns":)").uint(t.netns);
-    l.raw(R"(,"cgroup_id":)").uint(t.cgroup_id);
-    if (!t.cgroup.empty()) l.text("cgroup", t.cgroup);
+    l.raw(key(TransitionKey::Pid)).uint(t.pid);
+    l.raw(key(TransitionKey::Tid)).uint(t.tid);
+    l.text(key(TransitionKey::Comm), key(TransitionKey::CommBytes), t.comm);
+    l.raw(key(TransitionKey::Ino)).uint(t.ino);
+    l.raw(key(TransitionKey::Netns)).uint(t.netns);
+    l.raw(key(TransitionKey::CgroupId)).uint(t.cgroup_id);
+    if (!t.cgroup.empty()) l.text(key(TransitionKey::Cgroup), key(TransitionKey::CgroupBytes), t.cgroup);
     if (t.container) {
-      l.text("container", t.container->id);
-      l.raw(R"(,"container_runtime":)").string(t.container->runtime);
-      if (!t.container->pod_uid.empty()) l.raw(R"(,"pod_uid":)").string(t.container->pod_uid);
+      l.text(key(TransitionKey::Container), key(TransitionKey::ContainerBytes), t.container->id);
+      l.raw(key(TransitionKey::ContainerRuntime)).string(t.container->runtime);
+      if (!t.container->pod_uid.empty()) l.raw(key(TransitionKey::PodUid)).string(t.container->pod_uid);
     }
     if (t.owner_pid) {
-      l.raw(R"(,"owner_pid":)").uint(static_cast<std::uint64_t>(t.owner_pid));
-      l.text("owner_comm", t.owner_comm);
+      l.raw(key(TransitionKey::OwnerPid)).uint(static_cast<std::uint64_t>(t.owner_pid));
+      l.text(key(TransitionKey::OwnerComm), key(TransitionKey::OwnerCommBytes), t.owner_comm);
     }
-    if (t.cause != Cause::None) put_field(l, "cause", cause_name(t.cause));
-    if (t.reported.kernel.error) put_field(l, "error", errno_name(t.reported.kernel.error));
-    if (!t.rst_reason.empty()) put_field(l, "rst_reason", t.rst_reason);
-    if (t.life) put_life(l, *t.life);
-    l.raw(R"(,"verdict":")").raw(verdict_name(v.kind)).raw('"');
-    if (v.kind != VerdictKind::Ok) l.raw(R"(,"reason":)").string(v.reason);
+    if (t.cause != Cause::None) l.raw(key(TransitionKey::Cause)).string(cause_name(t.cause));
+    if (t.reported.kernel.error) l.raw(key(TransitionKey::Error)).string(errno_name(t.reported.kernel.error));
+    if (!t.rst_reason.empty()) l.raw(key(TransitionKey::RstReason)).string(t.rst_reason);
+    if (t.life) put_life<Names>(l, *t.life);
+    l.raw(key(TransitionKey::Verdict)).raw('"').raw(verdict_name(v.kind)).raw('"');
+    if (v.kind != VerdictKind::Ok) l.raw(key(TransitionKey::Reason)).string(v.reason);
     l.raw("}\n");
   }
 
@@ -221,6 +230,9 @@ class JsonFormatter final : public Formatter {
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_json_formatter() { return std::make_unique<JsonFormatter>(); }
+std::unique_ptr<Formatter> make_json_formatter(JsonNames names) {
+  if (names == JsonNames::OpenTelemetry) return std::make_unique<JsonFormatter<JsonNames::OpenTelemetry>>();
+  return std::make_unique<JsonFormatter<JsonNames::Tcpfsm>>();
+}
 
 }  // namespace tcpfsm

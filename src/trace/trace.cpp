@@ -76,7 +76,8 @@ class Session final : public EventHandler {
   Session(const TraceOptions& o, TraceView* view) : opts_(o), view_(view), host_(HostFacts::read()) {
     // The log: trace's output; top's only with -o (JSON lines, as trace -o writes).
     if (!view || !o.output_path.empty())
-      log_.emplace(make_formatter(view ? Format::Json : o.format, o.wide, o.owners, o.lifetimes),
+      log_.emplace(make_formatter(view ? Format::Json : o.format,
+                                  {.wide = o.wide, .owners = o.owners, .lifetimes = o.lifetimes, .names = o.json_names}),
                    LogWriter::Options{o.output_path, o.rotate_size, o.rotate_keep, o.duration});
     if (log_) sinks_.add(*log_);
     for (const auto& make : o.sinks) sinks_.add(*more_.emplace_back(make()));

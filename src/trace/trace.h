@@ -26,6 +26,7 @@ struct TraceOptions {
   Format format = Format::Json;
   bool wide = false;  // table: NETNS and CGROUP columns
   bool lifetimes = false;  // connections' ends alone (make_formatter)
+  JsonNames json_names = JsonNames::Tcpfsm;  // JSON: the keys of transition records (--otel-names)
   std::string output_path;         // empty: standard output
   std::uint64_t rotate_size = 0;   // 0: never rotate
   unsigned rotate_keep = 5;

@@ -22,6 +22,7 @@ TraceMetrics::TraceMetrics(SocketGauges::Options options) : gauges_(std::move(op
 
 void TraceMetrics::transition(const Transition& t, const Verdict& v) {
   counts_.observe(t.old_state, t.new_state, t.old_ns, v.kind, t.cause);
+  if (t.life) connections_.observe(*t.life);
   const auto move = gauges_.move_of(t);
   if (!move) return;
   std::lock_guard lock(mutex_);
@@ -30,6 +31,7 @@ void TraceMetrics::transition(const Transition& t, const Verdict& v) {
 
 void TraceMetrics::publish(MetricsSnapshot counters) {
   counters.transitions = counts_;
+  counters.connections = connections_;
   std::lock_guard lock(mutex_);
   latest_ = std::move(counters);
   published_ = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 // The metrics of a trace run (--metrics), a Sink of the run: it counts the
-// transitions written (edges, verdicts, time in state, causes) and the moves
+// transitions written (edges, verdicts, time in state, causes), the lives
+// of the connections they end (durations, bytes, RTTs, retransmits) and the moves
 // into and out of stuck states. Counters come from the trace thread, which
 // publishes a copy once per poll; the socket gauges (sockets
 // per state, stuck sockets by holder) are collected from sock_diag and /proc
@@ -21,8 +22,8 @@ class TraceMetrics final : public Sink {
  public:
   explicit TraceMetrics(SocketGauges::Options options);
 
-  // Trace thread: counted, and a move into or out of a stuck state kept for
-  // the ages of stuck sockets.
+  // Trace thread: counted, with the life of the connection it ends, and a
+  // move into or out of a stuck state kept for the ages of stuck sockets.
   void transition(const Transition& t, const Verdict& v) override;
   // Trace thread: the run's counters as of now, with the transitions counted.
   void publish(MetricsSnapshot counters);
@@ -38,7 +39,8 @@ class TraceMetrics final : public Sink {
  private:
   void collect_gauges(MetricsSnapshot& s);
 
-  TransitionCounts counts_;  // trace thread
+  TransitionCounts counts_;        // trace thread
+  ConnectionCounts connections_;  // trace thread
   std::mutex mutex_;  // guards latest_, published_ and moves_
   MetricsSnapshot latest_;
   std::chrono::steady_clock::time_point published_{};  // the trace thread's last publish

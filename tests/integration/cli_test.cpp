@@ -66,6 +66,10 @@ const BadCommandLine kCases[] = {
      "--count: invalid count '18446744073709551616': too large"},
     {"TraceUnknownFormat", {"trace", "-f", "xml"}, "--format: xml not in {table,json,none}"},
     {"TraceFormatNoneWithOutput", {"trace", "-f", "none", "-o", "t.json"}, "--format none: writes no records: not with -o"},
+    {"TraceOtelNamesWithTable", {"trace", "-f", "table", "--otel-names"},
+     "--otel-names: names the keys of JSON records: only with JSON output (-f json)"},
+    {"TraceOtelNamesWithNone", {"trace", "-f", "none", "--otel-names"},
+     "--otel-names: names the keys of JSON records: only with JSON output (-f json)"},
     {"TraceMetricsNoPort", {"trace", "--metrics", "127.0.0.1"},
      "--metrics: '127.0.0.1' is not HOST:PORT (127.0.0.1:9464, [::1]:9464, localhost:9464, or :9464 for every "
      "address)"},

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness.h"
 #include "sockets.h"
@@ -24,18 +25,20 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr std::uint16_t kTrafficPort = 20801, kStuckPort = 20802, kMetricsPort = 20803, kPrometheusPort = 20804;
+constexpr std::uint16_t kExchangePort = 20841, kLivesMetricsPort = 20842, kLivesPrometheusPort = 20843;
 
 std::string prometheus_skip_reason() {
   if (access("/usr/bin/prometheus", X_OK) != 0) return "/usr/bin/prometheus is not installed (apt-get install prometheus)";
   return "";
 }
 
-// A Prometheus server scraping tcpfsm every second, with the rules of
-// deploy/prometheus/tcpfsm.rules.yml made to fire at once (for: 0s, and the
-// leak alert's 600 s age threshold 1 s).
+// A Prometheus server on `port` scraping tcpfsm on `metrics_port` every
+// second, with the rules of deploy/prometheus/tcpfsm.rules.yml made to fire
+// at once (for: 0s, and the leak alert's 600 s age threshold 1 s).
 class Prometheus {
  public:
-  Prometheus() : dir_(fs::temp_directory_path() / ("tcpfsm-prom-" + std::to_string(getpid()))) {
+  explicit Prometheus(std::uint16_t metrics_port = kMetricsPort, std::uint16_t port = kPrometheusPort)
+      : dir_(fs::temp_directory_path() / ("tcpfsm-prom-" + std::to_string(getpid()))), port_(port) {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     std::ifstream in(std::string(TCPFSM_SOURCE_DIR) + "/deploy/prometheus/tcpfsm.rules.yml");
@@ -49,13 +52,13 @@ class Prometheus {
         << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
         << "rule_files: [" << (dir_ / "rules.yml") << "]\n"
         << "scrape_configs:\n  - job_name: tcpfsm\n    static_configs:\n      - targets: ['127.0.0.1:"
-        << kMetricsPort << "']\n";
+        << metrics_port << "']\n";
     // Its log goes to a file: a pipe nobody reads would fill and stop it.
     proc_.emplace(std::vector<std::string>{
         "sh", "-c",
         "exec prometheus --config.file=" + (dir_ / "prometheus.yml").string() +
             " --storage.tsdb.path=" + (dir_ / "data").string() + " --web.listen-address=127.0.0.1:" +
-            std::to_string(kPrometheusPort) + " >" + (dir_ / "log").string() + " 2>&1"});
+            std::to_string(port) + " >" + (dir_ / "log").string() + " 2>&1"});
   }
   ~Prometheus() {
     proc_.reset();  // SIGKILL
@@ -64,7 +67,7 @@ class Prometheus {
 
   // The value of a query that returns one sample, or nothing yet.
   std::optional<double> value(const std::string& query) {
-    httplib::Client api("127.0.0.1", kPrometheusPort);
+    httplib::Client api("127.0.0.1", port_);
     auto res = api.Get("/api/v1/query", httplib::Params{{"query", query}}, httplib::Headers{});
     if (!res || res->status != 200) return std::nullopt;
     const json j = json::parse(res->body);
@@ -83,7 +86,7 @@ class Prometheus {
   }
   // The firing alerts, as the API lists them.
   json alerts() {
-    httplib::Client api("127.0.0.1", kPrometheusPort);
+    httplib::Client api("127.0.0.1", port_);
     auto res = api.Get("/api/v1/alerts");
     return res && res->status == 200 ? json::parse(res->body)["data"]["alerts"] : json::array();
   }
@@ -96,6 +99,7 @@ class Prometheus {
 
  private:
   fs::path dir_;
+  std::uint16_t port_;
   std::optional<Process> proc_;
 };
 
@@ -105,6 +109,15 @@ std::size_t transitions_in(const std::string& log) {
   for (std::string line; std::getline(in, line);)
     if (json::parse(line)["type"] == "transition") ++n;
   return n;
+}
+
+// The lives the log's CLOSE records carry.
+std::vector<json> lives_in(const std::string& log) {
+  std::ifstream in(log);
+  std::vector<json> lives;
+  for (std::string line; std::getline(in, line);)
+    if (const json r = json::parse(line); r["type"] == "transition" && r.contains("life")) lives.push_back(r["life"]);
+  return lives;
 }
 
 }  // namespace
@@ -183,7 +196,7 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
     ++families;
     EXPECT_NE(docs.str().find("`" + family + "`"), std::string::npos) << family << " is not in docs/metrics.md";
   }
-  EXPECT_GE(families, 21u) << res->body;  // 23 while kernel.bpf_stats_enabled=1
+  EXPECT_GE(families, 25u) << res->body;  // 27 while kernel.bpf_stats_enabled=1
 
   // A scraper that sends garbage, or hangs up mid-request, changes nothing.
   for (const char* junk : {"\x16\x03\x01garbage\r\n\r\n", "GET /metr"}) {
@@ -203,6 +216,73 @@ TEST(Metrics, PrometheusScrapesExactCountsAndTheLeakAlertFires) {
   // The scraper's own connections to tcpfsm are not in the port filter: the
   // log still holds exactly what was done.
   EXPECT_EQ(transitions_in(log), kTransitions);
+  std::remove(log.c_str());
+}
+
+// What the connections that ended did, as a real Prometheus has it: exactly
+// kConnections exchanges of kRequest bytes answered by kResponse, alone in
+// the trace's port filter. Their RTTs and retransmits are the kernel's to
+// say: those are checked against the log of the same run.
+TEST(Metrics, PrometheusScrapesExactConnectionLives) {
+  REQUIRE_BPF();
+  if (auto why = prometheus_skip_reason(); !why.empty()) {
+    if (must_not_skip()) FAIL() << "CI must run this test: " << why;
+    GTEST_SKIP() << "SKIPPED: " << why;
+  }
+  const std::string log = "/tmp/tcpfsm-metrics-lives-" + std::to_string(getpid()) + ".json";
+  std::remove(log.c_str());
+  TraceRun run({"-o", log, "--flush-interval", "100ms", "-p", std::to_string(kExchangePort), "--metrics",
+                "127.0.0.1:" + std::to_string(kLivesMetricsPort)});
+  Prometheus prometheus(kLivesMetricsPort, kLivesPrometheusPort);
+
+  constexpr int kConnections = 4;
+  constexpr std::size_t kRequest = 3'000, kResponse = 70'000;
+  run_exchanges(Family::V4, kExchangePort, kConnections, kRequest, kResponse);
+
+  auto bytes = [](const char* what, const char* role, const char* direction) {
+    return std::string("tcpfsm_connection_bytes_") + what + "{role=\"" + role + "\",direction=\"" + direction + "\"}";
+  };
+  constexpr double kCount = kConnections;
+  EXPECT_EQ(prometheus.await(bytes("count", "client", "tx"), kCount), kCount) << prometheus.log();
+  EXPECT_EQ(prometheus.await(bytes("sum", "client", "tx"), kCount * kRequest), kCount * kRequest);
+  EXPECT_EQ(prometheus.await(bytes("count", "client", "rx"), kCount), kCount);
+  EXPECT_EQ(prometheus.await(bytes("sum", "client", "rx"), kCount * kResponse), kCount * kResponse);
+  EXPECT_EQ(prometheus.await(bytes("count", "server", "rx"), kCount), kCount);
+  EXPECT_EQ(prometheus.await(bytes("sum", "server", "rx"), kCount * kRequest), kCount * kRequest);
+  EXPECT_EQ(prometheus.await(bytes("count", "server", "tx"), kCount), kCount);
+  EXPECT_EQ(prometheus.await(bytes("sum", "server", "tx"), kCount * kResponse), kCount * kResponse);
+  // 3000 bytes: above 1000, within 10000; 70000 within 100000.
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_bytes_bucket{role="client",direction="tx",le="1000"})", 0), 0);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_bytes_bucket{role="client",direction="tx",le="10000"})", kCount),
+            kCount);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_bytes_bucket{role="server",direction="tx",le="10000"})", 0), 0);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_bytes_bucket{role="server",direction="tx",le="100000"})", kCount),
+            kCount);
+  // Both ends of each were seen from their start.
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_duration_seconds_count{role="client"})", kCount), kCount);
+  EXPECT_EQ(prometheus.await(R"(tcpfsm_connection_duration_seconds_count{role="server"})", kCount), kCount);
+  EXPECT_EQ(prometheus.await(R"(count(tcpfsm_connection_bytes_count))", 4), 4);  // no unknown role
+
+  // The log of the same run (on disk within 100 ms), before tcpfsm stops:
+  // Prometheus marks a target's series stale once it is gone.
+  std::vector<json> lives;
+  for (int i = 0; i < 50 && lives.size() < 2u * kConnections; ++i) {
+    std::this_thread::sleep_for(100ms);
+    lives = lives_in(log);
+  }
+  ASSERT_EQ(lives.size(), 2u * kConnections);
+  double srtt_known = 0, retransmits = 0, duration_s = 0;
+  for (const json& l : lives) {
+    srtt_known += !l["srtt_us"].is_null();
+    retransmits += l["retrans"].get<double>();
+    duration_s += l["duration_ns"].get<double>() / 1e9;
+  }
+  EXPECT_EQ(prometheus.await("tcpfsm_connection_srtt_seconds_count", srtt_known), srtt_known);
+  EXPECT_EQ(prometheus.await("tcpfsm_retransmits_total", retransmits), retransmits);
+  const auto scraped_duration = prometheus.value("sum(tcpfsm_connection_duration_seconds_sum)");
+  ASSERT_TRUE(scraped_duration);
+  EXPECT_NEAR(*scraped_duration, duration_s, duration_s * 1e-6);
+  EXPECT_EQ(run.stop(), 0) << run.process().err();
   std::remove(log.c_str());
 }
 

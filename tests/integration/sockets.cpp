@@ -81,6 +81,27 @@ void Socket::linger_zero() const {
   if (setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l)) fail("SO_LINGER");
 }
 
+void Socket::send_bytes(std::size_t n) const {
+  const std::vector<char> bytes(n, 'x');
+  for (std::size_t sent = 0; sent < n;) {
+    const ssize_t w = write(fd_, bytes.data() + sent, n - sent);
+    if (w < 0) fail("write");
+    sent += static_cast<std::size_t>(w);
+  }
+}
+
+void Socket::receive_bytes(std::size_t n) const {
+  std::vector<char> buf(n);
+  for (std::size_t got = 0; got < n;) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 5000) != 1) throw std::runtime_error("timed out waiting for the peer's bytes");
+    const ssize_t r = read(fd_, buf.data() + got, n - got);
+    if (r == 0) throw std::runtime_error("the peer closed before sending every byte");
+    if (r < 0) fail("read");
+    got += static_cast<std::size_t>(r);
+  }
+}
+
 std::string loopback(Family f) { return f == Family::V4 ? "127.0.0.1" : "::1"; }
 
 Socket listen_on(Family f, std::uint16_t port) {
@@ -125,6 +146,20 @@ void run_connections(Family f, std::uint16_t port, int n) {
   for (int i = 0; i < n; ++i) {
     Socket client = connect_to(f, port);
     Socket server = accept_from(listener);
+    client.close();
+    server.wait_eof();
+  }
+}
+
+void run_exchanges(Family f, std::uint16_t port, int n, std::size_t request, std::size_t response) {
+  Socket listener = listen_on(f, port);
+  for (int i = 0; i < n; ++i) {
+    Socket client = connect_to(f, port);
+    Socket server = accept_from(listener);
+    client.send_bytes(request);
+    server.receive_bytes(request);
+    server.send_bytes(response);
+    client.receive_bytes(response);
     client.close();
     server.wait_eof();
   }

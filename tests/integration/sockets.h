@@ -26,6 +26,10 @@ class Socket {
   void wait_event() const;
   // Next close() sends RST (SO_LINGER {1, 0}).
   void linger_zero() const;
+  // Writes n bytes; reads exactly n bytes (throws if the peer sends fewer
+  // within 5 s).
+  void send_bytes(std::size_t n) const;
+  void receive_bytes(std::size_t n) const;
 
  private:
   int fd_ = -1;
@@ -51,6 +55,11 @@ Connected connect_pair(Family f, std::uint16_t port);
 // closes first, the server closes on EOF. 12 transitions for n = 1, 10 more per
 // extra connection (the listener's two only once).
 void run_connections(Family f, std::uint16_t port, int n);
+
+// n connections as run_connections makes them (the same transitions), each
+// client sending `request` bytes and the server answering `response` bytes
+// before the client closes.
+void run_exchanges(Family f, std::uint16_t port, int n, std::size_t request, std::size_t response);
 
 // A process named `comm` that accepted n connections to a listener on port
 // whose peers have closed, and never closes its end: n CLOSE_WAIT sockets it

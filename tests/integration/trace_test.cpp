@@ -42,7 +42,7 @@ void expect_clean_stop(TraceRun& run) {
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records.front()["type"], "start");
   EXPECT_EQ(records.front()["cause"], "run");
-  EXPECT_EQ(records.front()["schema"], 3);
+  EXPECT_EQ(records.front()["schema"], 4);
   EXPECT_TRUE(records.front()["buffer"] == "ring" || records.front()["buffer"] == "perf") << records.front().dump();
   const json& end = records.back();
   EXPECT_EQ(end["type"], "end");

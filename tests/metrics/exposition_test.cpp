@@ -32,7 +32,7 @@ TEST(TransitionCounts, EdgesVerdictsAndTimeInState) {
   EXPECT_EQ(c.verdicts[3], 1u);
   const auto& h = c.time_in_state[kSynSent];
   EXPECT_EQ(h.count, 2u);
-  EXPECT_EQ(h.sum_ns, 2'000'050'000u);
+  EXPECT_EQ(h.sum, 2'000'050'000u);  // ns
   EXPECT_EQ(h.buckets[1], 1u);  // le 1e-4
   EXPECT_EQ(h.buckets[6], 1u);  // le 10
 }
@@ -102,6 +102,147 @@ TEST(Exposition, PrometheusTextFormat) {
   EXPECT_EQ(text.find("tcpfsm_sockets{"), std::string::npos);          // no sock_diag numbers: no gauge
   EXPECT_EQ(text.find("tcpfsm_bpf_program_runs"), std::string::npos);  // bpf_stats off
   EXPECT_EQ(text.find("# EOF"), std::string::npos);
+}
+
+namespace {
+
+// The connection families as written: from the first to the run's counters after them.
+std::string connection_families(const std::string& text) {
+  const auto from = text.find("# HELP tcpfsm_connection_duration_seconds");
+  const auto to = text.find("# HELP tcpfsm_lost_events");
+  return from < to && to != std::string::npos ? text.substr(from, to - from) : "not found in:\n" + text;
+}
+
+ConnectionLife life(Role role, std::optional<std::uint64_t> duration_ns, std::optional<std::uint64_t> rx,
+                    std::optional<std::uint64_t> tx, std::optional<std::uint32_t> srtt_us,
+                    std::optional<std::uint32_t> retrans) {
+  ConnectionLife l;
+  l.role = role;
+  l.duration_ns = duration_ns;
+  l.rx_bytes = rx;
+  l.tx_bytes = tx;
+  l.srtt_us = srtt_us;
+  l.retrans = retrans;
+  return l;
+}
+
+}  // namespace
+
+// Known lives, each observed where it knows the value and nowhere it does
+// not; a value on a bound counts in that bound's bucket.
+TEST(Exposition, ConnectionLivesExactly) {
+  MetricsSnapshot s;
+  s.connections.observe(life(Role::Client, 2'500'000, 1'000, 300, 15, 0));
+  s.connections.observe(life(Role::Client, 1'500'000'000, 2'000'000, 100, 45'000, 3));
+  s.connections.observe(life(Role::Client, 60'000, 0, 0, std::nullopt, 0));  // refused: no RTT measured
+  s.connections.observe(life(Role::Server, 84'868, 300, 1'000, 15, 0));
+  s.connections.observe(life(Role::Unknown, std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt));
+  EXPECT_EQ(connection_families(exposition(s, ExpositionFormat::Prometheus)),
+            "# HELP tcpfsm_connection_duration_seconds Time from a connection's start (connect(), or the SYN its "
+            "listener answered) to its end, by role, observed when it ended; connections whose start was not seen "
+            "are not in it.\n"
+            "# TYPE tcpfsm_connection_duration_seconds histogram\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"0.001\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"0.01\"} 2\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"0.1\"} 2\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"1\"} 2\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"10\"} 3\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"60\"} 3\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"600\"} 3\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"3600\"} 3\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"client\",le=\"+Inf\"} 3\n"
+            "tcpfsm_connection_duration_seconds_sum{role=\"client\"} 1.50256\n"
+            "tcpfsm_connection_duration_seconds_count{role=\"client\"} 3\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"0.001\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"0.01\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"0.1\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"1\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"10\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"60\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"600\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"3600\"} 1\n"
+            "tcpfsm_connection_duration_seconds_bucket{role=\"server\",le=\"+Inf\"} 1\n"
+            "tcpfsm_connection_duration_seconds_sum{role=\"server\"} 8.4868e-05\n"
+            "tcpfsm_connection_duration_seconds_count{role=\"server\"} 1\n"
+            "# HELP tcpfsm_connection_bytes Payload bytes a connection received (rx) and sent (tx, each byte once), "
+            "by role, observed when it ended.\n"
+            "# TYPE tcpfsm_connection_bytes histogram\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"100\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"1000\"} 2\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"10000\"} 2\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"100000\"} 2\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"1000000\"} 2\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"10000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"100000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"1000000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"rx\",le=\"+Inf\"} 3\n"
+            "tcpfsm_connection_bytes_sum{role=\"client\",direction=\"rx\"} 2001000\n"
+            "tcpfsm_connection_bytes_count{role=\"client\",direction=\"rx\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"100\"} 2\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"1000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"10000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"100000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"1000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"10000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"100000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"1000000000\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"client\",direction=\"tx\",le=\"+Inf\"} 3\n"
+            "tcpfsm_connection_bytes_sum{role=\"client\",direction=\"tx\"} 400\n"
+            "tcpfsm_connection_bytes_count{role=\"client\",direction=\"tx\"} 3\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"100\"} 0\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"1000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"10000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"100000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"1000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"10000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"100000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"1000000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"rx\",le=\"+Inf\"} 1\n"
+            "tcpfsm_connection_bytes_sum{role=\"server\",direction=\"rx\"} 300\n"
+            "tcpfsm_connection_bytes_count{role=\"server\",direction=\"rx\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"100\"} 0\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"1000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"10000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"100000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"1000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"10000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"100000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"1000000000\"} 1\n"
+            "tcpfsm_connection_bytes_bucket{role=\"server\",direction=\"tx\",le=\"+Inf\"} 1\n"
+            "tcpfsm_connection_bytes_sum{role=\"server\",direction=\"tx\"} 1000\n"
+            "tcpfsm_connection_bytes_count{role=\"server\",direction=\"tx\"} 1\n"
+            "# HELP tcpfsm_connection_srtt_seconds A connection's smoothed round-trip time as it ended; connections "
+            "without an RTT measured (refused, never answered) are not in it.\n"
+            "# TYPE tcpfsm_connection_srtt_seconds histogram\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"1e-05\"} 0\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.0001\"} 2\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.001\"} 2\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.01\"} 2\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.05\"} 3\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.1\"} 3\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"0.25\"} 3\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"1\"} 3\n"
+            "tcpfsm_connection_srtt_seconds_bucket{le=\"+Inf\"} 3\n"
+            "tcpfsm_connection_srtt_seconds_sum 0.04503\n"
+            "tcpfsm_connection_srtt_seconds_count 3\n"
+            "# HELP tcpfsm_retransmits_total Segments retransmitted, summed over the connections that ended.\n"
+            "# TYPE tcpfsm_retransmits_total counter\n"
+            "tcpfsm_retransmits_total 3\n");
+  // OpenMetrics: the same samples; the counter's family without _total.
+  const std::string om = connection_families(exposition(s, ExpositionFormat::OpenMetrics));
+  EXPECT_NE(om.find("# TYPE tcpfsm_retransmits counter\ntcpfsm_retransmits_total 3\n"), std::string::npos) << om;
+  EXPECT_NE(om.find("# TYPE tcpfsm_connection_bytes histogram\n"), std::string::npos) << om;
+}
+
+// Before any connection ended: no series by role, an empty RTT histogram
+// and no retransmits, so that rate() has its zero from the start.
+TEST(Exposition, NoConnectionEndedYet) {
+  const std::string text = exposition(MetricsSnapshot{}, ExpositionFormat::Prometheus);
+  EXPECT_EQ(text.find("tcpfsm_connection_duration_seconds_bucket"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tcpfsm_connection_bytes_bucket"), std::string::npos);
+  EXPECT_TRUE(has_line(text, "tcpfsm_connection_srtt_seconds_bucket{le=\"+Inf\"} 0"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_connection_srtt_seconds_count 0"));
+  EXPECT_TRUE(has_line(text, "tcpfsm_retransmits_total 0"));
 }
 
 namespace {

@@ -64,7 +64,7 @@ constexpr const char* kHeader =
 // The holder comes from the connection's earlier records: the end, in
 // softirq, names only the task that happened to run.
 TEST_F(LifetimesOutput, OneLinePerConnectionWithItsHolder) {
-  auto f = make_formatter(Format::Table, false, true, true);
+  auto f = make_formatter(Format::Table, {.lifetimes = true});
   std::string out;
   f->start(out, StartInfo{});
   f->transition(out, connected(), {});
@@ -78,7 +78,7 @@ TEST_F(LifetimesOutput, OneLinePerConnectionWithItsHolder) {
 // connection whose start this run missed has no duration, a kernel without
 // the counters no bytes: "-", never 0.
 TEST_F(LifetimesOutput, RefusedAndUnknown) {
-  auto f = make_formatter(Format::Table, false, true, true);
+  auto f = make_formatter(Format::Table, {.lifetimes = true});
   std::string out;
   Transition refused = ended();
   refused.old_state = number(State::SynSent);
@@ -102,7 +102,7 @@ TEST_F(LifetimesOutput, RefusedAndUnknown) {
 
 // Only ends: no line for the connect, nor for a listener's close (no life).
 TEST_F(LifetimesOutput, NothingButConnectionsEnds) {
-  auto f = make_formatter(Format::Table, false, true, true);
+  auto f = make_formatter(Format::Table, {.lifetimes = true});
   std::string out;
   f->transition(out, connected(), {});
   Transition listener = connected();
@@ -113,7 +113,7 @@ TEST_F(LifetimesOutput, NothingButConnectionsEnds) {
 }
 
 TEST_F(LifetimesOutput, Ipv6WidensTheAddressColumns) {
-  auto f = make_formatter(Format::Table, false, true, true);
+  auto f = make_formatter(Format::Table, {.lifetimes = true});
   std::string out;
   f->transition(out, connected(true), {});
   f->transition(out, ended(true), {});
@@ -125,7 +125,7 @@ TEST_F(LifetimesOutput, Ipv6WidensTheAddressColumns) {
 // A name any process can give itself, and a machine's name, cannot drive
 // the terminal; the columns after them stay where the header says.
 TEST_F(LifetimesOutput, HostileNamesAreEscaped) {
-  auto f = make_formatter(Format::Table, false, true, true);
+  auto f = make_formatter(Format::Table, {.lifetimes = true});
   std::string out;
   Transition t = connected();
   t.owner_comm = "\x1b]0;x\x07";
@@ -149,7 +149,7 @@ TEST_F(LifetimesOutput, HostileNamesAreEscaped) {
 // socket's file (connect(), close()), as tcplife takes it; never the task
 // that ran the softirq of the end.
 TEST_F(LifetimesOutput, WithoutOwnersTheTaskInACallOnTheSocket) {
-  auto f = make_formatter(Format::Table, false, false, true);
+  auto f = make_formatter(Format::Table, {.owners = false, .lifetimes = true});
   std::string out;
   f->start(out, StartInfo{});
   Transition connect = test::sample_transition();
@@ -170,14 +170,14 @@ TEST_F(LifetimesOutput, WithoutOwnersTheTaskInACallOnTheSocket) {
 
 TEST_F(LifetimesOutput, LossesAreSaidAsInTheTable) {
   std::string out;
-  make_formatter(Format::Table, false, true, true)->lost(out, test::kWall, Losses{3, 2, 1});
+  make_formatter(Format::Table, {.lifetimes = true})->lost(out, test::kWall, Losses{3, 2, 1});
   EXPECT_EQ(out, "-- lost: ring buffer full 3, recursion 2, per-socket state not stored 1\n");
 }
 
 // JSON: the records that end connections, with their life, and no other
 // transition; the records about the run as always.
 TEST_F(LifetimesOutput, JsonWritesTheEndsAlone) {
-  auto f = make_formatter(Format::Json, false, true, true);
+  auto f = make_formatter(Format::Json, {.lifetimes = true});
   std::string out;
   f->transition(out, connected(), {});
   f->transition(out, ended(), {});
@@ -196,7 +196,7 @@ TEST_F(LifetimesOutput, JsonWritesTheEndsAlone) {
 
 // -w: the row that ends a connection says what it did; unknowns as "-".
 TEST_F(LifetimesOutput, WideTraceRowCarriesTheLife) {
-  auto f = make_formatter(Format::Table, true);
+  auto f = make_formatter(Format::Table, {.wide = true});
   std::string out;
   f->transition(out, ended(), {});
   Transition unknown = ended();

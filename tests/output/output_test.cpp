@@ -347,7 +347,7 @@ TEST_F(TableOutput, StatsLineIsTheSummaryOfEveryCounter) {
 }
 
 TEST_F(TableOutput, WideAddsTheNamespaceAndTheContainer) {
-  auto f = make_formatter(Format::Table, true);
+  auto f = make_formatter(Format::Table, {.wide = true});
   std::string out;
   f->start(out, StartInfo{});
   Transition t = owned();
@@ -392,7 +392,7 @@ TEST_F(TableOutput, TheOwnerIsNamedAndTheTaskOnTheCpuOnlyInWide) {
             "07:42:31.000001  -       -                127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
             "ESTABLISHED 0.250     -\n");
   out.clear();
-  auto wide = make_formatter(Format::Table, true);
+  auto wide = make_formatter(Format::Table, {.wide = true});
   wide->start(out, StartInfo{});
   t.comm = "\x1b[2J";
   wide->transition(out, t, {});
@@ -402,7 +402,7 @@ TEST_F(TableOutput, TheOwnerIsNamedAndTheTaskOnTheCpuOnlyInWide) {
             "07:42:31.000001  9627    server           127.0.0.1:40000       10.0.0.5:8080         SYN_SENT    -> "
             "ESTABLISHED 0.250     -                            4026531840 #8589                    13306 \\x1b[2J\n");
   out.clear();
-  auto no_owners = make_formatter(Format::Table, false, false);
+  auto no_owners = make_formatter(Format::Table, {.owners = false});
   no_owners->start(out, StartInfo{});
   no_owners->transition(out, t, {});
   EXPECT_EQ(out,
