@@ -134,11 +134,11 @@ TEST(HtmlReport, CloseWaitAtTheEndRendersAmber) {
   TempDir dir;
   const fs::path log = dir.path / "close-wait.json";
   std::ofstream(log) << slurp(kLog)
-                     << R"({"type":"start","ts":"2026-11-30T20:34:00.000000000Z","schema":3,"cause":"run"})" "\n"
-                        R"({"type":"transition","ts":"2026-11-30T20:34:01.000000000Z","cookie":1,"family":"ipv4",)"
+                     << R"({"type":"start","ts":"2026-12-07T18:22:00.000000000Z","schema":4,"cause":"run"})" "\n"
+                        R"({"type":"transition","ts":"2026-12-07T18:22:01.000000000Z","cookie":1,"family":"ipv4",)"
                         R"("laddr":"127.0.0.1","lport":8431,"raddr":"127.0.0.1","rport":50000,"old":"ESTABLISHED",)"
                         R"("new":"CLOSE_WAIT","owner_pid":6256,"owner_comm":"python3","cause":"fin_received"})" "\n"
-                        R"({"type":"end","ts":"2026-11-30T20:34:41.000000000Z"})" "\n";
+                        R"({"type":"end","ts":"2026-12-07T18:22:41.000000000Z"})" "\n";
   const Rendered r = render(dir, "closewait", {}, {}, 0, log.string());
   expect_drawn(r);
   EXPECT_NE(r.html.find("<div class=\"verdict warning\"><b>Clean, with warnings: every transition is legal, no gap, "
