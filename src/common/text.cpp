@@ -181,6 +181,13 @@ void pad(std::string& out, std::string_view s, std::size_t width) {
   out.append(width > w ? width - w : 0, ' ');
 }
 
+void pad_cells(std::string& out, std::initializer_list<std::pair<std::string_view, std::size_t>> cells) {
+  for (const auto& [s, width] : cells) {
+    pad(out, s, width);
+    out += ' ';
+  }
+}
+
 void pad_left(std::string& out, std::string_view s, std::size_t width) {
   const std::size_t w = display_width(s);
   out.append(width > w ? width - w : 0, ' ');

@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace tcpfsm {
 
@@ -51,6 +53,8 @@ std::string_view cut_escaped_to_width(std::string_view escaped_text, std::size_t
 
 // s, then spaces up to width columns (none when s is wider).
 void pad(std::string& out, std::string_view s, std::size_t width);
+// A table row's fixed columns: each text padded to its width, then a space.
+void pad_cells(std::string& out, std::initializer_list<std::pair<std::string_view, std::size_t>> cells);
 // Spaces up to width columns, then s.
 void pad_left(std::string& out, std::string_view s, std::size_t width);
 

@@ -124,28 +124,17 @@ class LifetimesFormatter final : public Formatter {
            std::string_view local, std::string_view remote, std::string_view tx_kb, std::string_view rx_kb,
            std::string_view retrans, std::string_view rtt_ms, std::string_view dur_ms, std::string_view container,
            std::string_view cause) const {
-    pad(out, time, 16);
-    out += ' ';
-    pad(out, pid, 7);
-    out += ' ';
-    pad(out, comm, 16);
-    out += ' ';
-    pad(out, local, addr_width_);
-    out += ' ';
-    pad(out, remote, addr_width_);
-    out += ' ';
-    pad(out, tx_kb, 8);
-    out += ' ';
-    pad(out, rx_kb, 8);
-    out += ' ';
-    pad(out, retrans, 7);
-    out += ' ';
-    pad(out, rtt_ms, 8);
-    out += ' ';
-    pad(out, dur_ms, 10);
-    out += ' ';
-    pad(out, container, kContainerWidth);
-    out += ' ';
+    pad_cells(out, {{time, 16},
+                    {pid, 7},
+                    {comm, 16},
+                    {local, addr_width_},
+                    {remote, addr_width_},
+                    {tx_kb, 8},
+                    {rx_kb, 8},
+                    {retrans, 7},
+                    {rtt_ms, 8},
+                    {dur_ms, 10},
+                    {container, kContainerWidth}});
     out += cause;
     out += '\n';
   }

@@ -132,22 +132,10 @@ class TableFormatter final : public Formatter {
            std::string_view local, std::string_view remote, std::string_view old_state,
            std::string_view new_state, std::string_view ms, std::string_view cause, std::string_view netns,
            std::string_view cgroup, std::string_view task) const {
-    pad(out, time, 16);
-    out += ' ';
-    pad(out, pid, 7);
-    out += ' ';
-    pad(out, comm, 16);
-    out += ' ';
-    pad(out, local, addr_width_);
-    out += ' ';
-    pad(out, remote, addr_width_);
-    out += ' ';
+    pad_cells(out, {{time, 16}, {pid, 7}, {comm, 16}, {local, addr_width_}, {remote, addr_width_}});
     pad(out, old_state, kStateWidth);
     out += " -> ";
-    pad(out, new_state, kStateWidth);
-    out += ' ';
-    pad(out, ms, 9);
-    out += ' ';
+    pad_cells(out, {{new_state, kStateWidth}, {ms, 9}});
     if (wide_) {
       pad(out, cause, kCauseWidth);
       out += ' ';
