@@ -3,6 +3,7 @@
 // ways on both ends, retransmits on a lossy path equal to the kernel's own
 // count, and nothing invented for a connection refused or reset.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -212,8 +213,25 @@ TEST(Life, AResetConnectionKeepsWhatItCarriedBeforeTheReset) {
   EXPECT_EQ(server["life"]["tx_bytes"], 0);
 }
 
+// A metric's value in a scrape of /metrics at port (its one sample, a line
+// "NAME VALUE"); fails the test when it is not there.
+std::uint64_t scraped(std::uint16_t port, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  const auto res = c.Get("/metrics");
+  if (!res || res->status != 200) {
+    ADD_FAILURE() << "no scrape of /metrics at port " << port;
+    return 0;
+  }
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(name + " ", 0) == 0) return std::stoull(line.substr(name.size() + 1));
+  ADD_FAILURE() << name << " is not in the scrape:\n" << res->body;
+  return 0;
+}
+
 // A path that drops every third segment to the server: the client
-// retransmits, and the logs' retransmits are the namespace's own count.
+// retransmits, and the log's retransmits are the namespace's own count, and
+// the metric's.
 class DropEveryThird {
  public:
   explicit DropEveryThird(std::uint16_t port) {
@@ -237,9 +255,9 @@ TEST(Life, ALossyPathsRetransmitsAreTheKernelsOwnCount) {
     if (must_not_skip()) FAIL() << "CI must run this test: nft cannot list tables here";
     GTEST_SKIP() << "SKIPPED: nft cannot list tables here (needs the nftables package and nf_tables)";
   }
-  constexpr std::uint16_t kPort = 21706;
+  constexpr std::uint16_t kPort = 21706, kMetricsPort = 21707;
   constexpr std::size_t kUp = 200'000;
-  TraceRun run({"-p", std::to_string(kPort)});
+  TraceRun run({"-p", std::to_string(kPort), "--metrics", "127.0.0.1:" + std::to_string(kMetricsPort)});
   const std::uint64_t before = retrans_segs();
   Exchange x;
   {
@@ -247,6 +265,7 @@ TEST(Life, ALossyPathsRetransmitsAreTheKernelsOwnCount) {
     x = exchange(Family::V4, kPort, kUp, 10);
   }
   ASSERT_TRUE(run.wait_for_transitions(12, scaled(20s)));
+  const std::uint64_t metric = scraped(kMetricsPort, "tcpfsm_retransmits_total");
   ASSERT_EQ(run.stop(), 0);
   const std::uint64_t retransmitted = retrans_segs() - before;
   const auto t = run.transitions();
@@ -256,6 +275,7 @@ TEST(Life, ALossyPathsRetransmitsAreTheKernelsOwnCount) {
   EXPECT_GT(client["life"]["retrans"].get<std::uint64_t>(), 0u) << client.dump();
   EXPECT_EQ(client["life"]["retrans"].get<std::uint64_t>() + server["life"]["retrans"].get<std::uint64_t>(),
             retransmitted);
+  EXPECT_EQ(metric, retransmitted);
 }
 
 }  // namespace
